@@ -1,0 +1,163 @@
+"""The root of the configuration: `global:` defaults, `channels:`, and call sources.
+
+This module is the single source of defaults, validation messages and the JSON Schema.
+It never imports the check kinds; the kinds import their spec models from here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, HttpUrl, field_validator, model_validator
+
+from probes.config.availability import AvailabilitySpec
+from probes.config.base import CheckSpec
+from probes.config.board import BoardSpec
+from probes.config.calls import CallSourcesConfig
+from probes.config.freshness import FreshnessSpec
+from probes.config.hotline import HotlineSpec
+from probes.config.links import LinksSpec
+from probes.config.service import ServiceSpec
+from probes.config.types import ByteSize, Duration, Strict
+
+DEFAULT_USER_AGENT = (
+    "zombie-probes/0.1 (government service channel monitor; "
+    "+https://github.com/zombie-probes/zombie-probes)"
+)
+ChannelKind = Literal["website", "service", "board", "hotline"]
+# Which check kinds may watch which channel kind: a hotline has no web page to fetch and a
+# website has no call log.
+ALLOWED_CHECKS: dict[str, frozenset[str]] = {
+    "website": frozenset({"availability", "freshness", "links"}),
+    "service": frozenset({"availability", "service", "links"}),
+    "board": frozenset({"availability", "board", "freshness", "links"}),
+    "hotline": frozenset({"hotline"}),
+}
+_NAME = re.compile(r"^[\w.\-]{1,64}$")
+
+
+class GlobalConfig(Strict):
+    """Defaults for every channel and the process-wide limits."""
+
+    interval: Duration = Field(
+        default="30m",
+        description="default check interval; 30m gives 48 probes a day, above the official 20",
+    )
+    timeout: Duration = Field(
+        default="15s", description="default overall deadline of one check run (official: 15 s)"
+    )
+    user_agent: str = Field(default=DEFAULT_USER_AGENT, min_length=1)
+    max_body: ByteSize = Field(default="5MiB", description="cap on a decoded response body")
+    max_redirects: int = Field(default=10, ge=0, le=50)
+    per_host_concurrency: int = Field(
+        default=2, ge=1, description="requests in flight to one host, to be polite"
+    )
+    max_in_flight: int = Field(default=64, ge=1, description="checks running at once")
+    verify_tls: bool = True
+    http_transport: Literal["aiohttp", "httpcore"] = Field(
+        default="aiohttp",
+        description="httpx transport: aiohttp costs half the CPU per request of httpcore",
+    )
+    listen: str = Field(default="127.0.0.1:9705", pattern=r"^[^\s:]*:\d{1,5}$")
+    state_path: str = Field(default="zombie-probes.db", description="SQLite state file")
+    history_retention: Duration = Field(
+        default="35d", description="how long check history is kept in the state file"
+    )
+
+
+class ChecksConfig(Strict):
+    """The checks that watch one channel; each kind at most once."""
+
+    availability: AvailabilitySpec | None = None
+    freshness: FreshnessSpec | None = None
+    links: LinksSpec | None = None
+    service: ServiceSpec | None = None
+    board: BoardSpec | None = None
+    hotline: HotlineSpec | None = None
+
+    def items(self) -> list[tuple[str, CheckSpec]]:
+        """(check kind, spec) for every configured check, in declaration order."""
+        out: list[tuple[str, CheckSpec]] = []
+        for name in type(self).model_fields:
+            spec = getattr(self, name)
+            if spec is not None:
+                out.append((name, spec))
+        return out
+
+
+class ChannelConfig(Strict):
+    """One channel citizens meet: a website, an online service, a board or a hotline."""
+
+    name: str = Field(
+        description="unique id, used as the `channel` label: letters, digits, _ . -"
+    )
+    kind: ChannelKind
+    owner: str = Field(min_length=1, description="the responsible bureau (责任单位)")
+    title: str = Field(default="", description="human title, shown in zombie_channel_info")
+    url: HttpUrl | None = Field(default=None, description="the page citizens open")
+    checks: ChecksConfig = Field(default_factory=ChecksConfig)
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_label(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError(
+                f"channel name {value!r} must be 1-64 letters, digits, '_', '.' or '-' "
+                "(it becomes a metric label)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _checks_fit_kind(self) -> ChannelConfig:
+        allowed = ALLOWED_CHECKS[self.kind]
+        for name, _ in self.checks.items():
+            if name not in allowed:
+                raise ValueError(
+                    f"a {self.kind} channel cannot have a {name} check "
+                    f"(allowed: {', '.join(sorted(allowed))})"
+                )
+        if not self.checks.items():
+            raise ValueError("a channel needs at least one check under `checks:`")
+        return self
+
+    def enabled_checks(self) -> list[tuple[str, CheckSpec]]:
+        return [(name, spec) for name, spec in self.checks.items() if spec.enabled]
+
+
+class Config(Strict):
+    """A whole configuration file."""
+
+    global_: GlobalConfig = Field(default_factory=GlobalConfig, alias="global")
+    channels: list[ChannelConfig] = Field(default_factory=list)
+    calls: CallSourcesConfig | None = Field(
+        default=None, description="hotline call-record sources (MQTT, files)"
+    )
+
+    @model_validator(mode="after")
+    def _unique_names_and_defaults(self) -> Config:
+        seen: set[str] = set()
+        for channel in self.channels:
+            if channel.name in seen:
+                raise ValueError(f"channel name {channel.name!r} is used twice")
+            seen.add(channel.name)
+        return self
+
+    def with_defaults(self) -> Config:
+        """A copy where every check's interval and timeout are filled from `global:`."""
+        channels = []
+        for channel in self.channels:
+            updates: dict[str, CheckSpec] = {}
+            for name, spec in channel.checks.items():
+                fill: dict[str, float] = {}
+                if spec.interval is None:
+                    fill["interval"] = self.global_.interval
+                if spec.timeout is None:
+                    fill["timeout"] = self.global_.timeout
+                updates[name] = spec.model_copy(update=fill) if fill else spec
+            checks = channel.checks.model_copy(update=updates)
+            channels.append(channel.model_copy(update={"checks": checks}))
+        return self.model_copy(update={"channels": channels})
+
+    def channel(self, name: str) -> ChannelConfig | None:
+        return next((c for c in self.channels if c.name == name), None)

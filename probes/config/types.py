@@ -1,0 +1,102 @@
+"""Value types every config section shares: durations, byte sizes, the strict base model.
+
+Durations are written `90s`, `15m`, `14d`, `1h30m` (or a bare number of seconds) and parsed
+once here into seconds as `float`; sizes `5MiB`, `512KiB`, `10MB` into bytes as `int`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
+_DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?\s*$")
+_SIZE_UNITS = {
+    None: 1, "B": 1, "KB": 1000, "KiB": 1024, "MB": 1000**2, "MiB": 1024**2,
+    "GB": 1000**3, "GiB": 1024**3,
+}  # fmt: skip
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from `90s`, `15m`, `1h30m`, `14d`, `2w`, `250ms` or a plain number."""
+    if isinstance(value, bool):
+        raise ValueError("a duration such as 90s, 15m, 14d is required, not a boolean")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = value.strip().replace(" ", "")
+        pos, seconds = 0, 0.0
+        for match in _DURATION_PART.finditer(text):
+            if match.start() != pos:
+                break
+            seconds += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+            pos = match.end()
+        if pos != len(text) or not text:
+            raise ValueError(
+                f"invalid duration {value!r}: use a number and a unit (ms, s, m, h, d, w), "
+                "for example 90s, 15m, 14d, 1h30m"
+            )
+    else:
+        raise ValueError(f"invalid duration {value!r}")
+    if seconds < 0:
+        raise ValueError(f"duration {value!r} must not be negative")
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """The shortest exact `14d` / `90s` spelling of a duration, for messages and output."""
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+def parse_size(value: Any) -> int:
+    """Bytes from `5MiB`, `512KiB`, `10MB` or a plain number."""
+    if isinstance(value, bool):
+        raise ValueError("a size such as 5MiB is required, not a boolean")
+    if isinstance(value, int | float):
+        return int(value)
+    if isinstance(value, str) and (match := _SIZE.match(value)):
+        return int(float(match.group(1)) * _SIZE_UNITS[match.group(2)])
+    raise ValueError(f"invalid size {value!r}: use a number and a unit, for example 5MiB")
+
+
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^(\d+(\.\d+)?(ms|s|m|h|d|w))+$"},
+                {"type": "number", "minimum": 0},
+            ],
+            "description": "a duration: 90s, 15m, 14d, 1h30m, or seconds",
+        }
+    ),
+]
+ByteSize = Annotated[
+    int,
+    BeforeValidator(parse_size),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^\d+(\.\d+)?\s*(B|KB|KiB|MB|MiB|GB|GiB)?$"},
+                {"type": "integer", "minimum": 0},
+            ],
+            "description": "a size: 5MiB, 512KiB, 10MB, or bytes",
+        }
+    ),
+]
+
+
+class Strict(BaseModel):
+    """Base of every config model: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, validate_default=True
+    )

@@ -1,0 +1,27 @@
+"""What a check kind receives besides its spec: the shared fetcher, the clock, the state
+store, a logger, the channel it watches, and the deadline of this run."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from probes.clock import Clock
+from probes.config import ChannelConfig, GlobalConfig
+from probes.fetch import Fetcher
+from probes.state.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class CheckContext:
+    fetcher: Fetcher
+    clock: Clock
+    store: Store
+    log: logging.Logger
+    channel: ChannelConfig
+    settings: GlobalConfig
+    deadline: float  # on clock.monotonic(): the run must end by then
+
+    def remaining(self) -> float:
+        """Seconds left of this run's deadline (never negative)."""
+        return max(0.0, self.deadline - self.clock.monotonic())

@@ -1,0 +1,142 @@
+"""Plain data shared by every part of the monitor: check results, measurements, verdicts.
+
+A check kind returns a `CheckResult`; the runner stores it, the verdict module turns the
+latest results and their history into a `Verdict`, and the exporter renders both. Nothing
+here does I/O. Everything is frozen: a result is a fact about one moment.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+class Failure(enum.StrEnum):
+    """Why a check failed, from the fixed set the `zombie_check_failure` metric allows."""
+
+    DNS = "dns"
+    CONNECT = "connect"
+    TLS = "tls"
+    TIMEOUT = "timeout"
+    HTTP_STATUS = "http_status"
+    SOFT_ERROR = "soft_error"
+    ASSERTION = "assertion"
+    PARSE_ERROR = "parse_error"
+    TOO_LARGE = "too_large"
+
+
+class State(enum.StrEnum):
+    """A channel's state, the values of the `zombie_channel_state` state set.
+
+    Order of precedence when a channel's checks disagree: zombie > degraded > unknown > ok.
+    Positive evidence of a fault outranks missing evidence, and missing evidence is never ok.
+    """
+
+    OK = "ok"
+    DEGRADED = "degraded"
+    ZOMBIE = "zombie"
+    UNKNOWN = "unknown"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    @property
+    def exit_code(self) -> int:
+        """Monitoring-plugin exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."""
+        return _EXIT[self]
+
+
+_RANK = {State.OK: 0, State.UNKNOWN: 1, State.DEGRADED: 2, State.ZOMBIE: 3}
+_EXIT = {State.OK: 0, State.DEGRADED: 1, State.ZOMBIE: 2, State.UNKNOWN: 3}
+
+
+@dataclass(frozen=True, slots=True)
+class Histogram:
+    """A cumulative histogram snapshot: `buckets` are (upper bound, cumulative count) pairs
+    ending with +Inf."""
+
+    buckets: tuple[tuple[float, float], ...]
+    sum: float
+    count: float
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """One named number a check measured.
+
+    `name` is a metric family name from `probes.catalogue` without the `zombie_` prefix
+    (for example `http_duration_seconds`); `labels` are the family's labels beyond
+    `channel` and `kind`, which the exporter adds. Label values must be bounded: ids from
+    config, never URLs or free text.
+    """
+
+    name: str
+    value: float | Histogram
+    labels: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """What one run of one check found.
+
+    success: True when the target did what it should, False when it demonstrably did not,
+        None when the check could not tell (missing or unparseable evidence): the latter
+        can only ever lead to `unknown`, never to `ok`.
+    failure: why it failed, from the fixed set (None on success).
+    error: one line a human can act on ("connect: connection refused").
+    evidence: short human-readable strings (the newest date found and where, the failing
+        step, a sample unanswered message).
+    measurements: numbers for the exporter and the verdict.
+    details: kind-specific structured data the verdict rules read (JSON-serialisable).
+    """
+
+    check: str
+    kind: str
+    success: bool | None
+    started: float
+    duration: float
+    failure: Failure | None = None
+    error: str = ""
+    evidence: tuple[str, ...] = ()
+    measurements: tuple[Measurement, ...] = ()
+    details: Mapping[str, object] = field(default_factory=dict)
+
+    def measurement(self, name: str, **labels: str) -> float | None:
+        """The plain value of the named measurement with exactly these extra labels."""
+        want = tuple(sorted(labels.items()))
+        for m in self.measurements:
+            if m.name == name and tuple(sorted(m.labels)) == want:
+                return m.value if isinstance(m.value, float | int) else None
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One reason behind a verdict: a machine-readable code (`site_unreachable`), the
+    level it pushes the channel to, and a one-line human explanation."""
+
+    code: str
+    state: State
+    detail: str = ""
+    check: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A channel's judged state and every active reason for it."""
+
+    channel: str
+    kind: str
+    state: State
+    reasons: tuple[Reason, ...] = ()
+    judged_at: float = 0.0
+
+    @property
+    def summary(self) -> str:
+        if not self.reasons:
+            return self.state.value
+        return "; ".join(
+            f"{r.code}: {r.detail}" if r.detail else r.code for r in self.reasons
+        )

@@ -1,0 +1,65 @@
+"""Verdict rule of the `availability` check: the official "site unreachable" rule
+(政府网站检查指标) over the availability history, plus slowness and certificate expiry.
+
+- zombie `site_unreachable`: failures ≥ 5% of the window's probes (default 7 days);
+- degraded `site_unreachable`: failures ≥ 3%, or ≥ 2 consecutive failures;
+- degraded `site_slow`: the last probe slower than `max_duration` (when set);
+- degraded `cert_expiring`: the certificate expires within `cert_expiry_warning`.
+
+While the history is shorter than the window the share is taken over the history there
+is, so a site that is down from its first probe is a zombie at once (and a one-off CLI
+check of a dead URL says so) rather than "ok until a week has passed".
+"""
+
+from __future__ import annotations
+
+from probes.config.availability import AvailabilitySpec
+from probes.config.types import format_duration
+from probes.model import CheckResult, Reason, State
+from probes.state import history
+from probes.verdict.common import JudgeContext
+
+
+def reasons(spec: AvailabilitySpec, result: CheckResult, jc: JudgeContext) -> list[Reason]:
+    out: list[Reason] = []
+    rule = spec.unreachable
+    stats = history.window(jc.store, jc.channel.name, "availability", jc.now - rule.window)
+    if stats.runs:
+        share = stats.failures / stats.runs
+        span = f"{stats.failures}/{stats.runs} probes failed in {format_duration(rule.window)}"
+        last = f"; last: {result.error}" if result.success is False and result.error else ""
+        if share >= rule.zombie_failure_ratio and stats.failures:
+            out.append(
+                Reason("site_unreachable", State.ZOMBIE, f"{span} ({share:.1%}){last}",
+                       "availability")
+            )  # fmt: skip
+        elif share >= rule.degraded_failure_ratio and stats.failures:
+            out.append(
+                Reason("site_unreachable", State.DEGRADED, f"{span} ({share:.1%}){last}",
+                       "availability")
+            )  # fmt: skip
+        elif stats.consecutive_failures >= rule.degraded_consecutive_failures:
+            out.append(
+                Reason("site_unreachable", State.DEGRADED,
+                       f"{stats.consecutive_failures} consecutive failures{last}",
+                       "availability")
+            )  # fmt: skip
+    duration = result.measurement("http_duration_seconds")
+    if (
+        result.success
+        and spec.max_duration is not None
+        and duration is not None
+        and duration > spec.max_duration
+    ):
+        out.append(
+            Reason("site_slow", State.DEGRADED,
+                   f"took {duration:.1f}s (limit {spec.max_duration:g}s)", "availability")
+        )  # fmt: skip
+    not_after = result.measurement("tls_cert_not_after_timestamp_seconds")
+    if not_after is not None and not_after - jc.now < spec.cert_expiry_warning:
+        days = (not_after - jc.now) / 86400
+        out.append(
+            Reason("cert_expiring", State.DEGRADED,
+                   f"TLS certificate expires in {days:.1f} days", "availability")
+        )  # fmt: skip
+    return out
