@@ -87,6 +87,14 @@ def latest(store: Store) -> dict[tuple[str, str], CheckResult]:
     return out
 
 
+def latest_for(store: Store, channel: str) -> dict[str, CheckResult]:
+    """The latest stored result of each check of one channel."""
+    rows = store.conn.execute(
+        "SELECT check_, result FROM check_latest WHERE channel = ?", (channel,)
+    )
+    return {check: _from_json(json.loads(text)) for check, text in rows}
+
+
 def prune(store: Store, before: float) -> int:
     """Delete runs older than `before`; returns how many went."""
     with store.transaction() as conn:
