@@ -1,10 +1,96 @@
-"""Where hotline call records come from: MQTT topics and followed files. (Owned by the
-hotline work; extend freely.)"""
+"""Where hotline call records come from: an MQTT broker and followed log files.
+
+MQTT topics may contain `{channel}`: such a topic is subscribed once per hotline channel
+of this replica (so a shard subscribes only to its own hotlines); a topic without it is
+subscribed as is and the channel comes from each record. Secrets come from the
+environment with `${ENV}` substitution, done by the config loader.
+"""
 
 from __future__ import annotations
 
-from probes.config.types import Strict
+import zoneinfo
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from probes.config.types import Duration, Strict
+
+FileFormat = Literal["asterisk-csv", "freeswitch-csv", "jsonl"]
+
+
+class MqttTls(Strict):
+    """TLS to the broker; the system trust store when `ca_file` is not set."""
+
+    ca_file: str | None = None
+    cert_file: str | None = Field(default=None, description="client certificate (mutual TLS)")
+    key_file: str | None = None
+    insecure: bool = Field(default=False, description="skip host name verification (tests only)")
+
+
+class MqttSource(Strict):
+    host: str = Field(min_length=1)
+    port: int = Field(default=1883, ge=1, le=65535)
+    topics: list[str] = Field(
+        default_factory=lambda: ["zombie/calls/{channel}"],
+        min_length=1,
+        description="topic filters; `{channel}` is replaced by each hotline channel's name",
+    )
+    qos: Literal[1] = Field(default=1, description="QoS 1: at least once, deduplicated by call id")
+    client_id: str = Field(
+        default="zombie-probes",
+        min_length=1,
+        description="fixed id of the persistent session (use one per replica)",
+    )
+    clean_session: bool = Field(
+        default=False, description="false keeps records published while the monitor is down"
+    )
+    username: str | None = None
+    password: str | None = Field(default=None, description="write it as ${ENV_VAR}")
+    tls: MqttTls | None = None
+    keepalive: Duration = Field(default="60s", ge=5)
+    reconnect_min: Duration = Field(default="1s", description="first reconnect delay")
+    reconnect_max: Duration = Field(default="60s", description="longest reconnect delay")
+    batch: int = Field(default=500, ge=1, description="records committed in one transaction")
+
+
+class FileSource(Strict):
+    """A call-detail file followed like `tail -F`, its offset kept in the state file."""
+
+    path: str = Field(min_length=1)
+    format: FileFormat
+    columns: str | list[str] | None = Field(
+        default=None,
+        description="a named layout (asterisk-custom-sample, asterisk-cdr-csv, "
+        "freeswitch-default) or the list of column names in file order",
+    )
+    channel: str | None = Field(default=None, description="every record belongs to this channel")
+    channel_column: str | None = Field(
+        default=None, description="column whose value picks the channel through `channels`"
+    )
+    channels: dict[str, str] = Field(
+        default_factory=dict, description="column value (e.g. the dialled number) -> channel"
+    )
+    timezone: str = Field(default="Asia/Shanghai", description="zone of the file's local times")
+    poll: Duration = Field(default="1s", description="how often the file is checked for growth")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _one_way_to_the_channel(self) -> FileSource:
+        if self.format != "jsonl" and self.channel is None and self.channel_column is None:
+            raise ValueError("a CSV source needs `channel` or `channel_column` with `channels`")
+        if self.channel_column is not None and not self.channels:
+            raise ValueError("`channel_column` needs a `channels` mapping")
+        return self
 
 
 class CallSourcesConfig(Strict):
-    pass
+    mqtt: MqttSource | None = None
+    files: list[FileSource] = Field(default_factory=list)

@@ -134,14 +134,18 @@ class Config(Strict):
         default=None, description="hotline call-record sources (MQTT, files)"
     )
 
-    @model_validator(mode="after")
-    def _unique_names_and_defaults(self) -> Config:
-        seen: set[str] = set()
-        for channel in self.channels:
+    @field_validator("channels")
+    @classmethod
+    def _unique_names(cls, channels: list[ChannelConfig]) -> list[ChannelConfig]:
+        seen: dict[str, int] = {}
+        for index, channel in enumerate(channels):
             if channel.name in seen:
-                raise ValueError(f"channel name {channel.name!r} is used twice")
-            seen.add(channel.name)
-        return self
+                raise ValueError(
+                    f"channel name {channel.name!r} is used twice "
+                    f"(channels[{seen[channel.name]}] and channels[{index}])"
+                )
+            seen[channel.name] = index
+        return channels
 
     def with_defaults(self) -> Config:
         """A copy where every check's interval and timeout are filled from `global:`."""

@@ -18,15 +18,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
-from probes.state import board, calls, content, history
-
-SCHEMAS: tuple[tuple[str, str], ...] = (
-    ("history", history.DDL),
-    ("content", content.DDL),
-    ("board", board.DDL),
-    ("calls", calls.DDL),
-)
-
 
 class Store:
     """A connection to the state file. Use as a context manager or call `close()`."""
@@ -46,6 +37,8 @@ class Store:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=5000")
         conn.execute("PRAGMA foreign_keys=ON")
+        from probes.state.schema import SCHEMAS  # the areas import Store: avoid a cycle
+
         for _name, ddl in SCHEMAS:
             if ddl:
                 conn.executescript(ddl)
