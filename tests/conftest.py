@@ -1,0 +1,57 @@
+"""Shared fixtures: the repo on sys.path, a frozen clock, a state store, and the simulated
+portal running on a free port with config/demo.yaml pointed at it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+try:
+    import probes  # noqa: F401
+except ImportError:  # not pip-installed: run from the checkout (imports below need it)
+    sys.path.insert(0, str(ROOT))
+
+from probes.clock import FrozenClock  # noqa: E402
+from probes.config import Config, load_config  # noqa: E402
+from probes.demo.portal import RunningPortal, run_portal  # noqa: E402
+from probes.state.store import Store  # noqa: E402
+
+DEMO_CONFIG = ROOT / "config" / "demo.yaml"
+# The tests' "today": Wednesday 2026-11-18 10:00 in Beijing (UTC+8), a working day.
+FROZEN_NOW = 1_794_967_200.0
+
+
+@pytest.fixture
+def frozen_clock() -> FrozenClock:
+    """A clock stopped at FROZEN_NOW; it moves only with `advance()`."""
+    return FrozenClock(FROZEN_NOW)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A fresh SQLite state store in the test's temporary directory."""
+    with Store.open(tmp_path / "state.db") as opened:
+        yield opened
+
+
+@pytest.fixture
+async def portal(frozen_clock: FrozenClock) -> AsyncIterator[RunningPortal]:
+    """The simulated portal on a free localhost port; its today is the frozen clock's."""
+    async with run_portal(now=frozen_clock.now()) as running:
+        yield running
+
+
+@pytest.fixture
+def demo_config(portal: RunningPortal, tmp_path: Path) -> Config:
+    """config/demo.yaml with every portal URL pointing at the running `portal`."""
+    environ = {
+        **os.environ,
+        "DEMO_PORTAL": portal.base_url,
+        "ZOMBIE_STATE": str(tmp_path / "demo-state.db"),
+    }
+    return load_config(DEMO_CONFIG, environ=environ)
