@@ -1,0 +1,281 @@
+"""The date extraction engine: every date a government page expresses, as tz-aware times.
+
+Government list pages write dates in many ways (`2024-11-03`, `2024/11/03`, `2024.11.03`,
+`2024年11月3日 10:20`, `[11-03]`, full-width digits, `二〇二四年十一月三日`, dates in URLs
+such as `/t20241103_123456.html` or `/202411/`) and set traps for a naive regex: a "today
+is 2026年11月21日 星期六" widget, copyright years, ICP/公网安备/网站标识码 numbers, phone
+numbers and future dates. This module owns recognising the former and refusing the latter;
+the listing module (`probes.listing`) decides which dates belong to items.
+
+Rules every function here follows:
+- times are returned aware, in `CN_TZ` (China Standard Time, UTC+8, no daylight saving);
+  a written time without a zone is taken as China time, an ISO zone is honoured;
+- nothing after `now` is ever returned (a future date is a typo or a scheduled item, not
+  evidence of freshness);
+- a month-day date without a year gets the latest year that keeps it not in the future;
+- positions (`start`, `end`) index the caller's original string: normalisation maps every
+  character to exactly one character, so offsets survive it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+CN_TZ = dt.timezone(dt.timedelta(hours=8))
+
+Precision = Literal["second", "minute", "day", "month"]
+
+# Oldest year taken as a real publication date: Chinese government websites date from the
+# late 1990s; "1900-01-01" placeholders and version strings are refused.
+MIN_YEAR = 1990
+
+# Full-width digits and separators become ASCII, one character for one, so positions hold.
+_FULLWIDTH = str.maketrans(
+    "０１２３４５６７８９：－／．　",
+    "0123456789:-/. ",
+)
+_HAS_FULLWIDTH = re.compile("[０-９：－／．　]")
+
+_CN_DIGITS = {
+    "〇": 0, "○": 0, "零": 0, "Ｏ": 0, "O": 0, "一": 1, "二": 2, "三": 3, "四": 4,
+    "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
+}  # fmt: skip
+
+_TIME = (
+    r"(?:(?:\s{0,3}|T)(?P<H>[01]?\d|2[0-3])\s?[:时]\s?(?P<M>[0-5]\d)"
+    r"(?:\s?[:分]\s?(?P<S>[0-5]\d)(?:\.\d+)?)?"
+    r"(?P<tz>Z|[+-](?:0\d|1[0-4]):?[0-5]\d)?)?"
+)
+# One pass over the text finds every candidate; which alternative matched is told by the
+# groups that are set. Lookarounds keep a date from being cut out of a longer number run
+# (ICP numbers, phone numbers, version strings).
+_DATE = re.compile(
+    # year-month-day, with a consistent separator family, optional time
+    r"(?<![\d./\-])(?P<y>(?:19|20)\d\d)\s?(?P<s1>[-/.年])\s?(?P<m>\d{1,2})\s?(?P<s2>[-/.月])"
+    r"\s?(?P<d>\d{1,2})(?!\d|[./\-]\d)(?:\s?日)?" + _TIME
+    # month-day only: 11-03, 11/03, [11-03] (two digits each), or 11月3日
+    + r"|(?<![\d./\-])(?P<m2>0[1-9]|1[0-2])(?P<s3>[-/])(?P<d2>0[1-9]|[12]\d|3[01])"
+    r"(?!\d|[./\-:]\d)" + _TIME.replace("?P<", "?P<x")
+    + r"|(?<![\d./\-])(?P<m3>1[0-2]|0?[1-9])月(?P<d3>[12]\d|3[01]|0?[1-9])日"
+    + _TIME.replace("?P<", "?P<z")
+)  # fmt: skip
+_CN_DATE = re.compile(
+    r"(?P<y>[〇○零Ｏ一二三四五六七八九]{4})\s?年\s?(?P<m>[一二三四五六七八九十]{1,3})\s?月"
+    r"\s?(?P<d>[一二三四五六七八九十]{1,4})\s?日"
+)
+_SEP_FAMILY = {"-": "-", "/": "/", ".": ".", "年": "月"}
+
+# Context that makes a date a trap rather than content. Looked for just before the match
+# (widget words, registration numbers, phones) or just after it (a weekday: the "today is
+# 2026年11月21日 星期六" widget of page headers).
+_WIDGET_BEFORE = re.compile(r"(今天|今日|当前|现在|today|now)[^\d\n]{0,6}$", re.IGNORECASE)
+_WEEKDAY_AFTER = re.compile(r"^[\s,，(（]{0,3}(星期|礼拜|周)[一二三四五六日天]")
+_COPYRIGHT_BEFORE = re.compile(r"(©|copyright|\(c\)|版权所有|版权)", re.IGNORECASE)
+_NUMBER_BEFORE = re.compile(
+    r"(ICP|备案|公网安备|网安备|标识码|电话|传真|tel|fax|热线|手机|邮编|邮政编码|联系方式)"
+    r"[^\n]{0,8}$",
+    re.IGNORECASE,
+)
+
+# Dates in URLs: /t20241103_123456.html, /20241103/, /2024/11/03/, /2024-11/03/, /202411/.
+_URL_DAY = re.compile(
+    r"(?:(?<=/)|(?<=/t))(?P<y>20\d\d)(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?=[/_.\-]|$)"
+    r"|/(?P<y2>20\d\d)[/\-](?P<m2>0?[1-9]|1[0-2])[/\-](?P<d2>0?[1-9]|[12]\d|3[01])(?=[/_.\-])"
+)
+_URL_MONTH = re.compile(
+    r"/(?P<y>20\d\d)-?(?P<m>0[1-9]|1[0-2])(?=/)|/(?P<y2>20\d\d)/(?P<m2>0?[1-9]|1[0-2])(?=/)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DateMatch:
+    """One date found in a text.
+
+    when: the moment, aware, in CN_TZ (midnight for a date without time).
+    start, end: its span in the text searched.
+    precision: how much the text said (`day` when only a date, `minute` with a time).
+    year_inferred: the text had no year (`[11-03]`); the year is the latest not in the
+        future.
+    """
+
+    when: dt.datetime
+    start: int
+    end: int
+    precision: Precision
+    year_inferred: bool = False
+
+
+def normalise(text: str) -> str:
+    """Full-width digits and separators as ASCII, same length as `text`."""
+    if _HAS_FULLWIDTH.search(text):
+        return text.translate(_FULLWIDTH)
+    return text
+
+
+def find_dates(text: str, *, now: dt.datetime, traps: bool = True) -> list[DateMatch]:
+    """Every date `text` expresses, in order, minus future dates and (when `traps`) the
+    date widget, copyright, registration-number and phone-number traps."""
+    now = _aware(now)
+    norm = normalise(text)
+    out: list[DateMatch] = []
+    for match in _DATE.finditer(norm):
+        found = _from_match(match, now)
+        if found is not None and not (traps and is_trap(norm, match.start(), match.end())):
+            out.append(found)
+    if _has_cn_year(norm):
+        for match in _CN_DATE.finditer(norm):
+            found = _from_cn_match(match, now)
+            if found is not None and not (traps and is_trap(norm, match.start(), match.end())):
+                out.append(found)
+        out.sort(key=lambda d: d.start)
+    return out
+
+
+def parse_datetime(text: str, *, now: dt.datetime) -> dt.datetime | None:
+    """The first date (with its time when present) expressed in `text`, aware in CN_TZ,
+    never after `now`; None when the text holds no such date."""
+    found = find_dates(text, now=now)
+    return found[0].when if found else None
+
+
+def url_date(url: str, *, now: dt.datetime) -> DateMatch | None:
+    """The date a URL's path carries (`/t20241103_1.html`, `/2024/11/03/`, or month
+    precision `/202411/`), or None. Month precision gives the first of the month: a lower
+    bound, so a URL can never make a column look fresher than it is."""
+    now = _aware(now)
+    path = url.split("?", 1)[0].split("#", 1)[0]
+    scheme_end = path.find("://")
+    if scheme_end >= 0:
+        slash = path.find("/", scheme_end + 3)
+        path = path[slash:] if slash >= 0 else ""
+    best: DateMatch | None = None
+    for match in _URL_DAY.finditer(path):
+        y, m, d = (match.group("y"), match.group("m"), match.group("d"))
+        if y is None:
+            y, m, d = match.group("y2"), match.group("m2"), match.group("d2")
+        when = _make(int(y), int(m), int(d))
+        if when is not None and when <= now:
+            best = DateMatch(when, match.start(), match.end(), "day")
+    if best is not None:
+        return best
+    for match in _URL_MONTH.finditer(path):
+        y, m = match.group("y") or match.group("y2"), match.group("m") or match.group("m2")
+        when = _make(int(y), int(m), 1)
+        if when is not None and when <= now:
+            best = DateMatch(when, match.start(), match.end(), "month")
+    return best
+
+
+def is_trap(norm: str, start: int, end: int) -> bool:
+    """True when the date at `norm[start:end]` is a widget, copyright, registration or
+    phone number rather than content."""
+    before = norm[max(0, start - 40) : start]
+    if _WIDGET_BEFORE.search(before) or _WEEKDAY_AFTER.search(norm[end : end + 8]):
+        return True
+    if _COPYRIGHT_BEFORE.search(before):
+        return True
+    return _NUMBER_BEFORE.search(before[-20:]) is not None
+
+
+def _from_match(match: re.Match[str], now: dt.datetime) -> DateMatch | None:
+    g = match.group
+    if g("y") is not None:
+        if _SEP_FAMILY[g("s1")] != g("s2"):
+            return None
+        when = _make(int(g("y")), int(g("m")), int(g("d")), _hms(match, ""))
+        if when is None or when > now:
+            return None
+        return DateMatch(when, match.start(), match.end(), _precision(match, ""))
+    if g("m2") is not None:
+        month, day, prefix = int(g("m2")), int(g("d2")), "x"
+    else:
+        month, day, prefix = int(g("m3")), int(g("d3")), "z"
+    when = _infer_year(month, day, _hms(match, prefix), now)
+    if when is None:
+        return None
+    return DateMatch(when, match.start(), match.end(), _precision(match, prefix), True)
+
+
+def _hms(match: re.Match[str], prefix: str) -> tuple[int, int, int, str | None]:
+    hour = match.group(prefix + "H")
+    if hour is None:
+        return 0, 0, 0, None
+    second = match.group(prefix + "S")
+    return int(hour), int(match.group(prefix + "M")), int(second or 0), match.group(prefix + "tz")
+
+
+def _precision(match: re.Match[str], prefix: str) -> Precision:
+    if match.group(prefix + "H") is None:
+        return "day"
+    return "second" if match.group(prefix + "S") is not None else "minute"
+
+
+def _infer_year(
+    month: int, day: int, hms: tuple[int, int, int, str | None], now: dt.datetime
+) -> dt.datetime | None:
+    # The latest year that keeps the date not in the future; 29 February looks back to
+    # the latest leap year.
+    year = now.astimezone(CN_TZ).year
+    for y in range(year, year - 8, -1):
+        when = _make(y, month, day, hms)
+        if when is not None and when <= now:
+            return when
+    return None
+
+
+def _has_cn_year(norm: str) -> bool:
+    return "年" in norm and any(c in norm for c in "〇○零")
+
+
+def _from_cn_match(match: re.Match[str], now: dt.datetime) -> DateMatch | None:
+    year = 0
+    for ch in match.group("y"):
+        year = year * 10 + _CN_DIGITS[ch]
+    month, day = _cn_number(match.group("m")), _cn_number(match.group("d"))
+    if month is None or day is None:
+        return None
+    when = _make(year, month, day)
+    if when is None or when > now:
+        return None
+    return DateMatch(when, match.start(), match.end(), "day")
+
+
+def _cn_number(text: str) -> int | None:
+    """十一 -> 11, 二十三 -> 23, 三十 -> 30, 九 -> 9; None for anything else."""
+    if "十" not in text:
+        return _CN_DIGITS.get(text) if len(text) == 1 else None
+    tens, _, units = text.partition("十")
+    if len(tens) > 1 or len(units) > 1:
+        return None
+    value = (_CN_DIGITS.get(tens, -100) if tens else 1) * 10
+    value += _CN_DIGITS.get(units, -100) if units else 0
+    return value if value > 0 else None
+
+
+def _make(
+    y: int, m: int, d: int, hms: tuple[int, int, int, str | None] = (0, 0, 0, None)
+) -> dt.datetime | None:
+    if y < MIN_YEAR:
+        return None
+    hh, mm, ss, tz = hms
+    zone = CN_TZ if tz is None else _zone(tz)
+    try:
+        when = dt.datetime(y, m, d, hh, mm, ss, tzinfo=zone)
+    except ValueError:
+        return None
+    return when.astimezone(CN_TZ)
+
+
+def _zone(tz: str) -> dt.timezone:
+    if tz == "Z":
+        return dt.UTC
+    sign = -1 if tz[0] == "-" else 1
+    digits = tz[1:].replace(":", "")
+    return dt.timezone(sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+
+
+def _aware(now: dt.datetime) -> dt.datetime:
+    return now if now.tzinfo is not None else now.replace(tzinfo=CN_TZ)
