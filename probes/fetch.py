@@ -1,11 +1,16 @@
 """The one fetch layer: every HTTP request the monitor makes goes through `Fetcher.fetch`.
 
-It owns the deadline (one overall `asyncio.timeout` per request, so a server trickling a
-byte a second cannot hold a check), the body cap (counted on decoded bytes as they stream,
-so a gzip bomb stops at the cap), redirects (followed here, with a limit and loop
-detection), charset decoding, the User-Agent and the per-host concurrency limit. A target's
-failure is returned as a `FetchFailure` with a reason from the fixed set; exceptions from
-here are bugs.
+It owns the deadline (one overall `asyncio.timeout` per request covering the per-host
+queue, every redirect hop and the body, so a server trickling a byte a second cannot hold
+a check), the body cap (counted on decoded bytes: the raw stream is decompressed here in
+bounded steps, so a gzip bomb never inflates past the cap in memory), redirects (followed
+here, with a limit and loop detection), cookies across redirects, charset decoding and the
+per-host concurrency limit. A target's failure is returned as a `FetchFailure` with a
+reason from the fixed set and one line a human can act on; status codes are not failures
+here (the check kinds judge them). Exceptions from here are bugs.
+
+The client (User-Agent, TLS verification, transport, no keep-alive) comes from
+`probes.httpclient.open_client`.
 """
 
 from __future__ import annotations
@@ -16,16 +21,44 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
+from probes.fetch_decode import (
+    ACCEPT_ENCODING,
+    BodyDecoder,
+    BodyError,
+    BodyTooLarge,
+    detect_encoding,
+)
+from probes.fetch_errors import classify
 from probes.model import Failure
+
+__all__ = [
+    "ACCEPT_ENCODING",
+    "FetchFailure",
+    "FetchOutcome",
+    "Fetcher",
+    "Page",
+    "detect_encoding",
+]
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+# Headers that describe a request body; dropped when a redirect turns the request into a GET.
+_BODY_HEADERS = ("content-type", "content-length", "transfer-encoding")
+# Credentials the caller set for one host are not sent to another one a redirect names.
+_HOST_BOUND_HEADERS = ("authorization", "cookie")
 
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """A response that arrived: final URL, status, headers, body (capped) and its text."""
+    """A response that arrived: final URL, status, headers, body (decoded, capped) and the
+    codec its text decodes with.
+
+    redirects: the URLs redirected from, in order (empty when none).
+    tls_not_after: the final connection's certificate notAfter (epoch s), None for http.
+    cookies: the jar after the whole exchange (the request's cookies plus any set).
+    """
 
     url: str
     status: int
@@ -43,12 +76,16 @@ class Page:
 
     @property
     def content_type(self) -> str:
-        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+        value: str = self.headers.get("content-type", "")
+        return value.split(";", maxsplit=1)[0].strip().lower()
 
 
 @dataclass(frozen=True, slots=True)
 class FetchFailure:
-    """A request that did not produce a usable response, and why."""
+    """A request that did not produce a usable response, and why.
+
+    status: the HTTP status when one arrived (a redirect loop, a body too large), else 0.
+    """
 
     url: str
     failure: Failure
@@ -58,10 +95,77 @@ class FetchFailure:
 
     @property
     def line(self) -> str:
+        """One line for humans: `connect: connection refused to 127.0.0.1:1`."""
         return f"{self.failure.value}: {self.error}"
 
 
 FetchOutcome = Page | FetchFailure
+
+
+class _Failed(Exception):
+    """Internal: ends a fetch with a failure (carries the reason to `fetch`)."""
+
+    def __init__(self, failure: Failure, error: str, status: int = 0) -> None:
+        super().__init__(error)
+        self.failure, self.error, self.status = failure, error, status
+
+
+@dataclass(slots=True)
+class _Progress:
+    """Where a fetch got to, for a timeout message that says what was slow."""
+
+    url: httpx.URL
+    stage: str = "waiting for a per-host slot"
+    received: int = 0
+    hops: int = 0
+
+
+@dataclass(slots=True)
+class _Request:
+    """The request of the current hop; a redirect rewrites it."""
+
+    method: str
+    url: httpx.URL
+    headers: dict[str, str]
+    data: Mapping[str, str] | None
+    json: Any
+    follow: bool
+
+    def redirect(self, status: int, location: httpx.URL) -> None:
+        if location.host != self.url.host:
+            self.headers = {
+                k: v for k, v in self.headers.items() if k.lower() not in _HOST_BOUND_HEADERS
+            }
+        # 303 always becomes a GET; 301/302 after a POST too, as every browser does.
+        if status == 303 or (status in (301, 302) and self.method == "POST"):
+            self.method = "HEAD" if self.method == "HEAD" else "GET"
+            self.data, self.json = None, None
+            self.headers = {k: v for k, v in self.headers.items() if k.lower() not in _BODY_HEADERS}
+        self.url = location
+
+
+class _HostSlots:
+    """At most `per_host` requests in flight per host. A host's semaphore lives only while
+    someone holds or waits for it, so thousands of hosts leave nothing behind."""
+
+    def __init__(self, per_host: int) -> None:
+        self.per_host = per_host
+        self._slots: dict[str, tuple[asyncio.Semaphore, list[int]]] = {}
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    @contextlib.asynccontextmanager
+    async def hold(self, host: str) -> AsyncIterator[None]:
+        sem, users = self._slots.setdefault(host, (asyncio.Semaphore(self.per_host), [0]))
+        users[0] += 1
+        try:
+            async with sem:
+                yield
+        finally:
+            users[0] -= 1
+            if users[0] == 0:
+                del self._slots[host]
 
 
 class Fetcher:
@@ -79,13 +183,13 @@ class Fetcher:
         self.max_body = max_body
         self.max_redirects = max_redirects
         self.per_host = per_host
-        self._hosts: dict[str, asyncio.Semaphore] = {}
+        self.hosts = _HostSlots(per_host)
 
     async def fetch(
         self,
         url: str,
         *,
-        timeout: float,
+        timeout: float,  # noqa: ASYNC109 - the deadline is the fetcher's job, not the caller's
         method: str = "GET",
         headers: Mapping[str, str] | None = None,
         data: Mapping[str, str] | None = None,
@@ -94,75 +198,74 @@ class Fetcher:
         follow_redirects: bool = True,
         max_body: int | None = None,
     ) -> FetchOutcome:
-        """One request (and its redirects) under one overall deadline of `timeout` s."""
+        """One request and its redirects under one overall deadline of `timeout` seconds.
+
+        Never raises for the target's failure: DNS, connect, TLS, timeout, a body over
+        `max_body` decoded bytes, an unreadable body, a redirect loop or too many redirects
+        come back as a `FetchFailure`. Any HTTP status comes back as a `Page`.
+        """
         started = time.monotonic()
         cap = self.max_body if max_body is None else max_body
+        progress = _Progress(httpx.URL(url))
+        req = _Request(method, httpx.URL(url), dict(headers or {}), data, json, follow_redirects)
+        req.headers.setdefault("Accept-Encoding", ACCEPT_ENCODING)
         try:
             async with asyncio.timeout(timeout):
-                return await self._follow(
-                    url, method, headers, data, json, cookies, follow_redirects, cap, started
-                )
+                return await self._follow(req, cookies, cap, progress)
         except TimeoutError:
-            return FetchFailure(
-                url, Failure.TIMEOUT, f"no complete response within {timeout:g}s",
-                time.monotonic() - started,
-            )  # fmt: skip
-        except httpx.HTTPError as exc:
-            return FetchFailure(url, *_classify(exc), time.monotonic() - started)
+            failure, error, status = Failure.TIMEOUT, _timeout_line(timeout, progress), 0
+        except _Failed as exc:
+            failure, error, status = exc.failure, exc.error, exc.status
+        except (httpx.HTTPError, OSError) as exc:
+            failure, error = classify(exc, progress.url)
+            status = 0
+        return FetchFailure(url, failure, error, time.monotonic() - started, status)
 
     async def _follow(
-        self,
-        url: str,
-        method: str,
-        headers: Mapping[str, str] | None,
-        data: Mapping[str, str] | None,
-        json: Any,
-        cookies: httpx.Cookies | None,
-        follow: bool,
-        cap: int,
-        started: float,
-    ) -> FetchOutcome:
+        self, req: _Request, cookies: httpx.Cookies | None, cap: int, progress: _Progress
+    ) -> Page:
+        started = time.monotonic()
         jar = httpx.Cookies(cookies) if cookies is not None else httpx.Cookies()
-        seen: list[str] = []
+        seen: set[tuple[str, str, frozenset[tuple[str, str, str | None]]]] = set()
+        redirects: list[str] = []
         while True:
+            target = req.url
+            if target.scheme not in ("http", "https"):
+                raise _Failed(Failure.CONNECT, f"cannot fetch {target.scheme or '?'}: URLs")
+            # A loop is the same request with the same cookies: a page that redirects to
+            # itself after setting a cookie (a common session check) is not one.
+            key = (req.method, str(target), frozenset((c.domain, c.name, c.value) for c in jar.jar))
+            if key in seen:
+                chain = " -> ".join([*redirects, str(target)])
+                raise _Failed(Failure.HTTP_STATUS, f"redirect loop: {chain}", 300)
+            seen.add(key)
+            progress.url, progress.stage = target, "waiting for a per-host slot"
             request = self.client.build_request(
-                method, url, headers=headers, data=data, json=json, cookies=jar
+                req.method, target, headers=req.headers, data=req.data, json=req.json
             )
-            async with self._host_slot(request.url.host):
-                response = await self.client.send(request, stream=True)
+            jar.set_cookie_header(request)
+            async with self.hosts.hold(target.host):
+                progress.stage = "waiting for the response headers"
+                response = await self.client.send(request, stream=True, follow_redirects=False)
                 try:
                     jar.extract_cookies(response)
                     location = response.headers.get("location")
-                    if follow and response.is_redirect and location:
-                        nxt = str(response.url.join(location))
-                        seen.append(url)
-                        if nxt in seen:
-                            return FetchFailure(
-                                url, Failure.HTTP_STATUS,
-                                f"redirect loop: {' -> '.join([*seen, nxt])}",
-                                time.monotonic() - started, response.status_code,
-                            )  # fmt: skip
-                        if len(seen) > self.max_redirects:
-                            return FetchFailure(
-                                url, Failure.HTTP_STATUS,
-                                f"more than {self.max_redirects} redirects",
-                                time.monotonic() - started, response.status_code,
-                            )  # fmt: skip
-                        url = nxt
-                        if response.status_code in (301, 302, 303) and method == "POST":
-                            method, data, json = "GET", None, None
+                    if req.follow and response.status_code in REDIRECT_STATUSES and location:
+                        if len(redirects) >= self.max_redirects:
+                            raise _Failed(
+                                Failure.HTTP_STATUS,
+                                f"more than {self.max_redirects} redirects "
+                                f"(last: {target} -> {location})",
+                                response.status_code,
+                            )
+                        redirects.append(str(target))
+                        progress.hops += 1
+                        req.redirect(response.status_code, target.join(location))
                         continue
-                    body = bytearray()
-                    async for chunk in response.aiter_bytes():
-                        body += chunk
-                        if len(body) > cap:
-                            return FetchFailure(
-                                url, Failure.TOO_LARGE, f"body larger than {cap} bytes",
-                                time.monotonic() - started, response.status_code,
-                            )  # fmt: skip
+                    content = await self._read_body(response, cap, progress)
                 finally:
                     await response.aclose()
-            content = bytes(body)
+            not_after = response.extensions.get("tls_not_after")
             return Page(
                 url=str(response.url),
                 status=response.status_code,
@@ -170,63 +273,39 @@ class Fetcher:
                 content=content,
                 encoding=detect_encoding(response.headers.get("content-type", ""), content),
                 duration=time.monotonic() - started,
-                redirects=tuple(seen),
+                redirects=tuple(redirects),
+                tls_not_after=not_after if isinstance(not_after, float) else None,
                 cookies=jar,
             )
 
-    @contextlib.asynccontextmanager
-    async def _host_slot(self, host: str) -> AsyncIterator[None]:
-        sem = self._hosts.get(host)
-        if sem is None:
-            sem = self._hosts[host] = asyncio.Semaphore(self.per_host)
-        async with sem:
-            yield
+    @staticmethod
+    async def _read_body(response: httpx.Response, cap: int, progress: _Progress) -> bytes:
+        status = response.status_code
+        encoding = response.headers.get("content-encoding", "")
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap and encoding in ("", "identity"):
+            raise _Failed(
+                Failure.TOO_LARGE, f"body of {declared} bytes is over the {cap}-byte cap", status
+            )
+        progress.stage, progress.received = "reading the body", 0
+        try:
+            decoder = BodyDecoder(encoding, cap)
+            async for chunk in response.aiter_raw():
+                progress.received += len(chunk)
+                decoder.feed(chunk)
+        except BodyTooLarge as exc:
+            raise _Failed(Failure.TOO_LARGE, f"{exc} (the cap) once decoded", status) from exc
+        except BodyError as exc:
+            raise _Failed(Failure.PARSE_ERROR, f"unreadable body: {exc}", status) from exc
+        return decoder.content
 
 
-def detect_encoding(content_type: str, content: bytes) -> str:
-    """Charset from the header, then `<meta>`, then a guess; GB2312/GBK become GB18030
-    (its superset), since pages labelled GB2312 routinely contain GBK-only characters."""
-    for part in content_type.split(";")[1:]:
-        key, _, value = part.strip().partition("=")
-        if key.lower() == "charset" and value:
-            return _normalise(value.strip("\"' "))
-    head = content[:4096].lower()
-    idx = head.find(b"charset=")
-    if idx >= 0:
-        raw = head[idx + 8 : idx + 40].lstrip(b"\"' ")
-        name = raw.split(b'"')[0].split(b"'")[0].split(b";")[0].split(b">")[0].split(b" ")[0]
-        if name:
-            return _normalise(name.decode("ascii", "replace"))
-    try:
-        content.decode("utf-8")
-    except UnicodeDecodeError:
-        return "gb18030"
-    return "utf-8"
-
-
-def _normalise(name: str) -> str:
-    lowered = name.lower()
-    if lowered in {"gb2312", "gbk", "gb_2312-80", "x-gbk", "gb18030", "cp936"}:
-        return "gb18030"
-    try:
-        return __import__("codecs").lookup(lowered).name
-    except LookupError:
-        return "utf-8"
-
-
-def _classify(exc: httpx.HTTPError) -> tuple[Failure, str]:
-    text = str(exc) or type(exc).__name__
-    lowered = text.lower()
-    if isinstance(exc, httpx.TimeoutException):
-        return Failure.TIMEOUT, text
-    if "ssl" in lowered or "certificate" in lowered:
-        return Failure.TLS, text
-    if "name or service not known" in lowered or "nodename" in lowered or "resolve" in lowered:
-        return Failure.DNS, text
-    if isinstance(exc, httpx.ConnectError | httpx.NetworkError | httpx.RemoteProtocolError):
-        return Failure.CONNECT, text
-    return Failure.CONNECT, text
-
-
-def host_of(url: str) -> str:
-    return urlsplit(url).hostname or ""
+def _timeout_line(timeout: float, progress: _Progress) -> str:
+    url = progress.url
+    where = f"{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
+    line = f"no complete response from {where} within {timeout:g}s ({progress.stage}"
+    if progress.stage == "reading the body":
+        line += f", {progress.received} bytes so far"
+    if progress.hops:
+        line += f", after {progress.hops} redirects"
+    return line + ")"

@@ -1,0 +1,209 @@
+"""The one shared HTTP client: `open_client(settings)` builds it, `fetcher_for` wraps it.
+
+Transport. The httpx API runs on the httpx-aiohttp transport by default (half the CPU per
+request of httpx's own httpcore transport, see bench/README.md); `http_transport:
+httpcore` selects httpx's default transport instead. Both are subclassed here for one
+reason: to read the peer certificate's notAfter while the connection is still open and
+put it in `response.extensions["tls_not_after"]` (epoch seconds), which the fetcher copies
+to `Page.tls_not_after`.
+
+Keep-alive is off: every request opens a new connection (`Connection: close`, no pooled
+idle connections). A monitor that reused a pooled connection could report a site as up
+while new visitors can no longer connect, and the anchor measurements showed keep-alive
+buys nothing measurable at check rates. The cost is one TCP (and TLS) handshake per
+request, which is also what a citizen's browser pays on a first visit.
+
+The client never keeps cookies (each fetch carries its own jar, so nothing leaks between
+checks or sites), ignores proxy and CA environment variables (`trust_env=False`, so a
+monitor behaves the same under systemd and in a shell), never follows redirects itself
+(the fetcher does, with its own limit and loop detection) and has no httpx timeouts: the
+fetcher's one overall deadline per request bounds everything.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+import ssl
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+from typing import Any
+
+import aiohttp
+import httpx
+from httpx_aiohttp import AiohttpTransport
+
+from probes.config.model import GlobalConfig
+from probes.fetch import ACCEPT_ENCODING, Fetcher
+
+log = logging.getLogger(__name__)
+
+
+class TlsAiohttpTransport(AiohttpTransport):
+    """httpx-aiohttp transport without keep-alive or cookies, recording the peer
+    certificate's notAfter and raising only httpx errors (with the original as cause)."""
+
+    def __init__(self, *, verify: bool, max_connections: int) -> None:
+        super().__init__(verify=verify, trust_env=False, client=self._session)
+        self._max_connections = max_connections
+
+    def _session(self) -> aiohttp.ClientSession:
+        # Built lazily inside the running loop (aiohttp requires one).
+        connector = aiohttp.TCPConnector(
+            ssl=self.ssl_context, force_close=True, limit=self._max_connections
+        )
+        return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        with _as_httpx_errors():
+            response = await super().handle_async_request(request)
+        # The upstream stream wraps the aiohttp response; its connection (and so the TLS
+        # object) is only there until the body has been read, which has not happened yet.
+        aio = getattr(response.stream, "_aiohttp_response", None)
+        connection = getattr(aio, "connection", None)
+        transport = getattr(connection, "transport", None)
+        if transport is not None:
+            _record_not_after(response, transport.get_extra_info("ssl_object"))
+        response.stream = _MappedStream(response.stream)
+        return response
+
+
+class TlsHttpcoreTransport(httpx.AsyncHTTPTransport):
+    """httpx's default transport, recording the peer certificate's notAfter."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await super().handle_async_request(request)
+        stream = response.extensions.get("network_stream")
+        if stream is not None:
+            _record_not_after(response, stream.get_extra_info("ssl_object"))
+        return response
+
+
+class _MappedStream(httpx.AsyncByteStream):
+    """Re-raises errors while reading an aiohttp body as httpx errors."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with _as_httpx_errors():
+            async for chunk in self._inner:
+                yield chunk
+
+    async def aclose(self) -> None:
+        with _as_httpx_errors():
+            await self._inner.aclose()
+
+
+@contextmanager
+def _as_httpx_errors() -> Iterator[None]:
+    """The upstream mapping lets some aiohttp, ssl and OS errors through unmapped; the
+    fetcher expects httpx errors and classifies them by their cause chain."""
+    try:
+        yield
+    except httpx.HTTPError:
+        raise
+    except ssl.SSLError as exc:
+        raise httpx.ConnectError(str(exc) or type(exc).__name__) from exc
+    except (aiohttp.ClientError, OSError) as exc:
+        raise httpx.NetworkError(str(exc) or type(exc).__name__) from exc
+
+
+def _record_not_after(response: httpx.Response, ssl_object: object) -> None:
+    if not isinstance(ssl_object, ssl.SSLObject | ssl.SSLSocket):
+        return
+    der = ssl_object.getpeercert(binary_form=True)
+    if der:
+        response.extensions["tls_not_after"] = der_not_after(der)
+
+
+def der_not_after(der: bytes) -> float | None:
+    """The notAfter of a DER certificate as epoch seconds, or None if it cannot be read.
+
+    Read from the DER form because `getpeercert()` returns nothing when verification is
+    off (`verify_tls: false`), and expiry is still worth reporting then.
+    """
+    try:
+        _, body, _ = _tlv(der, 0)  # Certificate
+        _, pos, _ = _tlv(der, body)  # TBSCertificate
+        tag, _, end = _tlv(der, pos)
+        if tag == 0xA0:  # explicit [0] version
+            pos = end
+        for _field in ("serial", "signature", "issuer"):
+            pos = _tlv(der, pos)[2]
+        _, validity, _ = _tlv(der, pos)
+        not_before_end = _tlv(der, validity)[2]
+        tag, start, end = _tlv(der, not_before_end)
+        text = der[start:end].decode("ascii").rstrip("Z")
+        if tag == 0x17:  # UTCTime, YYMMDDHHMMSS; years 50-99 are 19xx (RFC 5280)
+            year = int(text[:2])
+            text = f"{1900 + year if year >= 50 else 2000 + year}{text[2:]}"
+        elif tag != 0x18:  # not GeneralizedTime either
+            return None
+        parts = [int(text[i : i + 2]) for i in range(4, 14, 2)]
+        return float(calendar.timegm((int(text[:4]), *parts, 0, 0, 0)))
+    except (IndexError, ValueError) as exc:
+        log.warning("cannot read notAfter from the peer certificate: %s", exc)
+        return None
+
+
+def _tlv(der: bytes, pos: int) -> tuple[int, int, int]:
+    """(tag, start of value, end of value) of the DER element at `pos`."""
+    tag, length = der[pos], der[pos + 1]
+    start = pos + 2
+    if length & 0x80:
+        size = length & 0x7F
+        length = int.from_bytes(der[start : start + size], "big")
+        start += size
+    if start + length > len(der):
+        raise ValueError("truncated certificate")
+    return tag, start, start + length
+
+
+def _no_cookies() -> CookieJar:
+    # An empty allow-list blocks every domain: the client itself keeps nothing.
+    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+
+
+@asynccontextmanager
+async def open_client(
+    settings: GlobalConfig, *, transport: httpx.AsyncBaseTransport | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The shared client for `settings`; `transport` replaces the network one (tests)."""
+    max_connections = max(100, 4 * settings.max_in_flight)
+    if transport is None:
+        if settings.http_transport == "aiohttp":
+            transport = TlsAiohttpTransport(
+                verify=settings.verify_tls, max_connections=max_connections
+            )
+        else:
+            transport = TlsHttpcoreTransport(
+                verify=settings.verify_tls,
+                trust_env=False,
+                limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=0),
+            )
+    headers = {
+        "User-Agent": settings.user_agent,
+        "Accept-Encoding": ACCEPT_ENCODING,
+        "Connection": "close",
+    }
+    async with httpx.AsyncClient(
+        transport=transport,
+        headers=headers,
+        cookies=httpx.Cookies(_no_cookies()),
+        timeout=httpx.Timeout(None),
+        follow_redirects=False,
+        trust_env=False,
+    ) as client:
+        yield client
+
+
+def fetcher_for(settings: GlobalConfig, client: httpx.AsyncClient) -> Fetcher:
+    """The fetcher with the body cap, redirect limit and per-host limit from `settings`."""
+    return Fetcher(
+        client,
+        max_body=settings.max_body,
+        max_redirects=settings.max_redirects,
+        per_host=settings.per_host_concurrency,
+    )
