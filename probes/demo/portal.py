@@ -31,11 +31,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from probes.demo import sites
+from probes.demo import services, sites
 from probes.demo.truth import Truth
 
 # How long stopping the portal waits for requests in flight before cancelling them.
-SHUTDOWN_GRACE_SECONDS = 2
+SHUTDOWN_GRACE_SECONDS = 1
 
 
 class Section(Protocol):
@@ -46,7 +46,7 @@ class Section(Protocol):
     def routes(self, now: float) -> list[BaseRoute]: ...
 
 
-SECTIONS: tuple[Section, ...] = (sites,)
+SECTIONS: tuple[Section, ...] = (sites, services)
 
 
 def ground_truth() -> dict[str, Truth]:
