@@ -1,0 +1,41 @@
+"""`zombie-probes config check FILE` and `zombie-probes config schema`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from probes.config import ConfigError, load_config
+from probes.config.schema import schema_text
+
+app = typer.Typer(help="Validate configuration files and print their JSON Schema.",
+                  no_args_is_help=True)  # fmt: skip
+
+
+@app.command("check")
+def check(file: Path = typer.Argument(..., help="config file to validate")) -> None:
+    """Validate FILE; every error names the file, the line and the field."""
+    try:
+        config = load_config(file)
+    except ConfigError as exc:
+        for issue in exc.issues:
+            typer.echo(str(issue), err=True)
+        typer.echo(f"{file}: {len(exc.issues)} error(s)", err=True)
+        raise typer.Exit(1) from exc
+    checks = sum(len(c.enabled_checks()) for c in config.channels)
+    typer.echo(f"{file}: ok ({len(config.channels)} channels, {checks} checks)")
+
+
+def schema_text() -> str:
+    """The JSON Schema of the config file (committed as config/schema.json)."""
+    schema = Config.model_json_schema(by_alias=True, mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "zombie-probes configuration"
+    return json.dumps(schema, ensure_ascii=False, indent=2) + "\n"
+
+
+@app.command("schema")
+def schema() -> None:
+    """Print the JSON Schema of the config file, for editors and CI."""
+    typer.echo(schema_text(), nl=False)

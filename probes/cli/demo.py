@@ -1,0 +1,146 @@
+"""`zombie-probes demo`: the simulated government portal and the monitor watching it.
+
+The portal runs in the same process on localhost; the monitor runs on the built-in demo
+config (`probes/demo/demo.yaml`) with a throwaway SQLite state, serves /metrics like
+`serve`, and after the first round prints which channels it judges zombie and why,
+next to the portal's ground truth. Hotline channels need an MQTT broker: with none
+reachable they are left out and the command says how to start one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import tempfile
+from importlib.resources import as_file, files
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from probes.config import Config, load_config
+from probes.demo.truth import Truth
+from probes.model import State
+from probes.monitor import Monitor
+from probes.serve import run_monitor
+
+FIRST_ROUND_LIMIT = 120.0
+
+
+def demo_command(
+    listen: str = typer.Option("127.0.0.1:9705", "--listen", help="monitor HOST:PORT"),
+    portal_port: int = typer.Option(9780, "--portal-port", help="simulated portal port (0: any)"),
+    mqtt: str | None = typer.Option(
+        None, "--mqtt", help="MQTT broker HOST:PORT for the hotline call robot"
+    ),
+    once: bool = typer.Option(
+        False, "--once", help="exit after the first round: 0 if every verdict matches the "
+        "portal's ground truth, 1 if not"
+    ),
+) -> None:
+    """Start the simulated government portal and monitor it."""
+    matched = asyncio.run(_demo(listen, portal_port, mqtt, once))
+    if once:
+        raise typer.Exit(0 if matched else 1)
+
+
+async def _demo(listen: str, portal_port: int, mqtt: str | None, once: bool) -> bool:
+    from probes.demo.portal import ground_truth, run_portal
+
+    console = Console(highlight=False)
+    truth = ground_truth()
+    result = {"matched": False}
+    with tempfile.TemporaryDirectory(prefix="zombie-demo-") as tmp:
+        async with run_portal(port=portal_port) as portal:
+            env = dict(os.environ, DEMO_PORTAL=portal.base_url)
+            broker = mqtt or _local_broker()
+            if broker:
+                env["DEMO_MQTT_HOST"], _, env["DEMO_MQTT_PORT"] = broker.rpartition(":")
+            with as_file(files("probes.demo") / "demo.yaml") as path:
+                config = load_config(path, environ=env)
+            if not broker:
+                config = _without_hotlines(config)
+                console.print(
+                    "hotline channels left out: no MQTT broker on 127.0.0.1:1883. Start one "
+                    "(apt-get install mosquitto; mosquitto -p 1883) or pass --mqtt HOST:PORT."
+                )
+            console.print(f"simulated portal: {portal.base_url}/")
+
+            def ready(monitor: Monitor, address: str) -> None:
+                console.print(f"monitor: http://{address}/  metrics: http://{address}/metrics")
+
+            async def first_round(monitor: Monitor) -> None:
+                robot = asyncio.create_task(_robot(monitor, broker)) if broker else None
+                try:
+                    await _wait_first_round(monitor)
+                    result["matched"] = _report(console, monitor, truth)
+                    if once:
+                        monitor.scheduler.stop()
+                        return
+                    console.print("monitoring; Ctrl-C to stop")
+                    if robot is not None:
+                        await robot
+                finally:
+                    if robot is not None:
+                        robot.cancel()
+
+            await run_monitor(
+                config, None, listen=listen, state_path=str(Path(tmp) / "demo.db"),
+                extra=first_round, on_ready=ready, first_run_spread=2.0,
+            )  # fmt: skip
+    return result["matched"]
+
+
+async def _wait_first_round(monitor: Monitor) -> None:
+    wanted = {
+        (c.name, check) for c in monitor.status.channels.values() for check, _ in c.enabled_checks()
+    }
+    async with asyncio.timeout(FIRST_ROUND_LIMIT):
+        while not wanted <= set(monitor.status.results):
+            await asyncio.sleep(0.2)
+
+
+def _report(console: Console, monitor: Monitor, truth: dict[str, Truth]) -> bool:
+    table = Table(title="first round: verdicts against the portal's ground truth")
+    for column in ("channel", "kind", "state", "reasons", "expected", "match"):
+        table.add_column(column)
+    all_match = True
+    for name, verdict in sorted(monitor.status.verdicts.items()):
+        expected = truth.get(name)
+        codes = frozenset(r.code for r in verdict.reasons if r.state is not State.OK)
+        match = expected is not None and expected.state is verdict.state and (
+            expected.reasons == codes
+        )
+        all_match &= match or expected is None
+        table.add_row(
+            name, verdict.kind, verdict.state.value, verdict.summary,
+            f"{expected.state.value} {', '.join(sorted(expected.reasons))}" if expected else "-",
+            "yes" if match else ("-" if expected is None else "NO"),
+        )  # fmt: skip
+    console.print(table)
+    zombies = [v for v in monitor.status.verdicts.values() if v.state is State.ZOMBIE]
+    console.print(f"{len(zombies)} zombie channel(s); verdicts match ground truth: "
+                  f"{'yes' if all_match else 'NO'}")  # fmt: skip
+    return all_match
+
+
+def _local_broker() -> str | None:
+    try:
+        with socket.create_connection(("127.0.0.1", 1883), timeout=0.3):
+            return "127.0.0.1:1883"
+    except OSError:
+        return None
+
+
+def _without_hotlines(config: Config) -> Config:
+    channels = [c for c in config.channels if c.kind != "hotline"]
+    return config.model_copy(update={"channels": channels, "calls": None})
+
+
+async def _robot(monitor: Monitor, broker: str) -> None:
+    from probes.demo.callrobot import run_robot
+
+    host, _, port = broker.rpartition(":")
+    await run_robot(host, int(port), monitor.rt.clock)

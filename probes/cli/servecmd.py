@@ -1,0 +1,42 @@
+"""`zombie-probes serve -c FILE`: run the monitor."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import typer
+
+from probes.config import ConfigError, load_config
+from probes.scheduler import parse_shard
+from probes.serve import run_monitor
+
+
+def serve_command(
+    config_file: Path = typer.Option(..., "-c", "--config", help="config file"),
+    listen: str | None = typer.Option(None, "--listen", help="HOST:PORT (default from config)"),
+    shard: str | None = typer.Option(
+        None, "--shard", help="I/N: run only shard I (0-based) of N, by a stable name hash"
+    ),
+    web_config: Path | None = typer.Option(
+        None, "--web.config.file", help="TLS and basic auth, exporter-toolkit format"
+    ),
+    log_level: str = typer.Option("info", "--log-level", help="debug, info, warning, error"),
+) -> None:
+    """Run the scheduler, the call-record sources and the HTTP server."""
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = load_config(config_file)
+        shard_tuple = parse_shard(shard) if shard else None
+    except (ConfigError, ValueError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    address = listen or config.global_.listen
+    try:
+        asyncio.run(
+            run_monitor(config, config_file, listen=address, shard=shard_tuple, web_config=web_config)
+        )
+    except OSError as exc:
+        typer.echo(f"cannot serve on {address}: {exc}", err=True)
+        raise typer.Exit(2) from exc

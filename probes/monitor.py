@@ -1,0 +1,139 @@
+"""The running monitor: the one owner of the HTTP client, the state store, the scheduler
+and the call-record sources, opened in `async with` blocks and passed down.
+
+`serve` and `demo` both run a `Monitor`; the HTTP server and signal handlers call its
+`reload()` and `probe()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry
+
+from probes.clock import Clock, SystemClock
+from probes.config import Config, ConfigError, load_config
+from probes.exporter import ZombieCollector, make_registry, render
+from probes.fetch import Fetcher
+from probes.hotline.ingest import IngestCounters
+from probes.httpclient import open_client
+from probes.runner import Runtime, run_channel
+from probes.scheduler import Scheduler
+from probes.state import history
+from probes.state.store import Store
+from probes.status import MonitorStatus
+
+log = logging.getLogger("probes.monitor")
+
+# Settings that shape objects opened once at start; a reload that changes them is applied
+# for everything else and says that these need a restart.
+RESTART_ONLY = ("listen", "state_path", "user_agent", "verify_tls", "http_transport",
+                "max_body", "max_redirects", "per_host_concurrency")  # fmt: skip
+PRUNE_EVERY = 3600.0
+
+
+@dataclass
+class Monitor:
+    config_path: Path | None
+    config: Config
+    rt: Runtime
+    status: MonitorStatus
+    scheduler: Scheduler
+    ingest: IngestCounters
+    registry: CollectorRegistry
+
+    def reload(self) -> tuple[bool, str]:
+        """Load the config file again; a bad one is rejected and the old one keeps running."""
+        if self.config_path is None:
+            return False, "no config file to reload (the built-in demo config is fixed)"
+        try:
+            new = load_config(self.config_path)
+        except ConfigError as exc:
+            self.status.reload_ok = False
+            log.error("config reload rejected, keeping the running config:\n%s", exc)
+            return False, str(exc)
+        changed = [
+            k for k in RESTART_ONLY if getattr(new.global_, k) != getattr(self.config.global_, k)
+        ]
+        self.config = new
+        channels = self.scheduler.apply(new)
+        self.status.reload_ok = True
+        self.status.reload_ts = self.rt.clock.now()
+        message = f"config reloaded: {len(channels)} channels"
+        if changed:
+            message += f" (restart to apply: {', '.join(changed)})"
+        log.info("%s", message)
+        return True, message
+
+    async def probe(self, name: str) -> bytes | None:
+        """Run a configured channel's checks now and render its metrics blackbox-style;
+        None when this replica has no such channel (nothing is fetched)."""
+        channel = self.status.channels.get(name)
+        if channel is None:
+            return None
+        started = self.rt.clock.monotonic()
+        verdict, results = await run_channel(self.rt, channel)
+        for result in results:
+            self.status.record(channel.name, result)
+        self.status.verdicts[channel.name] = verdict
+        duration = self.rt.clock.monotonic() - started
+        success = int(all(r.success for r in results))
+        head = (
+            "# HELP probe_success Whether every check of the channel succeeded.\n"
+            "# TYPE probe_success gauge\n"
+            f"probe_success {success}\n"
+            "# HELP probe_duration_seconds How long the probe took.\n"
+            "# TYPE probe_duration_seconds gauge\n"
+            f"probe_duration_seconds {duration:.6f}\n"
+        ).encode()
+        only = make_registry(ZombieCollector(self.status, only_channel=name))
+        return head + render(only)
+
+    def metrics(self) -> bytes:
+        return render(self.registry)
+
+
+@asynccontextmanager
+async def open_monitor(
+    config: Config,
+    config_path: Path | None = None,
+    *,
+    shard: tuple[int, int] | None = None,
+    clock: Clock | None = None,
+    state_path: str | None = None,
+    first_run_spread: float | None = None,
+) -> AsyncIterator[Monitor]:
+    """Open everything a running monitor owns; close it all on exit."""
+    settings = config.global_
+    clock = clock or SystemClock()
+    async with open_client(settings) as client:
+        with Store.open(state_path or settings.state_path) as store:
+            fetcher = Fetcher(
+                client,
+                max_body=settings.max_body,
+                max_redirects=settings.max_redirects,
+                per_host=settings.per_host_concurrency,
+            )
+            rt = Runtime(fetcher=fetcher, store=store, clock=clock, settings=settings)
+            status = MonitorStatus(reload_ts=clock.now())
+            scheduler = Scheduler(rt, status, shard=shard, spread=first_run_spread)
+            scheduler.apply(config)
+            scheduler.restore()
+            ingest = IngestCounters()
+            registry = make_registry(ZombieCollector(status, ingest))
+            yield Monitor(config_path, config, rt, status, scheduler, ingest, registry)
+
+
+async def prune_forever(monitor: Monitor) -> None:
+    """Drop history older than `history_retention`, hourly."""
+    while True:
+        cutoff = monitor.rt.clock.now() - monitor.config.global_.history_retention
+        removed = history.prune(monitor.rt.store, cutoff)
+        if removed:
+            log.info("pruned %d check runs older than the retention", removed)
+        await asyncio.sleep(PRUNE_EVERY)
