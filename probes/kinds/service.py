@@ -1,15 +1,199 @@
-"""The `service` check kind. (Placeholder until the service work lands: always UNKNOWN.)"""
+"""The `service` check kind: run an online service's transaction step by step, carrying
+cookies and extracted values (a token, an id) from one step to the next, and stop at the
+first step that fails its assertions or shows a soft-error page (系统维护 / WAF block with
+HTTP 200). The result names the failing step and why.
+
+One run is one transaction; the "broken after K consecutive failed runs" rule is the
+verdict's (`probes.verdict.service`), over the history the runner records.
+"""
 
 from __future__ import annotations
 
-from probes.config.service import ServiceSpec
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urljoin
+
+import httpx
+
+from probes.config.service import HISTORY_LOOKBACK, PLACEHOLDER, ServiceSpec, Step
+from probes.extractors import decode_json, extract, json_get, visible_head
+from probes.fetch import FetchFailure, Page
 from probes.kinds.context import CheckContext
-from probes.model import CheckResult
+from probes.model import CheckResult, Failure, Measurement
+from probes.state import history
+
+
+@dataclass(frozen=True, slots=True)
+class StepOutcome:
+    """What happened at one step: passed or not, why, and how long it took."""
+
+    name: str
+    ok: bool
+    status: int
+    duration: float
+    failure: Failure | None = None
+    error: str = ""
+
+    @property
+    def line(self) -> str:
+        head = f"step {self.name}: "
+        if self.ok:
+            return head + f"ok, HTTP {self.status} in {self.duration:.2f}s"
+        status = f"HTTP {self.status}, " if self.status else ""
+        return head + f"FAILED ({status}{self.duration:.2f}s) {self.error}"
 
 
 async def check(spec: ServiceSpec, ctx: CheckContext) -> CheckResult:
-    now = ctx.clock.now()
+    started_wall, started = ctx.clock.now(), ctx.clock.monotonic()
+    base = str(ctx.channel.url or "")
+    values: dict[str, str] = dict(spec.variables)
+    cookies = httpx.Cookies()
+    outcomes: list[StepOutcome] = []
+    for step in spec.steps:
+        outcome, cookies = await _run_step(
+            step, spec, ctx, base=base, values=values, cookies=cookies
+        )
+        outcomes.append(outcome)
+        if not outcome.ok:
+            break
+    duration = ctx.clock.monotonic() - started
+    failed = next((o for o in outcomes if not o.ok), None)
+    prior = history.window(
+        ctx.store, ctx.channel.name, "service", started_wall - HISTORY_LOOKBACK
+    ).consecutive_failures
+    consecutive = prior + 1 if failed else 0
+    measurements = [
+        Measurement("service_step_success", float(o.ok), (("step", o.name),)) for o in outcomes
+    ]
+    measurements += [
+        Measurement("service_duration_seconds", duration),
+        Measurement("service_consecutive_failures", float(consecutive)),
+    ]
+    evidence = [o.line for o in outcomes]
+    skipped = [s.name for s in spec.steps[len(outcomes) :]]
+    if skipped:
+        evidence.append(f"not run after the failure: {', '.join(skipped)}")
     return CheckResult(
-        check="service", kind="service", success=None, started=now, duration=0.0,
-        error="the service check is not built yet",
+        "service", "service", failed is None, started_wall, duration,
+        failure=failed.failure if failed else None,
+        error=f"step {failed.name}: {failed.error}" if failed else "",
+        evidence=tuple(evidence),
+        measurements=tuple(measurements),
+        details={
+            "failed_step": failed.name if failed else None,
+            "consecutive_failures": consecutive,
+            "steps": [
+                {"name": o.name, "ok": o.ok, "status": o.status, "duration": o.duration,
+                 "failure": o.failure.value if o.failure else None, "error": o.error}
+                for o in outcomes
+            ],
+        },
     )  # fmt: skip
+
+
+async def _run_step(
+    step: Step,
+    spec: ServiceSpec,
+    ctx: CheckContext,
+    *,
+    base: str,
+    values: dict[str, str],
+    cookies: httpx.Cookies,
+) -> tuple[StepOutcome, httpx.Cookies]:
+    url = fill(step.url, values, url=True)
+    url = urljoin(base, url) if base else url
+    timeout = ctx.remaining()
+    if step.timeout is not None:
+        timeout = min(timeout, step.timeout)
+    got = await ctx.fetcher.fetch(
+        url,
+        timeout=timeout,
+        method=step.method,
+        headers={k: fill(v, values) for k, v in step.headers.items()} or None,
+        data={k: fill(v, values) for k, v in step.form.items()} if step.form else None,
+        json=fill_json(step.json_body, values),
+        cookies=cookies,
+    )
+    if isinstance(got, FetchFailure):
+        return StepOutcome(
+            step.name, False, got.status, got.duration, got.failure, got.line
+        ), cookies
+    failure, error = assess(step, spec, got)
+    if failure is None:
+        for name, rule in step.extract.items():
+            taken = extract(
+                got.text, css=rule.css, attr=rule.attr, regex=rule.regex, jsonpath=rule.jsonpath
+            )
+            if taken.value is None:
+                failure, error = (
+                    Failure.ASSERTION,
+                    f"assertion: could not take {name}: {taken.error}",
+                )
+                break
+            values[name] = taken.value
+    ok = failure is None
+    return StepOutcome(step.name, ok, got.status, got.duration, failure, error), got.cookies
+
+
+def assess(step: Step, spec: ServiceSpec, page: Page) -> tuple[Failure | None, str]:
+    """The first unmet expectation of a step's response, as (failure, error)."""
+    expect = step.expect
+    if page.status not in expect.status:
+        return Failure.HTTP_STATUS, f"http_status: got {page.status}, want {expect.status}"
+    text = page.text
+    # Soft-error phrases count only in the page's title and opening text: a working page
+    # may mention 系统维护 in a notice far down, a maintenance page says it up front.
+    head = visible_head(text)
+    if phrase := next((p for p in spec.soft_error_patterns if p and p in head), None):
+        return Failure.SOFT_ERROR, f"soft_error: page says {phrase!r}"
+    if expect.content_type and not page.content_type.startswith(expect.content_type.lower()):
+        got = page.content_type or "none"
+        return Failure.ASSERTION, f"assertion: content type {got}, want {expect.content_type}"
+    if expect.max_duration is not None and page.duration > expect.max_duration:
+        return Failure.ASSERTION, (
+            f"assertion: took {page.duration:.2f}s, limit {expect.max_duration:g}s"
+        )
+    for needle in expect.body_contains:
+        if needle not in text:
+            return Failure.ASSERTION, f"assertion: body lacks {needle!r}"
+    for needle in expect.body_not_contains:
+        if needle in text:
+            return Failure.ASSERTION, f"assertion: body contains {needle!r}"
+    if expect.json_equals or expect.json_exists:
+        ok, doc = decode_json(text)
+        if not ok:
+            return Failure.ASSERTION, "assertion: body is not JSON"
+        for path in expect.json_exists:
+            if not json_get(doc, path)[0]:
+                return Failure.ASSERTION, f"assertion: JSON path {path} missing"
+        for path, want in expect.json_equals.items():
+            found, value = json_get(doc, path)
+            if not found or value != want:
+                shown = json.dumps(value, ensure_ascii=False) if found else "missing"
+                return Failure.ASSERTION, (
+                    f"assertion: JSON {path} is {shown[:80]}, want "
+                    f"{json.dumps(want, ensure_ascii=False)}"
+                )
+    return None, ""
+
+
+def fill(template: str, values: dict[str, str], *, url: bool = False) -> str:
+    """`{name}` placeholders replaced by their values (URL-quoted inside a URL)."""
+
+    def one(match: Any) -> str:
+        value = values[match.group(1)]
+        return quote(value, safe="") if url else value
+
+    return PLACEHOLDER.sub(one, template)
+
+
+def fill_json(body: Any, values: dict[str, str]) -> Any:
+    """A JSON body with placeholders filled in every string it holds."""
+    if isinstance(body, str):
+        return fill(body, values)
+    if isinstance(body, dict):
+        return {k: fill_json(v, values) for k, v in body.items()}
+    if isinstance(body, list):
+        return [fill_json(v, values) for v in body]
+    return body

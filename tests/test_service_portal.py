@@ -1,0 +1,81 @@
+"""The online services of the simulated portal, monitored over real sockets with
+config/demo.yaml: verdicts match the ground truth, and the failing services become
+zombies exactly at the K-th consecutive failed run."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from probes.clock import FrozenClock
+from probes.config import Config
+from probes.demo import services
+from probes.demo.truth import codes
+from probes.httpclient import fetcher_for, open_client
+from probes.model import State
+from probes.runner import Runtime, run_channel
+from probes.state.store import Store
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def runtime(
+    demo_config: Config, store: Store, frozen_clock: FrozenClock
+) -> AsyncIterator[Runtime]:
+    settings = demo_config.global_
+    async with open_client(settings) as client:
+        yield Runtime(fetcher_for(settings, client), store, frozen_clock, settings)
+
+
+@pytest.mark.parametrize("name", sorted(services.TRUTH))
+async def test_first_round_verdict_matches_ground_truth(
+    name: str, demo_config: Config, runtime: Runtime
+) -> None:
+    channel = demo_config.channel(name)
+    assert channel is not None, f"{name} is missing from config/demo.yaml"
+    truth = services.TRUTH[name]
+
+    verdict, _ = await run_channel(runtime, channel)
+
+    assert (verdict.state, codes(verdict)) == (truth.state, truth.reasons), verdict.summary
+
+
+@pytest.mark.parametrize(
+    ("name", "failing_step"),
+    [("svc-step2", "submit"), ("svc-slow", "query"), ("svc-maint", "form")],
+)
+async def test_failing_service_is_a_zombie_at_the_third_failed_run(
+    name: str, failing_step: str, demo_config: Config, runtime: Runtime, frozen_clock: FrozenClock
+) -> None:
+    channel = demo_config.channel(name)
+    assert channel is not None
+    spec = channel.checks.service
+    assert spec is not None
+    assert spec.failures_for_broken == 3
+    states = []
+    for _ in range(spec.failures_for_broken):
+        verdict, (result,) = await run_channel(runtime, channel)
+        states.append(verdict.state)
+        assert result.details["failed_step"] == failing_step
+        frozen_clock.advance(spec.every)
+
+    assert states == [State.DEGRADED, State.DEGRADED, State.ZOMBIE]
+    assert codes(verdict) == {"service_broken"}
+
+
+async def test_working_service_stays_ok_run_after_run(
+    demo_config: Config, runtime: Runtime, frozen_clock: FrozenClock
+) -> None:
+    channel = demo_config.channel("svc-ok")
+    assert channel is not None
+    for _ in range(3):
+        verdict, (result,) = await run_channel(runtime, channel)
+        assert verdict.state is State.OK, verdict.summary
+        assert [line.split(":")[0] for line in result.evidence] == [
+            "step form",
+            "step submit",
+            "step status",
+        ]
+        frozen_clock.advance(1200)
