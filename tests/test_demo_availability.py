@@ -1,0 +1,134 @@
+"""The availability section of the simulated portal, monitored over real sockets: the real
+HTTP client and fetcher, the runner and a real state store reach exactly the ground truth."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from probes.clock import FrozenClock
+from probes.config import Config
+from probes.demo import sites
+from probes.demo.portal import (
+    SECTIONS,
+    SHUTDOWN_GRACE_SECONDS,
+    RunningPortal,
+    ground_truth,
+    run_portal,
+)
+from probes.demo.truth import codes
+from probes.fetch import Page
+from probes.httpclient import fetcher_for, open_client
+from probes.runner import HARD_STOP_GRACE, Runtime, run_channel
+from probes.state.store import Store
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def runtime(
+    demo_config: Config, store: Store, frozen_clock: FrozenClock
+) -> AsyncIterator[Runtime]:
+    settings = demo_config.global_
+    async with open_client(settings) as client:
+        yield Runtime(fetcher_for(settings, client), store, frozen_clock, settings)
+
+
+@pytest.mark.parametrize("name", sorted(sites.TRUTH))
+async def test_first_round_verdict_matches_ground_truth(
+    name: str, demo_config: Config, runtime: Runtime
+) -> None:
+    channel = demo_config.channel(name)
+    assert channel is not None, f"{name} is missing from config/demo.yaml"
+    truth = sites.TRUTH[name]
+
+    verdict, _ = await run_channel(runtime, channel)
+
+    assert (verdict.state, codes(verdict)) == (truth.state, truth.reasons), verdict.summary
+
+
+async def test_gbk_site_labelled_gb2312_decodes_its_gbk_only_characters(
+    demo_config: Config, runtime: Runtime
+) -> None:
+    channel = demo_config.channel("demo-gbk")
+    assert channel is not None
+    assert channel.url is not None
+
+    page = await runtime.fetcher.fetch(str(channel.url), timeout=3)
+
+    assert isinstance(page, Page)
+    assert "charset=gb2312" in page.headers["content-type"]
+    assert f"<title>{sites.GBK_ONLY_TITLE}</title>" in page.text
+    assert "李堃" in page.text
+
+
+async def test_slow_site_does_not_hold_the_check_past_its_timeout(
+    demo_config: Config, runtime: Runtime
+) -> None:
+    channel = demo_config.channel("demo-slow")
+    assert channel is not None
+    timeout = demo_config.global_.timeout
+    assert timeout + HARD_STOP_GRACE < sites.SLOW_SECONDS  # otherwise the test proves nothing
+
+    started = time.monotonic()
+    verdict, results = await run_channel(runtime, channel)
+    took = time.monotonic() - started
+
+    assert took < timeout + 1.0
+    assert [r.failure.value if r.failure else None for r in results] == ["timeout"]
+    assert "site_unreachable" in codes(verdict)
+
+
+def test_every_demo_channel_has_ground_truth_and_every_truth_a_channel(
+    demo_config: Config,
+) -> None:
+    assert sorted(c.name for c in demo_config.channels) == sorted(ground_truth())
+
+
+async def test_home_page_is_dated_by_the_portal_today(
+    portal: RunningPortal, runtime: Runtime
+) -> None:
+    page = await runtime.fetcher.fetch(f"{portal.base_url}/sites/home/", timeout=3)
+
+    assert isinstance(page, Page)
+    # FROZEN_NOW is Wednesday 2026-11-18 in Beijing; the newest item is today's.
+    assert "今天是2026年11月18日 星期三" in page.text
+    assert "<span>2026-11-18</span>" in page.text
+    assert "/sites/home/art/t20261118_1041.html" in page.text
+
+
+async def test_index_links_every_page_the_demo_config_monitors(
+    portal: RunningPortal, demo_config: Config, runtime: Runtime
+) -> None:
+    page = await runtime.fetcher.fetch(f"{portal.base_url}/", timeout=3)
+
+    assert isinstance(page, Page)
+    served = [str(c.url) for c in demo_config.channels if str(c.url).startswith(portal.base_url)]
+    assert served, "no demo channel points at the portal"
+    for url in served:
+        assert f'href="{url.removeprefix(portal.base_url)}"' in page.text
+
+
+def test_sections_are_listed_once() -> None:
+    assert len({id(s) for s in SECTIONS}) == len(SECTIONS)
+    assert sites in SECTIONS
+
+
+async def test_stopping_the_portal_with_a_request_hanging_frees_the_port_promptly() -> None:
+    async with httpx.AsyncClient(timeout=None, trust_env=False) as client:
+        async with run_portal() as running:
+            hanging = asyncio.create_task(client.get(f"{running.base_url}/sites/slow/"))
+            await asyncio.sleep(0.2)  # the request is now inside the slow handler
+            started = time.monotonic()
+        stopped_in = time.monotonic() - started
+        hanging.cancel()
+        with pytest.raises((asyncio.CancelledError, httpx.HTTPError)):
+            await hanging
+        with pytest.raises(httpx.ConnectError):
+            await client.get(f"{running.base_url}/")
+
+    assert stopped_in < SHUTDOWN_GRACE_SECONDS + 1.0
