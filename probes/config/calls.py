@@ -47,9 +47,9 @@ class MqttSource(Strict):
     username: str | None = None
     password: str | None = Field(default=None, description="write it as ${ENV_VAR}")
     tls: MqttTls | None = None
-    keepalive: Duration = Field(default="60s", ge=5)
-    reconnect_min: Duration = Field(default="1s", description="first reconnect delay")
-    reconnect_max: Duration = Field(default="60s", description="longest reconnect delay")
+    keepalive: Duration = Field(default=60.0, ge=5)
+    reconnect_min: Duration = Field(default=1.0, description="first reconnect delay")
+    reconnect_max: Duration = Field(default=60.0, description="longest reconnect delay")
     batch: int = Field(default=500, ge=1, description="records committed in one transaction")
 
 
@@ -71,7 +71,7 @@ class FileSource(Strict):
         default_factory=dict, description="column value (e.g. the dialled number) -> channel"
     )
     timezone: str = Field(default="Asia/Shanghai", description="zone of the file's local times")
-    poll: Duration = Field(default="1s", description="how often the file is checked for growth")
+    poll: Duration = Field(default=1.0, description="how often the file is checked for growth")
 
     @field_validator("timezone")
     @classmethod

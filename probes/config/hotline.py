@@ -9,6 +9,7 @@ separated by commas: `workdays 09:00-12:00,13:30-17:00`. They are parsed once he
 
 from __future__ import annotations
 
+import itertools
 import re
 import zoneinfo
 from dataclasses import dataclass
@@ -34,7 +35,9 @@ class Hours:
     def __str__(self) -> str:
         if self.days == "always":
             return "24x7"
-        spans = ",".join(f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}" for a, b in self.ranges)
+        spans = ",".join(
+            f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}" for a, b in self.ranges
+        )
         return f"{self.days} {spans}"
 
 
@@ -43,7 +46,8 @@ def parse_hours(value: Any) -> Hours:
     if isinstance(value, Hours):
         return value
     if not isinstance(value, str):
-        raise ValueError(f"invalid service hours {value!r}")
+        # pydantic reports only ValueError as a validation error
+        raise ValueError(f"invalid service hours {value!r}")  # noqa: TRY004
     text = value.strip()
     if text.lower() in {"24x7", "24/7", "always"}:
         return Hours("always")
@@ -64,7 +68,7 @@ def parse_hours(value: Any) -> Hours:
             raise ValueError(f"time range {part!r} must run forwards within one day")
         ranges.append((start, end))
     ranges.sort()
-    for (_, end), (start, _) in zip(ranges, ranges[1:], strict=False):
+    for (_, end), (start, _) in itertools.pairwise(ranges):
         if start < end:
             raise ValueError(f"time ranges overlap in service hours {value!r}")
     days: Literal["workdays", "daily"] = "workdays" if match.group(1) == "workdays" else "daily"
@@ -113,7 +117,8 @@ class HotlineSpec(CheckSpec):
     """The `hotline` check: statistics over the call records stored for the channel."""
 
     service_hours: ServiceHours = Field(
-        default="24x7", description="when the hotline must answer: 24x7 or 'workdays 09:00-17:00'"
+        default=Hours("always"),
+        description="when the hotline must answer: 24x7 or 'workdays 09:00-17:00'",
     )
     timezone: str = Field(default="Asia/Shanghai", description="zone of the service hours")
     windows: list[Duration] = Field(
@@ -122,14 +127,14 @@ class HotlineSpec(CheckSpec):
         description="rolling windows of service time; the longest is the one judged",
     )
     quick_hangup: Duration = Field(
-        default="10s", description="an answered call over within this is a quick hang-up"
+        default=10.0, description="an answered call over within this is a quick hang-up"
     )
-    answer_within: Duration = Field(default="15s", description="GB/T 33358: answer within 15 s")
+    answer_within: Duration = Field(default=15.0, description="GB/T 33358: answer within 15 s")
     last_n_test_calls: int = Field(
         default=5, ge=1, description="none of the last N calls in service hours answered: dead"
     )
     feed_silent_after: Duration = Field(
-        default="2h", description="no record for this much service time: the feed is silent"
+        default=7200.0, description="no record for this much service time: the feed is silent"
     )
     thresholds: HotlineThresholds = Field(default_factory=HotlineThresholds)
 

@@ -1,5 +1,227 @@
-"""State of the calls area: its tables and queries. (Owned by the calls work; extend freely.)"""
+"""State of the calls area: call records (deduplicated by channel and call id), running
+totals per hotline, and the read offsets of followed files.
+
+Totals (calls by outcome, the answer-wait histogram, quick hang-ups, transfer loops) are
+counted once when a record is first stored, in the same transaction, so the exported
+counters never go down when old records are pruned and a record delivered twice (MQTT QoS 1
+redelivery, a file re-read after a crash) never counts twice.
+"""
 
 from __future__ import annotations
 
-DDL = ""
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from probes.hotline.records import CallRecord, Outcome
+
+if TYPE_CHECKING:  # store.py imports this module for its DDL
+    from probes.state.store import Store
+
+DDL = """
+CREATE TABLE IF NOT EXISTS call_records (
+    channel   TEXT NOT NULL,
+    call_id   TEXT NOT NULL,
+    start     REAL NOT NULL,
+    answer    REAL,
+    end_      REAL NOT NULL,
+    outcome   TEXT NOT NULL,
+    hangup_by TEXT,
+    transfers TEXT,
+    loop      INTEGER NOT NULL DEFAULT 0,
+    source    TEXT NOT NULL,
+    PRIMARY KEY (channel, call_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS call_records_by_start ON call_records (channel, start);
+CREATE TABLE IF NOT EXISTS call_totals (
+    channel TEXT NOT NULL,
+    key     TEXT NOT NULL,
+    value   REAL NOT NULL,
+    PRIMARY KEY (channel, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS call_last (
+    channel       TEXT PRIMARY KEY,
+    last_record   REAL,
+    last_answered REAL
+);
+CREATE TABLE IF NOT EXISTS call_offsets (
+    source  TEXT PRIMARY KEY,
+    inode   INTEGER NOT NULL,
+    offset  INTEGER NOT NULL,
+    updated REAL NOT NULL
+);
+"""
+
+# Upper bounds of the answer-wait histogram; 15 s is the GB/T 33358 answer limit.
+WAIT_BUCKETS: tuple[float, ...] = (1, 2, 5, 10, 15, 20, 30, 60, 120)
+DEFAULT_QUICK_HANGUP = 10.0
+
+
+def _bucket_key(wait: float) -> str:
+    for bound in WAIT_BUCKETS:
+        if wait <= bound:
+            return f"wait_le:{bound:g}"
+    return "wait_le:+Inf"
+
+
+def insert_records(
+    store: Store,
+    records: Iterable[CallRecord],
+    quick_hangup: Callable[[str], float] = lambda _channel: DEFAULT_QUICK_HANGUP,
+    offset: tuple[str, int, int, float] | None = None,
+) -> list[bool]:
+    """Store records in one transaction; True for each record newly stored, False for a
+    duplicate call id (kept as first seen). Totals move only for new records.
+
+    offset: (source, inode, offset, now) of a followed file, committed with the records so
+    a crash either keeps both or neither.
+    """
+    fresh: list[bool] = []
+    totals: dict[tuple[str, str], float] = defaultdict(float)
+    last: dict[str, list[float | None]] = {}
+    with store.transaction() as conn:
+        for r in records:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO call_records VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    r.channel, r.call_id, r.start, r.answer, r.end, r.outcome.value,
+                    r.hangup_by.value if r.hangup_by else None,
+                    json.dumps(r.transfers, ensure_ascii=False) if r.transfers else None,
+                    int(r.transfer_loop), r.source,
+                ),
+            )  # fmt: skip
+            new = cur.rowcount == 1
+            fresh.append(new)
+            if not new:
+                continue
+            ch = r.channel
+            totals[ch, "calls:" + r.outcome.value] += 1
+            seen = last.setdefault(ch, [None, None])
+            seen[0] = r.start if seen[0] is None else max(seen[0], r.start)
+            if r.transfer_loop:
+                totals[ch, "transfer_loops"] += 1
+            wait, talk = r.wait, r.talk
+            if wait is not None and talk is not None:
+                totals[ch, _bucket_key(wait)] += 1
+                totals[ch, "wait_sum"] += wait
+                totals[ch, "wait_count"] += 1
+                if talk <= quick_hangup(ch):
+                    totals[ch, "quick_hangups"] += 1
+                seen[1] = r.start if seen[1] is None else max(seen[1], r.start)
+        conn.executemany(
+            "INSERT INTO call_totals VALUES (?,?,?) ON CONFLICT (channel, key) "
+            "DO UPDATE SET value = value + excluded.value",
+            [(ch, key, value) for (ch, key), value in totals.items()],
+        )
+        conn.executemany(
+            "INSERT INTO call_last VALUES (?,?,?) ON CONFLICT (channel) DO UPDATE SET "
+            "last_record = max(coalesce(last_record, excluded.last_record), "
+            "coalesce(excluded.last_record, last_record)), "
+            "last_answered = max(coalesce(last_answered, excluded.last_answered), "
+            "coalesce(excluded.last_answered, last_answered))",
+            [(ch, a, b) for ch, (a, b) in last.items()],
+        )
+        if offset is not None:
+            set_offset(store, *offset)
+    return fresh
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Counters of one hotline since its first record."""
+
+    calls: dict[Outcome, int]
+    wait_buckets: tuple[tuple[float, int], ...]  # cumulative, ending with +Inf
+    wait_sum: float
+    wait_count: int
+    quick_hangups: int
+    transfer_loops: int
+    last_record: float | None
+    last_answered: float | None
+
+
+def totals(store: Store, channel: str) -> Totals:
+    values = dict(
+        store.conn.execute("SELECT key, value FROM call_totals WHERE channel = ?", (channel,))
+    )
+    row = store.conn.execute(
+        "SELECT last_record, last_answered FROM call_last WHERE channel = ?", (channel,)
+    ).fetchone()
+    cumulative, buckets = 0, []
+    for bound in (*WAIT_BUCKETS, float("inf")):
+        cumulative += int(values.get(f"wait_le:{bound:g}".replace("inf", "+Inf"), 0))
+        buckets.append((bound, cumulative))
+    return Totals(
+        calls={o: int(values.get("calls:" + o.value, 0)) for o in Outcome},
+        wait_buckets=tuple(buckets),
+        wait_sum=float(values.get("wait_sum", 0.0)),
+        wait_count=int(values.get("wait_count", 0)),
+        quick_hangups=int(values.get("quick_hangups", 0)),
+        transfer_loops=int(values.get("transfer_loops", 0)),
+        last_record=row[0] if row else None,
+        last_answered=row[1] if row else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCall:
+    """The columns statistics need of one stored record."""
+
+    start: float
+    answer: float | None
+    end: float
+    outcome: Outcome
+    loop: bool
+
+
+def calls_since(store: Store, channel: str, since: float) -> list[StoredCall]:
+    """Records of a channel that started at or after `since`, oldest first."""
+    rows = store.conn.execute(
+        "SELECT start, answer, end_, outcome, loop FROM call_records "
+        "WHERE channel = ? AND start >= ? ORDER BY start",
+        (channel, since),
+    )
+    return [StoredCall(s, a, e, Outcome(o), bool(lp)) for s, a, e, o, lp in rows]
+
+
+def calls_newest_first(
+    store: Store, channel: str, since: float, before: float
+) -> Iterator[StoredCall]:
+    """Records of a channel started in [since, before), newest first, read lazily."""
+    rows = store.conn.execute(
+        "SELECT start, answer, end_, outcome, loop FROM call_records "
+        "WHERE channel = ? AND start >= ? AND start < ? ORDER BY start DESC",
+        (channel, since, before),
+    )
+    for s, a, e, o, lp in rows:
+        yield StoredCall(s, a, e, Outcome(o), bool(lp))
+
+
+def channels(store: Store) -> list[str]:
+    return [r[0] for r in store.conn.execute("SELECT channel FROM call_last ORDER BY channel")]
+
+
+def count_records(store: Store, channel: str | None = None) -> int:
+    if channel is None:
+        return int(store.conn.execute("SELECT count(*) FROM call_records").fetchone()[0])
+    row = store.conn.execute("SELECT count(*) FROM call_records WHERE channel = ?", (channel,))
+    return int(row.fetchone()[0])
+
+
+def get_offset(store: Store, source: str) -> tuple[int, int] | None:
+    """(inode, offset) stored for a followed file, or None the first time."""
+    row = store.conn.execute(
+        "SELECT inode, offset FROM call_offsets WHERE source = ?", (source,)
+    ).fetchone()
+    return None if row is None else (int(row[0]), int(row[1]))
+
+
+def set_offset(store: Store, source: str, inode: int, offset: int, now: float) -> None:
+    """Record a file's offset; call inside the transaction that stored its records."""
+    store.conn.execute(
+        "INSERT INTO call_offsets VALUES (?,?,?,?) ON CONFLICT (source) DO UPDATE SET "
+        "inode = excluded.inode, offset = excluded.offset, updated = excluded.updated",
+        (source, inode, offset, now),
+    )

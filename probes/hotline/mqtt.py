@@ -1,0 +1,158 @@
+"""The MQTT source: JSON call records on configured topics, QoS 1, persistent session.
+
+Delivery is at least once and nothing is lost: the session is persistent (fixed client id,
+clean_session false), so the broker keeps records published while the monitor is down,
+and a record is acknowledged only after the transaction that stored it has committed.
+aiomqtt acknowledges QoS 1 messages on receipt; paho-mqtt (underneath) can leave that to
+the application (`manual_ack`), which aiomqtt 2.x does not expose, so this module sets it on
+the paho client and sends the PUBACKs itself. A crash between commit and PUBACK makes the
+broker redeliver records already stored: the (channel, call id) key drops them.
+
+Throughput: the broker sends at most `max_inflight_messages` unacknowledged QoS 1 messages
+to a client (mosquitto: 20 by default); records are stored and acknowledged in batches of
+what has arrived, so raise that setting (e.g. 1000) on busy brokers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import ssl
+import zoneinfo
+from collections.abc import Sequence
+
+import aiomqtt
+
+from probes.config.calls import MqttSource
+from probes.hotline.formats import record_from_json
+from probes.hotline.records import CallRecord, RecordError, Rejected, RejectReason
+from probes.hotline.sink import Sink
+
+SOURCE = "mqtt"
+log = logging.getLogger("probes.hotline.mqtt")
+
+
+def subscriptions(topics: Sequence[str], channels: Sequence[str]) -> dict[str, str | None]:
+    """Topic filter -> the channel its records belong to (None: from the record itself)."""
+    out: dict[str, str | None] = {}
+    for topic in topics:
+        if "{channel}" in topic:
+            for ch in channels:
+                out[topic.replace("{channel}", ch)] = ch
+        else:
+            out[topic] = None
+    return out
+
+
+def _tls_context(cfg: MqttSource) -> ssl.SSLContext | None:
+    if cfg.tls is None:
+        return None
+    ctx = ssl.create_default_context(cafile=cfg.tls.ca_file)
+    if cfg.tls.cert_file:
+        ctx.load_cert_chain(cfg.tls.cert_file, cfg.tls.key_file)
+    if cfg.tls.insecure:
+        ctx.check_hostname = False
+    return ctx
+
+
+class _Queue(asyncio.Queue[aiomqtt.Message]):
+    """The client's incoming queue, kept by reference so a batch can be drained at once."""
+
+    last: _Queue | None = None
+
+    def __init__(self, maxsize: int = 0) -> None:
+        super().__init__(maxsize)
+        _Queue.last = self
+
+
+def _client(cfg: MqttSource) -> tuple[aiomqtt.Client, _Queue]:
+    client = aiomqtt.Client(
+        cfg.host, cfg.port, identifier=cfg.client_id, clean_session=cfg.clean_session,
+        username=cfg.username, password=cfg.password, tls_context=_tls_context(cfg),
+        keepalive=int(cfg.keepalive), queue_type=_Queue, timeout=10.0,
+    )  # fmt: skip
+    queue = _Queue.last
+    assert queue is not None, "aiomqtt builds its queue in __init__"
+    # Acknowledge after the commit, not on receipt (see the module docstring).
+    client._client.manual_ack_set(True)
+    return client, queue
+
+
+def _decode(payload: object) -> object:
+    if not isinstance(payload, bytes | bytearray | str):
+        raise RecordError(RejectReason.MALFORMED, "empty payload")
+    try:
+        return json.loads(payload)
+    except ValueError as exc:
+        raise RecordError(RejectReason.MALFORMED, "payload is not JSON") from exc
+
+
+class Consumer:
+    """Parses, stores and acknowledges message batches of one connection."""
+
+    def __init__(self, subs: dict[str, str | None], sink: Sink, timezone: str) -> None:
+        self.exact = {t: ch for t, ch in subs.items() if "+" not in t and "#" not in t}
+        self.wild = [(t, ch) for t, ch in subs.items() if t not in self.exact]
+        self.sink = sink
+        self.tz = zoneinfo.ZoneInfo(timezone)
+
+    def _channel_of(self, topic: str) -> str | None:
+        if topic in self.exact:
+            return self.exact[topic]
+        for flt, ch in self.wild:
+            if aiomqtt.Topic(topic).matches(flt):
+                return ch
+        return None
+
+    def handle(self, batch: Sequence[aiomqtt.Message]) -> int:
+        items: list[tuple[CallRecord, str]] = []
+        for msg in batch:
+            topic = msg.topic.value
+            position = f"topic {topic} mid {msg.mid}"
+            try:
+                record = record_from_json(
+                    _decode(msg.payload), source=SOURCE, tz=self.tz, channel=self._channel_of(topic)
+                )
+            except RecordError as exc:
+                self.sink.reject(SOURCE, Rejected(exc.reason, exc.detail, position))
+                continue
+            items.append((record, position))
+        return self.sink.store_batch(SOURCE, items)
+
+
+async def consume(client: aiomqtt.Client, queue: _Queue, consumer: Consumer, batch: int) -> None:
+    """Store and acknowledge messages until the connection drops (MqttError)."""
+    paho = client._client
+    async for first in client.messages:
+        msgs = [first]
+        while len(msgs) < batch and not queue.empty():
+            msgs.append(queue.get_nowait())
+        consumer.handle(msgs)  # committed when this returns
+        for msg in msgs:
+            paho.ack(msg.mid, msg.qos)
+
+
+async def run(
+    cfg: MqttSource, channels: Sequence[str], sink: Sink, timezone: str = "Asia/Shanghai"
+) -> None:
+    """Subscribe and ingest until cancelled, reconnecting with exponential backoff."""
+    subs = subscriptions(cfg.topics, channels)
+    if not subs:
+        log.info("no hotline channel to subscribe for; MQTT source idle")
+        return
+    consumer = Consumer(subs, sink, timezone)
+    delay = cfg.reconnect_min
+    while True:
+        try:
+            client, queue = _client(cfg)
+            async with client:
+                topics: list[tuple[str, int]] = [(t, int(cfg.qos)) for t in subs]
+                await client.subscribe(topics)
+                log.info("subscribed to %d topics on %s:%d", len(subs), cfg.host, cfg.port)
+                delay = cfg.reconnect_min
+                await consume(client, queue, consumer, cfg.batch)
+        except aiomqtt.MqttError as exc:
+            log.warning("MQTT %s:%d: %s; reconnecting in %.0fs", cfg.host, cfg.port, exc, delay)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, cfg.reconnect_max)
