@@ -290,7 +290,12 @@ class Fetcher:
         progress.stage, progress.received = "reading the body", 0
         try:
             decoder = BodyDecoder(encoding, cap)
-            async for chunk in response.aiter_raw():
+            # The raw stream itself rather than `aiter_raw()`: the same bytes, and it also
+            # works for a response whose body was preloaded (a mocked one in tests).
+            stream = response.stream
+            if not isinstance(stream, httpx.AsyncByteStream):
+                raise TypeError("the fetcher needs an async client")
+            async for chunk in stream:
                 progress.received += len(chunk)
                 decoder.feed(chunk)
         except BodyTooLarge as exc:

@@ -25,11 +25,14 @@ def classify(exc: BaseException, url: httpx.URL) -> tuple[Failure, str]:
     chain = list(_causes(exc))
     for err in chain:
         if isinstance(err, ssl.SSLCertVerificationError):
-            detail = str(err.verify_message or err.reason or err)
+            detail = str(getattr(err, "verify_message", None) or err)
             return Failure.TLS, f"certificate of {where} not accepted: {detail}"
     for err in chain:
         if isinstance(err, ssl.SSLError):
-            return Failure.TLS, f"TLS handshake with {where} failed: {err.reason or err}"
+            return (
+                Failure.TLS,
+                f"TLS handshake with {where} failed: {getattr(err, 'reason', None) or err}",
+            )
     for err in chain:
         if isinstance(err, socket.gaierror):
             return Failure.DNS, f"cannot resolve {url.host}: {err.strerror or err}"

@@ -191,7 +191,7 @@ async def open_client(
     async with httpx.AsyncClient(
         transport=transport,
         headers=headers,
-        cookies=httpx.Cookies(_no_cookies()),
+        cookies=_no_cookies(),  # the jar itself: httpx.Cookies(...) would copy it
         timeout=httpx.Timeout(None),
         follow_redirects=False,
         trust_env=False,
