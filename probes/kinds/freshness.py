@@ -1,15 +1,243 @@
-"""The `freshness` check kind. (Placeholder until the freshness work lands: always UNKNOWN.)"""
+"""The `freshness` check kind: is each column of a site still being updated, or blank?
+
+For every configured column (concurrently; the fetcher keeps to the per-host limit) it
+fetches the listing page or feed, extracts the items and their dates (`probes.listing`,
+`probes.feeds`), records the item-list fingerprint (`probes.state.content`) and judges the
+column:
+
+- fresh / stale: the newest item's age against the column's `max_age`. The newest date is
+  capped by the last time the item list was seen changing: an unchanged list cannot hold
+  an item newer than its last change, whatever dates the page prints;
+- blank (空白栏目): no dated item and a placeholder (暂无信息, 内容正在建设中, …), or a
+  feed with no entries;
+- fake freshness: the dates moved while the items stayed the same (seen over two runs),
+  or on one page the shown dates of most items are far later than the dates their URLs
+  carry (`/t20240315_1.html` shown as today); the URL dates are then taken as the truth;
+- unknown: the page could not be fetched or parsed, or no date could be found. An unknown
+  column is never fresh and never stale.
+
+The check's `success` is None when no column could be judged, False when a column is
+stale, blank or fakes freshness, True otherwise. The site-level thresholds are the
+verdict's job (`probes.verdict.freshness`), from `details["columns"]`.
+"""
 
 from __future__ import annotations
 
-from probes.config.freshness import FreshnessSpec
+import asyncio
+import datetime as dt
+from dataclasses import asdict, dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+from probes.config.freshness import Column, FreshnessSpec
+from probes.config.types import format_duration
+from probes.dates import CN_TZ
+from probes.feeds import looks_like_feed, parse_feed
+from probes.fetch import FetchFailure, Page
 from probes.kinds.context import CheckContext
-from probes.model import CheckResult
+from probes.listing import PLACEHOLDERS, Item, Listing, extract
+from probes.model import CheckResult, Failure, Measurement
+from probes.state import content
+
+# Extraction reads at most this much of a page: list pages are 100-500 KB, the newest items
+# come first, and the parse must end well within the check's deadline even when the body
+# cap has been raised.
+MAX_PARSE_BYTES = 4 * 1024 * 1024
+# Shown dates this much later than the URL's date, on most items, are fake freshness.
+FAKE_SHIFT = 31 * 86400.0
+FAKE_MIN_ITEMS = 3
+_BINARY_TYPES = ("image/", "audio/", "video/", "application/pdf", "application/zip",
+                 "application/octet-stream", "application/msword")  # fmt: skip
+
+Status = Literal["fresh", "stale", "blank", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnFacts:
+    """What one column's run found; `asdict` of it is the verdict's input."""
+
+    id: str
+    class_: str
+    max_age: float
+    status: Status
+    reason: str = ""
+    newest: float | None = None
+    newest_title: str = ""
+    newest_url: str = ""
+    newest_text: str = ""
+    items: int = 0
+    last_change: float | None = None
+    fake: bool = False
+    age: float | None = None
 
 
 async def check(spec: FreshnessSpec, ctx: CheckContext) -> CheckResult:
-    now = ctx.clock.now()
+    started, mono = ctx.clock.now(), ctx.clock.monotonic()
+    facts = await asyncio.gather(*(_column(c, spec, ctx, started) for c in spec.columns))
+    duration = ctx.clock.monotonic() - mono
+    measurements: list[Measurement] = []
+    evidence: list[str] = []
+    for f in facts:
+        labels = (("column", f.id),)
+        measurements.append(Measurement("content_max_age_seconds", f.max_age, labels))
+        if f.status in ("fresh", "stale", "blank"):
+            measurements.append(Measurement("content_items", float(f.items), labels))
+        if f.newest is not None:
+            measurements.append(
+                Measurement("content_newest_item_timestamp_seconds", f.newest, labels)
+            )
+        if f.last_change is not None:
+            measurements.append(
+                Measurement("content_last_change_timestamp_seconds", f.last_change, labels)
+            )
+        evidence.append(_evidence(f))
+    stale = sum(1 for f in facts if f.status == "stale" and f.class_ != "home")
+    blank = sum(1 for f in facts if f.status == "blank")
+    measurements.append(Measurement("content_stale_columns", float(stale)))
+    measurements.append(Measurement("content_blank_columns", float(blank)))
+    judged = [f for f in facts if f.status != "unknown"]
+    bad = [f for f in judged if f.status in ("stale", "blank") or f.fake]
+    success: bool | None
+    if not judged:
+        success, failure = None, Failure.PARSE_ERROR
+        error = f"no column could be judged: {facts[0].id}: {facts[0].reason}"
+    elif bad:
+        success, failure = False, Failure.ASSERTION
+        error = "; ".join(f"{f.id}: {'fake freshness' if f.fake else f.status}" for f in bad)
+    else:
+        success, failure, error = True, None, ""
     return CheckResult(
-        check="freshness", kind="freshness", success=None, started=now, duration=0.0,
-        error="the freshness check is not built yet",
+        "freshness", "freshness", success, started, duration,
+        failure=failure, error=error, evidence=tuple(evidence),
+        measurements=tuple(measurements),
+        details={"columns": [_detail(f) for f in facts], "stale": stale, "blank": blank},
     )  # fmt: skip
+
+
+async def _column(
+    column: Column, spec: FreshnessSpec, ctx: CheckContext, now: float
+) -> ColumnFacts:
+    base = ColumnFacts(column.id, column.class_, column.limit, "unknown")
+    url = str(column.url)
+    outcome = await ctx.fetcher.fetch(url, timeout=ctx.remaining())
+    if isinstance(outcome, FetchFailure):
+        return _with(base, reason=outcome.line)
+    if outcome.status >= 400:
+        return _with(base, reason=f"http_status: got {outcome.status}")
+    listing = _listing(outcome, column, dt.datetime.fromtimestamp(now, CN_TZ))
+    if isinstance(listing, str):
+        return _with(base, reason=listing)
+    placeholder = listing.placeholder or next(
+        (p for p in spec.blank_patterns if p and p in outcome.text), None
+    )
+    dated = listing.dated
+    if not dated:
+        if placeholder is not None:
+            return _with(base, status="blank", reason=f"page says {placeholder!r}")
+        if listing.mode == "feed" and not listing.items:
+            return _with(base, status="blank", reason="the feed has no entries")
+        undated = len(listing.items)
+        return _with(base, reason=f"no dated items found ({undated} items without a date)")
+    shifted = _url_contradicts(dated)
+    if shifted:
+        # The page prints dates its own URLs deny: trust the URLs.
+        dated = tuple(_use_url_date(i) for i in dated)
+    newest_item = max(dated, key=lambda i: i.when or dt.datetime.min.replace(tzinfo=CN_TZ))
+    assert newest_item.when is not None
+    newest = newest_item.when.timestamp()
+    change = content.observe(
+        ctx.store, ctx.channel.name, column.id,
+        items_fp=content.fingerprint((i.title, i.url) for i in listing.items),
+        dates_fp=content.fingerprint(((i.date_text,) for i in dated), ordered=True),
+        newest=newest, now=now,
+    )  # fmt: skip
+    # An unchanged list holds nothing newer than its last change, whatever it prints.
+    effective = min(newest, change.last_change)
+    age = max(0.0, now - effective)
+    return _with(
+        base,
+        status="stale" if age > column.limit else "fresh",
+        newest=effective, newest_title=newest_item.title, newest_url=newest_item.url,
+        newest_text=newest_item.date_text, items=len(dated), last_change=change.last_change,
+        fake=shifted or change.fake_since is not None, age=age,
+    )  # fmt: skip
+
+
+def _listing(page: Page, column: Column, now: dt.datetime) -> Listing | str:
+    """The page's items, or why they cannot be read."""
+    body = page.content[:MAX_PARSE_BYTES]
+    if column.feed or (column.feed is None and looks_like_feed(page.content_type, body)):
+        feed = parse_feed(body, page.url, now=now)
+        return feed if feed is not None else "parse_error: the feed is not well-formed XML"
+    if page.content_type.startswith(_BINARY_TYPES) or b"\x00" in body[:8192]:
+        return f"parse_error: not an HTML page ({page.content_type or 'binary content'})"
+    text = body.decode(page.encoding, errors="replace")
+    return extract(
+        text, page.url, now=now, item_selector=column.item_selector,
+        date_selector=column.date_selector, title_selector=column.title_selector,
+    )  # fmt: skip
+
+
+def _url_contradicts(dated: tuple[Item, ...]) -> bool:
+    with_url = [i for i in dated if i.url_when is not None and i.when is not None]
+    shifted = [
+        i
+        for i in with_url
+        if i.when is not None
+        and i.url_when is not None
+        and (i.when - i.url_when).total_seconds() > FAKE_SHIFT
+    ]
+    return len(shifted) >= FAKE_MIN_ITEMS and 2 * len(shifted) > len(with_url)
+
+
+def _use_url_date(item: Item) -> Item:
+    if item.url_when is None:
+        return item
+    path = urlsplit(item.url).path
+    return Item(item.title, item.url, item.url_when, path, "url", item.url_when)
+
+
+def _with(base: ColumnFacts, **changes: object) -> ColumnFacts:
+    return ColumnFacts(**{**asdict(base), **changes})
+
+
+def _detail(f: ColumnFacts) -> dict[str, object]:
+    out = asdict(f)
+    out["class"] = out.pop("class_")
+    return out
+
+
+def _evidence(f: ColumnFacts) -> str:
+    if f.status == "unknown":
+        return f"{f.id}: unknown: {f.reason}"
+    if f.status == "blank":
+        return f"{f.id}: blank: {f.reason}"
+    assert f.newest is not None
+    assert f.age is not None
+    when = dt.datetime.fromtimestamp(f.newest, CN_TZ).strftime("%Y-%m-%d %H:%M")
+    when = when.removesuffix(" 00:00")
+    where = urlsplit(f.newest_url).path or f.newest_url
+    line = (
+        f"{f.id}: newest {when} 《{_short(f.newest_title)}》 at {where} "
+        f"({f.items} dated items; {f.status}, {age_text(f.age)} old, "
+        f"limit {format_duration(f.max_age)})"
+    )
+    if f.fake:
+        line += "; fake freshness: the dates move but the items do not"
+    return line
+
+
+def age_text(seconds: float) -> str:
+    """A rough human age: `383d`, `5h`, `12m`."""
+    if seconds >= 86400:
+        return f"{seconds / 86400:.0f}d"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.0f}h"
+    return f"{seconds / 60:.0f}m"
+
+
+def _short(title: str, limit: int = 40) -> str:
+    return title if len(title) <= limit else title[: limit - 1] + "…"
+
+
+__all__ = ["PLACEHOLDERS", "ColumnFacts", "age_text", "check"]
