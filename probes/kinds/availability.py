@@ -7,6 +7,8 @@ One probe per run; the official window rule over many probes is the verdict's jo
 
 from __future__ import annotations
 
+from selectolax.lexbor import LexborHTMLParser
+
 from probes.config.availability import AvailabilitySpec
 from probes.fetch import FetchFailure
 from probes.kinds.context import CheckContext
@@ -70,9 +72,7 @@ def soft_error(text: str, patterns: list[str]) -> str | None:
 
 def visible_head(html: str) -> str:
     """The title and the start of the visible text of an HTML page (markup dropped)."""
-    from selectolax.parser import HTMLParser
-
-    tree = HTMLParser(html)
+    tree = LexborHTMLParser(html)
     for node in tree.css("script, style, noscript"):
         node.decompose()
     title = tree.css_first("title")
