@@ -1,0 +1,168 @@
+"""Hotline statistics and verdicts: the call robot's ground truth, service hours, a silent
+feed, and the counters a redelivered record must not move."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import pytest
+
+from probes.clock import FrozenClock
+from probes.config import ChannelConfig
+from probes.demo import callrobot
+from probes.demo.truth import codes
+from probes.hotline.formats import record_from_json
+from probes.hotline.sink import IngestCounters, Sink
+from probes.kinds import hotline as kind
+from probes.kinds.context import CheckContext
+from probes.model import CheckResult, State, Verdict
+from probes.state.store import Store
+from probes.verdict import JudgeContext, judge
+
+TZ = dt.timezone(dt.timedelta(hours=8))
+# Wednesday 2026-11-18 10:00 Beijing time, a working day.
+NOW = dt.datetime(2026, 11, 18, 10, 0, tzinfo=TZ).timestamp()
+
+
+def _channel(name: str, **spec: Any) -> ChannelConfig:
+    checks = {"hotline": {"interval": 300, "timeout": 10, **spec}}
+    return ChannelConfig.model_validate({"name": name, "kind": "hotline", "owner": "12345",
+                                         "checks": checks})  # fmt: skip
+
+
+def _ingest(store: Store, payloads: list[dict[str, Any]], now: float = NOW) -> IngestCounters:
+    counters = IngestCounters()
+    sink = Sink(store, counters, FrozenClock(now))
+    tz = dt.timezone(dt.timedelta(hours=8))
+    items = [(record_from_json(p, source="test", tz=tz), f"#{i}") for i, p in enumerate(payloads)]
+    sink.store_batch("test", items)
+    return counters
+
+
+async def _verdict(
+    store: Store, channel: ChannelConfig, now: float = NOW
+) -> tuple[CheckResult, Verdict]:
+    clock = FrozenClock(now)
+    spec = channel.checks.hotline
+    assert spec is not None
+    ctx = CheckContext(
+        fetcher=None,  # type: ignore[arg-type]  # the hotline kind makes no request
+        clock=clock, store=store, log=logging.getLogger("test"), channel=channel,
+        settings=None,  # type: ignore[arg-type]
+        deadline=clock.monotonic() + 10,
+    )  # fmt: skip
+    result = await kind.check(spec, ctx)
+    return result, judge(channel, {"hotline": result}, JudgeContext(channel, store, now))
+
+
+@pytest.mark.parametrize("name", sorted(callrobot.TRUTH))
+async def test_robot_hotlines_get_their_ground_truth_verdict(name: str) -> None:
+    store = Store.open(":memory:")
+    _ingest(store, callrobot.records(NOW))
+    _, verdict = await _verdict(store, _channel(name))
+    truth = callrobot.TRUTH[name]
+    assert (verdict.state, codes(verdict)) == (truth.state, truth.reasons), verdict.summary
+
+
+async def test_redelivered_records_do_not_move_the_counters() -> None:
+    store = Store.open(":memory:")
+    payloads = [p for p in callrobot.records(NOW) if p["channel"] == "hotline-busy"]
+    _ingest(store, payloads)
+    first, _ = await _verdict(store, _channel("hotline-busy"))
+    again = _ingest(store, payloads)
+    second, _ = await _verdict(store, _channel("hotline-busy"))
+    assert again.ingested == {}
+    assert again.rejected == {("test", "duplicate"): len(payloads)}
+    assert first.measurements == second.measurements
+    assert first.measurement("hotline_calls", outcome="busy") == 2 * len(payloads) // 3
+
+
+async def test_silent_feed_is_unknown_never_ok() -> None:
+    store = Store.open(":memory:")
+    _ingest(store, [p for p in callrobot.records(NOW) if p["channel"] == "hotline-healthy"])
+    result, verdict = await _verdict(store, _channel("hotline-healthy"), NOW + 3 * 3600)
+    assert result.success is None
+    assert verdict.state is State.UNKNOWN
+    assert codes(verdict) == {"hotline_feed_silent"}
+
+
+async def test_no_record_ever_is_unknown() -> None:
+    _, verdict = await _verdict(Store.open(":memory:"), _channel("hotline-healthy"))
+    assert verdict.state is State.UNKNOWN
+
+
+def _call(start: float, outcome: str = "no_answer", cid: str = "") -> dict[str, Any]:
+    answer = start + 5 if outcome == "answered" else None
+    return {"channel": "bureau", "call_id": cid or f"c{start}", "start": start, "answer": answer,
+            "end": start + 60, "outcome": outcome}  # fmt: skip
+
+
+async def test_calls_outside_service_hours_do_not_count() -> None:
+    store = Store.open(":memory:")
+    # Answered during office hours on Tuesday; unanswered at night and on Saturday.
+    tue = dt.datetime(2026, 11, 17, 9, 0, tzinfo=TZ).timestamp()
+    night = [_call(tue + 13 * 3600 + i * 600) for i in range(6)]  # 22:00-22:50
+    weekend = [
+        _call(dt.datetime(2026, 11, 14, 11, 0, tzinfo=TZ).timestamp() + i * 60) for i in range(6)
+    ]
+    office = [_call(tue + i * 1800, "answered") for i in range(16)]  # 09:00-16:30
+    morning = [_call(NOW - 1800 + i * 300, "answered") for i in range(5)]
+    _ingest(store, night + weekend + office + morning)
+    channel = _channel("bureau", service_hours="workdays 09:00-17:00")
+    result, verdict = await _verdict(store, channel)
+    assert verdict.state is State.OK, verdict.summary
+    assert result.measurement("hotline_window_calls", window="24h", outcome="no_answer") == 0
+    assert result.measurement("hotline_window_answered_ratio", window="24h") == 1.0
+    # Around the clock the same records are a failing line.
+    _, around = await _verdict(store, _channel("bureau"))
+    assert (around.state, codes(around)) == (State.DEGRADED, {"hotline_unanswered"})
+
+
+async def test_feed_silence_counts_service_time_only() -> None:
+    store = Store.open(":memory:")
+    friday_close = dt.datetime(2026, 11, 13, 16, 50, tzinfo=TZ).timestamp()
+    _ingest(store, [_call(friday_close - 60 * i, "answered") for i in range(5)], friday_close)
+    monday = dt.datetime(2026, 11, 16, 9, 30, tzinfo=TZ).timestamp()
+    channel = _channel("bureau", service_hours="workdays 09:00-17:00", feed_silent_after="2h")
+    result, verdict = await _verdict(store, channel, monday)
+    assert result.success is True
+    assert verdict.state is State.OK
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "state", "reasons"),
+    [
+        (["answered"] * 20, State.OK, set()),
+        (["answered"] * 19 + ["busy"], State.OK, set()),  # 95% exactly
+        (["busy"] + ["answered"] * 18 + ["busy"], State.DEGRADED, {"hotline_unanswered"}),
+        (
+            ["answered"] * 5 + ["no_answer"] * 5,
+            State.ZOMBIE,
+            {"hotline_dead", "hotline_unanswered"},
+        ),
+        (["no_answer"] * 11 + ["answered"] * 9, State.ZOMBIE, {"hotline_unanswered"}),
+    ],
+)
+async def test_answered_share_thresholds(
+    outcomes: list[str], state: State, reasons: set[str]
+) -> None:
+    store = Store.open(":memory:")
+    _ingest(
+        store, [_call(NOW - 1800 * len(outcomes) + i * 1800, o) for i, o in enumerate(outcomes)]
+    )
+    _, verdict = await _verdict(store, _channel("bureau"))
+    assert (verdict.state, set(codes(verdict))) == (state, reasons), verdict.summary
+
+
+async def test_slow_answers_are_degraded() -> None:
+    store = Store.open(":memory:")
+    calls = [{**_call(NOW - 3600 + i * 60, "answered"), "answer": NOW - 3600 + i * 60 + 30}
+             for i in range(10)]  # fmt: skip
+    _ingest(store, calls)
+    result, verdict = await _verdict(store, _channel("bureau"))
+    assert codes(verdict) == {"hotline_slow_answer"}
+    wait = next(m.value for m in result.measurements if m.name == "hotline_answer_wait_seconds")
+    assert dict(wait.buckets)[15] == 0  # type: ignore[union-attr]
+    assert dict(wait.buckets)[30] == 10  # type: ignore[union-attr]
