@@ -27,14 +27,6 @@ def check(file: Path = typer.Argument(..., help="config file to validate")) -> N
     typer.echo(f"{file}: ok ({len(config.channels)} channels, {checks} checks)")
 
 
-def schema_text() -> str:
-    """The JSON Schema of the config file (committed as config/schema.json)."""
-    schema = Config.model_json_schema(by_alias=True, mode="validation")
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "zombie-probes configuration"
-    return json.dumps(schema, ensure_ascii=False, indent=2) + "\n"
-
-
 @app.command("schema")
 def schema() -> None:
     """Print the JSON Schema of the config file, for editors and CI."""
