@@ -53,7 +53,8 @@ def test_asterisk_custom_sample_imports_eleven_answered_three_unanswered() -> No
             2023, 7, 26, 1, 51, 32, tzinfo=dt.timezone(dt.timedelta(hours=8))
         ).timestamp()
     )
-    assert first.answer is not None and first.answer - first.start == 18
+    assert first.answer is not None
+    assert first.answer - first.start == 18
 
 
 def test_freeswitch_sample_counts_the_duplicate_rows_once() -> None:
