@@ -6,17 +6,21 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 
 import httpx
 import pytest
+from starlette.routing import BaseRoute, Mount
 
 from probes.clock import FrozenClock
 from probes.config import Config
+from probes.demo import portal as portal_module
 from probes.demo import sites
 from probes.demo.portal import (
     SECTIONS,
     SHUTDOWN_GRACE_SECONDS,
     RunningPortal,
+    build_app,
     ground_truth,
     run_portal,
 )
@@ -116,6 +120,21 @@ async def test_index_links_every_page_the_demo_config_monitors(
 def test_sections_are_listed_once() -> None:
     assert len({id(s) for s in SECTIONS}) == len(SECTIONS)
     assert sites in SECTIONS
+
+
+def test_two_sections_claiming_one_channel_or_path_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def clone_routes(now: float) -> list[BaseRoute]:
+        return [Mount("/sites", routes=[])]
+
+    clone = SimpleNamespace(TRUTH={"demo-home": sites.TRUTH["demo-home"]}, routes=clone_routes)
+    monkeypatch.setattr(portal_module, "SECTIONS", (sites, clone))
+
+    with pytest.raises(ValueError, match="demo-home"):
+        ground_truth()
+    with pytest.raises(ValueError, match="/sites"):
+        build_app(0.0)
 
 
 async def test_stopping_the_portal_with_a_request_hanging_frees_the_port_promptly() -> None:
