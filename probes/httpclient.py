@@ -25,6 +25,7 @@ from __future__ import annotations
 import calendar
 import logging
 import ssl
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from http.cookiejar import CookieJar, DefaultCookiePolicy
@@ -40,31 +41,54 @@ from probes.fetch import ACCEPT_ENCODING, Fetcher
 log = logging.getLogger(__name__)
 
 
+class _CertConnector(aiohttp.TCPConnector):
+    """Notes each new connection's certificate notAfter by protocol object.
+
+    aiohttp releases (and, without keep-alive, closes) a connection as soon as a small
+    body has arrived, often before the caller sees the response, so the certificate has
+    to be read when the connection is made.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.not_after: weakref.WeakKeyDictionary[object, float | None] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    async def _create_connection(self, req: Any, traces: Any, timeout: Any) -> Any:  # noqa: ASYNC109 - aiohttp's signature
+        proto = await super()._create_connection(req, traces, timeout)
+        transport = getattr(proto, "transport", None)
+        if transport is not None:
+            self.not_after[proto] = _not_after_of(transport.get_extra_info("ssl_object"))
+        return proto
+
+
 class TlsAiohttpTransport(AiohttpTransport):
     """httpx-aiohttp transport without keep-alive or cookies, recording the peer
     certificate's notAfter and raising only httpx errors (with the original as cause)."""
 
-    def __init__(self, *, verify: bool, max_connections: int) -> None:
+    def __init__(self, *, verify: ssl.SSLContext | bool, max_connections: int) -> None:
         super().__init__(verify=verify, trust_env=False, client=self._session)
         self._max_connections = max_connections
+        self._connector: _CertConnector | None = None
 
     def _session(self) -> aiohttp.ClientSession:
         # Built lazily inside the running loop (aiohttp requires one).
-        connector = aiohttp.TCPConnector(
+        self._connector = _CertConnector(
             ssl=self.ssl_context, force_close=True, limit=self._max_connections
         )
-        return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
+        return aiohttp.ClientSession(connector=self._connector, cookie_jar=aiohttp.DummyCookieJar())
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         with _as_httpx_errors():
             response = await super().handle_async_request(request)
-        # The upstream stream wraps the aiohttp response; its connection (and so the TLS
-        # object) is only there until the body has been read, which has not happened yet.
+        # The upstream stream wraps the aiohttp response, which keeps its protocol object.
         aio = getattr(response.stream, "_aiohttp_response", None)
-        connection = getattr(aio, "connection", None)
-        transport = getattr(connection, "transport", None)
-        if transport is not None:
-            _record_not_after(response, transport.get_extra_info("ssl_object"))
+        proto = getattr(aio, "_protocol", None)
+        if self._connector is not None and proto is not None:
+            not_after = self._connector.not_after.get(proto)
+            if not_after is not None:
+                response.extensions["tls_not_after"] = not_after
         response.stream = _MappedStream(response.stream)
         return response
 
@@ -76,7 +100,9 @@ class TlsHttpcoreTransport(httpx.AsyncHTTPTransport):
         response = await super().handle_async_request(request)
         stream = response.extensions.get("network_stream")
         if stream is not None:
-            _record_not_after(response, stream.get_extra_info("ssl_object"))
+            not_after = _not_after_of(stream.get_extra_info("ssl_object"))
+            if not_after is not None:
+                response.extensions["tls_not_after"] = not_after
         return response
 
 
@@ -110,12 +136,11 @@ def _as_httpx_errors() -> Iterator[None]:
         raise httpx.NetworkError(str(exc) or type(exc).__name__) from exc
 
 
-def _record_not_after(response: httpx.Response, ssl_object: object) -> None:
+def _not_after_of(ssl_object: object) -> float | None:
     if not isinstance(ssl_object, ssl.SSLObject | ssl.SSLSocket):
-        return
+        return None
     der = ssl_object.getpeercert(binary_form=True)
-    if der:
-        response.extensions["tls_not_after"] = der_not_after(der)
+    return der_not_after(der) if der else None
 
 
 def der_not_after(der: bytes) -> float | None:
@@ -168,18 +193,27 @@ def _no_cookies() -> CookieJar:
 
 @asynccontextmanager
 async def open_client(
-    settings: GlobalConfig, *, transport: httpx.AsyncBaseTransport | None = None
+    settings: GlobalConfig,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    trust: ssl.SSLContext | None = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """The shared client for `settings`; `transport` replaces the network one (tests)."""
+    """The shared client for `settings`.
+
+    transport: replaces the network transport (tests with mocked servers).
+    trust: a TLS context to verify servers with instead of the system CA store (a private
+        CA); ignored when `settings.verify_tls` is off.
+    """
     max_connections = max(100, 4 * settings.max_in_flight)
+    verify: ssl.SSLContext | bool = settings.verify_tls
+    if verify and trust is not None:
+        verify = trust
     if transport is None:
         if settings.http_transport == "aiohttp":
-            transport = TlsAiohttpTransport(
-                verify=settings.verify_tls, max_connections=max_connections
-            )
+            transport = TlsAiohttpTransport(verify=verify, max_connections=max_connections)
         else:
             transport = TlsHttpcoreTransport(
-                verify=settings.verify_tls,
+                verify=verify,
                 trust_env=False,
                 limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=0),
             )
