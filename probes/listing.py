@@ -19,6 +19,7 @@ items and the date for odd sites. RSS and Atom feeds are read by `probes.feeds`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -47,7 +48,10 @@ PLACEHOLDERS = (
 MAX_LEVELS = 5
 # A list's child longer than this is a page section, not an item: its dates are not one
 # item's date, and reading them would make auto mode quadratic on huge pages.
-MAX_ITEM_CHARS = 2000
+MAX_ITEM_CHARS = 800
+# A list inside an element marked as a sidebar (热点, 排行, 推荐, 相关) is never the
+# column's own list: a blank or undated column must not borrow its sidebar's dates.
+_ASIDE = re.compile(r"side|hot|rank|redian|tuijian|recommend|related|xgxx|paihang", re.I)
 # Tags that are never an item's parent group of interest on their own.
 _SKIP_PARENTS = frozenset({"html", "head", "#document"})
 _SKIP_HREF = ("javascript:", "mailto:", "tel:", "#", "data:")
@@ -146,8 +150,11 @@ def _best_group(anchors: Iterable[LexborNode], base_url: str, now: dt.datetime) 
     dated_cache: dict[int, bool] = {}
     best: list[LexborNode] = []
     best_score = (0, 0)
+    aside_cache: dict[int, bool] = {}
     for children in groups.values():
-        nodes = list(children.values())
+        nodes = [n for n in children.values() if not _in_aside(n, aside_cache)]
+        if not nodes:
+            continue
         dated = sum(1 for n in nodes if _is_dated(n, base_url, now, dated_cache))
         if dated == 0:
             continue
@@ -157,6 +164,26 @@ def _best_group(anchors: Iterable[LexborNode], base_url: str, now: dt.datetime) 
         if score > best_score:
             best, best_score = nodes, score
     return best
+
+
+def _in_aside(node: LexborNode | None, cache: dict[int, bool]) -> bool:
+    seen: list[int] = []
+    result = False
+    while node is not None and node.tag not in _SKIP_PARENTS:
+        hit = cache.get(node.mem_id)
+        if hit is not None:
+            result = hit
+            break
+        seen.append(node.mem_id)
+        attrs = node.attributes
+        marks = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+        if node.tag == "aside" or _ASIDE.search(marks):
+            result = True
+            break
+        node = node.parent
+    for mem_id in seen:
+        cache[mem_id] = result
+    return result
 
 
 def _is_dated(node: LexborNode, base_url: str, now: dt.datetime, cache: dict[int, bool]) -> bool:
@@ -223,6 +250,9 @@ def _item(
             and (url_when.month, url_when.day) == (when.month, when.day)
         ):
             when = when.replace(year=url_when.year)
+        if source == "title" and written:
+            # The date styled inside the link is not part of the title.
+            title = " ".join(title.replace(written, " ").split()).strip(" -|[]()（）")
         return Item(title, url, when, written, source, url_when)
     if from_url is not None:
         return Item(title, url, from_url.when, urlsplit(url).path, "url", url_when)
