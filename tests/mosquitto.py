@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -25,11 +26,15 @@ def free_port() -> int:
 class Mosquitto:
     """One broker process on 127.0.0.1:`port`, persisting to `workdir`."""
 
-    def __init__(self, workdir: Path, max_inflight: int = 1000) -> None:
+    def __init__(self, max_inflight: int = 1000) -> None:
+        # Under /tmp rather than pytest's tmp_path: started as root, mosquitto drops to its
+        # own user, which must reach and write the persistence directory.
+        workdir = Path(tempfile.mkdtemp(prefix="zombie-mosquitto-"))
         self.workdir = workdir
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         workdir.mkdir(parents=True, exist_ok=True)
+        workdir.chmod(0o777)
         self.conf = workdir / "mosquitto.conf"
         self.conf.write_text(
             f"listener {self.port} 127.0.0.1\n"
@@ -78,3 +83,4 @@ class Mosquitto:
             self.proc.kill()
             self.proc.wait(timeout=10)
             self.proc = None
+        shutil.rmtree(self.workdir, ignore_errors=True)
