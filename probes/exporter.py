@@ -34,8 +34,11 @@ AnyFamily = GaugeMetricFamily | CounterMetricFamily | HistogramMetricFamily
 class IngestView(Protocol):
     """Call-record ingest counters (see `probes.hotline.ingest`)."""
 
-    ingested: Mapping[str, int]
-    rejected: Mapping[tuple[str, str], int]
+    @property
+    def ingested(self) -> Mapping[str, int]: ...
+
+    @property
+    def rejected(self) -> Mapping[tuple[str, str], int]: ...
 
 
 class _Families:
@@ -123,9 +126,7 @@ class ZombieCollector(Collector):
             if result is not None:
                 self._result(f, ch, check, result)
 
-    def _result(
-        self, f: _Families, ch: tuple[str, str], check: str, result: CheckResult
-    ) -> None:
+    def _result(self, f: _Families, ch: tuple[str, str], check: str, result: CheckResult) -> None:
         if result.success is not None:
             f.add("check_success", (*ch, check), float(result.success))
         if result.failure is not None:

@@ -122,9 +122,10 @@ class Scheduler:
             now = clock.now()
             while self._heap and self._heap[0][0] <= now and not self._stopping:
                 _, _, job = heapq.heappop(self._heap)
-                if job.generation != self._generation or self._jobs.get(
-                    (job.channel.name, job.check)
-                ) is not job:
+                if (
+                    job.generation != self._generation
+                    or self._jobs.get((job.channel.name, job.check)) is not job
+                ):
                     continue
                 job.running = True
                 task = asyncio.create_task(self._run(job), name=f"{job.channel.name}/{job.check}")
@@ -179,8 +180,8 @@ class Scheduler:
     def restore(self) -> None:
         """Load the latest stored results and judge every channel (at start: a restart
         shows the last verdicts at once)."""
-        for (channel, check), result in history.latest(self.rt.store).items():
-            if (channel, check) in self._jobs:
-                self.status.results[(channel, check)] = result
+        for key, result in history.latest(self.rt.store).items():
+            if key in self._jobs:
+                self.status.results[key] = result
         for channel in self.status.channels.values():
             self.status.verdicts[channel.name] = judge_channel(self.rt, channel)

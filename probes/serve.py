@@ -13,10 +13,12 @@ import contextlib
 import logging
 import signal
 import socket
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from probes.clock import Clock
 from probes.config import Config
@@ -58,7 +60,7 @@ async def run_monitor(
     web_config: Path | None = None,
     clock: Clock | None = None,
     state_path: str | None = None,
-    extra: Callable[[Monitor], Awaitable[None]] | None = None,
+    extra: Callable[[Monitor], Coroutine[Any, Any, None]] | None = None,
     on_ready: Callable[[Monitor, str], None] | None = None,
     first_run_spread: float | None = None,
 ) -> None:
@@ -69,18 +71,18 @@ async def run_monitor(
         config, config_path, shard=shard, clock=clock, state_path=state_path,
         first_run_spread=first_run_spread,
     ) as monitor:  # fmt: skip
-        app = build_app(monitor)
-        ssl_kwargs: dict[str, object] = {}
+        app: ASGIApp = build_app(monitor)
+        ssl_kwargs: dict[str, Any] = {}
         if web_config is not None:
             from probes.webconfig import load_web_config
 
             web = load_web_config(web_config)
-            app.add_middleware(web.middleware_class(), **web.middleware_kwargs())
+            # Wrapping the whole app puts every endpoint behind basic auth.
+            app = web.middleware_class()(app, **web.middleware_kwargs())
             ssl_kwargs = web.uvicorn_ssl_kwargs()
         server = _Server(
-            uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                           **ssl_kwargs)  # type: ignore[arg-type]
-        )  # fmt: skip
+            uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", **ssl_kwargs)
+        )
         loop = asyncio.get_running_loop()
 
         def shutdown() -> None:

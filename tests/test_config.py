@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from probes.config.schema import schema_text
 from probes.config import ConfigError, load_config, parse_config
+from probes.config.schema import schema_text
 from probes.config.types import parse_duration, parse_size
 
 ROOT = Path(__file__).resolve().parents[1]

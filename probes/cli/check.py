@@ -23,14 +23,15 @@ from rich.console import Console
 from rich.progress import Progress
 
 from probes.cli.render import render_json, render_verdict
+from probes.clock import SystemClock
 from probes.config import ChannelConfig, Config, ConfigError, load_config
+from probes.config.base import CheckSpec
 from probes.config.model import ChecksConfig
 from probes.fetch import Fetcher
 from probes.httpclient import open_client
 from probes.model import CheckResult, State, Verdict
 from probes.runner import Runtime, run_channel
 from probes.state.store import Store
-from probes.clock import SystemClock
 
 # The channel kind a bare URL is taken for, per check kind.
 URL_CHANNEL_KIND = {
@@ -75,7 +76,9 @@ def check_command(
     except (ConfigError, ValueError, ValidationError) as exc:
         typer.echo(f"UNKNOWN: {_one_line(exc)}", err=True)
         raise typer.Exit(EXIT_UNKNOWN) from exc
-    outcomes = asyncio.run(_run(config, channels, state, progress=not as_json and len(channels) > 3))
+    outcomes = asyncio.run(
+        _run(config, channels, state, progress=not as_json and len(channels) > 3)
+    )
     worst = max((v.state for v, _ in outcomes), key=lambda s: s.rank, default=State.UNKNOWN)
     if as_json:
         doc: Any = [render_json(v, rs) for v, rs in outcomes]
@@ -91,8 +94,7 @@ def one_off_config(url: str, kind: str, options: dict[str, Any]) -> Config:
     """A config of one channel named `check` watching `url` with one check of `kind`."""
     if kind not in URL_CHANNEL_KIND:
         raise ValueError(f"--as {kind!r}: one of {', '.join(URL_CHANNEL_KIND)}")
-    spec_type = ChecksConfig.model_fields[kind].annotation
-    spec_cls = next(a for a in getattr(spec_type, "__args__", (spec_type,)) if a is not type(None))
+    spec_cls = spec_class(kind)
     spec = spec_cls.for_url(url, options)
     channel = ChannelConfig.model_validate(
         {
@@ -104,6 +106,15 @@ def one_off_config(url: str, kind: str, options: dict[str, Any]) -> Config:
         }
     )
     return Config.model_validate({"channels": [channel]}).with_defaults()
+
+
+def spec_class(kind: str) -> type[CheckSpec]:
+    """The spec model of a check kind, from its `Spec | None` field in `ChecksConfig`."""
+    annotation = ChecksConfig.model_fields[kind].annotation
+    for arg in getattr(annotation, "__args__", (annotation,)):
+        if isinstance(arg, type) and issubclass(arg, CheckSpec):
+            return arg
+    raise AssertionError(f"ChecksConfig.{kind} is not a CheckSpec")
 
 
 def _options(max_age: str | None, timeout: str | None, pairs: list[str]) -> dict[str, Any]:
@@ -160,7 +171,5 @@ def _one_line(exc: BaseException) -> str:
     if isinstance(exc, ConfigError):
         return "invalid config:\n" + str(exc)
     if isinstance(exc, ValidationError):
-        return "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
+        return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
     return str(exc)

@@ -25,7 +25,9 @@ def serve_command(
     log_level: str = typer.Option("info", "--log-level", help="debug, info, warning, error"),
 ) -> None:
     """Run the scheduler, the call-record sources and the HTTP server."""
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         config = load_config(config_file)
         shard_tuple = parse_shard(shard) if shard else None
@@ -33,9 +35,19 @@ def serve_command(
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
     address = listen or config.global_.listen
+    if web_config is not None:
+        from probes.webconfig import WebConfigError, load_web_config
+
+        try:
+            load_web_config(web_config)  # fail before binding, with the file named
+        except WebConfigError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from exc
     try:
         asyncio.run(
-            run_monitor(config, config_file, listen=address, shard=shard_tuple, web_config=web_config)
+            run_monitor(
+                config, config_file, listen=address, shard=shard_tuple, web_config=web_config
+            )
         )
     except OSError as exc:
         typer.echo(f"cannot serve on {address}: {exc}", err=True)

@@ -9,7 +9,7 @@ from typing import Any, Self
 from pydantic import Field, HttpUrl
 
 from probes.config.base import CheckSpec
-from probes.config.types import Duration, Strict
+from probes.config.types import Duration, Strict, default_duration
 
 DEFAULT_SOFT_ERRORS = (
     "系统维护",
@@ -30,7 +30,9 @@ class UnreachableRule(Strict):
     """The 政府网站检查指标 rule: probe at least `min_probes_per_day` times a day for a
     `window`; a probe fails when the page does not open within the check's timeout."""
 
-    window: Duration = Field(default="7d", description="window the failure share is taken over")
+    window: Duration = Field(
+        default=default_duration("7d"), description="window the failure share is taken over"
+    )
     zombie_failure_ratio: float = Field(default=0.05, ge=0, le=1)
     degraded_failure_ratio: float = Field(default=0.03, ge=0, le=1)
     degraded_consecutive_failures: int = Field(default=2, ge=1)
@@ -54,7 +56,8 @@ class AvailabilitySpec(CheckSpec):
         description="text that makes an HTTP 200 page a failure (maintenance, 404 pages)",
     )
     cert_expiry_warning: Duration = Field(
-        default="14d", description="a certificate expiring sooner than this is degraded"
+        default=default_duration("14d"),
+        description="a certificate expiring sooner than this is degraded",
     )
     unreachable: UnreachableRule = Field(default_factory=UnreachableRule)
 

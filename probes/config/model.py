@@ -19,7 +19,7 @@ from probes.config.freshness import FreshnessSpec
 from probes.config.hotline import HotlineSpec
 from probes.config.links import LinksSpec
 from probes.config.service import ServiceSpec
-from probes.config.types import ByteSize, Duration, Strict
+from probes.config.types import ByteSize, Duration, Strict, default_duration, default_size
 
 DEFAULT_USER_AGENT = (
     "zombie-probes/0.1 (government service channel monitor; "
@@ -41,14 +41,17 @@ class GlobalConfig(Strict):
     """Defaults for every channel and the process-wide limits."""
 
     interval: Duration = Field(
-        default="30m",
+        default=default_duration("30m"),
         description="default check interval; 30m gives 48 probes a day, above the official 20",
     )
     timeout: Duration = Field(
-        default="15s", description="default overall deadline of one check run (official: 15 s)"
+        default=default_duration("15s"),
+        description="default overall deadline of one check run (official: 15 s)",
     )
     user_agent: str = Field(default=DEFAULT_USER_AGENT, min_length=1)
-    max_body: ByteSize = Field(default="5MiB", description="cap on a decoded response body")
+    max_body: ByteSize = Field(
+        default=default_size("5MiB"), description="cap on a decoded response body"
+    )
     max_redirects: int = Field(default=10, ge=0, le=50)
     per_host_concurrency: int = Field(
         default=2, ge=1, description="requests in flight to one host, to be polite"
@@ -62,7 +65,8 @@ class GlobalConfig(Strict):
     listen: str = Field(default="127.0.0.1:9705", pattern=r"^[^\s:]*:\d{1,5}$")
     state_path: str = Field(default="zombie-probes.db", description="SQLite state file")
     history_retention: Duration = Field(
-        default="35d", description="how long check history is kept in the state file"
+        default=default_duration("35d"),
+        description="how long check history is kept in the state file",
     )
 
 
@@ -89,9 +93,7 @@ class ChecksConfig(Strict):
 class ChannelConfig(Strict):
     """One channel citizens meet: a website, an online service, a board or a hotline."""
 
-    name: str = Field(
-        description="unique id, used as the `channel` label: letters, digits, _ . -"
-    )
+    name: str = Field(description="unique id, used as the `channel` label: letters, digits, _ . -")
     kind: ChannelKind
     owner: str = Field(min_length=1, description="the responsible bureau (责任单位)")
     title: str = Field(default="", description="human title, shown in zombie_channel_info")

@@ -7,7 +7,7 @@ once here into seconds as `float`; sizes `5MiB`, `512KiB`, `10MB` into bytes as 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema
 
@@ -92,6 +92,19 @@ ByteSize = Annotated[
         }
     ),
 ]
+
+
+def default_duration(text: str) -> float:
+    """A `Duration` default spelled as in YAML (`"30m"`), so the JSON Schema shows `30m`;
+    the model parses it (`validate_default`), hence the cast."""
+    parse_duration(text)  # a typo in a default fails at import, not at first use
+    return cast(float, text)
+
+
+def default_size(text: str) -> int:
+    """A `ByteSize` default spelled as in YAML (`"5MiB"`); see `default_duration`."""
+    parse_size(text)
+    return cast(int, text)
 
 
 class Strict(BaseModel):

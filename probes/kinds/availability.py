@@ -14,10 +14,11 @@ from probes.fetch import FetchFailure
 from probes.kinds.context import CheckContext
 from probes.model import CheckResult, Failure, Measurement
 
-# Soft-error phrases are looked for in the visible head of the page only: a healthy
-# portal can mention "系统维护" in a news item far down the page, while a maintenance
-# page says it up front and is short.
-SOFT_ERROR_SCAN_CHARS = 3000
+# A soft error page (HTTP 200 "系统维护中") says so in its title, or is a short page that says
+# it in its own text. A healthy portal can carry a headline "关于系统维护升级的通知" in a
+# long list of links, which must not turn it red: link text is left out, and the body
+# counts only when the page's own text is short, as error and maintenance pages are.
+SOFT_ERROR_MAX_TEXT = 1500
 
 
 async def check(spec: AvailabilitySpec, ctx: CheckContext) -> CheckResult:
@@ -64,18 +65,24 @@ async def check(spec: AvailabilitySpec, ctx: CheckContext) -> CheckResult:
     )  # fmt: skip
 
 
-def soft_error(text: str, patterns: list[str]) -> str | None:
-    """The first soft-error phrase in the page's title or opening text, if any."""
-    head = visible_head(text)
-    return next((p for p in patterns if p and p in head), None)
+def soft_error(html: str, patterns: list[str]) -> str | None:
+    """The soft-error phrase the page shows as its message, if any (see above)."""
+    title, text = page_message(html)
+    for pattern in patterns:
+        if pattern and (pattern in title or (len(text) <= SOFT_ERROR_MAX_TEXT and pattern in text)):
+            return pattern
+    return None
 
 
-def visible_head(html: str) -> str:
-    """The title and the start of the visible text of an HTML page (markup dropped)."""
+def page_message(html: str) -> tuple[str, str]:
+    """The title and the visible text outside links, whitespace collapsed."""
     tree = LexborHTMLParser(html)
-    for node in tree.css("script, style, noscript"):
+    for node in tree.css("script, style, noscript, a"):
         node.decompose()
-    title = tree.css_first("title")
-    body = tree.body.text(separator=" ") if tree.body is not None else tree.text()
-    head = (title.text() if title is not None else "") + " " + " ".join(body.split())
-    return head[:SOFT_ERROR_SCAN_CHARS]
+    title_node = tree.css_first("title")
+    title = title_node.text() if title_node is not None else ""
+    if title_node is not None:
+        title_node.decompose()
+    root = tree.body if tree.body is not None else tree.root
+    text = " ".join(root.text(separator=" ").split()) if root is not None else ""
+    return title, text

@@ -1,0 +1,102 @@
+"""The availability kind and its verdict rule, without a network: soft error pages, and
+the official "site unreachable" window over the stored history."""
+
+from __future__ import annotations
+
+import pytest
+
+from probes.clock import FrozenClock
+from probes.config import parse_config
+from probes.config.availability import DEFAULT_SOFT_ERRORS
+from probes.kinds.availability import soft_error
+from probes.model import CheckResult, Failure, State
+from probes.state import history
+from probes.state.store import Store
+from probes.verdict import JudgeContext, judge
+
+NEWS = "".join(
+    f"<li><a href='/n{i}.html'>关于第{i}批政务公开事项的通知</a></li>" for i in range(80)
+)
+
+
+@pytest.mark.parametrize(
+    ("html", "found"),
+    [
+        ("<title>系统维护中</title><body>请稍后访问</body>", "系统维护"),
+        ("<body><h1>系统维护中</h1><p>预计今晚恢复，给您带来不便敬请谅解。</p></body>", "系统维护"),
+        ("<body><div>抱歉，您访问的页面不存在！</div><a href='/'>首页</a></body>", "页面不存在"),
+        ("<title>某某市人民政府</title><body><ul>"
+         "<li><a href='/t1.html'>关于政务服务网系统维护升级的通知</a></li>" + NEWS + "</ul></body>",
+         None),
+        ("<title>某某市人民政府</title><body><p>" + "政务公开。" * 400
+         + "本网站将于周六进行系统维护。</p></body>", None),
+        ("<body><script>var msg='系统维护';</script><p>欢迎访问</p></body>", None),
+    ],
+    ids=["title", "short-page", "not-found", "headline-in-news-list", "long-page-mention",
+         "script-only"],
+)  # fmt: skip
+def test_soft_error_is_the_pages_message_not_a_mention(html: str, found: str | None) -> None:
+    assert soft_error(html, list(DEFAULT_SOFT_ERRORS)) == found
+
+
+CONFIG = parse_config(
+    """
+channels:
+  - name: portal
+    kind: website
+    owner: 市政府办公厅
+    url: http://www.example.gov.cn/
+    checks: {availability: {}}
+"""
+)
+CHANNEL = CONFIG.channels[0]
+NOW = 1_794_967_200.0
+
+
+def _fill(store: Store, outcomes: list[bool], start: float, step: float) -> None:
+    for i, ok in enumerate(outcomes):
+        result = CheckResult(
+            "availability", "availability", ok, start + i * step, 0.1,
+            failure=None if ok else Failure.CONNECT, error="" if ok else "connect: refused",
+        )  # fmt: skip
+        history.record(store, CHANNEL.name, result)
+
+
+@pytest.mark.parametrize(
+    ("failures", "tail_failures", "state"),
+    [(0, 0, State.OK), (6, 0, State.DEGRADED), (12, 0, State.ZOMBIE), (1, 2, State.DEGRADED),
+     (0, 1, State.OK)],
+    ids=["all-up", "3pct-degraded", "5pct-zombie", "two-in-a-row", "one-blip"],
+)  # fmt: skip
+def test_site_unreachable_follows_the_official_weekly_share(
+    failures: int, tail_failures: int, state: State
+) -> None:
+    # 200 probes over the week (about 28 a day), failures spread, then the latest ones.
+    with Store.open(":memory:") as store:
+        outcomes = [True] * 200
+        for i in range(failures):
+            outcomes[10 + i * 15] = False
+        outcomes += [False] * tail_failures
+        _fill(store, outcomes, NOW - 7 * 86400 + 60, 3000)
+        latest = history.latest_for(store, CHANNEL.name)
+        verdict = judge(CHANNEL, latest, JudgeContext(CHANNEL, store, NOW))
+    assert verdict.state is state
+    if state is not State.OK:
+        assert {r.code for r in verdict.reasons} == {"site_unreachable"}
+
+
+def test_failures_older_than_the_window_are_forgotten() -> None:
+    clock = FrozenClock(NOW)
+    with Store.open(":memory:") as store:
+        _fill(store, [False] * 20, NOW - 9 * 86400, 600)  # a bad day, 9 days ago
+        _fill(store, [True] * 150, NOW - 6 * 86400, 3000)
+        latest = history.latest_for(store, CHANNEL.name)
+        verdict = judge(CHANNEL, latest, JudgeContext(CHANNEL, store, clock.now()))
+    assert verdict.state is State.OK
+
+
+def test_a_channel_never_checked_is_unknown_not_ok() -> None:
+    with Store.open(":memory:") as store:
+        verdict = judge(CHANNEL, {}, JudgeContext(CHANNEL, store, NOW))
+    assert verdict.state is State.UNKNOWN
+    assert [r.code for r in verdict.reasons] == ["not_checked_yet"]
