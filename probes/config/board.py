@@ -1,9 +1,152 @@
-"""Spec of the `board` check. (Owned by the board work; extend freely.)"""
+"""Spec of the `board` check: where a message board's (留言板, 市长信箱) list pages are, how
+to read them (CSS selectors, or auto-detection of status words and dates), the reply
+deadline in Chinese working days, and the thresholds of its verdict:
+
+- zombie `board_unanswered`: a message unanswered for more than `unanswered_zombie_after`
+  (official: 3 months);
+- degraded `board_overdue`: a message unanswered past its reply deadline (default 5
+  working days, statutory holidays and adjusted workdays counted);
+- degraded `board_boilerplate`: boilerplate replies at or above `boilerplate_max_ratio`;
+- degraded `board_silent`: messages keep arriving and none is answered in `silent_window`.
+"""
 
 from __future__ import annotations
 
+import re
+from typing import Any, Self
+
+from pydantic import Field, HttpUrl, field_validator, model_validator
+
 from probes.config.base import CheckSpec
+from probes.config.types import Duration, Strict
+
+DAY = 86400.0
+
+# Phrases of replies that acknowledge or forward without answering (复读机式回复).
+DEFAULT_BOILERPLATE_PHRASES = (
+    "您的意见很好",
+    "我们高度重视",
+    "高度重视",
+    "已转相关部门",
+    "已转交相关部门",
+    "转相关部门办理",
+    "留言已收悉",
+    "来信已收悉",
+    "您的留言已收悉",
+    "感谢您的关注",
+    "感谢您的来信",
+    "感谢您对我们工作的关心和支持",
+    "敬请关注后续回复",
+    "请耐心等待",
+    "正在办理中",
+)
+
+
+class BoardSelectors(Strict):
+    """CSS selectors of a list page; any left out are auto-detected."""
+
+    item: str | None = Field(
+        default=None, description="one message row (default: rows with a link and a date)"
+    )
+    title: str | None = Field(default=None, description="within a row (default: the link)")
+    link: str | None = Field(
+        default=None, description="within a row, the a[href] of the message (default: first)"
+    )
+    date: str | None = Field(
+        default=None, description="within a row, the posting date (default: first date)"
+    )
+    status: str | None = Field(
+        default=None, description="within a row, the status text (default: status words)"
+    )
+    reply_date: str | None = Field(
+        default=None,
+        description="within a row, the reply date (default: a second date in an answered row)",
+    )
+
+
+class DetailPage(Strict):
+    """How to read a message's own page, for its reply text and reply time."""
+
+    reply: str = Field(description="CSS selector of the reply block")
+    reply_date: str | None = Field(
+        default=None, description="CSS selector of the reply time (default: first date in reply)"
+    )
 
 
 class BoardSpec(CheckSpec):
-    pass
+    url: HttpUrl | None = Field(default=None, description="first list page (default: channel url)")
+    next_page: str | None = Field(
+        default=None, description="CSS selector of the next-page link (a[href])"
+    )
+    page_url_template: str | None = Field(
+        default=None,
+        description="list page N's URL with a {page} placeholder (page 1 is `url`)",
+    )
+    max_pages: int = Field(default=5, ge=1, le=50, description="list pages read per run")
+    selectors: BoardSelectors = Field(default_factory=BoardSelectors)
+    id_pattern: str | None = Field(
+        default=None,
+        description="regex on a message's link URL whose group 1 is its id (default: the URL)",
+    )
+    detail: DetailPage | None = Field(
+        default=None, description="read each message's page for reply text and time"
+    )
+    max_detail_pages: int = Field(
+        default=20, ge=0, le=500, description="message pages fetched per run (follow-ups first)"
+    )
+    reply_deadline_workdays: int = Field(
+        default=5, ge=1, le=60, description="reply deadline in Chinese working days"
+    )
+    unanswered_zombie_after: Duration = Field(
+        default=90 * DAY, description="a message unanswered longer than this is the veto"
+    )
+    window: Duration = Field(
+        default=180 * DAY, description="reply latency and boilerplate are taken over this"
+    )
+    silent_window: Duration = Field(default=30 * DAY)
+    silent_min_messages: int = Field(
+        default=3, ge=1, description="messages in silent_window needed to call a board silent"
+    )
+    boilerplate_phrases: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_BOILERPLATE_PHRASES)
+    )
+    near_duplicate_threshold: float = Field(
+        default=0.8, gt=0, le=1, description="character-shingle similarity of template replies"
+    )
+    min_substance_chars: int = Field(
+        default=15,
+        ge=0,
+        description="a reply with fewer characters once boilerplate phrases are removed only "
+        "acknowledges",
+    )
+    boilerplate_max_ratio: float = Field(default=0.3, ge=0, le=1)
+    boilerplate_min_replies: int = Field(default=5, ge=1)
+
+    @field_validator("id_pattern")
+    @classmethod
+    def _one_group(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                groups = re.compile(value).groups
+            except re.error as exc:
+                raise ValueError(f"invalid regex {value!r}: {exc}") from exc
+            if groups < 1:
+                raise ValueError("id_pattern needs a group: its group 1 is the message id")
+        return value
+
+    @model_validator(mode="after")
+    def _template(self) -> Self:
+        if self.page_url_template is not None and "{page}" not in self.page_url_template:
+            raise ValueError("page_url_template needs a {page} placeholder")
+        if self.page_url_template is not None and self.next_page is not None:
+            raise ValueError("paginate by next_page or by page_url_template, not both")
+        return self
+
+    @classmethod
+    def for_url(cls, url: str, options: dict[str, Any]) -> Self:
+        """A one-off board check of `url`; CLI options such as `item`, `date`, `status`,
+        `next_page` or `max_pages` go to the selectors or the spec by name."""
+        selector_names = set(BoardSelectors.model_fields)
+        selectors = {k: v for k, v in options.items() if k in selector_names and v is not None}
+        rest = {k: v for k, v in options.items() if k not in selector_names and v is not None}
+        return cls.model_validate({"url": url, "selectors": selectors, **rest})

@@ -1,15 +1,189 @@
-"""The `board` check kind. (Placeholder until the board work lands: always UNKNOWN.)"""
+"""The `board` check kind: read a message board's list pages (bounded pagination), record
+every message in the state store, follow up on waiting messages through their own pages
+(so one that left page 1 is still followed until answered), and measure the board from
+everything tracked: answered / unanswered / overdue counts, the oldest unanswered
+posting, reply latency and the boilerplate share.
+
+Missing evidence is never "all answered": a first page that cannot be fetched, that shows
+no messages, or whose rows cannot be read gives success=None with the reason. A parsed
+board gives success=True: its findings (overdue, 3-month veto, boilerplate, silence) are
+the verdict's to weigh (`probes.verdict.board`).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from probes.boards.parse import ListPage, ParsedMessage, parse_detail, parse_list
+from probes.boards.summary import BoardSummary, evidence, summarise
 from probes.config.board import BoardSpec
+from probes.dates import CN_TZ
+from probes.fetch import FetchFailure
 from probes.kinds.context import CheckContext
-from probes.model import CheckResult
+from probes.model import CheckResult, Failure, Measurement
+from probes.state import board as tracked_store
 
 
 async def check(spec: BoardSpec, ctx: CheckContext) -> CheckResult:
-    now = ctx.clock.now()
+    started, mono = ctx.clock.now(), ctx.clock.monotonic()
+    now = dt.datetime.fromtimestamp(started, CN_TZ)
+    channel = ctx.channel.name
+    url = str(spec.url or ctx.channel.url or "")
+
+    def unknown(
+        error: str, failure: Failure | None = None, notes: tuple[str, ...] = ()
+    ) -> CheckResult:
+        return CheckResult(
+            "board", "board", None, started, ctx.clock.monotonic() - mono,
+            failure=failure, error=error, evidence=(error, *notes),
+        )  # fmt: skip
+
+    if not url:
+        return unknown("no url: set checks.board.url or the channel's url")
+    seen: dict[str, ParsedMessage] = {}
+    notes: list[str] = []
+    pages = 0
+    first: ListPage | None = None
+    page_url: str | None = url
+    visited: set[str] = set()
+    while page_url is not None and pages < spec.max_pages and page_url not in visited:
+        visited.add(page_url)
+        got = await ctx.fetcher.fetch(page_url, timeout=ctx.remaining())
+        if isinstance(got, FetchFailure) or got.status >= 400:
+            line = got.line if isinstance(got, FetchFailure) else f"http_status: got {got.status}"
+            if first is None:
+                failure = got.failure if isinstance(got, FetchFailure) else Failure.HTTP_STATUS
+                return unknown(f"list page {page_url}: {line}", failure)
+            notes.append(f"list page {pages + 1} ({page_url}): {line}; later pages not read")
+            break
+        page = parse_list(
+            got.text, got.url, spec.selectors, now=now, id_pattern=spec.id_pattern,
+            next_page=spec.next_page,
+        )  # fmt: skip
+        pages += 1
+        first = first or page
+        if not page.messages:
+            break
+        for message in page.messages:
+            seen.setdefault(message.id, message)
+        page_url = _next_page(spec, page, pages + 1)
+    assert first is not None
+    if not first.messages:
+        return unknown(_no_messages(first, tracked_store.count(ctx.store, channel), url),
+                       Failure.PARSE_ERROR)  # fmt: skip
+    skipped = len(first.skipped)
+    if skipped > len(first.messages):
+        return unknown(
+            f"layout changed? {skipped} of {first.rows} rows on {url} unreadable "
+            f"({first.skipped[0]})", Failure.PARSE_ERROR,
+        )  # fmt: skip
+    new = tracked_store.upsert(ctx.store, channel, seen.values(), started)
+    followed = await _follow_up(spec, ctx, seen, now)
+    messages = tracked_store.messages(ctx.store, channel)
+    summary = summarise(messages, spec, started)
+    told = [m for m in messages if m.id in seen]
+    if sum(m.answered is None for m in told) * 2 > len(told):
+        return unknown(
+            f"cannot tell which messages are answered on {url}: no status words in "
+            f"{sum(m.answered is None for m in told)} of {len(told)} rows; set "
+            "selectors.status or detail.reply",
+            Failure.PARSE_ERROR,
+        )  # fmt: skip
+    head = (
+        f"read {pages} list page(s): {len(seen)} messages ({new} new); tracking "
+        f"{len(messages)}; {followed} message page(s) read"
+    )
+    lines = [head, *evidence(summary, spec, started), *notes]
+    if skipped:
+        lines.append(f"{skipped} row(s) skipped: {first.skipped[0]}")
     return CheckResult(
-        check="board", kind="board", success=None, started=now, duration=0.0,
-        error="the board check is not built yet",
+        "board", "board", True, started, ctx.clock.monotonic() - mono,
+        evidence=tuple(lines), measurements=_measurements(summary), details=_details(summary),
     )  # fmt: skip
+
+
+def _next_page(spec: BoardSpec, page: ListPage, number: int) -> str | None:
+    if spec.page_url_template is not None:
+        return spec.page_url_template.replace("{page}", str(number))
+    return page.next_url
+
+
+def _no_messages(first: ListPage, tracked: int, url: str) -> str:
+    auto = not first.item_selector or first.item_selector.startswith("auto:")
+    where = "auto-detection" if auto else f"selector {first.item_selector!r}"
+    if first.rows == 0:
+        found = f"{where} matched no message rows on {url}"
+    else:
+        found = f"{first.rows} rows on {url} but none readable ({first.skipped[0]})"
+    if tracked:
+        return f"layout changed? {found}, where {tracked} messages were tracked"
+    return f"no messages found: {found}; check the selectors"
+
+
+async def _follow_up(
+    spec: BoardSpec, ctx: CheckContext, seen: dict[str, ParsedMessage], now: dt.datetime
+) -> int:
+    """Read message pages, within `max_detail_pages`: first messages whose status the list
+    did not tell, then tracked waiting messages no longer on the pages read (oldest
+    first), then (with `detail` configured) answered ones whose reply text is not known."""
+    tracked = tracked_store.messages(ctx.store, ctx.channel.name)
+    todo = [m for m in tracked if m.id in seen and m.answered is None]
+    todo += [m for m in tracked if m.id not in seen and m.answered is False]
+    if spec.detail is not None:
+        todo += [m for m in tracked if m.answered and m.reply_text is None]
+    done = 0
+    for m in todo[: spec.max_detail_pages]:
+        if ctx.remaining() <= 0:
+            break
+        got = await ctx.fetcher.fetch(m.url, timeout=ctx.remaining())
+        done += 1
+        if isinstance(got, FetchFailure) or got.status >= 400:
+            ctx.log.info("board %s: message page %s unreadable", ctx.channel.name, m.url)
+            continue
+        detail = parse_detail(got.text, spec.detail, now=now)
+        tracked_store.update_reply(
+            ctx.store, ctx.channel.name, m.id, answered=detail.answered,
+            replied=detail.replied, reply_text=detail.reply_text, now=now.timestamp(),
+        )  # fmt: skip
+    return done
+
+
+def _measurements(s: BoardSummary) -> tuple[Measurement, ...]:
+    out = [
+        Measurement("board_messages", float(s.answered), (("state", "answered"),)),
+        Measurement("board_messages", float(s.answered_late), (("state", "answered_late"),)),
+        Measurement("board_messages", float(s.unanswered), (("state", "unanswered"),)),
+        Measurement("board_messages", float(s.unknown), (("state", "unknown"),)),
+        Measurement("board_overdue_messages", float(s.overdue)),
+    ]
+    if s.waiting:
+        out.append(Measurement("board_oldest_unanswered_timestamp_seconds", s.waiting[0].posted))
+    if s.latency.count:
+        out.append(
+            Measurement("board_reply_latency_seconds", s.latency.p50, (("quantile", "0.5"),))
+        )
+        out.append(
+            Measurement("board_reply_latency_seconds", s.latency.p90, (("quantile", "0.9"),))
+        )
+    if (ratio := s.boilerplate_ratio) is not None:
+        out.append(Measurement("board_boilerplate_ratio", ratio))
+    return tuple(out)
+
+
+def _details(s: BoardSummary) -> dict[str, object]:
+    oldest = s.waiting[0].posted if s.waiting else None
+    return {
+        "unanswered": s.unanswered,
+        "overdue": s.overdue,
+        "vetoed": len(s.vetoed),
+        "oldest_unanswered": oldest,
+        "oldest_vetoed_title": s.vetoed[0].title if s.vetoed else None,
+        "oldest_overdue_title": next((w.title for w in s.waiting if w.overdue), None),
+        "answered_late": s.answered_late,
+        "replies_with_text": s.replies_with_text,
+        "boilerplate": s.boilerplate,
+        "boilerplate_ratio": s.boilerplate_ratio,
+        "silent": s.silent,
+        "posted_in_silent_window": s.posted_in_silent_window,
+        "deadline_estimated": s.deadline_estimated,
+    }
