@@ -1,0 +1,200 @@
+"""CPU cost of one fetch through `Fetcher` on each transport, against a local server.
+
+Starts nginx (Debian's, on a temporary config and a free port) serving a ~28 KB UTF-8
+listing page, or an aiohttp server in a subprocess when nginx is missing, then fetches the
+page N times with 8 in flight through the real shared client (`open_client`, no
+keep-alive) and reports the client process's CPU (user + system) per fetch.
+
+    python bench/bench_fetch.py [--requests 2000] [--in-flight 8] [--uvloop] [--gzip]
+                                [--transports aiohttp,httpcore,baseline]
+
+Not run by pytest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from probes.config import GlobalConfig
+from probes.fetch import Page
+from probes.httpclient import fetcher_for, open_client
+
+NGINX_CONF = """
+worker_processes 1;
+daemon off;
+pid {root}/nginx.pid;
+error_log {root}/nginx.err;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {root}/tmp;
+  proxy_temp_path {root}/tmp;
+  fastcgi_temp_path {root}/tmp;
+  uwsgi_temp_path {root}/tmp;
+  scgi_temp_path {root}/tmp;
+  default_type text/html;
+  charset utf-8;
+  gzip {gzip};
+  server {{ listen 127.0.0.1:{port}; root {root}/www; }}
+}}
+"""
+AIOHTTP_SERVER = """
+import sys
+from aiohttp import web
+body = open(sys.argv[2], "rb").read()
+async def page(request):
+    return web.Response(body=body, content_type="text/html", charset="utf-8")
+app = web.Application()
+app.router.add_get("/index.html", page)
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
+"""
+
+
+def listing_page() -> bytes:
+    rows = "".join(
+        f'<li><a href="/zwgk/2026/{i:04d}.html">关于做好2026年第{i}批政务公开工作的通知</a>'
+        f"<span>2026-11-{1 + i % 28:02d}</span></li>\n"
+        for i in range(230)
+    )
+    return f"<html><head><title>通知公告</title></head><body><ul>{rows}</ul></body></html>".encode()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(root: Path, port: int, gzip: bool) -> tuple[subprocess.Popen[bytes], str]:
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if Path(nginx).exists():
+        (root / "tmp").mkdir()
+        conf = root / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(root=root, port=port, gzip="on" if gzip else "off"))
+        return subprocess.Popen([nginx, "-c", str(conf), "-p", str(root)]), "nginx"
+    if gzip:
+        raise SystemExit("--gzip needs nginx")
+    script = root / "server.py"
+    script.write_text(AIOHTTP_SERVER)
+    page = str(root / "www" / "index.html")
+    return subprocess.Popen([sys.executable, str(script), str(port), page]), "aiohttp"
+
+
+def wait_for(port: int) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise SystemExit(f"the server did not listen on {port}")
+
+
+async def run(transport: str, url: str, requests: int, in_flight: int) -> tuple[float, float]:
+    """(CPU µs per fetch, fetches per second)."""
+    # per-host limit raised to the in-flight count: the bench measures cost, not politeness
+    settings = GlobalConfig(http_transport=transport, per_host_concurrency=in_flight)  # type: ignore[arg-type]
+    async with open_client(settings) as client:
+        fetcher = fetcher_for(settings, client)
+        warm = await fetcher.fetch(url, timeout=10)
+        if not isinstance(warm, Page) or warm.status != 200:
+            raise SystemExit(f"warm-up fetch failed: {warm}")
+        todo = iter(range(requests))
+        failures = 0
+
+        async def worker() -> None:
+            nonlocal failures
+            for _ in todo:
+                got = await fetcher.fetch(url, timeout=10)
+                if not isinstance(got, Page) or got.status != 200:
+                    failures += 1
+
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(in_flight)))
+        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    if failures:
+        raise SystemExit(f"{failures} fetches failed on {transport}")
+    return cpu / requests * 1e6, requests / wall
+
+
+async def run_baseline(url: str, requests: int, in_flight: int) -> tuple[float, float]:
+    """The same loop on plain httpx over the upstream aiohttp transport (new connection per
+    request, no Fetcher): what the fetch layer itself adds is the difference."""
+    import aiohttp
+    import httpx
+    from httpx_aiohttp import AiohttpTransport
+
+    def session() -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True, limit=0))
+
+    transport = AiohttpTransport(client=session)
+    async with httpx.AsyncClient(transport=transport, timeout=15, trust_env=False) as client:
+        await client.get(url)
+        todo = iter(range(requests))
+
+        async def worker() -> None:
+            for _ in todo:
+                response = await client.get(url)
+                _ = response.text
+
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(in_flight)))
+        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    return cpu / requests * 1e6, requests / wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--in-flight", type=int, default=8)
+    parser.add_argument("--uvloop", action="store_true")
+    parser.add_argument("--gzip", action="store_true", help="serve the page gzip-compressed")
+    parser.add_argument(
+        "--transports",
+        default="aiohttp,httpcore,baseline",
+        help="baseline: plain httpx on the upstream aiohttp transport, without the Fetcher",
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        root.chmod(0o755)  # nginx workers run as an unprivileged user
+        (root / "www").mkdir()
+        page = listing_page()
+        (root / "www" / "index.html").write_bytes(page)
+        port = free_port()
+        server, kind = start_server(root, port, args.gzip)
+        try:
+            wait_for(port)
+            url = f"http://127.0.0.1:{port}/index.html"
+            loop = "uvloop" if args.uvloop else "asyncio"
+            print(f"server: {kind}; page {len(page)} bytes; gzip {'on' if args.gzip else 'off'}")
+            print(f"{args.requests} fetches, {args.in_flight} in flight, loop {loop}")
+            runner = asyncio.run
+            if args.uvloop:
+                import uvloop
+
+                runner = uvloop.run
+            for transport in args.transports.split(","):
+                if transport == "baseline":
+                    cpu, rate = runner(run_baseline(url, args.requests, args.in_flight))
+                else:
+                    cpu, rate = runner(run(transport, url, args.requests, args.in_flight))
+                print(f"  {transport:9s} {cpu:7.0f} µs CPU per fetch   {rate:6.0f} fetches/s")
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(10)
+
+
+if __name__ == "__main__":
+    main()
