@@ -145,7 +145,8 @@ async def test_kill_9_mid_ingestion_loses_and_doubles_nothing(
         "channels:\n"
         + "".join(f"  - {{name: {n}, kind: hotline, owner: x, checks: {{hotline: {{}}}}}}\n"
                   for n in CHANNELS)
-        + f"calls:\n  mqtt: {{host: 127.0.0.1, port: {broker.port}, client_id: killed, batch: 50}}\n"
+        + f"calls:\n  mqtt: {{host: 127.0.0.1, port: {broker.port}, client_id: killed, "
+        "batch: 50}}\n"
     )  # fmt: skip
     cmd = [sys.executable, "-c", "from probes.cli import main; main()", "calls", "follow",
            "-c", str(cfg)]  # fmt: skip
