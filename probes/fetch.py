@@ -189,7 +189,7 @@ class Fetcher:
         self,
         url: str,
         *,
-        timeout: float,  # noqa: ASYNC109 - the deadline is the fetcher's job, not the caller's
+        timeout: float,
         method: str = "GET",
         headers: Mapping[str, str] | None = None,
         data: Mapping[str, str] | None = None,
@@ -206,9 +206,15 @@ class Fetcher:
         """
         started = time.monotonic()
         cap = self.max_body if max_body is None else max_body
-        progress = _Progress(httpx.URL(url))
-        req = _Request(method, httpx.URL(url), dict(headers or {}), data, json, follow_redirects)
-        req.headers.setdefault("Accept-Encoding", ACCEPT_ENCODING)
+        try:
+            target = httpx.URL(url)
+        except httpx.InvalidURL as exc:
+            return FetchFailure(url, Failure.CONNECT, f"invalid URL {url!r}: {exc}", 0.0)
+        progress = _Progress(target)
+        req = _Request(method, target, dict(headers or {}), data, json, follow_redirects)
+        # Only codings the body decoder can bound, unless the caller asked for others.
+        if not any(k.lower() == "accept-encoding" for k in req.headers):
+            req.headers["Accept-Encoding"] = ACCEPT_ENCODING
         try:
             async with asyncio.timeout(timeout):
                 return await self._follow(req, cookies, cap, progress)
@@ -216,6 +222,8 @@ class Fetcher:
             failure, error, status = Failure.TIMEOUT, _timeout_line(timeout, progress), 0
         except _Failed as exc:
             failure, error, status = exc.failure, exc.error, exc.status
+        except httpx.InvalidURL as exc:  # a redirect to a malformed Location
+            failure, error, status = Failure.CONNECT, f"invalid redirect target: {exc}", 0
         except (httpx.HTTPError, OSError) as exc:
             failure, error = classify(exc, progress.url)
             status = 0
@@ -228,16 +236,17 @@ class Fetcher:
         jar = httpx.Cookies(cookies) if cookies is not None else httpx.Cookies()
         seen: set[tuple[str, str, frozenset[tuple[str, str, str | None]]]] = set()
         redirects: list[str] = []
+        last_status = 0
         while True:
             target = req.url
-            if target.scheme not in ("http", "https"):
-                raise _Failed(Failure.CONNECT, f"cannot fetch {target.scheme or '?'}: URLs")
+            if target.scheme not in ("http", "https") or not target.host:
+                raise _Failed(Failure.CONNECT, f"not an http(s) URL: {target}", last_status)
             # A loop is the same request with the same cookies: a page that redirects to
             # itself after setting a cookie (a common session check) is not one.
             key = (req.method, str(target), frozenset((c.domain, c.name, c.value) for c in jar.jar))
             if key in seen:
                 chain = " -> ".join([*redirects, str(target)])
-                raise _Failed(Failure.HTTP_STATUS, f"redirect loop: {chain}", 300)
+                raise _Failed(Failure.HTTP_STATUS, f"redirect loop: {chain}", last_status)
             seen.add(key)
             progress.url, progress.stage = target, "waiting for a per-host slot"
             request = self.client.build_request(
@@ -260,6 +269,7 @@ class Fetcher:
                             )
                         redirects.append(str(target))
                         progress.hops += 1
+                        last_status = response.status_code
                         req.redirect(response.status_code, target.join(location))
                         continue
                     content = await self._read_body(response, cap, progress)

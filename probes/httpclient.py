@@ -55,7 +55,7 @@ class _CertConnector(aiohttp.TCPConnector):
             weakref.WeakKeyDictionary()
         )
 
-    async def _create_connection(self, req: Any, traces: Any, timeout: Any) -> Any:  # noqa: ASYNC109 - aiohttp's signature
+    async def _create_connection(self, req: Any, traces: Any, timeout: Any) -> Any:
         proto = await super()._create_connection(req, traces, timeout)
         transport = getattr(proto, "transport", None)
         if transport is not None:

@@ -278,12 +278,19 @@ async def test_credentials_are_not_sent_to_another_host_after_a_redirect() -> No
     assert seen[1].headers["x-trace"] == "1"
 
 
-async def test_redirect_to_a_non_http_url_fails_cleanly() -> None:
+@pytest.mark.parametrize("location", ["ftp://a.test/file", "http://[::1", "mailto:x@a.test"])
+async def test_redirect_to_an_unusable_url_fails_cleanly(location: str) -> None:
     router = respx.Router()
-    router.get("http://a.test/").respond(302, headers={"location": "ftp://a.test/file"})
+    router.get("http://a.test/").respond(302, headers={"location": location})
     failure = await fetch_failure(make_fetcher(router), "http://a.test/")
     assert failure.failure is Failure.CONNECT
-    assert "ftp" in failure.error
+    assert failure.error
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "javascript:void(0)", "/relative/only"])
+async def test_unusable_urls_are_failures_not_exceptions(url: str) -> None:
+    failure = await fetch_failure(make_fetcher(respx.Router()), url)
+    assert failure.failure is Failure.CONNECT
 
 
 # --- charsets ---------------------------------------------------------------------------
