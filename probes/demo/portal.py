@@ -31,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from probes.demo import boards, columns, services, sites
+from probes.demo import boards, columns, linkfarm, services, sites
 from probes.demo.truth import Truth
 
 # How long stopping the portal waits for requests in flight before cancelling them.
@@ -46,7 +46,7 @@ class Section(Protocol):
     def routes(self, now: float) -> list[BaseRoute]: ...
 
 
-SECTIONS: tuple[Section, ...] = (sites, services, columns, boards)
+SECTIONS: tuple[Section, ...] = (sites, services, columns, boards, linkfarm)
 
 
 def ground_truth() -> dict[str, Truth]:
