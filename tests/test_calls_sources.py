@@ -146,19 +146,20 @@ async def test_kill_9_mid_ingestion_loses_and_doubles_nothing(
         + "".join(f"  - {{name: {n}, kind: hotline, owner: x, checks: {{hotline: {{}}}}}}\n"
                   for n in CHANNELS)
         + f"calls:\n  mqtt: {{host: 127.0.0.1, port: {broker.port}, client_id: killed, "
-        "batch: 50}}\n"
+        "batch: 50}\n"
     )  # fmt: skip
     cmd = [sys.executable, "-c", "from probes.cli import main; main()", "calls", "follow",
            "-c", str(cfg)]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
 
     def spawn() -> subprocess.Popen[bytes]:
-        return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        with (tmp_path / "ingester.log").open("ab") as log:
+            return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
 
     proc = spawn()
     try:
         deadline = time.monotonic() + 15
-        while b"subscribed" not in (proc.stderr.peek() if proc.stderr else b""):  # type: ignore[attr-defined]
+        while b"subscribed" not in (tmp_path / "ingester.log").read_bytes():
             assert time.monotonic() < deadline, "the ingester did not subscribe"
             await asyncio.sleep(0.05)
         total = 4000

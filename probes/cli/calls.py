@@ -39,7 +39,7 @@ def _state(config: Config | None, state: Path | None) -> Path:
 
 
 @app.command("import")
-def import_(  # noqa: PLR0917
+def import_(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
     fmt: Annotated[str, typer.Option("--format", help="asterisk-csv, freeswitch-csv or jsonl")],
     columns: Annotated[
