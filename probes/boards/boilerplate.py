@@ -11,7 +11,9 @@ band with high probability), and each candidate pair is then verified exactly. R
 the same message never count as duplicates of each other.
 
 Acknowledgements: a reply that has fewer than `min_substance` characters left once the
-configured boilerplate phrases and courtesy words are removed says nothing.
+configured boilerplate phrases, courtesy words, dates, phone numbers and user ids are
+removed says nothing; a short reply (at most `short_reply` characters) that forwards or
+refers elsewhere ("已转交市公安局", "请咨询县教育局，电话……") answers nothing either.
 """
 
 from __future__ import annotations
@@ -37,6 +39,13 @@ MAX_CHARS = 1000
 BIG_BUCKET = 50
 _SEEDS = tuple(random.Random(20200601).getrandbits(32) for _ in range(PERMUTATIONS))
 _NOT_LETTER = re.compile(r"[\W\d_]+")
+_NOT_WORD = re.compile(r"[\W_]+")
+# Filled-in parts of templates: dates (2019年3月21日, 2019-03-21), phone numbers and
+# user ids (UU0082327).
+_NOISE = re.compile(
+    r"(?:19|20)\d\d\s*[年./-]\s*\d{1,2}\s*[月./-]\s*\d{1,2}\s*日?"
+    r"|[\d-]{7,}|[A-Za-z]{1,4}\d{4,}"
+)
 _COURTESY = ("您好", "你好", "尊敬的", "网友", "谢谢", "感谢", "您的", "留言", "来信", "收悉")
 
 
@@ -90,8 +99,10 @@ def strip_list(phrases: Sequence[str]) -> tuple[str, ...]:
 
 
 def substance(text: str, stripped: Sequence[str]) -> int:
-    """Characters left in a reply once the `strip_list` words are gone."""
-    norm = normalise(text)
+    """Characters (letters and digits: "已于11月3日修复" is an answer) left in a reply once
+    the `strip_list` words, full dates, phone numbers and user ids are gone."""
+    folded = _NOISE.sub("", unicodedata.normalize("NFKC", text))
+    norm = _NOT_WORD.sub("", folded)
     for phrase in stripped:
         norm = norm.replace(phrase, "")
     return len(norm)
@@ -131,18 +142,30 @@ def near_duplicates(
     return frozenset(found)
 
 
+def forwards_only(text: str, forward_words: Sequence[str], short_reply: int) -> bool:
+    """A short reply that hands the question on instead of answering it (`forward_words`
+    normalised, as `detect` passes them)."""
+    norm = normalise(text)
+    return len(norm) <= short_reply and any(w in norm for w in forward_words)
+
+
 def detect(
     replies: Sequence[str],
     *,
     phrases: Sequence[str],
+    forward_words: Sequence[str] = (),
     threshold: float = 0.8,
-    min_substance: int = 15,
+    min_substance: int = 10,
+    short_reply: int = 50,
     owners: Sequence[str] | None = None,
 ) -> BoilerplateReport:
     """Which of `replies` are boilerplate (`owners`: the message each reply answers)."""
     stripped = strip_list(phrases)
+    forwards = tuple({normalise(w) for w in forward_words} - {""})
     acks = frozenset(
-        i for i, text in enumerate(replies) if substance(text, stripped) < min_substance
+        i
+        for i, text in enumerate(replies)
+        if substance(text, stripped) < min_substance or forwards_only(text, forwards, short_reply)
     )
     dups = near_duplicates(replies, threshold, owners)
     return BoilerplateReport(len(replies), dups, acks)

@@ -103,10 +103,12 @@ def summarise(messages: Sequence[TrackedMessage], spec: BoardSpec, now: float) -
             texts.append(m.reply_text)
             owners.append(m.id)
     report = boilerplate.detect(
-        texts, phrases=spec.boilerplate_phrases, threshold=spec.near_duplicate_threshold,
-        min_substance=spec.min_substance_chars, owners=owners,
+        texts, phrases=spec.boilerplate_phrases, forward_words=spec.forward_words,
+        threshold=spec.near_duplicate_threshold, min_substance=spec.min_substance_chars,
+        short_reply=spec.short_reply_chars, owners=owners,
     )  # fmt: skip
     example = texts[min(report.flagged)] if report.flagged else ""
+    waiting.sort(key=lambda w: w.posted)
     silent_start = now - spec.silent_window
     recent = [m for m in messages if m.posted >= silent_start]
     replied_recently = any(

@@ -41,6 +41,15 @@ DEFAULT_BOILERPLATE_PHRASES = (
     "正在办理中",
 )
 
+# Words of a short reply that forwards or refers the question elsewhere instead of
+# answering it (推诿: "已转交市公安局", "请咨询县教育局").
+DEFAULT_FORWARD_WORDS = (
+    "转交", "已转", "移交", "交办", "转至", "转给", "转由", "交由", "请咨询", "建议咨询",
+    "详情请咨询", "详细咨询", "直接咨询", "可致电", "可以致电", "请联系", "请致电",
+    "请拨打", "建议拨打", "建议您拨打", "已进行过回复",
+    "正在调查处理", "正在处理", "正在交办", "正在办理",
+)  # fmt: skip
+
 
 class BoardSelectors(Strict):
     """CSS selectors of a list page; any left out are auto-detected."""
@@ -114,10 +123,17 @@ class BoardSpec(CheckSpec):
         default=0.8, gt=0, le=1, description="character-shingle similarity of template replies"
     )
     min_substance_chars: int = Field(
-        default=15,
+        default=10,
         ge=0,
         description="a reply with fewer characters once boilerplate phrases are removed only "
         "acknowledges",
+    )
+    forward_words: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_FORWARD_WORDS),
+        description="words of a short reply that only forwards or refers elsewhere",
+    )
+    short_reply_chars: int = Field(
+        default=50, ge=0, description="replies up to this long are checked for forward_words"
     )
     boilerplate_max_ratio: float = Field(default=0.3, ge=0, le=1)
     boilerplate_min_replies: int = Field(default=5, ge=1)

@@ -1,0 +1,169 @@
+"""Reading board pages: message rows found with and without selectors, status words,
+posting and reply dates (not the dates in titles), pagination links, message pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from probes.boards.parse import parse_detail, parse_list
+from probes.boards.status import classify
+from probes.config.board import BoardSelectors, DetailPage
+from probes.dates import CN_TZ
+
+NOW = dt.datetime(2026, 11, 18, 10, 0, tzinfo=CN_TZ)
+AUTO = BoardSelectors()
+
+
+def ts(*args: int) -> float:
+    return dt.datetime(*args, tzinfo=CN_TZ).timestamp()
+
+
+@pytest.mark.parametrize(
+    ("text", "answered"),
+    [
+        ("已回复", True),
+        ("[已答复]", True),
+        ("已办结", True),
+        ("未回复", False),
+        ("待回复", False),
+        ("办理中", False),
+        ("处理中", False),
+        ("未办结", False),  # holds 办结
+        ("已受理", False),  # accepted is not answered
+        ("已 回 复", True),
+        ("查看详情", None),
+        ("", None),
+    ],
+)
+def test_status_words(text: str, answered: bool | None) -> None:
+    assert classify(text) is answered
+
+
+TABLE = """<html><body>
+<ul class="nav"><li><a href="/">首页</a></li><li><a href="/list">留言</a></li></ul>
+<table><tr><th>标题</th><th>时间</th><th>状态</th><th>回复</th></tr>
+<tr><td><a href="show?id=11#top">关于2024年3月停水的问题</a></td><td>2026-11-02 09:30</td>
+    <td>已回复</td><td>2026-11-04 16:00</td></tr>
+<tr><td><a href="show?id=12">路灯不亮</a></td><td>2026/11/10</td><td>未回复</td><td></td></tr>
+<tr><td><a href="show?id=13">噪音扰民</a></td><td>2026年11月12日</td><td>办理中</td><td></td></tr>
+</table><a class="next" href="list?page=2">下一页</a></body></html>"""
+
+
+def test_rows_are_auto_detected_with_status_dates_and_reply_time() -> None:
+    page = parse_list(TABLE, "http://b.gov.cn/list", AUTO, now=NOW, next_page="a.next")
+    got = [(m.id, m.title, m.posted, m.answered, m.replied) for m in page.messages]
+    assert got == [
+        ("http://b.gov.cn/show?id=11", "关于2024年3月停水的问题", ts(2026, 11, 2, 9, 30), True,
+         ts(2026, 11, 4, 16)),
+        ("http://b.gov.cn/show?id=12", "路灯不亮", ts(2026, 11, 10), False, None),
+        ("http://b.gov.cn/show?id=13", "噪音扰民", ts(2026, 11, 12), False, None),
+    ]  # fmt: skip
+    assert page.next_url == "http://b.gov.cn/list?page=2"
+    assert page.skipped == ()
+
+
+def test_id_pattern_takes_the_message_id_from_its_link() -> None:
+    page = parse_list(TABLE, "http://b.gov.cn/list", AUTO, now=NOW, id_pattern=r"id=(\d+)")
+    assert [m.id for m in page.messages] == ["11", "12", "13"]
+
+
+GBK_LIST = (
+    '<ul class="menu"><li><a href="/">首页</a></li></ul><ul>'
+    '<li><span>[已回复]</span> <a href="m/1" title="全称">景区门票</a> <em>[11-16]</em></li>'
+    '<li><span>[待回复]</span> <a href="m/2">遮雨棚</a> <em>[11-17]</em></li></ul>'
+)
+
+
+def test_list_items_with_month_day_dates_take_the_latest_past_year() -> None:
+    page = parse_list(GBK_LIST, "http://b.gov.cn/", AUTO, now=NOW)
+    assert [(m.title, m.posted, m.answered) for m in page.messages] == [
+        ("景区门票", ts(2026, 11, 16), True),
+        ("遮雨棚", ts(2026, 11, 17), False),
+    ]
+
+
+CONFIGURED = """<div class="box"><div class="msg"><a href="/d/5">标题甲</a>
+<span class="t">2026-10-01</span><span class="s">已办结</span>
+<span class="r">2026-10-09</span></div>
+<div class="msg"><a href="/d/6">标题乙</a><span class="t">2026-10-20</span>
+<span class="s">受理中</span></div></div>"""
+
+
+def test_configured_selectors() -> None:
+    sel = BoardSelectors(item="div.msg", date="span.t", status="span.s", reply_date="span.r")
+    page = parse_list(CONFIGURED, "http://b.gov.cn/", sel, now=NOW)
+    assert [(m.title, m.answered, m.replied) for m in page.messages] == [
+        ("标题甲", True, ts(2026, 10, 9)),
+        ("标题乙", False, None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("html", "selectors", "rows", "messages"),
+    [
+        # a redesigned page: only undated navigation links
+        ('<ul><li><a href="/">首页</a></li><li><a href="/x">互动</a></li></ul>', AUTO, 0, 0),
+        # the configured row selector matches nothing any more
+        (TABLE, BoardSelectors(item="ul.letters > li"), 0, 0),
+        # rows, but no dates where the date selector points
+        (CONFIGURED, BoardSelectors(item="div.msg", date="span.missing"), 2, 0),
+    ],
+)
+def test_layout_changes_leave_no_messages_and_say_what_was_skipped(
+    html: str, selectors: BoardSelectors, rows: int, messages: int
+) -> None:
+    page = parse_list(html, "http://b.gov.cn/", selectors, now=NOW)
+    assert (page.rows, len(page.messages), len(page.skipped)) == (rows, messages, rows - messages)
+
+
+def test_future_dates_are_not_posting_dates() -> None:
+    html = '<table><tr><td><a href="/a">x</a></td><td>2026-12-25</td><td>未回复</td></tr></table>'
+    assert parse_list(html, "http://b.gov.cn/", AUTO, now=NOW).messages == ()
+
+
+@pytest.mark.parametrize(
+    ("html", "next_url"),
+    [
+        ('<a class="next" href="javascript:void(0)">下一页</a>', None),
+        ('<a class="next" href="list?page=1">下一页</a>', None),  # the page itself: last page
+        ('<span class="next">下一页</span>', None),
+        ('<a class="next" href="/list?page=3">下一页</a>', "http://b.gov.cn/list?page=3"),
+    ],
+)
+def test_next_page_link(html: str, next_url: str | None) -> None:
+    page = parse_list(html, "http://b.gov.cn/list?page=1", AUTO, now=NOW, next_page="a.next")
+    assert page.next_url == next_url
+
+
+DETAIL = DetailPage(reply="div.reply-body", reply_date="p.reply-time")
+
+
+@pytest.mark.parametrize(
+    ("html", "detail", "answered", "replied", "text"),
+    [
+        (
+            '<p class="reply-time">答复时间：2026-11-03 15:20</p>'
+            '<div class="reply-body">经核实，路灯已修复。</div>',
+            DETAIL, True, ts(2026, 11, 3, 15, 20), "经核实，路灯已修复。",
+        ),
+        ('<div class="reply-body">  </div><p>状态：办理中</p>', DETAIL, False, None, None),
+        ("<p>状态：已回复</p><p>回复：已修复</p>", None, True, None, None),
+        ("<p>状态：待回复</p>", None, False, None, None),
+        ("<p>留言内容</p>", None, None, None, None),
+        (
+            '<div class="reply-body">2026年11月5日 已安排维修</div>',
+            DetailPage(reply="div.reply-body"), True, ts(2026, 11, 5), "2026年11月5日 已安排维修",
+        ),
+    ],
+)  # fmt: skip
+def test_message_page(
+    html: str,
+    detail: DetailPage | None,
+    answered: bool | None,
+    replied: float | None,
+    text: str | None,
+) -> None:
+    got = parse_detail(f"<html><body>{html}</body></html>", detail, now=NOW)
+    assert (got.answered, got.replied, got.reply_text) == (answered, replied, text)
