@@ -1,0 +1,221 @@
+"""The board check across runs, through the runner and a real state store: messages are
+followed after they leave the pages read, a changed layout is UNKNOWN (never "all
+answered"), pagination is bounded. The board is served in-process (httpx ASGI transport)
+so each test can change it between runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from probes.clock import FrozenClock
+from probes.config import ChannelConfig, parse_config
+from probes.config.board import BoardSpec
+from probes.dates import CN_TZ
+from probes.fetch import Fetcher
+from probes.model import CheckResult, Failure, State, Verdict
+from probes.runner import Runtime, judge_channel, run_check
+from probes.state import board as tracked
+from probes.state.store import Store
+
+NOW = dt.datetime(2026, 11, 18, 10, 0, tzinfo=CN_TZ).timestamp()
+DAY = 86400.0
+BASE = "http://board.test"
+
+
+@dataclass
+class FakeBoard:
+    """A board whose list (title, posted, status) and message pages tests change."""
+
+    rows: list[tuple[int, str, float, str]] = field(default_factory=list)
+    details: dict[int, str] = field(default_factory=dict)
+    list_status: int = 200
+    raw_list: str | None = None
+
+    def app(self) -> Starlette:
+        async def listing(request: Request) -> Response:
+            if self.raw_list is not None:
+                return HTMLResponse(self.raw_list, status_code=self.list_status)
+            page = int(request.query_params.get("page", "1"))
+            cells = "".join(
+                f'<tr><td><a href="/msg/{mid}">{title}</a></td><td>{day(posted)}</td>'
+                f"<td>{status}</td></tr>"
+                for mid, title, posted, status in self.rows
+            )
+            more = f'<a class="next" href="/list?page={page + 1}">下一页</a>'
+            return HTMLResponse(f"<table>{cells}</table>{more}", status_code=self.list_status)
+
+        async def message(request: Request) -> Response:
+            mid = int(request.path_params["mid"])
+            return HTMLResponse(f"<p>状态：{self.details.get(mid, '办理中')}</p>")
+
+        return Starlette(routes=[Route("/list", listing), Route("/msg/{mid:int}", message)])
+
+
+def day(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, CN_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def channel(extra: str = "") -> ChannelConfig:
+    config = parse_config(
+        f"""
+channels:
+  - name: board
+    kind: board
+    owner: 信访局
+    url: {BASE}/list
+    checks:
+      board: {{id_pattern: '/msg/(\\d+)'{extra}}}
+"""
+    )
+    found = config.channel("board")
+    assert found is not None
+    return found
+
+
+@pytest.fixture
+def board() -> FakeBoard:
+    return FakeBoard()
+
+
+@pytest.fixture
+async def runtime(board: FakeBoard) -> AsyncIterator[Runtime]:
+    transport = httpx.ASGITransport(app=board.app())
+    async with httpx.AsyncClient(transport=transport) as client:
+        with Store.open(":memory:") as store:
+            yield Runtime(Fetcher(client), store, FrozenClock(NOW), parse_config("").global_)
+
+
+async def run(rt: Runtime, ch: ChannelConfig) -> tuple[CheckResult, Verdict]:
+    spec = ch.checks.board
+    assert spec is not None
+    result = await run_check(rt, ch, "board", spec)
+    return result, judge_channel(rt, ch)
+
+
+async def test_message_that_left_the_list_is_followed_until_answered(
+    board: FakeBoard, runtime: Runtime
+) -> None:
+    ch = channel()
+    clock = runtime.clock
+    assert isinstance(clock, FrozenClock)
+    board.rows = [
+        (1, "路灯不亮", NOW - 2 * DAY, "办理中"),
+        (2, "垃圾清运", NOW - 3 * DAY, "已回复"),
+    ]
+    result, verdict = await run(runtime, ch)
+    assert verdict.state is State.OK, verdict.summary
+    assert result.measurement("board_messages", state="unanswered") == 1.0
+
+    # Ten days on the message is off the list, and its own page says it is still waiting.
+    clock.advance(10 * DAY)
+    board.rows = [(m, f"新留言{m}", clock.now() - DAY, "已回复") for m in (3, 4, 5)]
+    result, verdict = await run(runtime, ch)
+    assert (verdict.state, [r.code for r in verdict.reasons]) == (State.DEGRADED,
+                                                                   ["board_overdue"])  # fmt: skip
+    assert any("路灯不亮" in line and "overdue" in line for line in result.evidence)
+    assert result.measurement("board_overdue_messages") == 1.0
+    assert result.measurement("board_oldest_unanswered_timestamp_seconds") == NOW - 2 * DAY
+
+    # A day later its page says it was answered: the board is back to ok, and the reply
+    # time is the run that first saw it answered.
+    clock.advance(DAY)
+    board.details[1] = "已回复"
+    result, verdict = await run(runtime, ch)
+    assert verdict.state is State.OK, verdict.summary
+    assert result.measurement("board_messages", state="unanswered") == 0.0
+    message = next(m for m in tracked.messages(runtime.store, "board") if m.id == "1")
+    assert message.reply_time == clock.now()
+    assert result.measurement("board_messages", state="answered_late") == 1.0
+
+
+async def test_layout_change_after_messages_were_tracked_is_unknown(
+    board: FakeBoard, runtime: Runtime
+) -> None:
+    ch = channel()
+    board.rows = [(1, "路灯不亮", NOW - 2 * DAY, "已回复"), (2, "噪音", NOW - 3 * DAY, "已回复")]
+    _, verdict = await run(runtime, ch)
+    assert verdict.state is State.OK
+
+    board.raw_list = '<div id="app">加载中…</div><ul><li><a href="/">首页</a></li></ul>'
+    result, verdict = await run(runtime, ch)
+    assert result.success is None
+    assert result.failure is Failure.PARSE_ERROR
+    assert "layout changed?" in result.error
+    assert "2 messages were tracked" in result.error
+    assert verdict.state is State.UNKNOWN
+    assert result.measurement("board_messages", state="unanswered") is None
+
+
+ROW = '<tr><td><a href="/msg/{0}">t{0}</a></td><td>{1}</td><td>{2}</td></tr>'
+
+
+def table(status: str, n: int = 4) -> str:
+    return "<table>" + "".join(ROW.format(i, "2026-11-01", status) for i in range(n)) + "</table>"
+
+
+@pytest.mark.parametrize(
+    ("page", "status", "extra", "failure", "words"),
+    [
+        ("<p>error</p>", 500, "", Failure.HTTP_STATUS, "got 500"),
+        ("<html><body></body></html>", 200, "", Failure.PARSE_ERROR, "no messages found"),
+        (
+            table("查看"),
+            200, "", Failure.PARSE_ERROR, "cannot tell which messages are answered",
+        ),
+        (
+            table("已回复"),
+            200, ", selectors: {item: 'tr', date: 'td.when'}", Failure.PARSE_ERROR,
+            "4 rows",
+        ),
+        (
+            table("已回复", 1),
+            200, ", selectors: {item: 'ul.letters li'}", Failure.PARSE_ERROR, "'ul.letters li'",
+        ),
+    ],
+)  # fmt: skip
+async def test_unreadable_first_page_is_unknown_never_all_answered(
+    board: FakeBoard,
+    runtime: Runtime,
+    page: str,
+    status: int,
+    extra: str,
+    failure: Failure,
+    words: str,
+) -> None:
+    board.raw_list, board.list_status = page, status
+    board.details = {i: "留言详情" for i in range(4)}  # message pages without status words
+    result, verdict = await run(runtime, channel(extra))
+    assert result.success is None
+    assert result.failure is failure
+    assert words in result.error
+    assert verdict.state is State.UNKNOWN
+    assert [r.code for r in verdict.reasons] == ["evidence_missing"]
+
+
+async def test_pagination_stops_at_max_pages(board: FakeBoard, runtime: Runtime) -> None:
+    # Every page links to a next one; the check reads max_pages and no more.
+    board.rows = [(1, "留言", NOW - DAY, "已回复")]
+    result, _ = await run(runtime, channel(", next_page: a.next, max_pages: 3"))
+    assert result.success is True
+    assert result.evidence[0].startswith("read 3 list page(s)")
+
+
+def test_one_off_board_spec_takes_selector_options_by_name() -> None:
+    spec = BoardSpec.for_url(
+        "http://b.gov.cn/list", {"item": "ul.list li", "status": "span.st", "max_pages": 2}
+    )
+    assert (spec.selectors.item, spec.selectors.status, spec.max_pages) == (
+        "ul.list li",
+        "span.st",
+        2,
+    )
+    assert str(spec.url) == "http://b.gov.cn/list"
