@@ -1,9 +1,10 @@
 """End to end with a real Prometheus: the simulated portal, the monitor (`python -m probes
-serve -c config/demo.yaml`) and Prometheus (Debian's binary) loading dashboards/alerts.yml
-with the settings of dashboards/prometheus.yml, scraping every second. Then every dashboard
-query and every alert expression is evaluated through Prometheus' HTTP API and must return
-data (a panel that can never show anything is a bug), and the zombie alert for a channel the
-portal's ground truth calls a zombie must be pending or firing.
+serve -c config/demo.yaml --web.config.file web.yml`, TLS and basic auth) and Prometheus
+(Debian's binary) loading dashboards/alerts.yml with the settings of dashboards/prometheus.yml
+(including its documented https/basic_auth scrape settings), scraping every second. Then
+every dashboard query and every alert expression is evaluated through Prometheus' HTTP API
+and must return data (a panel that can never show anything is a bug), and the zombie alert
+for a channel the portal's ground truth calls a zombie must be pending or firing.
 
 Documented exceptions, each visible as a skip with its reason:
 - a query whose series only a check kind produces that config/demo.yaml does not use yet
@@ -19,11 +20,13 @@ Without the binaries the test skips, except in CI (`CI` set), where it fails.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -57,6 +60,7 @@ pytestmark = pytest.mark.integration
 
 DEMO_CONFIG = ROOT / "config" / "demo.yaml"
 STARTUP_DEADLINE = 45.0  # seconds for the first round of checks to be scraped
+PASSWORD = "scrape-口令"
 
 # Alerts whose condition the demo never creates: the inner expression evaluated instead.
 INNER = {
@@ -119,6 +123,8 @@ class Stack:
     prometheus: str  # base URL
     kinds_in_demo: set[str]
     logs: Path
+    monitor: str = ""  # https://127.0.0.1:PORT
+    ca_file: Path | None = None
 
     def query(self, expr: str) -> list[dict[str, Any]]:
         url = f"{self.prometheus}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
@@ -140,8 +146,9 @@ def _demo_check_kinds() -> set[str]:
     return kinds
 
 
-def _prometheus_config(tmp: Path, monitor_port: int) -> Path:
-    """dashboards/prometheus.yml pointed at the test's monitor, scraping every second."""
+def _prometheus_config(tmp: Path, monitor_port: int, ca_file: Path) -> Path:
+    """dashboards/prometheus.yml pointed at the test's monitor, scraping every second, with
+    the TLS and basic-auth settings the file documents for a secured monitor."""
     config = yaml.safe_load(PROMETHEUS_YML.read_text(encoding="utf-8"))
     config["global"].update(scrape_interval="1s", evaluation_interval="1s")
     config.pop("alerting", None)  # no Alertmanager here; alert states are read from the API
@@ -150,16 +157,52 @@ def _prometheus_config(tmp: Path, monitor_port: int) -> Path:
     (job,) = (j for j in config["scrape_configs"] if j["job_name"] == "zombie-probes")
     job.update(scrape_interval="1s", scrape_timeout="1s")
     job["static_configs"] = [{"targets": [f"127.0.0.1:{monitor_port}"]}]
+    job.update(
+        scheme="https",
+        tls_config={"ca_file": str(ca_file)},
+        basic_auth={"username": "prometheus", "password_file": str(tmp / "password")},
+    )
     path = tmp / "prometheus.yml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path
 
 
+def _fast_demo_config(tmp: Path) -> Path:
+    """config/demo.yaml with a 5 s global interval: first runs are spread over one interval,
+    so every channel has its first verdict within seconds instead of 20."""
+    text = DEMO_CONFIG.read_text(encoding="utf-8")
+    fast = re.sub(r"(?m)^(global:\n(?:[ #].*\n)*?  interval:) \S+", r"\1 5s", text, count=1)
+    path = tmp / "demo.yaml"
+    path.write_text(fast, encoding="utf-8")
+    return path
+
+
+def _web_config(tmp: Path, ca_files: tuple[Path, Path, Path]) -> Path:
+    """An exporter-toolkit web config (TLS, one bcrypt user) and the password file."""
+    import bcrypt
+
+    cert, key, _ca = ca_files
+    hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
+    (tmp / "password").write_text(PASSWORD, encoding="utf-8")
+    web = tmp / "web.yml"
+    web.write_text(
+        f"tls_server_config:\n  cert_file: {cert}\n  key_file: {key}\n"
+        f"basic_auth_users:\n  prometheus: '{hashed}'\n",
+        encoding="utf-8",
+    )
+    return web
+
+
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, ca_files: tuple[Path, Path, Path]
+) -> Iterator[Stack]:
+    """Portal, monitor (secured by a web config) and Prometheus, until the first round of
+    checks has been scraped."""
     prometheus = _require("prometheus")
     tmp = tmp_path_factory.mktemp("e2e")
     portal_port, monitor_port, prom_port = _free_port(), _free_port(), _free_port()
+    ca_file = ca_files[2]
     env = {
         **os.environ,
         "DEMO_PORTAL": f"http://127.0.0.1:{portal_port}",
@@ -169,11 +212,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     commands = {
         "portal": [sys.executable, "-m", "probes.demo.portal", "--port", str(portal_port)],
         "monitor": [
-            sys.executable, "-m", "probes", "serve", "-c", str(DEMO_CONFIG),
+            sys.executable, "-m", "probes", "serve", "-c", str(_fast_demo_config(tmp)),
             "--listen", f"127.0.0.1:{monitor_port}", "--log-level", "warning",
+            "--web.config.file", str(_web_config(tmp, ca_files)),
         ],
         "prometheus": [
-            prometheus, f"--config.file={_prometheus_config(tmp, monitor_port)}",
+            prometheus, f"--config.file={_prometheus_config(tmp, monitor_port, ca_file)}",
             f"--storage.tsdb.path={tmp / 'tsdb'}", f"--web.listen-address=127.0.0.1:{prom_port}",
             "--log.level=warn",
         ],
@@ -187,7 +231,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             )
         deadline = time.monotonic() + STARTUP_DEADLINE
         base = f"http://127.0.0.1:{prom_port}"
-        found = Stack(base, _demo_check_kinds(), tmp)
+        found = Stack(base, _demo_check_kinds(), tmp, f"https://127.0.0.1:{monitor_port}", ca_file)
         _wait_for("Prometheus to be ready",
                   lambda: urllib.request.urlopen(f"{base}/-/ready", timeout=2).status == 200,
                   deadline, procs)  # fmt: skip
@@ -297,3 +341,34 @@ def test_catalogue_kind_prefixes_cover_every_per_kind_family() -> None:
     for name in BY_NAME:
         if not name.startswith(shared):
             assert any(("zombie_" + name).startswith(p) for p in _KIND_OF_PREFIX), name
+
+
+@pytest.fixture(scope="module")
+def ca_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """A server certificate for 127.0.0.1, its key, and the CA that signed it."""
+    import trustme
+
+    ca = trustme.CA()
+    tmp = tmp_path_factory.mktemp("tls")
+    issued = ca.issue_cert("127.0.0.1")
+    issued.cert_chain_pems[0].write_to_path(str(tmp / "server.crt"))
+    issued.private_key_pem.write_to_path(str(tmp / "server.key"))
+    ca.cert_pem.write_to_path(str(tmp / "ca.pem"))
+    return tmp / "server.crt", tmp / "server.key", tmp / "ca.pem"
+
+
+def test_every_monitor_endpoint_requires_the_password(stack: Stack) -> None:
+    """`serve --web.config.file`: Prometheus got in with the documented scrape settings
+    (the tests above read its data); anyone without the password gets 401 everywhere, and
+    plain HTTP to the TLS port gets no answer."""
+    tls = ssl.create_default_context(cafile=str(stack.ca_file))
+    for path in ("/metrics", "/-/healthy", "/-/ready", "/probe?channel=demo-home"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{stack.monitor}{path}", timeout=5, context=tls)
+        assert refused.value.code == 401, path
+        assert refused.value.headers["WWW-Authenticate"].startswith("Basic ")
+    plain = stack.monitor.replace("https://", "http://")
+    with pytest.raises((urllib.error.URLError, ConnectionError, http.client.HTTPException)):
+        urllib.request.urlopen(f"{plain}/metrics", timeout=5)
+    up = stack.query('up{job="zombie-probes"}')
+    assert [r["value"][1] for r in up] == ["1"]
