@@ -130,18 +130,21 @@ class WebConfig:
         if self.tls is None:
             return {}
         tls = self.tls
-
-        def factory(_config: object, _default: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
-            # uvicorn's own builder cannot set a minimum version; ours sets everything.
-            return tls.context()
-
-        return {
+        kwargs: dict[str, Any] = {
             "ssl_certfile": str(tls.cert_file),
             "ssl_keyfile": str(tls.key_file),
             "ssl_cert_reqs": int(tls.client_auth),
             "ssl_ca_certs": str(tls.client_ca_file) if tls.client_ca_file else None,
-            "ssl_context_factory": factory,
         }
+        if tls.min_version is not ssl.TLSVersion.TLSv1_2:
+            # uvicorn's own context already refuses anything below TLS 1.2 (Python's
+            # default), but cannot raise the floor; a context factory (newer uvicorn releases)
+            # builds ours instead.
+            def factory(_config: object, _default: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
+                return tls.context()
+
+            kwargs["ssl_context_factory"] = factory
+        return kwargs
 
     def middleware_class(self) -> type[BasicAuthMiddleware]:
         return BasicAuthMiddleware
