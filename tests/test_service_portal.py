@@ -4,13 +4,18 @@ zombies exactly at the K-th consecutive failed run."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from probes.clock import FrozenClock
 from probes.config import Config
 from probes.demo import services
+from probes.demo.portal import RunningPortal
 from probes.demo.truth import codes
 from probes.httpclient import fetcher_for, open_client
 from probes.model import State
@@ -18,6 +23,7 @@ from probes.runner import Runtime, run_channel
 from probes.state.store import Store
 
 pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -79,3 +85,18 @@ async def test_working_service_stays_ok_run_after_run(
             "step status",
         ]
         frozen_clock.advance(1200)
+
+
+async def test_cli_prints_each_step_of_a_configured_service(portal: RunningPortal) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "probes", "check", "-c", str(ROOT / "config" / "demo.yaml"),
+        "--channel", "svc-ok", "--channel", "svc-step2",
+        cwd=ROOT, env={**os.environ, "DEMO_PORTAL": portal.base_url},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout=30)
+    text = out.decode()
+    assert proc.returncode == 1, text  # WARNING: svc-step2 failed once
+    for step in ("form", "submit", "status"):
+        assert f"step {step}: ok" in text
+    assert "step submit: FAILED (HTTP 500" in text
