@@ -44,14 +44,21 @@ PLACEHOLDERS = (
     "没有找到相关信息",
     "暂时没有内容",
 )
-# How far above a link an item's element may be (a > span > div.title > div.item > list).
-MAX_LEVELS = 5
+# How far above a link an item's element may be (a > span > div.title > div.item).
+MAX_LEVELS = 4
 # A list's child longer than this is a page section, not an item: its dates are not one
 # item's date, and reading them would make auto mode quadratic on huge pages.
 MAX_ITEM_CHARS = 800
 # A list inside an element marked as a sidebar (热点, 排行, 推荐, 相关) is never the
 # column's own list: a blank or undated column must not borrow its sidebar's dates.
 _ASIDE = re.compile(r"side|hot|rank|redian|tuijian|recommend|related|xgxx|paihang", re.I)
+# Cheap tests run before the full date engine: most texts and links of a page hold no
+# date at all (menus, footers), and these reject them at C speed.
+_DATE_HINT = re.compile(r"\d\s?[-/.年月－／．]\s?\d|[〇○零]")
+_URL_HINT = re.compile(r"/t?20\d\d")
+_NOT_CONTENT = re.compile(
+    r"<(script|style|noscript|template)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.S | re.I
+)
 # Tags that are never an item's parent group of interest on their own.
 _SKIP_PARENTS = frozenset({"html", "head", "#document"})
 _SKIP_HREF = ("javascript:", "mailto:", "tel:", "#", "data:")
@@ -116,8 +123,10 @@ def extract(
     title_selector: str | None = None,
 ) -> Listing:
     """The list of items of the HTML column page `html` fetched from `base_url`."""
-    tree = LexborHTMLParser(html)
-    tree.strip_tags(["script", "style", "noscript", "template"])
+    # Scripts and styles go before parsing (a regex pass is far cheaper than removing the
+    # nodes afterwards): their text is not the page's, and "暂无数据" in a JS template
+    # must not make a column blank.
+    tree = LexborHTMLParser(_NOT_CONTENT.sub(" ", html))
     root = tree.body or tree.root
     visible = root.text(separator=" ") if root is not None else ""
     placeholder = next((p for p in PLACEHOLDERS if p in visible), None)
@@ -128,34 +137,44 @@ def extract(
             for n in nodes
         )
         return Listing(items, placeholder, "selector")
-    group = _best_group(tree.css("a[href]"), base_url, now)
+    group = _best_group(tree.css("a[href]"), now)
     items = tuple(_item(n, base_url, now, title_selector=title_selector) for n in group)
     return Listing(tuple(i for i in items if i.title or i.when), placeholder, "auto")
 
 
-def _best_group(anchors: Iterable[LexborNode], base_url: str, now: dt.datetime) -> list[LexborNode]:
+def _best_group(anchors: Iterable[LexborNode], now: dt.datetime) -> list[LexborNode]:
     # (parent id, child tag) -> {child id: child}; insertion order is page order.
     groups: dict[tuple[int, str], dict[int, LexborNode]] = {}
+    # Nodes holding a link whose URL carries a date: dated even without a date in text.
+    url_dated: set[int] = set()
     for a in anchors:
         href = (a.attributes.get("href") or "").strip()
         if not href or href.startswith(_SKIP_HREF):
             continue
+        has_url_date = _URL_HINT.search(href) is not None and (
+            url_date("/" + href.lstrip("./"), now=now) is not None
+        )
         child, parent = a, a.parent
         for _ in range(MAX_LEVELS):
             if parent is None or parent.tag in _SKIP_PARENTS:
                 break
+            child_id = child.mem_id
+            if has_url_date:
+                url_dated.add(child_id)
             key = (parent.mem_id, child.tag or "")
-            groups.setdefault(key, {}).setdefault(child.mem_id, child)
+            groups.setdefault(key, {}).setdefault(child_id, child)
             child, parent = parent, parent.parent
-    dated_cache: dict[int, bool] = {}
+    dated_cache: dict[int, bool] = {mem_id: True for mem_id in url_dated}
+    aside_cache: dict[int, bool] = {}
     best: list[LexborNode] = []
     best_score = (0, 0)
-    aside_cache: dict[int, bool] = {}
-    for children in groups.values():
+    # Largest groups first: a group smaller than the best dated count cannot win, which
+    # skips the many one-link groups of menus without reading their text.
+    for children in sorted(groups.values(), key=len, reverse=True):
+        if len(children) < best_score[0] or (len(children) == best_score[0] and best_score[1] == 0):
+            break
         nodes = [n for n in children.values() if not _in_aside(n, aside_cache)]
-        if not nodes:
-            continue
-        dated = sum(1 for n in nodes if _is_dated(n, base_url, now, dated_cache))
+        dated = sum(1 for n in nodes if _is_dated(n, now, dated_cache))
         if dated == 0:
             continue
         # Most dated children wins; on a tie the tighter group (fewer undated children,
@@ -186,20 +205,16 @@ def _in_aside(node: LexborNode | None, cache: dict[int, bool]) -> bool:
     return result
 
 
-def _is_dated(node: LexborNode, base_url: str, now: dt.datetime, cache: dict[int, bool]) -> bool:
+def _is_dated(node: LexborNode, now: dt.datetime, cache: dict[int, bool]) -> bool:
     known = cache.get(node.mem_id)
     if known is not None:
         return known
     text = node.text(separator=" ")
-    if len(text) > MAX_ITEM_CHARS:
-        result = False
-    elif find_dates(text, now=now):
-        result = True
-    else:
-        result = any(
-            url_date(urljoin(base_url, a.attributes.get("href") or ""), now=now) is not None
-            for a in _anchors(node)
-        )
+    result = (
+        len(text) <= MAX_ITEM_CHARS
+        and _DATE_HINT.search(text) is not None
+        and bool(find_dates(text, now=now))
+    )
     cache[node.mem_id] = result
     return result
 
@@ -230,7 +245,7 @@ def _item(
     title_text = title_node.text(separator=" ") if title_node is not None else ""
     title = _title(title_node) if title_node is not None else ""
     href = (link.attributes.get("href") or "").strip() if link is not None else ""
-    url = urljoin(base_url, href) if href else ""
+    url = _join(base_url, href) if href else ""
     from_url = url_date(url, now=now) if url else None
     url_when = from_url.when if from_url is not None and from_url.precision == "day" else None
 
@@ -257,6 +272,16 @@ def _item(
     if from_url is not None:
         return Item(title, url, from_url.when, urlsplit(url).path, "url", url_when)
     return Item(title, url, None, "", "text", url_when)
+
+
+def _join(base_url: str, href: str) -> str:
+    # Fast paths for the two common forms; urljoin for the rest (./x, ../x, x).
+    if href.startswith(("http://", "https://")):
+        return href
+    if href.startswith("/") and not href.startswith("//"):
+        scheme, _, rest = base_url.partition("://")
+        return f"{scheme}://{rest.split('/', 1)[0]}{href}"
+    return urljoin(base_url, href)
 
 
 def _pick_date(text: str, title_text: str, now: dt.datetime) -> tuple[DateMatch | None, Source]:
