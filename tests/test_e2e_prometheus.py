@@ -317,6 +317,24 @@ def test_dashboard_query_returns_data(stack: Stack, query: PanelQuery) -> None:
     assert stack.query(expr), f"panel {query.panel!r} shows nothing:\n{expr}"
 
 
+@pytest.mark.parametrize("name", ["job", "kind", "owner", "channel"])
+def test_dashboard_variable_lists_values(stack: Stack, name: str) -> None:
+    """The variable's `label_values(SELECTOR, LABEL)` finds values, so its menu is not empty."""
+    (var,) = (v for v in dashboard()["templating"]["list"] if v["name"] == name)
+    m = re.fullmatch(r"label_values\((.+),\s*(\w+)\)", var["definition"])
+    assert m, var["definition"]
+    selector, label = render(m.group(1)), m.group(2)
+    values = {r["metric"].get(label) for r in stack.query(selector)} - {None}
+    assert values, f"${name}: {var['definition']} lists nothing"
+
+
+def test_dashboard_annotation_marks_channels_turning_zombie(stack: Stack) -> None:
+    """Demo channels start unknown and turn zombie after their first checks: a change the
+    annotation query must see."""
+    (annotation,) = (a for a in dashboard()["annotations"]["list"] if "expr" in a)
+    assert stack.query(render(annotation["expr"]))
+
+
 def _without_reason(expr: str) -> str:
     return re.sub(r'\{reason=~?"[^"]*"\}', "", expr)
 
