@@ -14,6 +14,7 @@ from probes.demo import boards
 from probes.demo.truth import codes
 from probes.httpclient import fetcher_for, open_client
 from probes.runner import Runtime, run_channel
+from probes.state import board as tracked
 from probes.state.store import Store
 
 pytestmark = pytest.mark.integration
@@ -39,3 +40,30 @@ async def test_first_round_verdict_matches_ground_truth(
     verdict, _ = await run_channel(runtime, channel)
 
     assert (verdict.state, codes(verdict)) == (truth.state, truth.reasons), verdict.summary
+
+
+@pytest.mark.parametrize(
+    ("name", "pages", "messages"),
+    # A next-page link ends on the last page; a page-number template reads one page past
+    # the last and stops at the first empty one.
+    [("board-healthy", 2, len(boards.HEALTHY)), ("board-mayor", 4, len(boards.MAYOR))],
+)
+async def test_every_page_of_a_paginated_board_is_read(
+    name: str, pages: int, messages: int, demo_config: Config, runtime: Runtime
+) -> None:
+    channel = demo_config.channel(name)
+    assert channel is not None
+    _, (result,) = await run_channel(runtime, channel)
+    assert len(tracked.messages(runtime.store, name)) == messages
+    assert result.evidence[0].startswith(f"read {pages} list page(s): {messages} messages")
+
+
+async def test_gbk_board_replies_are_decoded_and_templates_found(
+    demo_config: Config, runtime: Runtime
+) -> None:
+    channel = demo_config.channel("board-boilerplate")
+    assert channel is not None
+    _, (result,) = await run_channel(runtime, channel)
+    texts = {m.id: m.reply_text for m in tracked.messages(runtime.store, "board-boilerplate")}
+    assert texts == {str(m.id): m.reply for m in boards.BOILERPLATE}
+    assert result.measurement("board_boilerplate_ratio") == 5 / 8
