@@ -88,7 +88,8 @@ FAMILIES: tuple[Family, ...] = (
     _f("service_duration_seconds", "gauge", "Duration of the whole service transaction.", *CH),
     _f("service_consecutive_failures", "gauge", "Failed service runs in a row.", *CH),
     # --- message boards ---
-    _f("board_messages", "gauge", "Tracked board messages by state.", *CH, "state"),
+    _f("board_messages", "gauge", "Tracked board messages by state (answered, "
+       "answered_late, unanswered, unknown).", *CH, "state"),
     _f("board_overdue_messages", "gauge",
        "Messages unanswered past their reply deadline (working days).", *CH),
     _f("board_oldest_unanswered_timestamp_seconds", "gauge",
