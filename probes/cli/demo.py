@@ -62,7 +62,11 @@ async def _demo(listen: str, portal_port: int, mqtt: str | None, once: bool) -> 
                 env["DEMO_MQTT_HOST"], _, env["DEMO_MQTT_PORT"] = broker.rpartition(":")
             with as_file(files("probes.demo") / "demo.yaml") as path:
                 config = load_config(path, environ=env)
-            if not broker:
+            if broker:
+                from probes.demo import callrobot
+
+                truth = {**truth, **callrobot.TRUTH}
+            else:
                 config = _without_hotlines(config)
                 console.print(
                     "hotline channels left out: no MQTT broker on 127.0.0.1:1883. Start one "
