@@ -102,11 +102,23 @@ def _get(url: str, timeout: float = 5.0) -> Any:
         return json.loads(response.read())
 
 
-def _wait_for(what: str, check: Any, deadline: float, procs: list[subprocess.Popen[bytes]]) -> Any:
+def _logs(folder: Path) -> str:
+    """The last lines of every process log in `folder`, for a failure message."""
+    return "\n".join(
+        f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+        for log in sorted(folder.glob("*.log"))
+    )
+
+
+def _wait_for(
+    what: str, check: Any, deadline: float, procs: list[subprocess.Popen[bytes]], logs: Path
+) -> Any:
     while True:
         for proc in procs:
             if proc.poll() is not None:
-                pytest.fail(f"{proc.args[0:4]} exited with {proc.returncode} before {what}")
+                pytest.fail(
+                    f"{proc.args[0:4]} exited with {proc.returncode} before {what}\n{_logs(logs)}"
+                )
         try:
             result = check()
         except (OSError, urllib.error.URLError, ValueError):
@@ -114,7 +126,7 @@ def _wait_for(what: str, check: Any, deadline: float, procs: list[subprocess.Pop
         if result:
             return result
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
+            pytest.fail(f"timed out waiting for {what}\n{_logs(logs)}")
         time.sleep(0.25)
 
 
@@ -234,13 +246,13 @@ def stack(
         found = Stack(base, _demo_check_kinds(), tmp, f"https://127.0.0.1:{monitor_port}", ca_file)
         _wait_for("Prometheus to be ready",
                   lambda: urllib.request.urlopen(f"{base}/-/ready", timeout=2).status == 200,
-                  deadline, procs)  # fmt: skip
+                  deadline, procs, tmp)  # fmt: skip
         # Every demo channel judged on its own checks (no `not_checked_yet` left) and
         # scraped, with the rate windows holding a few samples.
         _wait_for("the first round of checks to be scraped",
                   lambda: found.query("zombie_channel_info")
                   and not found.query('zombie_channel_reason{reason="not_checked_yet"}'),
-                  deadline, procs)  # fmt: skip
+                  deadline, procs, tmp)  # fmt: skip
         time.sleep(3)
         yield found
     finally:
