@@ -94,8 +94,9 @@ FAMILIES: tuple[Family, ...] = (
        "Messages unanswered past their reply deadline (working days).", *CH),
     _f("board_oldest_unanswered_timestamp_seconds", "gauge",
        "Posting time of the oldest unanswered message.", *CH),
+    # Not `quantile`: Prometheus reserves that label for summaries (promtool rejects it).
     _f("board_reply_latency_seconds", "gauge",
-       "Reply latency quantiles over the window.", *CH, "quantile"),
+       "Reply latency percentiles (50, 90) over the window.", *CH, "percentile"),
     _f("board_boilerplate_ratio", "gauge",
        "Share of replies in the window that are boilerplate.", *CH),
     # --- hotlines ---

@@ -26,6 +26,7 @@ from probes.model import State
 # How long the hung service keeps a request: far past any demo check's deadline, short
 # enough that a test server shuts down promptly.
 HANG_SECONDS = 30.0
+HANG_POLL = 0.1
 _COOKIE = "JSESSIONID"
 
 TRUTH: dict[str, Truth] = {
@@ -91,7 +92,12 @@ def routes(now: float) -> list[BaseRoute]:
         return HTMLResponse("<h1>500 Internal Server Error</h1>", status_code=500)
 
     async def hang(request: Request) -> Response:
-        await asyncio.sleep(HANG_SECONDS)
+        # Hold the request until the client gives up (or HANG_SECONDS pass), so stopping
+        # the portal finds no request in flight to cancel.
+        for _ in range(int(HANG_SECONDS / HANG_POLL)):
+            if await request.is_disconnected():
+                break
+            await asyncio.sleep(HANG_POLL)
         return JSONResponse({"code": 0})
 
     async def maintenance(request: Request) -> Response:

@@ -124,11 +124,15 @@ async def _follow_up(
     spec: BoardSpec, ctx: CheckContext, seen: dict[str, ParsedMessage], now: dt.datetime
 ) -> int:
     """Read message pages, within `max_detail_pages`: first messages whose status the list
-    did not tell, then tracked waiting messages no longer on the pages read (oldest
-    first), then (with `detail` configured) answered ones whose reply text is not known."""
+    did not tell, then tracked waiting messages no longer on the pages read (least
+    recently read first), then (with `detail` configured) answered ones whose reply text
+    is not known."""
     tracked = tracked_store.messages(ctx.store, ctx.channel.name)
     todo = [m for m in tracked if m.id in seen and m.answered is None]
-    todo += [m for m in tracked if m.id not in seen and m.answered is False]
+    # Least recently read first, so with more waiting messages than max_detail_pages
+    # every one is still read in turn.
+    gone = [m for m in tracked if m.id not in seen and m.answered is False]
+    todo += sorted(gone, key=lambda m: m.last_seen)
     if spec.detail is not None:
         todo += [m for m in tracked if m.answered and m.reply_text is None]
     done = 0
@@ -160,10 +164,10 @@ def _measurements(s: BoardSummary) -> tuple[Measurement, ...]:
         out.append(Measurement("board_oldest_unanswered_timestamp_seconds", s.waiting[0].posted))
     if s.latency.count:
         out.append(
-            Measurement("board_reply_latency_seconds", s.latency.p50, (("quantile", "0.5"),))
+            Measurement("board_reply_latency_seconds", s.latency.p50, (("percentile", "50"),))
         )
         out.append(
-            Measurement("board_reply_latency_seconds", s.latency.p90, (("quantile", "0.9"),))
+            Measurement("board_reply_latency_seconds", s.latency.p90, (("percentile", "90"),))
         )
     if (ratio := s.boilerplate_ratio) is not None:
         out.append(Measurement("board_boilerplate_ratio", ratio))
