@@ -11,7 +11,7 @@ import pytest
 from probes.config.service import ServiceSpec
 from probes.extractors import JsonPathError, extract, json_get, parse_json_path
 from probes.fetch import Page
-from probes.kinds.service import assess, fill, fill_json
+from probes.kinds.service import assess, fill, fill_json, step_headers
 from probes.model import Failure
 
 DOC = {"code": 0, "data": {"items": [{"id": 7}, {"id": 9}], "申请号": "A1", "a.b": True}}
@@ -139,3 +139,27 @@ def test_maintenance_notice_deep_in_a_working_page_is_not_a_soft_error() -> None
     filler = "<p>" + "政务公开信息。" * 600 + "</p>"
     s = spec({})
     assert assess(s.steps[0], s, page(f"<p>查询成功</p>{filler}<p>下周六系统维护</p>"))[0] is None
+
+
+def test_transaction_headers_are_sent_once_their_values_are_known() -> None:
+    s = ServiceSpec.model_validate(
+        {
+            "headers": {"Authorization": "Bearer {token}", "Referer": "https://x/"},
+            "steps": [
+                {"name": "login", "url": "/l", "extract": {"token": {"jsonpath": "$.t"}}},
+                {"name": "query", "url": "/q", "headers": {"Referer": "https://x/q"}},
+            ],
+        }
+    )
+    assert step_headers(s, s.steps[0], {}) == {"Referer": "https://x/"}
+    assert step_headers(s, s.steps[1], {"token": "abc"}) == {
+        "Authorization": "Bearer abc",
+        "Referer": "https://x/q",
+    }
+
+
+def test_transaction_header_with_an_undefined_value_is_refused() -> None:
+    with pytest.raises(ValueError, match="no variable or extract defines"):
+        ServiceSpec.model_validate(
+            {"headers": {"X-Token": "{nope}"}, "steps": [{"name": "a", "url": "/"}]}
+        )

@@ -147,6 +147,11 @@ class ServiceSpec(CheckSpec):
         default_factory=dict,
         description="initial {name} values (use ${ENV_VAR} for secrets)",
     )
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="headers of every step (a step's own win); one using {name} is sent "
+        "from the first step after its value is known, e.g. Authorization: Bearer {token}",
+    )
     soft_error_patterns: list[str] = Field(
         default_factory=lambda: list(DEFAULT_SERVICE_SOFT_ERRORS),
         description="text that fails a step even with a good status (maintenance, WAF pages)",
@@ -170,6 +175,13 @@ class ServiceSpec(CheckSpec):
                     "variable or earlier extract defines it"
                 )
             known |= set(step.extract)
+        for name, value in self.headers.items():
+            missing = {m.group(1) for m in PLACEHOLDER.finditer(value)} - known
+            if missing:
+                raise ValueError(
+                    f"header {name!r} uses {', '.join(sorted(missing))}, which no variable "
+                    "or extract defines"
+                )
         return self
 
     @classmethod

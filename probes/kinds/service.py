@@ -111,7 +111,7 @@ async def _run_step(
         url,
         timeout=timeout,
         method=step.method,
-        headers={k: fill(v, values) for k, v in step.headers.items()} or None,
+        headers=step_headers(spec, step, values) or None,
         data={k: fill(v, values) for k, v in step.form.items()} if step.form else None,
         json=fill_json(step.json_body, values),
         cookies=cookies,
@@ -177,6 +177,16 @@ def assess(step: Step, spec: ServiceSpec, page: Page) -> tuple[Failure | None, s
                     f"{json.dumps(want, ensure_ascii=False)}"
                 )
     return None, ""
+
+
+def step_headers(spec: ServiceSpec, step: Step, values: dict[str, str]) -> dict[str, str]:
+    """The transaction's headers whose values are known by now, then the step's own."""
+    out: dict[str, str] = {}
+    for name, value in spec.headers.items():
+        if all(m.group(1) in values for m in PLACEHOLDER.finditer(value)):
+            out[name] = fill(value, values)
+    out.update({k: fill(v, values) for k, v in step.headers.items()})
+    return out
 
 
 def fill(template: str, values: dict[str, str], *, url: bool = False) -> str:
