@@ -43,7 +43,7 @@ async def test_board_check_lists_unanswered_and_overdue_messages_with_ages(
     extra = round((time.time() - portal.now) / 86400)
     lines = out.splitlines()
     veto = next(line for line in lines if "「村道破损严重影响出行」" in line and "posted" in line)
-    assert "OVER 3 MONTHS" in veto
+    assert "OVER 90 DAYS" in veto
     assert f"{121 + extra} days ago" in veto
     late = next(line for line in lines if "「农民工工资被拖欠三个月」" in line)
     assert "overdue" in late

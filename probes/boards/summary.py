@@ -129,7 +129,8 @@ def evidence(summary: BoardSummary, spec: BoardSpec, now: float) -> list[str]:
     """Lines for humans: the unanswered and overdue messages with their ages first."""
     lines = []
     for w in summary.waiting[:SHOWN_MESSAGES]:
-        state = "OVER 3 MONTHS" if w.veto else "overdue" if w.overdue else "waiting"
+        veto = f"OVER {spec.unanswered_zombie_after / 86400:.0f} DAYS"
+        state = veto if w.veto else "overdue" if w.overdue else "waiting"
         lines.append(
             f"unanswered ({state}): 「{w.title}」 posted {_day(w.posted)}, "
             f"{age_text(now - w.posted)} ago, reply due {_day(w.due)}"
