@@ -15,9 +15,7 @@ URLISH = {"url"}
 
 def _lines() -> list[str]:
     suffix = {"counter": "_total", "gauge": "", "histogram": ""}
-    return [
-        f"{PREFIX}{f.name}{suffix[f.type]} {f.type} {','.join(f.labels)}" for f in FAMILIES
-    ]
+    return [f"{PREFIX}{f.name}{suffix[f.type]} {f.type} {','.join(f.labels)}" for f in FAMILIES]
 
 
 def test_catalogue_matches_the_pinned_list() -> None:

@@ -139,6 +139,18 @@ async def test_live_metrics_pass_promtool_and_show_verdicts(served: Served) -> N
     assert await served.value("zombie_check_failure", channel="broken", kind="website",
                               check="availability", reason="http_status") == 1.0  # fmt: skip
     assert await served.value("zombie_http_status_code", channel="broken", kind="website") == 500
+    # The window the verdict judged: every probe of "broken" failed, all in a row.
+    snapshot = await served.metrics()  # one scrape: a probe may land between two
+
+    def window(name: str, channel: str) -> float | None:
+        return snapshot.get((f"zombie_availability_{name}",
+                             (("channel", channel), ("kind", "website"))))  # fmt: skip
+
+    probes = window("window_probes", "broken")
+    assert probes is not None and probes >= 1
+    assert window("window_failures", "broken") == probes
+    assert window("consecutive_failures", "broken") == probes
+    assert window("window_failures", "home") == 0
 
 
 async def test_probe_runs_a_configured_channel_like_blackbox(served: Served) -> None:

@@ -2,10 +2,14 @@
 expected status, and is it not a soft error page (HTTP 200 saying 系统维护 / 页面不存在)?
 
 One probe per run; the official window rule over many probes is the verdict's job
-(`probes.verdict.availability`), from the history the runner records.
+(`probes.verdict.availability`), from the history the runner records. The window's
+counts including this run are reported as measurements, so dashboards show the share the
+verdict judged.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -13,6 +17,7 @@ from probes.config.availability import AvailabilitySpec
 from probes.fetch import FetchFailure
 from probes.kinds.context import CheckContext
 from probes.model import CheckResult, Failure, Measurement
+from probes.state import history
 
 # A soft error page (HTTP 200 "系统维护中") says so in its title, or is a short page that says
 # it in its own text. A healthy portal can carry a headline "关于系统维护升级的通知" in a
@@ -29,6 +34,13 @@ async def check(spec: AvailabilitySpec, ctx: CheckContext) -> CheckResult:
             "availability", "availability", None, started, 0.0,
             error="no url: set checks.availability.url or the channel's url",
         )  # fmt: skip
+    result = await _probe(spec, ctx, url, started)
+    return _with_window(spec, ctx, result)
+
+
+async def _probe(
+    spec: AvailabilitySpec, ctx: CheckContext, url: str, started: float
+) -> CheckResult:
     outcome = await ctx.fetcher.fetch(url, timeout=ctx.remaining(), method=spec.method)
     if isinstance(outcome, FetchFailure):
         return CheckResult(
@@ -63,6 +75,22 @@ async def check(spec: AvailabilitySpec, ctx: CheckContext) -> CheckResult:
         failure=failure, error=error, evidence=tuple(evidence),
         measurements=tuple(measurements),
     )  # fmt: skip
+
+
+def _with_window(spec: AvailabilitySpec, ctx: CheckContext, result: CheckResult) -> CheckResult:
+    """Add the rule window's probe, failure and consecutive-failure counts, this run
+    included (it is recorded after the check returns)."""
+    stats = history.window(
+        ctx.store, ctx.channel.name, "availability", ctx.clock.now() - spec.unreachable.window
+    )
+    failed = result.success is False
+    consecutive = stats.consecutive_failures + 1 if failed else 0
+    extra = (
+        Measurement("availability_window_probes", float(stats.runs + 1)),
+        Measurement("availability_window_failures", float(stats.failures + failed)),
+        Measurement("availability_consecutive_failures", float(consecutive)),
+    )
+    return replace(result, measurements=result.measurements + extra)
 
 
 def soft_error(html: str, patterns: list[str]) -> str | None:
