@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
@@ -59,9 +58,13 @@ _URL_HINT = re.compile(r"/t?20\d\d")
 _NOT_CONTENT = re.compile(
     r"<(script|style|noscript|template)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.S | re.I
 )
-# Tags that are never an item's parent group of interest on their own.
-_SKIP_PARENTS = frozenset({"html", "head", "#document"})
 _SKIP_HREF = ("javascript:", "mailto:", "tel:", "#", "data:")
+# Links that can make an item (lexbor selects them in C; the Python side sees only these).
+_LINK = 'a[href]:not([href=""])' + "".join(f':not([href^="{p}"])' for p in _SKIP_HREF)
+# Links whose URL may carry a date (`_URL_HINT` and `url_date` decide).
+_URL_LINK = 'a[href*="/20"], a[href*="/t20"], a[href^="20"], a[href^="t20"]'
+# Elements that are never an item.
+_NOT_ITEM = frozenset({"script", "style", "noscript", "template", "head", "-text", "_comment"})
 
 Source = Literal["text", "title", "url"]
 
@@ -130,123 +133,160 @@ def extract(
     root = tree.body or tree.root
     visible = root.text(separator=" ") if root is not None else ""
     placeholder = next((p for p in PLACEHOLDERS if p in visible), None)
+    dates = _DateCache(now)
     if item_selector:
         nodes = tree.css(item_selector)
         items = tuple(
-            _item(n, base_url, now, date_selector=date_selector, title_selector=title_selector)
+            _item(n, base_url, dates, date_selector=date_selector, title_selector=title_selector)
             for n in nodes
         )
         return Listing(items, placeholder, "selector")
-    group = _best_group(tree.css("a[href]"), now)
-    items = tuple(_item(n, base_url, now, title_selector=title_selector) for n in group)
+    group = _best_group(root, now, dates) if root is not None else []
+    items = tuple(_item(n, base_url, dates, title_selector=title_selector) for n in group)
     return Listing(tuple(i for i in items if i.title or i.when), placeholder, "auto")
 
 
-def _best_group(anchors: Iterable[LexborNode], now: dt.datetime) -> list[LexborNode]:
-    # (parent id, child tag) -> {child id: child}; insertion order is page order.
-    groups: dict[tuple[int, str], dict[int, LexborNode]] = {}
-    # Nodes holding a link whose URL carries a date: dated even without a date in text.
-    url_dated: set[int] = set()
-    for a in anchors:
-        href = (a.attributes.get("href") or "").strip()
-        if not href or href.startswith(_SKIP_HREF):
-            continue
-        has_url_date = _URL_HINT.search(href) is not None and (
-            url_date("/" + href.lstrip("./"), now=now) is not None
-        )
-        child, parent = a, a.parent
-        for _ in range(MAX_LEVELS):
-            if parent is None or parent.tag in _SKIP_PARENTS:
-                break
-            child_id = child.mem_id
-            if has_url_date:
-                url_dated.add(child_id)
-            key = (parent.mem_id, child.tag or "")
-            groups.setdefault(key, {}).setdefault(child_id, child)
-            child, parent = parent, parent.parent
-    dated_cache: dict[int, bool] = {mem_id: True for mem_id in url_dated}
-    aside_cache: dict[int, bool] = {}
+def _best_group(root: LexborNode, now: dt.datetime, dates: _DateCache) -> list[LexborNode]:
+    """The (parent, child tag) group of link-holding children with the most dated ones.
+
+    Top-down: only children whose text has a date hint (or that hold a link whose URL
+    carries a date) are descended into, so menus, footers and hidden link blocks - most of
+    a large page's links - are rejected by one C-level text and regex call per subtree
+    instead of a Python walk per link."""
+    url_dated, wanted = _url_dated(root, now)
     best: list[LexborNode] = []
     best_score = (0, 0)
-    # Largest groups first: a group smaller than the best dated count cannot win, which
-    # skips the many one-link groups of menus without reading their text.
-    for children in sorted(groups.values(), key=len, reverse=True):
-        if len(children) < best_score[0] or (len(children) == best_score[0] and best_score[1] == 0):
-            break
-        nodes = [n for n in children.values() if not _in_aside(n, aside_cache)]
-        dated = sum(1 for n in nodes if _is_dated(n, now, dated_cache))
-        if dated == 0:
-            continue
-        # Most dated children wins; on a tie the tighter group (fewer undated children,
-        # which also prefers the inner level of nested wrappers) wins.
-        score = (dated, -(len(nodes) - dated))
-        if score > best_score:
-            best, best_score = nodes, score
+    stack = [root]
+    while stack:
+        parent = stack.pop()
+        # child tag -> [(child, dated)]; dict order is page order.
+        groups: dict[str, list[tuple[LexborNode, bool]]] = {}
+        below: list[LexborNode] = []
+        for child in parent.iter():
+            tag = child.tag or ""
+            if tag in _NOT_ITEM or _is_aside(child):
+                continue
+            mem_id = child.mem_id
+            text = child.text(separator=" ")
+            hinted = _DATE_HINT.search(text) is not None
+            short = len(text) <= MAX_ITEM_CHARS
+            found = dates.find(text) if hinted and short else []
+            in_url = url_dated.get(mem_id, 0)
+            dated = in_url > 0 or bool(found)
+            groups.setdefault(tag, []).append((child, dated))
+            # An item-sized child with a single date (in its text or its links' URLs)
+            # cannot hold a group of two dated children: its own group already counts it.
+            if (hinted or mem_id in wanted) and not (
+                dated and short and len(found) <= 1 and in_url <= 1
+            ):
+                below.append(child)
+        stack.extend(reversed(below))
+        for members in groups.values():
+            # Only children holding a link are items; asked only of groups that can win,
+            # as it costs a selector query per child.
+            if not any(dated for _, dated in members):
+                continue
+            held = [(node, dated) for node, dated in members if _holds_link(node)]
+            nodes = [node for node, _ in held]
+            n_dated = sum(dated for _, dated in held)
+            if n_dated == 0:
+                continue
+            # Most dated children wins; on a tie the tighter group (fewer undated children,
+            # which also prefers the inner level of nested wrappers) wins.
+            score = (n_dated, -(len(nodes) - n_dated))
+            if score > best_score:
+                best, best_score = nodes, score
     return best
 
 
-def _in_aside(node: LexborNode | None, cache: dict[int, bool]) -> bool:
-    seen: list[int] = []
-    result = False
-    while node is not None and node.tag not in _SKIP_PARENTS:
-        hit = cache.get(node.mem_id)
-        if hit is not None:
-            result = hit
-            break
-        seen.append(node.mem_id)
-        attrs = node.attributes
-        marks = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
-        if node.tag == "aside" or _ASIDE.search(marks):
-            result = True
-            break
-        node = node.parent
-    for mem_id in seen:
-        cache[mem_id] = result
-    return result
+def _url_dated(root: LexborNode, now: dt.datetime) -> tuple[dict[int, int], set[int]]:
+    """Nodes dated by links whose URL carries a date (the link and up to MAX_LEVELS - 1
+    levels above it) with the number of such links, and every ancestor of such a link
+    (worth descending into)."""
+    dated: dict[int, int] = {}
+    wanted: set[int] = set()
+    seen: set[int] = set()
+    for a in root.css(_URL_LINK):
+        # A link matching two of the selector's alternatives is listed twice.
+        if a.mem_id in seen:
+            continue
+        seen.add(a.mem_id)
+        href = (a.attributes.get("href") or "").strip()
+        if href.startswith(_SKIP_HREF) or not _URL_HINT.search(href):
+            continue
+        if url_date("/" + href.lstrip("./"), now=now) is None:
+            continue
+        node: LexborNode | None = a
+        level = 0
+        while node is not None and (level < MAX_LEVELS or node.mem_id not in wanted):
+            if level < MAX_LEVELS:
+                dated[node.mem_id] = dated.get(node.mem_id, 0) + 1
+            wanted.add(node.mem_id)
+            node, level = node.parent, level + 1
+    return dated, wanted
 
 
-def _is_dated(node: LexborNode, now: dt.datetime, cache: dict[int, bool]) -> bool:
-    known = cache.get(node.mem_id)
-    if known is not None:
-        return known
-    text = node.text(separator=" ")
-    result = (
-        len(text) <= MAX_ITEM_CHARS
-        and _DATE_HINT.search(text) is not None
-        and bool(find_dates(text, now=now))
-    )
-    cache[node.mem_id] = result
-    return result
-
-
-def _anchors(node: LexborNode) -> list[LexborNode]:
+def _holds_link(node: LexborNode) -> bool:
     if node.tag == "a":
-        return [node]
-    return node.css("a[href]")
+        return _is_link(node)
+    # A plain "a" query compiles far faster than `_LINK`; the full one only when the
+    # first anchor is not a link (a "#" or javascript: anchor before the title link).
+    first = node.css_first("a")
+    if first is None:
+        return False
+    return _is_link(first) or node.css_first(_LINK) is not None
+
+
+def _is_link(a: LexborNode) -> bool:
+    href = (a.attributes.get("href") or "").strip()
+    return bool(href) and not href.startswith(_SKIP_HREF)
+
+
+def _is_aside(node: LexborNode) -> bool:
+    # Only the node itself: the top-down walk never enters an aside, so its descendants
+    # are never reached.
+    if node.tag == "aside":
+        return True
+    attrs = node.attributes
+    return _ASIDE.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''}") is not None
+
+
+class _DateCache:
+    """`find_dates` of one page's texts, each distinct text read once (an item's text is
+    read when scoring its group and again when reading the winning items)."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+        self._seen: dict[str, list[DateMatch]] = {}
+
+    def find(self, text: str) -> list[DateMatch]:
+        found = self._seen.get(text)
+        if found is None:
+            found = self._seen[text] = find_dates(text, now=self.now)
+        return found
 
 
 def _item(
     node: LexborNode,
     base_url: str,
-    now: dt.datetime,
+    dates: _DateCache,
     *,
     date_selector: str | None = None,
     title_selector: str | None = None,
 ) -> Item:
-    anchors = [
-        a
-        for a in _anchors(node)
-        if not (a.attributes.get("href") or "").strip().startswith(_SKIP_HREF)
-    ]
+    now = dates.now
+    # A plain "a" query and a Python filter: `_LINK` costs more to compile than to run.
+    anchors = [a for a in ([node] if node.tag == "a" else node.css("a")) if _is_link(a)]
     title_node: LexborNode | None = node.css_first(title_selector) if title_selector else None
-    link = _title_anchor(anchors)
-    if title_node is None:
+    link, title = _title_anchor(anchors)
+    if title_node is not None:
+        title = _title(title_node)
+    else:
         title_node = link
     title_text = title_node.text(separator=" ") if title_node is not None else ""
-    title = _title(title_node) if title_node is not None else ""
     href = (link.attributes.get("href") or "").strip() if link is not None else ""
     url = _join(base_url, href) if href else ""
-    from_url = url_date(url, now=now) if url else None
+    from_url = url_date(url, now=now) if url and _URL_HINT.search(url) else None
     url_when = from_url.when if from_url is not None and from_url.precision == "day" else None
 
     text = node.text(separator=" ")
@@ -254,7 +294,7 @@ def _item(
         date_node = node.css_first(date_selector)
         text = date_node.text(separator=" ") if date_node is not None else ""
         title_text = ""
-    found, source = _pick_date(text[:MAX_ITEM_CHARS], title_text, now)
+    found, source = _pick_date(text[:MAX_ITEM_CHARS], title_text, dates)
     if found is not None:
         when = found.when
         written = text[found.start : found.end].strip()
@@ -284,8 +324,8 @@ def _join(base_url: str, href: str) -> str:
     return urljoin(base_url, href)
 
 
-def _pick_date(text: str, title_text: str, now: dt.datetime) -> tuple[DateMatch | None, Source]:
-    dates = find_dates(text, now=now)
+def _pick_date(text: str, title_text: str, cache: _DateCache) -> tuple[DateMatch | None, Source]:
+    dates = cache.find(text) if _DATE_HINT.search(text) else []
     if not dates:
         return None, "text"
     lo = text.find(title_text) if title_text.strip() else -1
@@ -299,14 +339,14 @@ def _pick_date(text: str, title_text: str, now: dt.datetime) -> tuple[DateMatch 
     return dates[-1], "title"
 
 
-def _title_anchor(anchors: list[LexborNode]) -> LexborNode | None:
+def _title_anchor(anchors: list[LexborNode]) -> tuple[LexborNode | None, str]:
     # The item's title link is its longest one ("[通知公告]" category links are short).
-    best, best_len = None, -1
+    best, best_title = None, ""
     for a in anchors:
-        length = len(_title(a))
-        if length > best_len:
-            best, best_len = a, length
-    return best
+        title = _title(a)
+        if best is None or len(title) > len(best_title):
+            best, best_title = a, title
+    return best, best_title
 
 
 def _title(node: LexborNode) -> str:
