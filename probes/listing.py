@@ -141,19 +141,19 @@ def extract(
             for n in nodes
         )
         return Listing(items, placeholder, "selector")
-    group = _best_group(root, now, dates) if root is not None else []
+    group = _best_group(root, dates) if root is not None else []
     items = tuple(_item(n, base_url, dates, title_selector=title_selector) for n in group)
     return Listing(tuple(i for i in items if i.title or i.when), placeholder, "auto")
 
 
-def _best_group(root: LexborNode, now: dt.datetime, dates: _DateCache) -> list[LexborNode]:
+def _best_group(root: LexborNode, dates: _DateCache) -> list[LexborNode]:
     """The (parent, child tag) group of link-holding children with the most dated ones.
 
     Top-down: only children whose text has a date hint (or that hold a link whose URL
     carries a date) are descended into, so menus, footers and hidden link blocks - most of
     a large page's links - are rejected by one C-level text and regex call per subtree
     instead of a Python walk per link."""
-    url_dated, wanted = _url_dated(root, now)
+    url_dated, wanted = _url_dated(root, dates)
     best: list[LexborNode] = []
     best_score = (0, 0)
     stack = [root]
@@ -199,7 +199,7 @@ def _best_group(root: LexborNode, now: dt.datetime, dates: _DateCache) -> list[L
     return best
 
 
-def _url_dated(root: LexborNode, now: dt.datetime) -> tuple[dict[int, int], set[int]]:
+def _url_dated(root: LexborNode, dates: _DateCache) -> tuple[dict[int, int], set[int]]:
     """Nodes dated by links whose URL carries a date (the link and up to MAX_LEVELS - 1
     levels above it) with the number of such links, and every ancestor of such a link
     (worth descending into)."""
@@ -214,7 +214,7 @@ def _url_dated(root: LexborNode, now: dt.datetime) -> tuple[dict[int, int], set[
         href = (a.attributes.get("href") or "").strip()
         if href.startswith(_SKIP_HREF) or not _URL_HINT.search(href):
             continue
-        if url_date("/" + href.lstrip("./"), now=now) is None:
+        if dates.url("/" + href.lstrip("./")) is None:
             continue
         node: LexborNode | None = a
         level = 0
@@ -258,11 +258,18 @@ class _DateCache:
     def __init__(self, now: dt.datetime) -> None:
         self.now = now
         self._seen: dict[str, list[DateMatch]] = {}
+        self._urls: dict[str, DateMatch | None] = {}
 
     def find(self, text: str) -> list[DateMatch]:
         found = self._seen.get(text)
         if found is None:
             found = self._seen[text] = find_dates(text, now=self.now)
+        return found
+
+    def url(self, path: str) -> DateMatch | None:
+        if path in self._urls:
+            return self._urls[path]
+        found = self._urls[path] = url_date(path, now=self.now)
         return found
 
 
@@ -286,7 +293,14 @@ def _item(
     title_text = title_node.text(separator=" ") if title_node is not None else ""
     href = (link.attributes.get("href") or "").strip() if link is not None else ""
     url = _join(base_url, href) if href else ""
-    from_url = url_date(url, now=now) if url and _URL_HINT.search(url) else None
+    from_url: DateMatch | None = None
+    if url and _URL_HINT.search(url):
+        # A root-relative or absolute href dates as its path alone (read once already
+        # while finding the list); a relative one needs the joined URL's path.
+        absolute = href.startswith(("http://", "https://")) or (
+            href.startswith("/") and not href.startswith("//")
+        )
+        from_url = dates.url("/" + href.lstrip("./")) if absolute else url_date(url, now=now)
     url_when = from_url.when if from_url is not None and from_url.precision == "day" else None
 
     text = node.text(separator=" ")
