@@ -219,3 +219,32 @@ def test_one_off_board_spec_takes_selector_options_by_name() -> None:
         2,
     )
     assert str(spec.url) == "http://b.gov.cn/list"
+
+
+def test_boilerplate_count_is_reused_until_the_replies_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from probes.kinds import board as board_kind
+
+    spec = BoardSpec()
+    texts = ["留言已收悉。", "已转相关部门。", "经核实，路灯已于11月3日修复，恢复照明。"]
+    owners = ["1", "2", "3"]
+    calls: list[int] = []
+    real = board_kind.count_boilerplate
+
+    def counting(t: object, o: object, s: BoardSpec) -> object:
+        calls.append(1)
+        return real(t, o, s)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(board_kind, "count_boilerplate", counting)
+    with Store.open(":memory:") as store:
+        count = board_kind._cached_counter(store, "board")
+        first = count(texts, owners, spec)
+        again = count(texts, owners, spec)
+        changed = count([*texts, "您的意见很好，我们高度重视。"], [*owners, "4"], spec)
+        stricter = count(texts, owners, BoardSpec(min_substance_chars=100))
+    assert (first.replies, first.flagged) == (3, 2)
+    assert again == first
+    assert (changed.replies, changed.flagged) == (4, 3)
+    assert stricter.flagged == 3  # settings are part of the fingerprint
+    assert len(calls) == 3

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from probes.boards import boilerplate
@@ -65,7 +65,40 @@ class BoardSummary:
         return self.boilerplate / self.replies_with_text
 
 
-def summarise(messages: Sequence[TrackedMessage], spec: BoardSpec, now: float) -> BoardSummary:
+@dataclass(frozen=True, slots=True)
+class BoilerplateCounts:
+    """The detector's verdict on a window's replies: how many, how many flagged, and the
+    first flagged one as an example."""
+
+    replies: int
+    flagged: int
+    example: str = ""
+
+
+Counter = Callable[[Sequence[str], Sequence[str], BoardSpec], BoilerplateCounts]
+
+
+def count_boilerplate(
+    texts: Sequence[str], owners: Sequence[str], spec: BoardSpec
+) -> BoilerplateCounts:
+    """Run the detector with the spec's settings (`owners`: the message of each reply)."""
+    report = boilerplate.detect(
+        texts, phrases=spec.boilerplate_phrases, forward_words=spec.forward_words,
+        threshold=spec.near_duplicate_threshold, min_substance=spec.min_substance_chars,
+        short_reply=spec.short_reply_chars, owners=owners,
+    )  # fmt: skip
+    example = texts[min(report.flagged)] if report.flagged else ""
+    return BoilerplateCounts(len(texts), len(report.flagged), example)
+
+
+def summarise(
+    messages: Sequence[TrackedMessage],
+    spec: BoardSpec,
+    now: float,
+    cache: Counter | None = None,
+) -> BoardSummary:
+    """The board's standing; `cache` may stand in for `count_boilerplate` (same inputs,
+    same answer) so unchanged replies are not compared again on every run."""
     answered = late = unknown = 0
     waiting: list[Waiting] = []
     late_examples: list[str] = []
@@ -102,12 +135,7 @@ def summarise(messages: Sequence[TrackedMessage], spec: BoardSpec, now: float) -
         if m.reply_text and max(reply or 0.0, m.posted) >= window_start:
             texts.append(m.reply_text)
             owners.append(m.id)
-    report = boilerplate.detect(
-        texts, phrases=spec.boilerplate_phrases, forward_words=spec.forward_words,
-        threshold=spec.near_duplicate_threshold, min_substance=spec.min_substance_chars,
-        short_reply=spec.short_reply_chars, owners=owners,
-    )  # fmt: skip
-    example = texts[min(report.flagged)] if report.flagged else ""
+    counts = (cache or count_boilerplate)(texts, owners, spec)
     waiting.sort(key=lambda w: w.posted)
     silent_start = now - spec.silent_window
     recent = [m for m in messages if m.posted >= silent_start]
@@ -118,8 +146,8 @@ def summarise(messages: Sequence[TrackedMessage], spec: BoardSpec, now: float) -
     silent = len(recent) >= spec.silent_min_messages and not replied_recently
     return BoardSummary(
         answered=answered, answered_late=late, unanswered=len(waiting), unknown=unknown,
-        waiting=tuple(waiting), latency=latency(pairs), replies_with_text=len(texts),
-        boilerplate=len(report.flagged), boilerplate_example=example, silent=silent,
+        waiting=tuple(waiting), latency=latency(pairs), replies_with_text=counts.replies,
+        boilerplate=counts.flagged, boilerplate_example=counts.example, silent=silent,
         posted_in_silent_window=len(recent), deadline_estimated=estimated,
         late_examples=tuple(late_examples),
     )  # fmt: skip

@@ -13,15 +13,25 @@ the verdict's to weigh (`probes.verdict.board`).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from collections.abc import Sequence
 
 from probes.boards.parse import ListPage, ParsedMessage, parse_detail, parse_list
-from probes.boards.summary import BoardSummary, evidence, summarise
+from probes.boards.summary import (
+    BoardSummary,
+    BoilerplateCounts,
+    Counter,
+    count_boilerplate,
+    evidence,
+    summarise,
+)
 from probes.config.board import BoardSpec
 from probes.dates import CN_TZ
 from probes.fetch import FetchFailure
 from probes.kinds.context import CheckContext
 from probes.model import CheckResult, Failure, Measurement
 from probes.state import board as tracked_store
+from probes.state.store import Store
 
 
 async def check(spec: BoardSpec, ctx: CheckContext) -> CheckResult:
@@ -80,7 +90,7 @@ async def check(spec: BoardSpec, ctx: CheckContext) -> CheckResult:
     new = tracked_store.upsert(ctx.store, channel, seen.values(), started)
     followed = await _follow_up(spec, ctx, seen, now)
     messages = tracked_store.messages(ctx.store, channel)
-    summary = summarise(messages, spec, started)
+    summary = summarise(messages, spec, started, _cached_counter(ctx.store, channel))
     told = [m for m in messages if m.id in seen]
     if sum(m.answered is None for m in told) * 2 > len(told):
         return unknown(
@@ -100,6 +110,25 @@ async def check(spec: BoardSpec, ctx: CheckContext) -> CheckResult:
         "board", "board", True, started, ctx.clock.monotonic() - mono,
         evidence=tuple(lines), measurements=_measurements(summary), details=_details(summary),
     )  # fmt: skip
+
+
+def _cached_counter(store: Store, channel: str) -> Counter:
+    """`count_boilerplate` behind the state store's cache of its last result."""
+
+    def count(texts: Sequence[str], owners: Sequence[str], spec: BoardSpec) -> BoilerplateCounts:
+        digest = hashlib.sha256(spec.model_dump_json().encode())
+        for owner, text in zip(owners, texts, strict=True):
+            digest.update(f"\0{owner}\0{text}".encode())
+        fingerprint = digest.hexdigest()
+        if (hit := tracked_store.boilerplate_cached(store, channel, fingerprint)) is not None:
+            return BoilerplateCounts(*hit)
+        counts = count_boilerplate(texts, owners, spec)
+        tracked_store.boilerplate_store(
+            store, channel, fingerprint, counts.replies, counts.flagged, counts.example
+        )
+        return counts
+
+    return count
 
 
 def _next_page(spec: BoardSpec, page: ListPage, number: int) -> str | None:

@@ -2,6 +2,10 @@
 once known, its reply time and text, so a message that leaves page 1 is still followed
 until it is answered and a restart forgets nothing.
 
+The detector's last boilerplate count is kept with a fingerprint of its input, so runs
+that found no new reply do not compare every reply again (the detector is the costly part
+of a board check on a large board).
+
 `answered_seen` is when a run first saw the message answered: the reply time when the
 board does not print one (an upper bound, exact to one check interval).
 """
@@ -32,6 +36,13 @@ CREATE TABLE IF NOT EXISTS board_messages (
     PRIMARY KEY (channel, id)
 );
 CREATE INDEX IF NOT EXISTS board_messages_waiting ON board_messages (channel, answered);
+CREATE TABLE IF NOT EXISTS board_boilerplate (
+    channel     TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,    -- of the replies compared and the detector settings
+    replies     INTEGER NOT NULL,
+    flagged     INTEGER NOT NULL,
+    example     TEXT NOT NULL
+);
 """
 
 
@@ -135,3 +146,24 @@ def count(store: Store, channel: str) -> int:
         "SELECT COUNT(*) FROM board_messages WHERE channel = ?", (channel,)
     ).fetchone()
     return int(row[0])
+
+
+def boilerplate_cached(store: Store, channel: str, fingerprint: str) -> tuple[int, int, str] | None:
+    """(replies, flagged, example) from the last detector run, if its input was the same."""
+    row = store.conn.execute(
+        "SELECT replies, flagged, example FROM board_boilerplate "
+        "WHERE channel = ? AND fingerprint = ?",
+        (channel, fingerprint),
+    ).fetchone()
+    return None if row is None else (int(row[0]), int(row[1]), str(row[2]))
+
+
+def boilerplate_store(
+    store: Store, channel: str, fingerprint: str, replies: int, flagged: int, example: str
+) -> None:
+    """Keep the detector's result for the next run with the same replies."""
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT OR REPLACE INTO board_boilerplate VALUES (?, ?, ?, ?, ?)",
+            (channel, fingerprint, replies, flagged, example),
+        )
