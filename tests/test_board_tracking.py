@@ -248,3 +248,27 @@ def test_boilerplate_count_is_reused_until_the_replies_change(
     assert (changed.replies, changed.flagged) == (4, 3)
     assert stricter.flagged == 3  # settings are part of the fingerprint
     assert len(calls) == 3
+
+
+@pytest.mark.parametrize(
+    ("today", "state"),
+    [
+        # 5 working days after Tuesday 9-29: 9-30, 10-08, 10-09, Saturday 10-10 (an
+        # adjusted workday) and Monday 10-12; a Monday-Friday count would end on 10-07.
+        (dt.datetime(2026, 10, 8, 17, 0, tzinfo=CN_TZ), State.OK),
+        (dt.datetime(2026, 10, 12, 9, 0, tzinfo=CN_TZ), State.OK),
+        (dt.datetime(2026, 10, 12, 11, 0, tzinfo=CN_TZ), State.DEGRADED),
+    ],
+)
+async def test_reply_deadline_across_national_day(
+    board: FakeBoard, runtime: Runtime, today: dt.datetime, state: State
+) -> None:
+    clock = runtime.clock
+    assert isinstance(clock, FrozenClock)
+    clock.advance(today.timestamp() - clock.now())
+    posted = dt.datetime(2026, 9, 29, 10, 0, tzinfo=CN_TZ).timestamp()
+    board.rows = [(1, "国庆前的留言", posted, "办理中")]
+    result, verdict = await run(runtime, channel())
+    assert verdict.state is state, verdict.summary
+    assert result.measurement("board_overdue_messages") == float(state is State.DEGRADED)
+    assert any("reply due 2026-10-12" in line for line in result.evidence)

@@ -1,4 +1,11 @@
-"""Message boards (留言板, 市长信箱): reading list and message pages (`parse`, `status`),
-the statistics of a board's messages (`stats`: deadlines in Chinese working days, reply
-latency) and the boilerplate-reply detector (`boilerplate`). Pure functions on text and
-records: the `board` check kind does the fetching and the state store the tracking."""
+"""Message boards (留言板, 市长信箱), as pure functions on text and records:
+
+- `parse`: list pages (message rows, titles, links, dates, status) and message pages
+  (reply text and time), with `status` holding the status words;
+- `stats`: reply deadlines in Chinese working days, latency quantiles;
+- `boilerplate`: the boilerplate-reply detector (near-duplicates, acknowledge-only);
+- `summary`: a board's standing from its tracked messages, and its evidence lines.
+
+The `board` check kind does the fetching and the state store (`probes.state.board`) the
+tracking across runs.
+"""
