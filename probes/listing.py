@@ -14,6 +14,9 @@ year from the URL when the URL has the same month and day.
 
 Selector mode (`item_selector`, optional `date_selector` and `title_selector`) scopes the
 items and the date for odd sites. RSS and Atom feeds are read by `probes.feeds`.
+
+When no item is found, `Listing.empty` tells a blank column's empty list from a page whose
+layout cannot be read (`probes.emptylist` owns that rule).
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from probes import emptylist
 from probes.dates import DateMatch, find_dates, url_date
+from probes.emptylist import scripted
 
 # A blank column (空白栏目) says so in place of its list.
 PLACEHOLDERS = (
@@ -97,11 +102,15 @@ class Listing:
     items: the list's items in page order, dated or not.
     placeholder: the blank-column phrase the page shows (暂无信息 …), if any.
     mode: how the items were found (auto, selector, feed).
+    empty: when no item was found, the column's list element the page shows empty
+        (`ul.news-list`, or the configured selector's container): the column is blank.
+        None when the page's layout cannot be read (see `probes.emptylist`).
     """
 
     items: tuple[Item, ...]
     placeholder: str | None = None
     mode: Literal["auto", "selector", "feed"] = "auto"
+    empty: str | None = None
 
     @property
     def dated(self) -> tuple[Item, ...]:
@@ -140,10 +149,19 @@ def extract(
             _item(n, base_url, dates, date_selector=date_selector, title_selector=title_selector)
             for n in nodes
         )
-        return Listing(items, placeholder, "selector")
+        empty = None
+        if not items and not scripted(html):
+            empty = emptylist.empty_container(tree, item_selector)
+        return Listing(items, placeholder, "selector", empty)
     group = _best_group(root, dates) if root is not None else []
-    items = tuple(_item(n, base_url, dates, title_selector=title_selector) for n in group)
-    return Listing(tuple(i for i in items if i.title or i.when), placeholder, "auto")
+    items = tuple(
+        i for i in (_item(n, base_url, dates, title_selector=title_selector) for n in group)
+        if i.title or i.when
+    )  # fmt: skip
+    empty = None
+    if not items and root is not None and not scripted(html):
+        empty = emptylist.empty_list(root)
+    return Listing(items, placeholder, "auto", empty)
 
 
 def _best_group(root: LexborNode, dates: _DateCache) -> list[LexborNode]:

@@ -35,7 +35,9 @@ TRUTH: dict[str, Truth] = {
         note="five stale columns and a home page 20 days old",
     ),
     "demo-columns-blank": Truth(
-        State.DEGRADED, frozenset({"column_blank"}), note="three blank columns (暂无信息…)"
+        State.DEGRADED,
+        frozenset({"column_blank"}),
+        note="four blank columns (暂无信息…, an empty list)",
     ),
     "demo-columns-fake": Truth(
         State.DEGRADED, frozenset({"fake_freshness"}),
@@ -93,6 +95,7 @@ _COLUMNS: tuple[_Col, ...] = (
     _Col("blank", "notices", "blank", "暂无信息", (), "blank"),
     _Col("blank", "policy", "blank", "暂无数据", (), "blank", "gbk"),
     _Col("blank", "service", "blank", "内容正在建设中，敬请期待", (), "blank"),
+    _Col("blank", "guide", "emptylist", "", (), "blank"),
     _Col("fake", "news", "ul", "%Y-%m-%d", (1, 4, 6), "fresh"),
     _Col("fake", "notices", "fake", "%Y-%m-%d", (400, 420, 450, 480), "stale"),
     _Col("fake", "bulletin", "fakeplain", "%Y-%m-%d %H:%M", (1 / 1440, 8 / 1440), "fresh"),
@@ -241,6 +244,9 @@ def _handler(col: _Col, now: float) -> Callable[[Request], Response]:
             return HTMLResponse(body)
         if col.layout == "blank":
             main = f'<div class="list"><p class="empty">{col.fmt}</p></div>'
+        elif col.layout == "emptylist":
+            # The column template's list, with no rows and no placeholder text.
+            main = '<ul class="list"></ul>'
         elif col.layout == "undated":
             main = (
                 "<ul>"

@@ -8,8 +8,9 @@ column:
 - fresh / stale: the newest item's age against the column's `max_age`. The newest date is
   capped by the last time the item list was seen changing: an unchanged list cannot hold
   an item newer than its last change, whatever dates the page prints;
-- blank (空白栏目): no dated item and a placeholder (暂无信息, 内容正在建设中, …), or a
-  feed with no entries;
+- blank (空白栏目): no dated item and a placeholder (暂无信息, 内容正在建设中, …), a
+  feed with no entries, or no item at all in the column's list element that the page
+  shows empty (`probes.emptylist` owns when an empty page is blank rather than unknown);
 - fake freshness: the dates moved while the items stayed the same (seen over two runs),
   or on one page the shown dates of most items are far later than the dates their URLs
   carry (`/t20240315_1.html` shown as today); the URL dates are then taken as the truth;
@@ -136,6 +137,8 @@ async def _column(
             return _with(base, status="blank", reason=f"page says {placeholder!r}")
         if listing.mode == "feed" and not listing.items:
             return _with(base, status="blank", reason="the feed has no entries")
+        if listing.empty is not None and not listing.items:
+            return _with(base, status="blank", reason=f"the list {listing.empty} has no items")
         undated = len(listing.items)
         return _with(base, reason=f"no dated items found ({undated} items without a date)")
     shifted = _url_contradicts(dated)

@@ -1,0 +1,168 @@
+"""Telling a blank column's empty list from a page whose layout cannot be read.
+
+A column page without items is blank (空白栏目) when it says so (暂无信息 …, see
+`probes.listing.PLACEHOLDERS`) or when it shows the place its items go and that place is
+empty. Anything else - a list filled in the browser by script, a changed template, an
+error page served with status 200 - is a page whose layout cannot be read, and the column
+is UNKNOWN: a false blank is as bad as a false stale.
+
+The rule for "the place its items go is empty":
+
+- selector mode: the configured `item_selector` matches nothing, but its container - the
+  selector before its last child or descendant step (`ul.list` for `ul.list > li`,
+  `#content table.lb` for `#content table.lb tr`) - is on the page. A selector without
+  such a step, or whose container is missing too, proves nothing;
+- auto mode: an element whose class or id marks it as the column's list (`list`,
+  `liebiao`, `lb`: `ul.news-list`, `div#infoList`, `table.lb`), that is not page chrome
+  (neither it nor an ancestor is marked nav, menu, header, footer, sidebar, links …),
+  holding no link and no row text (at most a header row: no digit, a few characters);
+- in both modes the page must not load its content by script (ajax, fetch,
+  XMLHttpRequest, jsonp, Vue/template markup, "加载中"): such a list is empty in the HTML
+  whatever the column holds.
+"""
+
+from __future__ import annotations
+
+import re
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+# Elements the column template marks as its list.
+_LIST_CSS = '[class*="list" i], [id*="list" i], [class*="liebiao" i], [class~="lb"], [id="lb"]'
+# Marks of page chrome: lists there (menus, friendly links) are not the column's.
+_CHROME = re.compile(
+    r"nav|menu|head|foot|side|banner|link|yqlj|friend|bottom|crumb|tab|page|aside|hot|rank",
+    re.I,
+)
+_CHROME_TAGS = frozenset({"nav", "header", "footer", "aside", "menu"})
+# A header row ("标题 发布日期") at most: longer text or any digit is content.
+_MAX_HEADER_CHARS = 30
+# Signs that a page fills its lists in the browser: in its inline scripts, and in its
+# markup (client-side templates, a "loading" message).
+_SCRIPT_SIGNS = re.compile(
+    r"ajax|\$\.(?:get|post|getJSON)\s*\(|\bfetch\s*\(|XMLHttpRequest|axios|jsonp"
+    r"|\.load\s*\(|new\s+Vue|createApp|template\s*\(",
+    re.I,
+)
+_MARKUP_SIGNS = re.compile(
+    r"v-for|ng-repeat|\{\{|<script[^>]+type\s*=\s*[\"']?text/(?:html|template|x-)"
+    r"|加载中|正在加载",
+    re.I,
+)
+_SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script\s*>", re.S | re.I)
+_SKIP_HREF = ("javascript:", "mailto:", "tel:", "#", "data:")
+
+
+def scripted(html: str) -> bool:
+    """True when the page (its inline scripts or its markup) loads content by script."""
+    if _MARKUP_SIGNS.search(html):
+        return True
+    # Script calls count only inside inline scripts: an article's text may say "ajax".
+    return any(_SCRIPT_SIGNS.search(body) for body in _SCRIPT.findall(html))
+
+
+def container_selector(item_selector: str) -> str | None:
+    """`item_selector` without its last child or descendant step, or None when it has
+    none (a selector list only when every alternative has one)."""
+    parts = [_container_of(p.strip()) for p in _split_top(item_selector, ",")]
+    if not parts or any(p is None for p in parts):
+        return None
+    return ", ".join(p for p in parts if p is not None)
+
+
+def empty_container(tree: LexborHTMLParser, item_selector: str) -> str | None:
+    """The container of `item_selector` when it is on the page (the caller found no item
+    in it), as a description, or None."""
+    container = container_selector(item_selector)
+    if container is None:
+        return None
+    try:
+        found = tree.css_first(container)
+    except (ValueError, RuntimeError):
+        # A container selector lexbor cannot read proves nothing.
+        return None
+    return container if found is not None else None
+
+
+def empty_list(root: LexborNode) -> str | None:
+    """The column's list element when the page shows it empty, as `tag.class`/`tag#id`,
+    or None."""
+    for node in root.css(_LIST_CSS):
+        if node.tag in ("body", "html") or _is_chrome(node):
+            continue
+        if _holds_link(node):
+            continue
+        text = " ".join(node.text(separator=" ").split())
+        if len(text) > _MAX_HEADER_CHARS or any(c.isdigit() for c in text):
+            continue
+        return _describe(node)
+    return None
+
+
+def _is_chrome(node: LexborNode | None) -> bool:
+    while node is not None and node.tag not in ("body", "html", "#document"):
+        attrs = node.attributes
+        if node.tag in _CHROME_TAGS or _CHROME.search(
+            f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+        ):
+            return True
+        node = node.parent
+    return False
+
+
+def _holds_link(node: LexborNode) -> bool:
+    for a in node.css("a"):
+        href = (a.attributes.get("href") or "").strip()
+        if href and not href.startswith(_SKIP_HREF):
+            return True
+    return False
+
+
+def _describe(node: LexborNode) -> str:
+    attrs = node.attributes
+    if attrs.get("id"):
+        return f"{node.tag}#{attrs['id']}"
+    classes = (attrs.get("class") or "").split()
+    return f"{node.tag}.{'.'.join(classes)}" if classes else str(node.tag)
+
+
+def _split_top(text: str, sep: str) -> list[str]:
+    out, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == sep and depth == 0:
+            out.append(text[start:i])
+            start = i + 1
+    out.append(text[start:])
+    return out
+
+
+def _container_of(selector: str) -> str | None:
+    # Scan for the last top-level combinator; sibling steps (+, ~) have no container.
+    depth, quote, cut = 0, "", -1
+    for i, ch in enumerate(selector):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif depth == 0 and (ch.isspace() or ch in ">+~"):
+            cut = i
+    if cut < 0:
+        return None
+    head = selector[:cut].rstrip()
+    tail = selector[cut:]
+    if head.endswith(("+", "~")) or tail.lstrip().startswith(("+", "~")):
+        return None
+    head = head.rstrip(">").rstrip()
+    return head or None
