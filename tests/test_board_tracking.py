@@ -232,17 +232,19 @@ def test_boilerplate_count_is_reused_until_the_replies_change(
     calls: list[int] = []
     real = board_kind.count_boilerplate
 
-    def counting(t: object, o: object, s: BoardSpec) -> object:
+    def counting(t: object, o: object, ti: object, s: BoardSpec) -> object:
         calls.append(1)
-        return real(t, o, s)  # type: ignore[arg-type]
+        return real(t, o, ti, s)  # type: ignore[arg-type]
 
     monkeypatch.setattr(board_kind, "count_boilerplate", counting)
     with Store.open(":memory:") as store:
         count = board_kind._cached_counter(store, "board")
-        first = count(texts, owners, spec)
-        again = count(texts, owners, spec)
-        changed = count([*texts, "您的意见很好，我们高度重视。"], [*owners, "4"], spec)
-        stricter = count(texts, owners, BoardSpec(min_substance_chars=100))
+        titles = ["路灯", "噪音", "井盖"]
+        first = count(texts, owners, titles, spec)
+        again = count(texts, owners, titles, spec)
+        more = [*texts, "您的意见很好，我们高度重视。"]
+        changed = count(more, [*owners, "4"], [*titles, "停车"], spec)
+        stricter = count(texts, owners, titles, BoardSpec(min_substance_chars=100))
     assert (first.replies, first.flagged) == (3, 2)
     assert again == first
     assert (changed.replies, changed.flagged) == (4, 3)

@@ -121,6 +121,7 @@ def test_real_board_latency_and_boilerplate_statistics() -> None:
         min_substance=spec.min_substance_chars,
         short_reply=spec.short_reply_chars,
         owners=[row["message_id"] for row in rows],
+        topics=[row["title"] for row in rows],
     )
     print(
         f"real board: {len(pairs)} replies, latency median {lat.p50 / DAY:.1f} d, "
@@ -136,3 +137,11 @@ def test_real_board_latency_and_boilerplate_statistics() -> None:
     # Acknowledge-or-forward replies are short; long replies are only ever flagged as
     # near-duplicates of another message's reply.
     assert all(len(normalise(rows[i]["reply"])) <= 60 for i in report.acknowledgements)
+
+
+def test_one_answer_to_the_same_question_asked_twice_is_not_boilerplate() -> None:
+    answer = SUBSTANTIVE[2] * 2
+    titles = ["建议增开12路公交夜班车", "12路公交能否增开夜班车", "小区垃圾清运不及时"]
+    same_topic = near_duplicates([answer, answer], 0.8, ["a", "b"], titles[:2])
+    other_topic = near_duplicates([answer, answer], 0.8, ["a", "c"], [titles[0], titles[2]])
+    assert (same_topic, other_topic) == (frozenset(), {0, 1})

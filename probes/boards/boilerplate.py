@@ -8,7 +8,9 @@ dates, ids and phone numbers that a template fills in do not count), cut into ch
 pairs for a board's 2,800 replies), so candidates come from MinHash with locality-sensitive
 hashing (32 hash functions in 8 bands of 4 rows: pairs above about 0.6 similarity share a
 band with high probability), and each candidate pair is then verified exactly. Replies of
-the same message never count as duplicates of each other.
+the same message never count as duplicates of each other, nor do replies to messages on
+the same topic (titles sharing at least `SAME_TOPIC` of their character pairs): one answer
+given to everyone who raised the same question is consistent, not boilerplate.
 
 Acknowledgements: a reply that has fewer than `min_substance` characters left once the
 configured boilerplate phrases, courtesy words, dates, phone numbers and user ids are
@@ -37,6 +39,10 @@ MAX_CHARS = 1000
 # A bucket this large (one template answering hundreds of messages) is verified against a
 # few of its members instead of pairwise, to stay linear.
 BIG_BUCKET = 50
+# Titles at least this similar (Jaccard of character pairs) ask the same question. Measured
+# on the real board: pairs of identical answers have title similarity 0 (a template over
+# unrelated questions) or 0.3 and above (one question asked by several people).
+SAME_TOPIC = 0.3
 _SEEDS = tuple(random.Random(20200601).getrandbits(32) for _ in range(PERMUTATIONS))
 _NOT_LETTER = re.compile(r"[\W\d_]+")
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -91,6 +97,10 @@ def jaccard(a: frozenset[int], b: frozenset[int]) -> float:
     return len(a & b) / len(a | b)
 
 
+def _similar(a: frozenset[str], b: frozenset[str]) -> bool:
+    return bool(a and b) and len(a & b) / len(a | b) >= SAME_TOPIC
+
+
 def strip_list(phrases: Sequence[str]) -> tuple[str, ...]:
     """Boilerplate phrases and courtesy words, normalised, longest first (so a phrase is
     removed before a shorter one inside it)."""
@@ -108,11 +118,22 @@ def substance(text: str, stripped: Sequence[str]) -> int:
     return len(norm)
 
 
+def topic(title: str) -> frozenset[str]:
+    """The character pairs of a normalised title."""
+    norm = normalise(title)
+    return frozenset(norm[i : i + 2] for i in range(len(norm) - 1))
+
+
 def near_duplicates(
-    texts: Sequence[str], threshold: float, owners: Sequence[str] | None = None
+    texts: Sequence[str],
+    threshold: float,
+    owners: Sequence[str] | None = None,
+    topics: Sequence[str] | None = None,
 ) -> frozenset[int]:
-    """Indexes of texts at least `threshold` similar to a text of another owner."""
+    """Indexes of texts at least `threshold` similar to a text of another owner whose
+    topic (message title) differs."""
     owner = list(owners) if owners is not None else [str(i) for i in range(len(texts))]
+    titles = [topic(t) for t in topics] if topics is not None else None
     sets = [shingles(t) for t in texts]
     buckets: dict[tuple[int, tuple[int, ...]], list[int]] = defaultdict(list)
     for index, shingle_set in enumerate(sets):
@@ -137,8 +158,11 @@ def near_duplicates(
             if (a, b) in checked or owner[a] == owner[b]:
                 continue
             checked.add((a, b))
-            if jaccard(sets[a], sets[b]) >= threshold:
-                found.update((a, b))
+            if jaccard(sets[a], sets[b]) < threshold:
+                continue
+            if titles is not None and _similar(titles[a], titles[b]):
+                continue
+            found.update((a, b))
     return frozenset(found)
 
 
@@ -158,8 +182,10 @@ def detect(
     min_substance: int = 10,
     short_reply: int = 50,
     owners: Sequence[str] | None = None,
+    topics: Sequence[str] | None = None,
 ) -> BoilerplateReport:
-    """Which of `replies` are boilerplate (`owners`: the message each reply answers)."""
+    """Which of `replies` are boilerplate (`owners`: the message each reply answers,
+    `topics`: that message's title)."""
     stripped = strip_list(phrases)
     forwards = tuple({normalise(w) for w in forward_words} - {""})
     acks = frozenset(
@@ -167,5 +193,5 @@ def detect(
         for i, text in enumerate(replies)
         if substance(text, stripped) < min_substance or forwards_only(text, forwards, short_reply)
     )
-    dups = near_duplicates(replies, threshold, owners)
+    dups = near_duplicates(replies, threshold, owners, topics)
     return BoilerplateReport(len(replies), dups, acks)

@@ -75,17 +75,18 @@ class BoilerplateCounts:
     example: str = ""
 
 
-Counter = Callable[[Sequence[str], Sequence[str], BoardSpec], BoilerplateCounts]
+Counter = Callable[[Sequence[str], Sequence[str], Sequence[str], BoardSpec], BoilerplateCounts]
 
 
 def count_boilerplate(
-    texts: Sequence[str], owners: Sequence[str], spec: BoardSpec
+    texts: Sequence[str], owners: Sequence[str], titles: Sequence[str], spec: BoardSpec
 ) -> BoilerplateCounts:
-    """Run the detector with the spec's settings (`owners`: the message of each reply)."""
+    """Run the detector with the spec's settings (`owners`, `titles`: the id and title of
+    the message each reply answers)."""
     report = boilerplate.detect(
         texts, phrases=spec.boilerplate_phrases, forward_words=spec.forward_words,
         threshold=spec.near_duplicate_threshold, min_substance=spec.min_substance_chars,
-        short_reply=spec.short_reply_chars, owners=owners,
+        short_reply=spec.short_reply_chars, owners=owners, topics=titles,
     )  # fmt: skip
     example = texts[min(report.flagged)] if report.flagged else ""
     return BoilerplateCounts(len(texts), len(report.flagged), example)
@@ -107,6 +108,7 @@ def summarise(
     pairs: list[tuple[float, float]] = []
     texts: list[str] = []
     owners: list[str] = []
+    titles: list[str] = []
     for m in messages:
         deadline = reply_deadline(m.posted, spec.reply_deadline_workdays)
         if m.answered is None:
@@ -135,7 +137,8 @@ def summarise(
         if m.reply_text and max(reply or 0.0, m.posted) >= window_start:
             texts.append(m.reply_text)
             owners.append(m.id)
-    counts = (cache or count_boilerplate)(texts, owners, spec)
+            titles.append(m.title)
+    counts = (cache or count_boilerplate)(texts, owners, titles, spec)
     waiting.sort(key=lambda w: w.posted)
     silent_start = now - spec.silent_window
     recent = [m for m in messages if m.posted >= silent_start]

@@ -115,14 +115,16 @@ async def check(spec: BoardSpec, ctx: CheckContext) -> CheckResult:
 def _cached_counter(store: Store, channel: str) -> Counter:
     """`count_boilerplate` behind the state store's cache of its last result."""
 
-    def count(texts: Sequence[str], owners: Sequence[str], spec: BoardSpec) -> BoilerplateCounts:
+    def count(
+        texts: Sequence[str], owners: Sequence[str], titles: Sequence[str], spec: BoardSpec
+    ) -> BoilerplateCounts:
         digest = hashlib.sha256(spec.model_dump_json().encode())
-        for owner, text in zip(owners, texts, strict=True):
-            digest.update(f"\0{owner}\0{text}".encode())
+        for owner, title, text in zip(owners, titles, texts, strict=True):
+            digest.update(f"\0{owner}\0{title}\0{text}".encode())
         fingerprint = digest.hexdigest()
         if (hit := tracked_store.boilerplate_cached(store, channel, fingerprint)) is not None:
             return BoilerplateCounts(*hit)
-        counts = count_boilerplate(texts, owners, spec)
+        counts = count_boilerplate(texts, owners, titles, spec)
         tracked_store.boilerplate_store(
             store, channel, fingerprint, counts.replies, counts.flagged, counts.example
         )
