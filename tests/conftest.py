@@ -19,6 +19,8 @@ except ImportError:  # not pip-installed: run from the checkout (imports below n
 from probes.clock import FrozenClock  # noqa: E402
 from probes.config import Config, load_config  # noqa: E402
 from probes.demo.portal import RunningPortal, run_portal  # noqa: E402
+from probes.httpclient import fetcher_for, open_client  # noqa: E402
+from probes.runner import Runtime  # noqa: E402
 from probes.state.store import Store  # noqa: E402
 
 DEMO_CONFIG = ROOT / "config" / "demo.yaml"
@@ -55,3 +57,14 @@ def demo_config(portal: RunningPortal, tmp_path: Path) -> Config:
         "ZOMBIE_STATE": str(tmp_path / "demo-state.db"),
     }
     return load_config(DEMO_CONFIG, environ=environ)
+
+
+@pytest.fixture
+async def runtime(
+    demo_config: Config, store: Store, frozen_clock: FrozenClock
+) -> AsyncIterator[Runtime]:
+    """What the monitor runs checks with, against the running portal: the real shared
+    client and fetcher, the test's store, and the frozen clock."""
+    settings = demo_config.global_
+    async with open_client(settings) as client:
+        yield Runtime(fetcher_for(settings, client), store, frozen_clock, settings)

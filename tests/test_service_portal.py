@@ -7,45 +7,19 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from probes.clock import FrozenClock
 from probes.config import Config
-from probes.demo import services
 from probes.demo.portal import RunningPortal
 from probes.demo.truth import codes
-from probes.httpclient import fetcher_for, open_client
 from probes.model import State
 from probes.runner import Runtime, run_channel
-from probes.state.store import Store
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-async def runtime(
-    demo_config: Config, store: Store, frozen_clock: FrozenClock
-) -> AsyncIterator[Runtime]:
-    settings = demo_config.global_
-    async with open_client(settings) as client:
-        yield Runtime(fetcher_for(settings, client), store, frozen_clock, settings)
-
-
-@pytest.mark.parametrize("name", sorted(services.TRUTH))
-async def test_first_round_verdict_matches_ground_truth(
-    name: str, demo_config: Config, runtime: Runtime
-) -> None:
-    channel = demo_config.channel(name)
-    assert channel is not None, f"{name} is missing from config/demo.yaml"
-    truth = services.TRUTH[name]
-
-    verdict, _ = await run_channel(runtime, channel)
-
-    assert (verdict.state, codes(verdict)) == (truth.state, truth.reasons), verdict.summary
 
 
 @pytest.mark.parametrize(
