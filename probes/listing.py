@@ -60,14 +60,17 @@ _ASIDE = re.compile(r"side|hot|rank|redian|tuijian|recommend|related|xgxx|paihan
 # date at all (menus, footers), and these reject them at C speed.
 _DATE_HINT = re.compile(r"\d\s?[-/.年月－／．]\s?\d|[〇○零]")
 _URL_HINT = re.compile(r"/t?20\d\d")
-_NOT_CONTENT = re.compile(
-    r"<(script|style|noscript|template)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.S | re.I
-)
+# Non-content blocks cut before parsing: their openers, and each one's closer.
+_NOT_CONTENT_OPEN = re.compile(r"<(?:(script|style|noscript|template)\b|!--)", re.I)
+_NOT_CONTENT_CLOSE = {
+    tag: re.compile(rf"</{tag}\s*>", re.I) for tag in ("script", "style", "noscript", "template")
+}
 _SKIP_HREF = ("javascript:", "mailto:", "tel:", "#", "data:")
 # Links that can make an item (lexbor selects them in C; the Python side sees only these).
 _LINK = 'a[href]:not([href=""])' + "".join(f':not([href^="{p}"])' for p in _SKIP_HREF)
-# Links whose URL may carry a date (`_URL_HINT` and `url_date` decide).
-_URL_LINK = 'a[href*="/20"], a[href*="/t20"], a[href^="20"], a[href^="t20"]'
+# Links whose URL may carry a date (`_URL_HINT` and `url_date` decide); one plain
+# selector, as each alternative of a selector list is another walk of the tree.
+_URL_LINK = 'a[href*="20"]'
 # Elements that are never an item.
 _NOT_ITEM = frozenset({"script", "style", "noscript", "template", "head", "-text", "_comment"})
 
@@ -135,10 +138,10 @@ def extract(
     title_selector: str | None = None,
 ) -> Listing:
     """The list of items of the HTML column page `html` fetched from `base_url`."""
-    # Scripts and styles go before parsing (a regex pass is far cheaper than removing the
-    # nodes afterwards): their text is not the page's, and "暂无数据" in a JS template
-    # must not make a column blank.
-    tree = LexborHTMLParser(_NOT_CONTENT.sub(" ", html))
+    # Scripts and styles go before parsing (cutting them out of the string is far cheaper
+    # than removing the nodes afterwards): their text is not the page's, and "暂无数据"
+    # in a JS template must not make a column blank.
+    tree = LexborHTMLParser(strip_non_content(html))
     root = tree.body or tree.root
     visible = root.text(separator=" ") if root is not None else ""
     placeholder = next((p for p in PLACEHOLDERS if p in visible), None)
@@ -162,6 +165,43 @@ def extract(
     if not items and root is not None and not scripted(html):
         empty = emptylist.empty_list(root)
     return Listing(items, placeholder, "auto", empty)
+
+
+def strip_non_content(html: str) -> str:
+    """`html` without its scripts, styles, noscript and template blocks and comments.
+
+    A scan from opener to closer with C-level searches: a regex with a lazy `.*?` and a
+    back-reference costs more than parsing the page. A block without a closer is kept (as
+    the parser would show it as text anyway), and its kind is not searched for again, which
+    keeps a page of thousands of unclosed `<script` openers linear."""
+    pieces: list[str] = []
+    pos = 0
+    unclosed: set[str] = set()
+    while True:
+        opener = _NOT_CONTENT_OPEN.search(html, pos)
+        if opener is None:
+            break
+        tag = (opener.group(1) or "!--").lower()
+        end = -1
+        if tag not in unclosed:
+            if tag == "!--":
+                close = html.find("-->", opener.end())
+                end = close + 3 if close >= 0 else -1
+            else:
+                found = _NOT_CONTENT_CLOSE[tag].search(html, opener.end())
+                end = found.end() if found is not None else -1
+        if end < 0:
+            unclosed.add(tag)
+            pieces.append(html[pos : opener.end()])
+            pos = opener.end()
+            continue
+        pieces.append(html[pos : opener.start()])
+        pieces.append(" ")
+        pos = end
+    if not pieces:
+        return html
+    pieces.append(html[pos:])
+    return "".join(pieces)
 
 
 def _best_group(root: LexborNode, dates: _DateCache) -> list[LexborNode]:
@@ -223,12 +263,7 @@ def _url_dated(root: LexborNode, dates: _DateCache) -> tuple[dict[int, int], set
     (worth descending into)."""
     dated: dict[int, int] = {}
     wanted: set[int] = set()
-    seen: set[int] = set()
     for a in root.css(_URL_LINK):
-        # A link matching two of the selector's alternatives is listed twice.
-        if a.mem_id in seen:
-            continue
-        seen.add(a.mem_id)
         href = (a.attributes.get("href") or "").strip()
         if href.startswith(_SKIP_HREF) or not _URL_HINT.search(href):
             continue

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from probes.dates import CN_TZ, find_dates, parse_datetime
 from probes.feeds import looks_like_feed, parse_feed
-from probes.listing import extract
+from probes.listing import extract, strip_non_content
 
 NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=CN_TZ)
 BASE = "http://www.yz.gov.cn/xxgk/tzgg/"
@@ -256,3 +256,21 @@ def test_extraction_from_arbitrary_bytes_never_raises(body: bytes, now: dt.datet
     assert all(i.when is None or i.when <= now for i in listing.items)
     feed = parse_feed(body, BASE, now=now)
     assert feed is None or all(i.when is None or i.when <= now for i in feed.items)
+
+
+@pytest.mark.parametrize(
+    ("html", "kept"),
+    [
+        ("<p>a</p><script>var x='暂无数据';</script><p>b</p>", "<p>a</p> <p>b</p>"),
+        ("<p>a</p><SCRIPT type='x'>1</Script ><p>b</p>", "<p>a</p> <p>b</p>"),
+        ("<style>.a{}</style><!-- 2026-11-21 --><p>b</p>", "  <p>b</p>"),
+        ("<noscript>请启用脚本</noscript><template><li>{{t}}</li></template>x", "  x"),
+        ("<p>a</p><script>never closed <p>b</p>", "<p>a</p><script>never closed <p>b</p>"),
+        ("<!-- open <p>a</p>", "<!-- open <p>a</p>"),
+        ("<scripts>x</scripts><styled>y</styled>", "<scripts>x</scripts><styled>y</styled>"),
+        # script text ends at the first closer, whatever openers it holds
+        ("<script>a</script><script>b" * 3, "   <script>b"),
+    ],
+)
+def test_scripts_styles_and_comments_are_cut_before_parsing(html: str, kept: str) -> None:
+    assert strip_non_content(html) == kept
