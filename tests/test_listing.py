@@ -34,8 +34,8 @@ def page(main: str) -> str:
     return f"<html><head><title>通知公告</title></head><body>{HEADER}{main}{FOOTER}</body></html>"
 
 
-def d(y: int, m: int, day: int, *hm: int) -> dt.datetime:
-    return dt.datetime(y, m, day, *hm, tzinfo=CN_TZ)
+def d(y: int, m: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(y, m, day, hour, minute, tzinfo=CN_TZ)
 
 
 @pytest.mark.parametrize(
