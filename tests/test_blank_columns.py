@@ -4,11 +4,33 @@ lists empty, undated items) stays unknown - a false blank is as bad as a false s
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from probes.dates import CN_TZ
 from probes.emptylist import container_selector
 from probes.listing import extract
-from tests.test_listing import BASE, NOW, page
+
+NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=CN_TZ)
+BASE = "http://www.yz.gov.cn/xxgk/tzgg/"
+
+
+def page(main: str) -> str:
+    """A column page around `main`: the date widget, a menu, a dated "hot" sidebar and
+    the footer's copyright, ICP and phone numbers, as on real government pages."""
+    return (
+        "<html><head><title>通知公告</title></head><body>"
+        '<div class="top">今天是2026年11月21日 星期六 <a href="/">首页</a></div>'
+        '<ul class="nav"><li><a href="/a/">机构概况</a></li><li><a href="/b/">政务公开</a></li>'
+        "</ul>"
+        '<div class="hot"><ul><li><a href="/h/1.html">今日热点</a><span>2026-11-21</span></li>'
+        '<li><a href="/h/2.html">今日热点二</a><span>2026-11-20</span></li></ul></div>'
+        f"{main}"
+        '<div class="footer">Copyright © 2003-2026 云泽市人民政府 版权所有 云ICP备05001234号 '
+        "电话：0571-87051234</div></body></html>"
+    )
+
 
 BLANK_AUTO = [
     ('<div class="main"><ul class="news-list"></ul></div>', "ul.news-list"),
