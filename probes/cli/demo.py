@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from probes.config import Config, load_config
-from probes.demo.truth import Truth
+from probes.demo.truth import Truth, codes
 from probes.model import State
 from probes.monitor import Monitor
 from probes.serve import run_monitor
@@ -111,25 +111,30 @@ async def _wait_first_round(monitor: Monitor) -> None:
 
 def _report(console: Console, monitor: Monitor, truth: dict[str, Truth]) -> bool:
     table = Table(title="first round: verdicts against the portal's ground truth")
-    for column in ("channel", "kind", "state", "reasons", "expected", "match"):
-        table.add_column(column)
+    for column in ("channel", "kind", "state", "reasons", "ground truth"):
+        table.add_column(column, overflow="fold")
     all_match = True
-    for name, verdict in sorted(monitor.status.verdicts.items()):
+    verdicts = sorted(monitor.status.verdicts.items())
+    for name, verdict in verdicts:
         expected = truth.get(name)
-        codes = frozenset(r.code for r in verdict.reasons if r.state is not State.OK)
-        match = (
-            expected is not None and expected.state is verdict.state and (expected.reasons == codes)
-        )
+        got = codes(verdict)
+        match = expected is not None and expected.matches(verdict)
         all_match &= match or expected is None
+        if expected is None:
+            agrees = "-"
+        elif match:
+            agrees = "matches"
+        else:
+            agrees = f"EXPECTED {expected.state.value} {', '.join(sorted(expected.reasons))}"
         table.add_row(
-            name, verdict.kind, verdict.state.value, verdict.summary,
-            f"{expected.state.value} {', '.join(sorted(expected.reasons))}" if expected else "-",
-            "yes" if match else ("-" if expected is None else "NO"),
-        )  # fmt: skip
+            name, verdict.kind, verdict.state.value, ", ".join(sorted(got)) or "-", agrees
+        )
     console.print(table)
-    zombies = [v for v in monitor.status.verdicts.values() if v.state is State.ZOMBIE]
-    console.print(f"{len(zombies)} zombie channel(s); verdicts match ground truth: "
-                  f"{'yes' if all_match else 'NO'}")  # fmt: skip
+    zombies = [v for _, v in verdicts if v.state is State.ZOMBIE]
+    console.print(f"{len(zombies)} zombie channel(s):")
+    for verdict in zombies:
+        console.print(f"  {verdict.channel}: {verdict.summary}", markup=False, soft_wrap=True)
+    console.print(f"verdicts match the ground truth: {'yes' if all_match else 'NO'}")
     return all_match
 
 
