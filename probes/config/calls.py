@@ -51,6 +51,11 @@ class MqttSource(Strict):
     reconnect_min: Duration = Field(default=1.0, description="first reconnect delay")
     reconnect_max: Duration = Field(default=60.0, description="longest reconnect delay")
     batch: int = Field(default=500, ge=1, description="records committed in one transaction")
+    linger: Duration = Field(
+        default=0.02,
+        le=1,
+        description="how long a batch waits for more records after its first (250ms at most)",
+    )
 
 
 class FileSource(Strict):

@@ -10,6 +10,7 @@ redelivery, a file re-read after a crash) never counts twice.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -66,6 +67,27 @@ def _bucket_key(wait: float) -> str:
     return "wait_le:+Inf"
 
 
+# Pairs per lookup of already stored call ids: 2 parameters each, well under SQLite's
+# limit of 32,766 bound parameters.
+_LOOKUP_CHUNK = 500
+
+
+def _stored_keys(conn: sqlite3.Connection, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Those of the (channel, call id) keys already in call_records (a primary-key search
+    each: a join on a VALUES list, since `(a, b) IN (VALUES ...)` scans the table)."""
+    found: set[tuple[str, str]] = set()
+    for i in range(0, len(keys), _LOOKUP_CHUNK):
+        chunk = keys[i : i + _LOOKUP_CHUNK]
+        values = ",".join(["(?,?)"] * len(chunk))
+        rows = conn.execute(
+            f"SELECT v.column1, v.column2 FROM (VALUES {values}) AS v "  # only placeholders
+            "JOIN call_records AS c ON c.channel = v.column1 AND c.call_id = v.column2",
+            [x for key in chunk for x in key],
+        )
+        found.update(rows)
+    return found
+
+
 def insert_records(
     store: Store,
     records: Iterable[CallRecord],
@@ -73,33 +95,42 @@ def insert_records(
     offset: tuple[str, int, int, float] | None = None,
 ) -> list[bool]:
     """Store records in one transaction; True for each record newly stored, False for a
-    duplicate call id (kept as first seen). Totals move only for new records.
+    duplicate call id (kept as first seen, in the state file or earlier in the batch).
+    Totals move only for new records.
+
+    The batch costs one lookup of the stored keys and one `executemany` rather than a
+    statement per record: the lookup runs inside the write transaction, so nothing can
+    store the same key in between.
 
     offset: (source, inode, offset, now) of a followed file, committed with the records so
     a crash either keeps both or neither.
     """
+    batch = list(records)
     fresh: list[bool] = []
+    rows: list[tuple[object, ...]] = []
     totals: dict[tuple[str, str], float] = defaultdict(float)
     last: dict[str, list[float | None]] = {}
     with store.transaction() as conn:
-        for r in records:
-            cur = conn.execute(
-                "INSERT OR IGNORE INTO call_records VALUES (?,?,?,?,?,?,?,?,?,?)",
+        seen = _stored_keys(conn, list({(r.channel, r.call_id) for r in batch}))
+        for r in batch:
+            key = (r.channel, r.call_id)
+            new = key not in seen
+            fresh.append(new)
+            if not new:
+                continue
+            seen.add(key)
+            rows.append(
                 (
                     r.channel, r.call_id, r.start, r.answer, r.end, r.outcome.value,
                     r.hangup_by.value if r.hangup_by else None,
                     json.dumps(r.transfers, ensure_ascii=False) if r.transfers else None,
                     int(r.transfer_loop), r.source,
-                ),
+                )
             )  # fmt: skip
-            new = cur.rowcount == 1
-            fresh.append(new)
-            if not new:
-                continue
             ch = r.channel
             totals[ch, "calls:" + r.outcome.value] += 1
-            seen = last.setdefault(ch, [None, None])
-            seen[0] = r.start if seen[0] is None else max(seen[0], r.start)
+            seen_at = last.setdefault(ch, [None, None])
+            seen_at[0] = r.start if seen_at[0] is None else max(seen_at[0], r.start)
             if r.transfer_loop:
                 totals[ch, "transfer_loops"] += 1
             wait, talk = r.wait, r.talk
@@ -109,7 +140,8 @@ def insert_records(
                 totals[ch, "wait_count"] += 1
                 if talk <= quick_hangup(ch):
                     totals[ch, "quick_hangups"] += 1
-                seen[1] = r.start if seen[1] is None else max(seen[1], r.start)
+                seen_at[1] = r.start if seen_at[1] is None else max(seen_at[1], r.start)
+        conn.executemany("INSERT INTO call_records VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
         conn.executemany(
             "INSERT INTO call_totals VALUES (?,?,?) ON CONFLICT (channel, key) "
             "DO UPDATE SET value = value + excluded.value",
