@@ -10,6 +10,7 @@ verdict judged.
 from __future__ import annotations
 
 from dataclasses import replace
+from html import unescape
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -95,11 +96,33 @@ def _with_window(spec: AvailabilitySpec, ctx: CheckContext, result: CheckResult)
 
 def soft_error(html: str, patterns: list[str]) -> str | None:
     """The soft-error phrase the page shows as its message, if any (see above)."""
+    # Parsing a 200 KB home page costs several times the rest of the check, and almost
+    # every page carries none of the phrases; parse only when one of them may be shown.
+    decoded: list[str] = []
+    candidates = [p for p in patterns if p and _may_show(html, p, decoded)]
+    if not candidates:
+        return None
     title, text = page_message(html)
-    for pattern in patterns:
-        if pattern and (pattern in title or (len(text) <= SOFT_ERROR_MAX_TEXT and pattern in text)):
+    for pattern in candidates:
+        if pattern in title or (len(text) <= SOFT_ERROR_MAX_TEXT and pattern in text):
             return pattern
     return None
+
+
+def _may_show(html: str, pattern: str, decoded: list[str]) -> bool:
+    """False only when the page's text cannot contain `pattern`. The title and the text
+    are the page's text nodes joined by spaces with whitespace collapsed, so each
+    whitespace-free word of the pattern lies within one text node: it is in the source as
+    written, or spelled with character references (`&#31995;`), which are decoded here
+    (once per page, into `decoded`) only when a word is not found as written."""
+    words = pattern.split()
+    if all(w in html for w in words):
+        return True
+    if "&" not in html:
+        return False
+    if not decoded:
+        decoded.append(unescape(html))
+    return all(w in decoded[0] for w in words)
 
 
 def page_message(html: str) -> tuple[str, str]:
