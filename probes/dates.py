@@ -62,6 +62,7 @@ _DATE = re.compile(
     + r"|(?<![\d./\-])(?P<m3>1[0-2]|0?[1-9])月(?P<d3>[12]\d|3[01]|0?[1-9])日"
     + _TIME.replace("?P<", "?P<z")
 )  # fmt: skip
+_NUMERIC_HINT = re.compile(r"\d\s?[-/.年月]\s?\d")
 _CN_DATE = re.compile(
     r"(?P<y>[〇○零Ｏ一二三四五六七八九]{4})\s?年\s?(?P<m>[一二三四五六七八九十]{1,3})\s?月"
     r"\s?(?P<d>[一二三四五六七八九十]{1,4})\s?日"
@@ -121,7 +122,12 @@ def find_dates(text: str, *, now: dt.datetime, traps: bool = True) -> list[DateM
     now = _aware(now)
     norm = normalise(text)
     out: list[DateMatch] = []
-    for match in _DATE.finditer(norm):
+    # Every numeric date holds a digit-separator-digit run within 3 characters of its
+    # start: the scan starts just before the first such run (item texts put the title
+    # first; the lookbehinds still see the characters before the start position).
+    hint = _NUMERIC_HINT.search(norm)
+    start = max(0, hint.start() - 4) if hint is not None else len(norm)
+    for match in _DATE.finditer(norm, start):
         found = _from_match(match, now)
         if found is not None and not (traps and is_trap(norm, match.start(), match.end())):
             out.append(found)
