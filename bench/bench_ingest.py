@@ -36,7 +36,8 @@ from tests.mosquitto import Mosquitto  # noqa: E402
 
 async def main(n: int, hotlines: int) -> None:
     names = [f"hotline-{i:03d}" for i in range(hotlines)]
-    with Mosquitto() as broker, tempfile.TemporaryDirectory() as tmp:
+    # The broker may send a batch and a half before it waits for acknowledgements.
+    with Mosquitto(max_inflight=3000) as broker, tempfile.TemporaryDirectory() as tmp:
         cfg = MqttSource(host="127.0.0.1", port=broker.port, client_id="bench")
         store = Store.open(Path(tmp) / "state.db")
         counters = IngestCounters()

@@ -50,11 +50,16 @@ class MqttSource(Strict):
     keepalive: Duration = Field(default=60.0, ge=5)
     reconnect_min: Duration = Field(default=1.0, description="first reconnect delay")
     reconnect_max: Duration = Field(default=60.0, description="longest reconnect delay")
-    batch: int = Field(default=500, ge=1, description="records committed in one transaction")
+    batch: int = Field(
+        default=2000,
+        ge=1,
+        description="most records committed in one transaction (also raise the broker's "
+        "max_inflight_messages, which caps how many arrive before an acknowledgement)",
+    )
     linger: Duration = Field(
-        default=0.02,
+        default=0.05,
         le=1,
-        description="how long a batch waits for more records after its first (250ms at most)",
+        description="longest a batch waits for more records after its first",
     )
 
 
