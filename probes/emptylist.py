@@ -35,6 +35,10 @@ _CHROME = re.compile(
     re.I,
 )
 _CHROME_TAGS = frozenset({"nav", "header", "footer", "aside", "menu"})
+# Bounds that keep a page of thousands of nested list elements linear: list elements
+# looked at, and ancestors read for chrome marks.
+_MAX_CANDIDATES = 50
+_MAX_ANCESTORS = 64
 # A header row ("标题 发布日期") at most: longer text or any digit is content.
 _MAX_HEADER_CHARS = 30
 # Signs that a page fills its lists in the browser: in its inline scripts, and in its
@@ -87,7 +91,7 @@ def empty_container(tree: LexborHTMLParser, item_selector: str) -> str | None:
 def empty_list(root: LexborNode) -> str | None:
     """The column's list element when the page shows it empty, as `tag.class`/`tag#id`,
     or None."""
-    for node in root.css(_LIST_CSS):
+    for node in root.css(_LIST_CSS)[:_MAX_CANDIDATES]:
         if node.tag in ("body", "html") or _is_chrome(node):
             continue
         if _holds_link(node):
@@ -100,7 +104,9 @@ def empty_list(root: LexborNode) -> str | None:
 
 
 def _is_chrome(node: LexborNode | None) -> bool:
-    while node is not None and node.tag not in ("body", "html", "#document"):
+    for _ in range(_MAX_ANCESTORS):
+        if node is None or node.tag in ("body", "html", "#document"):
+            break
         attrs = node.attributes
         if node.tag in _CHROME_TAGS or _CHROME.search(
             f"{attrs.get('class') or ''} {attrs.get('id') or ''}"

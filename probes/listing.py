@@ -50,6 +50,10 @@ PLACEHOLDERS = (
 )
 # How far above a link an item's element may be (a > span > div.title > div.item).
 MAX_LEVELS = 4
+# How deep below <body> the list may be. Real templates nest 10-30 levels; the limit keeps
+# a page of thousands of nested (or unclosed) elements linear, as each level's text is
+# read again.
+MAX_DEPTH = 64
 # A list's child longer than this is a page section, not an item: its dates are not one
 # item's date, and reading them would make auto mode quadratic on huge pages.
 MAX_ITEM_CHARS = 800
@@ -214,9 +218,9 @@ def _best_group(root: LexborNode, dates: _DateCache) -> list[LexborNode]:
     url_dated, wanted = _url_dated(root, dates)
     best: list[LexborNode] = []
     best_score = (0, 0)
-    stack = [root]
+    stack = [(root, 0)]
     while stack:
-        parent = stack.pop()
+        parent, depth = stack.pop()
         # child tag -> [(child, dated)]; dict order is page order.
         groups: dict[str, list[tuple[LexborNode, bool]]] = {}
         below: list[LexborNode] = []
@@ -238,7 +242,8 @@ def _best_group(root: LexborNode, dates: _DateCache) -> list[LexborNode]:
                 dated and short and len(found) <= 1 and in_url <= 1
             ):
                 below.append(child)
-        stack.extend(reversed(below))
+        if depth < MAX_DEPTH:
+            stack.extend((node, depth + 1) for node in reversed(below))
         for members in groups.values():
             # Only children holding a link are items; asked only of groups that can win,
             # as it costs a selector query per child.
