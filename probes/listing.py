@@ -249,7 +249,12 @@ def _best_group(root: LexborNode, dates: _DateCache) -> list[LexborNode]:
             # as it costs a selector query per child.
             if not any(dated for _, dated in members):
                 continue
-            held = [(node, dated) for node, dated in members if _holds_link(node)]
+            # A node dated by a URL holds that link already.
+            held = [
+                (node, dated)
+                for node, dated in members
+                if node.mem_id in url_dated or _holds_link(node)
+            ]
             nodes = [node for node, _ in held]
             n_dated = sum(dated for _, dated in held)
             if n_dated == 0:
