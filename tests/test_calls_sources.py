@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import sqlite3
@@ -87,7 +88,12 @@ def _total_calls(db: Path) -> int:
         return int(row.fetchone()[0] or 0)
 
 
-async def _wait_for(db: Path, n: int, timeout: float = 15) -> None:
+# Deadlines are generous (a loaded 2-core CI machine is slow) and cost nothing when the
+# condition comes early: every wait polls.
+DEADLINE = 60.0
+
+
+async def _wait_for(db: Path, n: int, timeout: float = DEADLINE) -> None:
     deadline = time.monotonic() + timeout
     while _count(db) < n:
         if time.monotonic() > deadline:
@@ -95,8 +101,15 @@ async def _wait_for(db: Path, n: int, timeout: float = 15) -> None:
         await asyncio.sleep(0.05)
 
 
+async def _subscribed(caplog: pytest.LogCaptureFixture) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while not any("subscribed" in r.getMessage() for r in caplog.records):
+        assert time.monotonic() < deadline, "the monitor did not subscribe"
+        await asyncio.sleep(0.02)
+
+
 async def test_records_survive_broker_and_monitor_restarts(
-    broker: Mosquitto, tmp_path: Path
+    broker: Mosquitto, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     db = tmp_path / "state.db"
     store = Store.open(db)
@@ -106,8 +119,9 @@ async def test_records_survive_broker_and_monitor_restarts(
         coro = run_sources(_sources(broker.port), _channels(), store, counters, SystemClock())
         return asyncio.create_task(coro)
 
+    caplog.set_level(logging.INFO, logger="probes.hotline.mqtt")
     monitor = start()
-    await asyncio.sleep(0.5)  # the persistent session and its subscriptions exist
+    await _subscribed(caplog)  # the persistent session and its subscriptions exist
     await _publish(broker.port, range(300))
     await _wait_for(db, 300)
     # The monitor stops; records keep arriving at the broker, which then restarts.
@@ -158,7 +172,7 @@ async def test_kill_9_mid_ingestion_loses_and_doubles_nothing(
 
     proc = spawn()
     try:
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + DEADLINE
         while b"subscribed" not in (tmp_path / "ingester.log").read_bytes():
             assert time.monotonic() < deadline, "the ingester did not subscribe"
             await asyncio.sleep(0.05)
@@ -171,7 +185,7 @@ async def test_kill_9_mid_ingestion_loses_and_doubles_nothing(
         stored_at_kill = _count(db)
         assert stored_at_kill < total, "kill came too late to test anything"
         proc = spawn()
-        await _wait_for(db, total, timeout=30)
+        await _wait_for(db, total)
         await asyncio.sleep(0.3)
         assert _count(db) == total
         assert _total_calls(db) == total
