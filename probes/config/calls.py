@@ -50,6 +50,12 @@ class MqttSource(Strict):
     keepalive: Duration = Field(default=60.0, ge=5)
     reconnect_min: Duration = Field(default=1.0, description="first reconnect delay")
     reconnect_max: Duration = Field(default=60.0, description="longest reconnect delay")
+    @field_validator("username", "password")
+    @classmethod
+    def _empty_is_none(cls, value: str | None) -> str | None:
+        # `${MQTT_PASSWORD:-}` with the variable unset: no credentials rather than "".
+        return value or None
+
     batch: int = Field(
         default=2000,
         ge=1,
