@@ -50,6 +50,7 @@ class MqttSource(Strict):
     keepalive: Duration = Field(default=60.0, ge=5)
     reconnect_min: Duration = Field(default=1.0, description="first reconnect delay")
     reconnect_max: Duration = Field(default=60.0, description="longest reconnect delay")
+
     @field_validator("username", "password")
     @classmethod
     def _empty_is_none(cls, value: str | None) -> str | None:
@@ -110,3 +111,9 @@ class FileSource(Strict):
 class CallSourcesConfig(Strict):
     mqtt: MqttSource | None = None
     files: list[FileSource] = Field(default_factory=list)
+    retention: Duration = Field(
+        default=35 * 86400.0,
+        gt=0,
+        description="call records older than this are deleted (hourly); totals are kept. "
+        "Never less than the longest window of a hotline check",
+    )

@@ -235,6 +235,19 @@ def channels(store: Store) -> list[str]:
     return [r[0] for r in store.conn.execute("SELECT channel FROM call_last ORDER BY channel")]
 
 
+def prune(store: Store, before: float) -> int:
+    """Delete records that started before `before`; returns how many. Totals and the last
+    record/answer times are kept: the exported counters never go down."""
+    deleted = 0
+    for channel in channels(store):  # per channel: the (channel, start) index applies
+        with store.transaction() as conn:
+            cur = conn.execute(
+                "DELETE FROM call_records WHERE channel = ? AND start < ?", (channel, before)
+            )
+            deleted += cur.rowcount
+    return deleted
+
+
 def count_records(store: Store, channel: str | None = None) -> int:
     if channel is None:
         return int(store.conn.execute("SELECT count(*) FROM call_records").fetchone()[0])
