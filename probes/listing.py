@@ -1,11 +1,14 @@
 """Finding a column page's list of dated items: what was published, when, under which title.
 
 Auto mode needs no selectors. A list page is a parent whose same-tag children each carry a
-link and a date (`ul > li`, `tbody > tr`, `div.list > div.item`); every link's ancestors
-(a few levels up) propose (parent, child tag) groups, and the group with the most dated
-children is the column's list. Dates outside that list (the "today is …" header widget, a
-sidebar, the footer's copyright and 备案 numbers) therefore never count, and the date
-engine (`probes.dates`) refuses the same traps inside the list too.
+link and a date (`ul > li`, `tbody > tr`, `div.list > div.item`). The page is searched
+top-down from <body>: each element's children, grouped by tag, form a (parent, child tag)
+group; a child is entered only when its text has a date hint or it holds a link whose URL
+carries a date, so undated menus and footers cost one C-level call each. The group with
+the most dated link-holding children (ties: the fewest undated ones) is the column's list.
+Dates outside that list (the "today is …" header widget, a sidebar, the footer's copyright
+and 备案 numbers) therefore never count, and the date engine (`probes.dates`) refuses the
+same traps inside the list too.
 
 Within an item the date is looked for outside the title first (a title such as
 "关于2024年11月3日停电的通知" names a date that is not the publication date), then in the
