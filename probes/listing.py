@@ -1,14 +1,11 @@
 """Finding a column page's list of dated items: what was published, when, under which title.
 
 Auto mode needs no selectors. A list page is a parent whose same-tag children each carry a
-link and a date (`ul > li`, `tbody > tr`, `div.list > div.item`). The page is searched
-top-down from <body>: each element's children, grouped by tag, form a (parent, child tag)
-group; a child is entered only when its text has a date hint or it holds a link whose URL
-carries a date, so undated menus and footers cost one C-level call each. The group with
-the most dated link-holding children (ties: the fewest undated ones) is the column's list.
-Dates outside that list (the "today is …" header widget, a sidebar, the footer's copyright
-and 备案 numbers) therefore never count, and the date engine (`probes.dates`) refuses the
-same traps inside the list too.
+link and a date (`ul > li`, `tbody > tr`, `div.list > div.item`); the (parent, child tag)
+group with the most dated link-holding children is the column's list (`probes.listsearch`
+owns that search). Dates outside that list (the "today is …" header widget, a sidebar,
+the footer's copyright and 备案 numbers) therefore never count, and the date engine
+(`probes.dates`) refuses the same traps inside the list too.
 
 Within an item the date is looked for outside the title first (a title such as
 "关于2024年11月3日停电的通知" names a date that is not the publication date), then in the
@@ -33,8 +30,16 @@ from urllib.parse import urljoin, urlsplit
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from probes import emptylist
-from probes.dates import DateMatch, find_dates, url_date
+from probes.dates import DateMatch, url_date
 from probes.emptylist import scripted
+from probes.listsearch import (
+    DATE_HINT,
+    MAX_ITEM_CHARS,
+    URL_HINT,
+    DateCache,
+    find_list,
+    is_link,
+)
 
 # A blank column (空白栏目) says so in place of its list.
 PLACEHOLDERS = (
@@ -51,36 +56,11 @@ PLACEHOLDERS = (
     "没有找到相关信息",
     "暂时没有内容",
 )
-# How far above a link an item's element may be (a > span > div.title > div.item).
-MAX_LEVELS = 4
-# How deep below <body> the list may be. Real templates nest 10-30 levels; the limit keeps
-# a page of thousands of nested (or unclosed) elements linear, as each level's text is
-# read again.
-MAX_DEPTH = 64
-# A list's child longer than this is a page section, not an item: its dates are not one
-# item's date, and reading them would make auto mode quadratic on huge pages.
-MAX_ITEM_CHARS = 800
-# A list inside an element marked as a sidebar (热点, 排行, 推荐, 相关) is never the
-# column's own list: a blank or undated column must not borrow its sidebar's dates.
-_ASIDE = re.compile(r"side|hot|rank|redian|tuijian|recommend|related|xgxx|paihang", re.I)
-# Cheap tests run before the full date engine: most texts and links of a page hold no
-# date at all (menus, footers), and these reject them at C speed.
-_DATE_HINT = re.compile(r"\d\s?[-/.年月－／．]\s?\d|[〇○零]")
-_URL_HINT = re.compile(r"/t?20\d\d")
 # Non-content blocks cut before parsing: their openers, and each one's closer.
 _NOT_CONTENT_OPEN = re.compile(r"<(?:(script|style|noscript|template)\b|!--)", re.I)
 _NOT_CONTENT_CLOSE = {
     tag: re.compile(rf"</{tag}\s*>", re.I) for tag in ("script", "style", "noscript", "template")
 }
-_SKIP_HREF = ("javascript:", "mailto:", "tel:", "#", "data:")
-# Links that can make an item (lexbor selects them in C; the Python side sees only these).
-_LINK = 'a[href]:not([href=""])' + "".join(f':not([href^="{p}"])' for p in _SKIP_HREF)
-# Links whose URL may carry a date (`_URL_HINT` and `url_date` decide); one plain
-# selector, as each alternative of a selector list is another walk of the tree.
-_URL_LINK = 'a[href*="20"]'
-# Elements that are never an item.
-_NOT_ITEM = frozenset({"script", "style", "noscript", "template", "head", "-text", "_comment"})
-
 Source = Literal["text", "title", "url"]
 
 
@@ -152,7 +132,7 @@ def extract(
     root = tree.body or tree.root
     visible = root.text(separator=" ") if root is not None else ""
     placeholder = next((p for p in PLACEHOLDERS if p in visible), None)
-    dates = _DateCache(now)
+    dates = DateCache(now)
     if item_selector:
         nodes = tree.css(item_selector)
         items = tuple(
@@ -163,7 +143,7 @@ def extract(
         if not items and not scripted(html):
             empty = emptylist.empty_container(tree, item_selector)
         return Listing(items, placeholder, "selector", empty)
-    group = _best_group(root, dates) if root is not None else []
+    group = find_list(root, dates) if root is not None else []
     items = tuple(
         i for i in (_item(n, base_url, dates, title_selector=title_selector) for n in group)
         if i.title or i.when
@@ -211,145 +191,18 @@ def strip_non_content(html: str) -> str:
     return "".join(pieces)
 
 
-def _best_group(root: LexborNode, dates: _DateCache) -> list[LexborNode]:
-    """The (parent, child tag) group of link-holding children with the most dated ones.
-
-    Top-down: only children whose text has a date hint (or that hold a link whose URL
-    carries a date) are descended into, so menus, footers and hidden link blocks - most of
-    a large page's links - are rejected by one C-level text and regex call per subtree
-    instead of a Python walk per link."""
-    url_dated, wanted = _url_dated(root, dates)
-    best: list[LexborNode] = []
-    best_score = (0, 0)
-    stack = [(root, 0)]
-    while stack:
-        parent, depth = stack.pop()
-        # child tag -> [(child, dated)]; dict order is page order.
-        groups: dict[str, list[tuple[LexborNode, bool]]] = {}
-        below: list[LexborNode] = []
-        for child in parent.iter():
-            tag = child.tag or ""
-            if tag in _NOT_ITEM or _is_aside(child):
-                continue
-            mem_id = child.mem_id
-            text = child.text(separator=" ")
-            hinted = _DATE_HINT.search(text) is not None
-            short = len(text) <= MAX_ITEM_CHARS
-            found = dates.find(text) if hinted and short else []
-            in_url = url_dated.get(mem_id, 0)
-            dated = in_url > 0 or bool(found)
-            groups.setdefault(tag, []).append((child, dated))
-            # An item-sized child with a single date (in its text or its links' URLs)
-            # cannot hold a group of two dated children: its own group already counts it.
-            if (hinted or mem_id in wanted) and not (
-                dated and short and len(found) <= 1 and in_url <= 1
-            ):
-                below.append(child)
-        if depth < MAX_DEPTH:
-            stack.extend((node, depth + 1) for node in reversed(below))
-        for members in groups.values():
-            # Only children holding a link are items; asked only of groups that can win,
-            # as it costs a selector query per child.
-            if not any(dated for _, dated in members):
-                continue
-            # A node dated by a URL holds that link already.
-            held = [
-                (node, dated)
-                for node, dated in members
-                if node.mem_id in url_dated or _holds_link(node)
-            ]
-            nodes = [node for node, _ in held]
-            n_dated = sum(dated for _, dated in held)
-            if n_dated == 0:
-                continue
-            # Most dated children wins; on a tie the tighter group (fewer undated children,
-            # which also prefers the inner level of nested wrappers) wins.
-            score = (n_dated, -(len(nodes) - n_dated))
-            if score > best_score:
-                best, best_score = nodes, score
-    return best
-
-
-def _url_dated(root: LexborNode, dates: _DateCache) -> tuple[dict[int, int], set[int]]:
-    """Nodes dated by links whose URL carries a date (the link and up to MAX_LEVELS - 1
-    levels above it) with the number of such links, and every ancestor of such a link
-    (worth descending into)."""
-    dated: dict[int, int] = {}
-    wanted: set[int] = set()
-    for a in root.css(_URL_LINK):
-        href = (a.attributes.get("href") or "").strip()
-        if href.startswith(_SKIP_HREF) or not _URL_HINT.search(href):
-            continue
-        if dates.url("/" + href.lstrip("./")) is None:
-            continue
-        node: LexborNode | None = a
-        level = 0
-        while node is not None and (level < MAX_LEVELS or node.mem_id not in wanted):
-            if level < MAX_LEVELS:
-                dated[node.mem_id] = dated.get(node.mem_id, 0) + 1
-            wanted.add(node.mem_id)
-            node, level = node.parent, level + 1
-    return dated, wanted
-
-
-def _holds_link(node: LexborNode) -> bool:
-    if node.tag == "a":
-        return _is_link(node)
-    # A plain "a" query compiles far faster than `_LINK`; the full one only when the
-    # first anchor is not a link (a "#" or javascript: anchor before the title link).
-    first = node.css_first("a")
-    if first is None:
-        return False
-    return _is_link(first) or node.css_first(_LINK) is not None
-
-
-def _is_link(a: LexborNode) -> bool:
-    href = (a.attributes.get("href") or "").strip()
-    return bool(href) and not href.startswith(_SKIP_HREF)
-
-
-def _is_aside(node: LexborNode) -> bool:
-    # Only the node itself: the top-down walk never enters an aside, so its descendants
-    # are never reached.
-    if node.tag == "aside":
-        return True
-    attrs = node.attributes
-    return _ASIDE.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''}") is not None
-
-
-class _DateCache:
-    """`find_dates` of one page's texts, each distinct text read once (an item's text is
-    read when scoring its group and again when reading the winning items)."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-        self._seen: dict[str, list[DateMatch]] = {}
-        self._urls: dict[str, DateMatch | None] = {}
-
-    def find(self, text: str) -> list[DateMatch]:
-        found = self._seen.get(text)
-        if found is None:
-            found = self._seen[text] = find_dates(text, now=self.now)
-        return found
-
-    def url(self, path: str) -> DateMatch | None:
-        if path in self._urls:
-            return self._urls[path]
-        found = self._urls[path] = url_date(path, now=self.now)
-        return found
-
-
 def _item(
     node: LexborNode,
     base_url: str,
-    dates: _DateCache,
+    dates: DateCache,
     *,
     date_selector: str | None = None,
     title_selector: str | None = None,
 ) -> Item:
     now = dates.now
-    # A plain "a" query and a Python filter: `_LINK` costs more to compile than to run.
-    anchors = [a for a in ([node] if node.tag == "a" else node.css("a")) if _is_link(a)]
+    # A plain "a" query and a Python filter: a `:not()` selector costs more to compile
+    # than to run.
+    anchors = [a for a in ([node] if node.tag == "a" else node.css("a")) if is_link(a)]
     title_node: LexborNode | None = node.css_first(title_selector) if title_selector else None
     link, title = _title_anchor(anchors)
     if title_node is not None:
@@ -360,7 +213,7 @@ def _item(
     href = (link.attributes.get("href") or "").strip() if link is not None else ""
     url = _join(base_url, href) if href else ""
     from_url: DateMatch | None = None
-    if url and _URL_HINT.search(url):
+    if url and URL_HINT.search(url):
         # A root-relative or absolute href dates as its path alone (read once already
         # while finding the list); a relative one needs the joined URL's path.
         absolute = href.startswith(("http://", "https://")) or (
@@ -404,8 +257,8 @@ def _join(base_url: str, href: str) -> str:
     return urljoin(base_url, href)
 
 
-def _pick_date(text: str, title_text: str, cache: _DateCache) -> tuple[DateMatch | None, Source]:
-    dates = cache.find(text) if _DATE_HINT.search(text) else []
+def _pick_date(text: str, title_text: str, cache: DateCache) -> tuple[DateMatch | None, Source]:
+    dates = cache.find(text) if DATE_HINT.search(text) else []
     if not dates:
         return None, "text"
     lo = text.find(title_text) if title_text.strip() else -1

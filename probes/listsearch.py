@@ -1,0 +1,173 @@
+"""Auto mode's search for a column page's list: the (parent, child tag) group of
+link-holding children with the most dated ones.
+
+The page is searched top-down from <body>: each element's children, grouped by tag, form a
+group; a child is entered only when its text has a date hint or it holds a link whose URL
+carries a date, so menus, footers and hidden link blocks - most of a big page's links -
+cost one C-level `text()` and one regex call each, not a Python walk per link. The
+winner has the most dated children (ties: the fewest undated ones). Children of an element
+marked as a sidebar are never entered: a blank or undated column must not borrow its
+sidebar's dates. `probes.listing` reads the winning group's items.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from selectolax.lexbor import LexborNode
+
+from probes.dates import DateMatch, find_dates, url_date
+
+# How far above a link an item's element may be (a > span > div.title > div.item).
+MAX_LEVELS = 4
+# How deep below <body> the list may be. Real templates nest 10-30 levels; the limit keeps
+# a page of thousands of nested (or unclosed) elements linear, as each level's text is
+# read again.
+MAX_DEPTH = 64
+# A list's child longer than this is a page section, not an item: its dates are not one
+# item's date, and reading them would make auto mode quadratic on huge pages.
+MAX_ITEM_CHARS = 800
+# A list inside an element marked as a sidebar (热点, 排行, 推荐, 相关) is never the
+# column's own list: a blank or undated column must not borrow its sidebar's dates.
+_ASIDE = re.compile(r"side|hot|rank|redian|tuijian|recommend|related|xgxx|paihang", re.I)
+# Cheap tests run before the full date engine: most texts and links of a page hold no
+# date at all (menus, footers), and these reject them at C speed.
+DATE_HINT = re.compile(r"\d\s?[-/.年月－／．]\s?\d|[〇○零]")
+URL_HINT = re.compile(r"/t?20\d\d")
+SKIP_HREF = ("javascript:", "mailto:", "tel:", "#", "data:")
+# Links that can make an item (lexbor selects them in C; the Python side sees only these).
+_LINK = 'a[href]:not([href=""])' + "".join(f':not([href^="{p}"])' for p in SKIP_HREF)
+# Links whose URL may carry a date (`URL_HINT` and `url_date` decide); one plain
+# selector, as each alternative of a selector list is another walk of the tree.
+_URL_LINK = 'a[href*="20"]'
+# Elements that are never an item.
+_NOT_ITEM = frozenset({"script", "style", "noscript", "template", "head", "-text", "_comment"})
+
+
+def find_list(root: LexborNode, dates: DateCache) -> list[LexborNode]:
+    """The (parent, child tag) group of link-holding children with the most dated ones.
+
+    Top-down: only children whose text has a date hint (or that hold a link whose URL
+    carries a date) are descended into, so menus, footers and hidden link blocks - most of
+    a large page's links - are rejected by one C-level text and regex call per subtree
+    instead of a Python walk per link."""
+    url_dated, wanted = _url_dated(root, dates)
+    best: list[LexborNode] = []
+    best_score = (0, 0)
+    stack = [(root, 0)]
+    while stack:
+        parent, depth = stack.pop()
+        # child tag -> [(child, dated)]; dict order is page order.
+        groups: dict[str, list[tuple[LexborNode, bool]]] = {}
+        below: list[LexborNode] = []
+        for child in parent.iter():
+            tag = child.tag or ""
+            if tag in _NOT_ITEM or _is_aside(child):
+                continue
+            mem_id = child.mem_id
+            text = child.text(separator=" ")
+            hinted = DATE_HINT.search(text) is not None
+            short = len(text) <= MAX_ITEM_CHARS
+            found = dates.find(text) if hinted and short else []
+            in_url = url_dated.get(mem_id, 0)
+            dated = in_url > 0 or bool(found)
+            groups.setdefault(tag, []).append((child, dated))
+            # An item-sized child with a single date (in its text or its links' URLs)
+            # cannot hold a group of two dated children: its own group already counts it.
+            if (hinted or mem_id in wanted) and not (
+                dated and short and len(found) <= 1 and in_url <= 1
+            ):
+                below.append(child)
+        if depth < MAX_DEPTH:
+            stack.extend((node, depth + 1) for node in reversed(below))
+        for members in groups.values():
+            # Only children holding a link are items; asked only of groups that can win,
+            # as it costs a selector query per child.
+            if not any(dated for _, dated in members):
+                continue
+            # A node dated by a URL holds that link already.
+            held = [
+                (node, dated)
+                for node, dated in members
+                if node.mem_id in url_dated or holds_link(node)
+            ]
+            nodes = [node for node, _ in held]
+            n_dated = sum(dated for _, dated in held)
+            if n_dated == 0:
+                continue
+            # Most dated children wins; on a tie the tighter group (fewer undated children,
+            # which also prefers the inner level of nested wrappers) wins.
+            score = (n_dated, -(len(nodes) - n_dated))
+            if score > best_score:
+                best, best_score = nodes, score
+    return best
+
+
+def _url_dated(root: LexborNode, dates: DateCache) -> tuple[dict[int, int], set[int]]:
+    """Nodes dated by links whose URL carries a date (the link and up to MAX_LEVELS - 1
+    levels above it) with the number of such links, and every ancestor of such a link
+    (worth descending into)."""
+    dated: dict[int, int] = {}
+    wanted: set[int] = set()
+    for a in root.css(_URL_LINK):
+        href = (a.attributes.get("href") or "").strip()
+        if href.startswith(SKIP_HREF) or not URL_HINT.search(href):
+            continue
+        if dates.url("/" + href.lstrip("./")) is None:
+            continue
+        node: LexborNode | None = a
+        level = 0
+        while node is not None and (level < MAX_LEVELS or node.mem_id not in wanted):
+            if level < MAX_LEVELS:
+                dated[node.mem_id] = dated.get(node.mem_id, 0) + 1
+            wanted.add(node.mem_id)
+            node, level = node.parent, level + 1
+    return dated, wanted
+
+
+def holds_link(node: LexborNode) -> bool:
+    if node.tag == "a":
+        return is_link(node)
+    # A plain "a" query compiles far faster than `_LINK`; the full one only when the
+    # first anchor is not a link (a "#" or javascript: anchor before the title link).
+    first = node.css_first("a")
+    if first is None:
+        return False
+    return is_link(first) or node.css_first(_LINK) is not None
+
+
+def is_link(a: LexborNode) -> bool:
+    href = (a.attributes.get("href") or "").strip()
+    return bool(href) and not href.startswith(SKIP_HREF)
+
+
+def _is_aside(node: LexborNode) -> bool:
+    # Only the node itself: the top-down walk never enters an aside, so its descendants
+    # are never reached.
+    if node.tag == "aside":
+        return True
+    attrs = node.attributes
+    return _ASIDE.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''}") is not None
+
+
+class DateCache:
+    """`find_dates` of one page's texts, each distinct text read once (an item's text is
+    read when scoring its group and again when reading the winning items)."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+        self._seen: dict[str, list[DateMatch]] = {}
+        self._urls: dict[str, DateMatch | None] = {}
+
+    def find(self, text: str) -> list[DateMatch]:
+        found = self._seen.get(text)
+        if found is None:
+            found = self._seen[text] = find_dates(text, now=self.now)
+        return found
+
+    def url(self, path: str) -> DateMatch | None:
+        if path in self._urls:
+            return self._urls[path]
+        found = self._urls[path] = url_date(path, now=self.now)
+        return found
