@@ -81,6 +81,10 @@ _NUMBER_BEFORE = re.compile(
     re.IGNORECASE,
 )
 
+# Every first character of the words above (either case): a context without any of them
+# holds no trap word.
+_TRAP_START = re.compile(r"[今当现©(版备公网标电传热手邮联tTnNcCiIİıfF]")
+
 # Dates in URLs: /t20241103_123456.html, /20241103/, /2024/11/03/, /2024-11/03/, /202411/.
 _URL_DAY = re.compile(
     r"(?:(?<=/)|(?<=/t))(?P<y>20\d\d)(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?=[/_.\-]|$)"
@@ -178,8 +182,13 @@ def url_date(url: str, *, now: dt.datetime) -> DateMatch | None:
 def is_trap(norm: str, start: int, end: int) -> bool:
     """True when the date at `norm[start:end]` is a widget, copyright, registration or
     phone number rather than content."""
+    if _WEEKDAY_AFTER.search(norm[end : end + 8]):
+        return True
     before = norm[max(0, start - 40) : start]
-    if _WIDGET_BEFORE.search(before) or _WEEKDAY_AFTER.search(norm[end : end + 8]):
+    if _TRAP_START.search(before) is None:
+        # No trap word can start in the context: the common case, settled by one scan.
+        return False
+    if _WIDGET_BEFORE.search(before):
         return True
     if _COPYRIGHT_BEFORE.search(before):
         return True
