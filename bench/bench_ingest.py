@@ -34,6 +34,13 @@ from probes.state.store import Store  # noqa: E402
 from tests.mosquitto import Mosquitto  # noqa: E402
 
 
+def _rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 async def main(n: int, hotlines: int) -> None:
     names = [f"hotline-{i:03d}" for i in range(hotlines)]
     # The broker may send a batch and a half before it waits for acknowledgements.
@@ -54,6 +61,7 @@ async def main(n: int, hotlines: int) -> None:
                 rec = {"call_id": f"c{i}", "start": start, "answer": start + 5,
                        "end": start + 95, "outcome": "answered"}  # fmt: skip
                 await pub.publish(f"zombie/calls/{names[i % hotlines]}", json.dumps(rec), qos=1)
+        base_rss = _rss_mib()
         began = time.perf_counter()
         cpu0 = time.process_time()
         task = asyncio.create_task(mqtt.run(cfg, names, sink))
@@ -67,12 +75,15 @@ async def main(n: int, hotlines: int) -> None:
         db = Path(tmp) / "state.db"
         size = sum(p.stat().st_size for p in Path(tmp).glob("state.db*"))  # noqa: ASYNC240
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        now_rss = _rss_mib()
         print(f"records: {n} over {hotlines} hotlines (one day)")
         assert calls.count_records(store) == n
         print(f"ingested end to end: {n / elapsed:,.0f} records/s wall, "
               f"{n / cpu:,.0f} records/s per CPU second of the monitor process "
               f"({cpu / n * 1000 * 1000:.0f} ms CPU per 1,000 records)")  # fmt: skip
-        print(f"state file: {size / 2**20:.1f} MiB ({db.name} + WAL); peak RSS {rss:.0f} MiB")
+        print(f"state file: {size / 2**20:.1f} MiB ({db.name} + WAL)")
+        print(f"RSS {base_rss:.0f} MiB before ingest, {now_rss:.0f} MiB after; "
+              f"peak {rss:.0f} MiB (publishing included)")  # fmt: skip
         store.close()
 
 
