@@ -19,7 +19,7 @@ from pathlib import Path
 import aiomqtt
 import pytest
 
-from probes.clock import SystemClock
+from probes.clock import FrozenClock, SystemClock
 from probes.config import ChannelConfig
 from probes.config.calls import CallSourcesConfig, FileSource
 from probes.hotline import filetail
@@ -267,3 +267,45 @@ def test_restart_after_rotation_reads_the_rotated_file_first(tmp_path: Path) -> 
     assert resumed is not None
     resumed.handle.close()
     assert calls.count_records(store) == 10
+
+
+async def test_demo_robot_over_mqtt_gets_every_hotline_its_ground_truth(
+    broker: Mosquitto, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from probes.config import load_config
+    from probes.demo import callrobot
+    from probes.demo.truth import codes
+    from tests.test_hotline_verdicts import _verdict
+
+    # The demo's own config: its calls block and hotline channels must fit the robot.
+    env = {"DEMO_PORTAL": "http://x", "DEMO_MQTT_PORT": str(broker.port)}
+    config = load_config(ROOT / "config" / "demo.yaml", environ=env)
+    assert config.calls is not None
+    hotlines = [c for c in config.channels if c.kind == "hotline"]
+    assert sorted(c.name for c in hotlines) == sorted(callrobot.TRUTH)
+    store = Store.open(tmp_path / "state.db")
+    counters = IngestCounters()
+    caplog.set_level(logging.INFO, logger="probes.hotline.mqtt")
+    monitor = asyncio.create_task(
+        run_sources(config.calls, hotlines, store, counters, SystemClock())
+    )
+    await _subscribed(caplog)
+    now = time.time()
+    published = asyncio.Event()
+    robot = asyncio.create_task(
+        callrobot.run_robot("127.0.0.1", broker.port, clock=FrozenClock(now),
+                            backlog_published=published)
+    )  # fmt: skip
+    try:
+        async with asyncio.timeout(DEADLINE):
+            await published.wait()
+        await _wait_for(tmp_path / "state.db", len(callrobot.records(now)))
+        for channel in hotlines:
+            _, verdict = await _verdict(store, channel, now)
+            truth = callrobot.TRUTH[channel.name]
+            assert (verdict.state, codes(verdict)) == (truth.state, truth.reasons), channel.name
+    finally:
+        for task in (robot, monitor):
+            task.cancel()
+        await asyncio.gather(robot, monitor, return_exceptions=True)
+        store.close()

@@ -96,8 +96,13 @@ async def run_robot(
     clock: Clock | None = None,
     step: float = STEP,
     sleep: Callable[[float], Any] = asyncio.sleep,
+    backlog_published: asyncio.Event | None = None,
 ) -> None:
-    """Publish the backlog, then a round of calls every `step`, until cancelled."""
+    """Publish the backlog, then a round of calls every `step`, until cancelled.
+
+    backlog_published: set once the broker has acknowledged the day of backlog, so a
+    caller can hold the first hotline checks until the records are there to judge.
+    """
     clock = clock or SystemClock()
     async with aiomqtt.Client(host, port, identifier="zombie-probes-callrobot") as client:
         since: float | None = None
@@ -106,5 +111,7 @@ async def run_robot(
             for rec in records(now, since, step):
                 topic = f"{topic_prefix}/{rec['channel']}"
                 await client.publish(topic, json.dumps(rec, ensure_ascii=False), qos=1)
+            if backlog_published is not None:
+                backlog_published.set()
             since = now
             await sleep(step)
