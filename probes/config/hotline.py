@@ -47,7 +47,7 @@ def parse_hours(value: Any) -> Hours:
         return value
     if not isinstance(value, str):
         # pydantic reports only ValueError as a validation error
-        raise ValueError(f"invalid service hours {value!r}")  # noqa: TRY004
+        raise ValueError(f"invalid service hours {value!r}")
     text = value.strip()
     if text.lower() in {"24x7", "24/7", "always"}:
         return Hours("always")
