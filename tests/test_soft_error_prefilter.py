@@ -9,7 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from probes.config.availability import DEFAULT_SOFT_ERRORS
-from probes.kinds.availability import SOFT_ERROR_MAX_TEXT, page_message, soft_error
+from probes.kinds.availability import (
+    SOFT_ERROR_MAX_TEXT,
+    page_message,
+    page_soft_error,
+    soft_error,
+)
 
 PATTERNS = list(DEFAULT_SOFT_ERRORS)
 
@@ -53,4 +58,24 @@ PIECES = st.sampled_from([
 @given(st.lists(PIECES, max_size=40))
 def test_soft_error_shortcut_never_changes_the_answer(pieces: list[str]) -> None:
     html = "".join(pieces)
-    assert soft_error(html, PATTERNS) == reference(html, PATTERNS)
+    expected = reference(html, PATTERNS)
+    assert soft_error(html, PATTERNS) == expected
+    for codec in ("utf-8", "gb18030", "utf-16"):
+        assert page_soft_error(html.encode(codec), codec, PATTERNS) == expected, codec
+
+
+@pytest.mark.parametrize(
+    ("body", "codec", "found"),
+    [
+        ("<title>系统维护</title>".encode("gb18030"), "gb18030", "系统维护"),
+        (b"<title>&#31995;&#32479;&#32500;&#25252;</title>", "cp1252", "系统维护"),
+        ("<title>系统维护</title>".encode(), "cp1252", None),  # mojibake is not the phrase
+        (b"<body><p>404 Not&nbsp;Found</p></body>", "utf-8", "404 Not Found"),
+        ("<body><p>欢迎访问&nbsp;&copy;</p></body>".encode(), "utf-8", None),
+    ],
+    ids=["gbk-page", "references-in-latin-page", "wrong-codec", "nbsp", "healthy"],
+)
+def test_soft_error_of_a_fetched_body_reads_it_in_its_own_encoding(
+    body: bytes, codec: str, found: str | None
+) -> None:
+    assert page_soft_error(body, codec, PATTERNS) == found

@@ -9,6 +9,7 @@ verdict judged.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from html import unescape
 
@@ -25,6 +26,12 @@ from probes.state import history
 # long list of links, which must not turn it red: link text is left out, and the body
 # counts only when the page's own text is short, as error and maintenance pages are.
 SOFT_ERROR_MAX_TEXT = 1500
+# Codecs that spell every character one way, without state: text holding a word means the
+# body holds the word's encoding, so phrases can be looked for in the undecoded body.
+_PLAIN_CODECS = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "gb18030": "gb18030", "gbk": "gbk",
+                 "cp1252": "cp1252", "latin-1": "latin-1", "iso8859-1": "latin-1",
+                 "ascii": "ascii", "big5": "big5"}  # fmt: skip
+_REFERENCE = re.compile(rb"&(?:#[0-9]{1,8};?|#[xX][0-9a-fA-F]{1,8};?|[A-Za-z][A-Za-z0-9]{0,31};?)")
 
 
 async def check(spec: AvailabilitySpec, ctx: CheckContext) -> CheckResult:
@@ -66,7 +73,7 @@ async def _probe(
     error = ""
     if page.status not in spec.valid_status_codes:
         failure, error = Failure.HTTP_STATUS, f"http_status: got {page.status}"
-    elif phrase := soft_error(page.text, spec.soft_error_patterns):
+    elif phrase := page_soft_error(page.content, page.encoding, spec.soft_error_patterns):
         failure, error = Failure.SOFT_ERROR, f"soft_error: page says {phrase!r}"
     evidence = [f"{page.url}: HTTP {page.status} in {page.duration:.2f}s"]
     if error:
@@ -92,6 +99,43 @@ def _with_window(spec: AvailabilitySpec, ctx: CheckContext, result: CheckResult)
         Measurement("availability_consecutive_failures", float(consecutive)),
     )
     return replace(result, measurements=result.measurements + extra)
+
+
+def page_soft_error(content: bytes, encoding: str, patterns: list[str]) -> str | None:
+    """`soft_error` of a body as fetched: the body is decoded and parsed only when one of
+    the phrases may be in its text (most pages carry none; decoding and scanning the text
+    cost more than scanning the bytes)."""
+    codec = _PLAIN_CODECS.get(encoding)
+    if codec is None:
+        return soft_error(content.decode(encoding, errors="replace"), patterns)
+    referenced: set[str] | None = None
+    candidates = []
+    for pattern in patterns:
+        possible = bool(pattern)
+        # The longest word first: the rarest, and the quickest to look for.
+        for word in sorted(pattern.split(), key=len, reverse=True):
+            try:
+                if "\ufffd" in word or word.encode(codec) in content:
+                    continue
+            except UnicodeEncodeError:
+                pass  # not in the codec: only a character reference can spell it
+            if referenced is None:
+                referenced = _referenced_chars(content)
+            if referenced.isdisjoint(word):
+                possible = False
+                break
+        if possible:
+            candidates.append(pattern)
+    if not candidates:
+        return None
+    return soft_error(content.decode(encoding, errors="replace"), candidates)
+
+
+def _referenced_chars(content: bytes) -> set[str]:
+    """Every character the body's character references (`&#31995;`, `&nbsp;`) can stand
+    for; the trailing letters of a reference without its semicolon are included too."""
+    refs = {m.group().decode("ascii") for m in _REFERENCE.finditer(content)}
+    return set("".join(unescape(r) for r in refs))
 
 
 def soft_error(html: str, patterns: list[str]) -> str | None:
