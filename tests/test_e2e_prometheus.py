@@ -55,10 +55,23 @@ from dashboard_support import (
 
 from probes.catalogue import BY_NAME
 from probes.config import load_config
+from tests.mosquitto import Mosquitto
+from tests.mosquitto import available as mosquitto_available
 
 pytestmark = pytest.mark.integration
 
 DEMO_CONFIG = ROOT / "config" / "demo.yaml"
+# The call robot's records, then one record that is not JSON, so the ingest and rejection
+# series and panels have something to show.
+ROBOT = """
+import asyncio, sys, aiomqtt
+from probes.demo.callrobot import run_robot
+async def main(port):
+    async with aiomqtt.Client("127.0.0.1", port, identifier="e2e-bad-record") as c:
+        await c.publish("zombie/calls/hotline-healthy", b"not a call record", qos=1)
+    await run_robot("127.0.0.1", port)
+asyncio.run(main(int(sys.argv[1])))
+"""
 STARTUP_DEADLINE = 45.0  # seconds for the first round of checks to be scraped
 PASSWORD = "scrape-口令"
 
@@ -212,13 +225,19 @@ def stack(
     """Portal, monitor (secured by a web config) and Prometheus, until the first round of
     checks has been scraped."""
     prometheus = _require("prometheus")
+    if not mosquitto_available():
+        _require("mosquitto")
     tmp = tmp_path_factory.mktemp("e2e")
+    broker = Mosquitto()
+    broker.start()
     portal_port, monitor_port, prom_port = _free_port(), _free_port(), _free_port()
     ca_file = ca_files[2]
     env = {
         **os.environ,
         "DEMO_PORTAL": f"http://127.0.0.1:{portal_port}",
         "ZOMBIE_STATE": str(tmp / "state.db"),
+        "DEMO_MQTT_HOST": "127.0.0.1",
+        "DEMO_MQTT_PORT": str(broker.port),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     commands = {
@@ -253,6 +272,16 @@ def stack(
                   lambda: found.query("zombie_channel_info")
                   and not found.query('zombie_channel_reason{reason="not_checked_yet"}'),
                   deadline, procs, tmp)  # fmt: skip
+        # The robot starts once the monitor is up: the broker keeps QoS 1 records only for
+        # a session that has subscribed, and the monitor's first session starts with it.
+        with (tmp / "robot.log").open("wb") as log:
+            procs.append(subprocess.Popen([sys.executable, "-c", ROBOT, str(broker.port)],
+                                          cwd=ROOT, env=env, stdout=log,
+                                          stderr=subprocess.STDOUT))  # fmt: skip
+        _wait_for("the call robot's records to be ingested and scraped",
+                  lambda: found.query("zombie_hotline_calls_total")
+                  and found.query("zombie_hotline_records_rejected_total"),
+                  deadline, procs, tmp)  # fmt: skip
         time.sleep(3)
         yield found
     finally:
@@ -264,6 +293,7 @@ def stack(
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        broker.stop()
 
 
 def _skip_unless_demo_produces(stack: Stack, expr: str) -> None:
