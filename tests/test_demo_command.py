@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import mosquitto
+
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,3 +28,18 @@ def test_demo_first_round_matches_the_portals_ground_truth(tmp_path: Path) -> No
     assert "metrics: http://127.0.0.1:" in done.stdout
     assert "demo-error500: site_unreachable" in done.stdout  # zombies listed with why
     assert not list(tmp_path.iterdir()), "the demo leaves no state file behind"
+
+
+def test_demo_with_a_broker_judges_the_call_robots_hotlines(tmp_path: Path) -> None:
+    if not mosquitto.available():
+        pytest.fail("mosquitto is missing: scripts/test installs Debian's mosquitto package")
+    with mosquitto.Mosquitto() as broker:
+        done = subprocess.run(
+            [sys.executable, "-m", "probes", "demo", "--once", "--portal-port", "0",
+             "--listen", "127.0.0.1:0", "--mqtt", f"127.0.0.1:{broker.port}"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=150, check=False,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "160"},
+        )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "verdicts match the ground truth: yes" in done.stdout
+    assert "hotline-dead: hotline_dead" in done.stdout

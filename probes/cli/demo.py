@@ -27,6 +27,8 @@ from probes.monitor import Monitor
 from probes.serve import run_monitor
 
 FIRST_ROUND_LIMIT = 120.0
+ROBOT_ATTEMPTS = 10
+ROBOT_WAIT = 2.0
 
 
 def demo_command(
@@ -78,9 +80,9 @@ async def _demo(listen: str, portal_port: int, mqtt: str | None, once: bool) -> 
                 console.print(f"monitor: http://{address}/  metrics: http://{address}/metrics")
 
             async def first_round(monitor: Monitor) -> None:
-                robot = asyncio.create_task(_robot(monitor, broker)) if broker else None
+                robot, fed_at = (await _feed(console, monitor, broker)) if broker else (None, 0.0)
                 try:
-                    await _wait_first_round(monitor)
+                    await _wait_first_round(monitor, fed_at)
                     result["matched"] = _report(console, monitor, truth)
                     if once:
                         monitor.scheduler.stop()
@@ -99,14 +101,47 @@ async def _demo(listen: str, portal_port: int, mqtt: str | None, once: bool) -> 
     return result["matched"]
 
 
-async def _wait_first_round(monitor: Monitor) -> None:
+async def _wait_first_round(monitor: Monitor, fed_at: float) -> None:
+    """Until every check has a result, hotline checks one taken after records arrived."""
     wanted = {
-        (c.name, check) for c in monitor.status.channels.values() for check, _ in c.enabled_checks()
+        (c.name, check, c.kind == "hotline")
+        for c in monitor.status.channels.values()
+        for check, _ in c.enabled_checks()
     }
+
+    def done() -> bool:
+        results = monitor.status.results
+        return all(
+            (name, check) in results and (not fed or results[(name, check)].started >= fed_at)
+            for name, check, fed in wanted
+        )
+
     async with asyncio.timeout(FIRST_ROUND_LIMIT):
         # Results land from many check tasks; polling the status is simpler than a signal.
-        while not wanted <= set(monitor.status.results):  # noqa: ASYNC110
+        while not done():  # noqa: ASYNC110
             await asyncio.sleep(0.2)
+
+
+async def _feed(
+    console: Console, monitor: Monitor, broker: str
+) -> tuple[asyncio.Task[None] | None, float]:
+    """Start the call robot and make sure its backlog reaches the monitor.
+
+    The broker keeps QoS 1 records only for a session that has subscribed, and on a first
+    run the monitor may subscribe after the robot's backlog went out; records are
+    deduplicated by call id, so the robot is simply started again until some arrive."""
+    for _attempt in range(ROBOT_ATTEMPTS):
+        robot = asyncio.create_task(_robot(monitor, broker))
+        try:
+            async with asyncio.timeout(ROBOT_WAIT):
+                while not sum(monitor.ingest.ingested.values()):  # noqa: ASYNC110
+                    await asyncio.sleep(0.1)
+        except TimeoutError:
+            robot.cancel()
+            continue
+        return robot, monitor.rt.clock.now()
+    console.print(f"the call robot's records did not arrive through {broker}")
+    return None, 0.0
 
 
 def _report(console: Console, monitor: Monitor, truth: dict[str, Truth]) -> bool:
