@@ -3,20 +3,15 @@ real sockets against the simulated portal's link pages."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
-from probes.clock import FrozenClock
 from probes.config import Config
 from probes.config.links import LinksSpec
 from probes.demo import linkfarm
 from probes.demo.truth import codes
-from probes.httpclient import fetcher_for, open_client
 from probes.kinds.links import collect_links
 from probes.model import CheckResult, State
 from probes.runner import Runtime, run_channel
-from probes.state.store import Store
 from probes.verdict.links import reasons
 
 PAGE = "http://www.yz.gov.cn/xxgk/index.html"
@@ -76,15 +71,6 @@ def test_links_verdict_thresholds(
     assert [(r.code, r.state) for r in found] == (
         [] if expected is None else [("links_broken", expected)]
     )
-
-
-@pytest.fixture
-async def runtime(
-    demo_config: Config, store: Store, frozen_clock: FrozenClock
-) -> AsyncIterator[Runtime]:
-    settings = demo_config.global_
-    async with open_client(settings) as client:
-        yield Runtime(fetcher_for(settings, client), store, frozen_clock, settings)
 
 
 @pytest.mark.integration

@@ -8,12 +8,11 @@ environment with `${ENV}` substitution, done by the config loader.
 
 from __future__ import annotations
 
-import zoneinfo
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from probes.config.types import Duration, Strict
+from probes.config.types import Duration, Strict, time_zone
 
 FileFormat = Literal["asterisk-csv", "freeswitch-csv", "jsonl"]
 
@@ -93,11 +92,7 @@ class FileSource(Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
+        return time_zone(value)
 
     @model_validator(mode="after")
     def _one_way_to_the_channel(self) -> FileSource:

@@ -9,13 +9,12 @@ its class.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal, Self
 
 from pydantic import Field, HttpUrl, field_validator, model_validator
 
 from probes.config.base import CheckSpec
-from probes.config.types import Duration, Strict
+from probes.config.types import Duration, Strict, label_value
 
 ColumnClass = Literal["news", "notice", "policy", "home"]
 DEFAULT_MAX_AGE: dict[str, float] = {
@@ -24,7 +23,6 @@ DEFAULT_MAX_AGE: dict[str, float] = {
     "notice": 180 * 86400.0,
     "policy": 180 * 86400.0,
 }
-_ID = re.compile(r"^[\w.\-]{1,64}$")
 
 
 class Column(Strict):
@@ -55,12 +53,7 @@ class Column(Strict):
     @field_validator("id")
     @classmethod
     def _id_is_a_label(cls, value: str) -> str:
-        if not _ID.match(value):
-            raise ValueError(
-                f"column id {value!r} must be 1-64 letters, digits, '_', '.' or '-' "
-                "(it becomes a metric label)"
-            )
-        return value
+        return label_value(value, "column id")
 
     @property
     def limit(self) -> float:

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import itertools
 import re
-import zoneinfo
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, field_validator
 
 from probes.config.base import CheckSpec
-from probes.config.types import Duration, Strict
+from probes.config.types import Duration, Strict, time_zone
 
 _HOURS = re.compile(r"^(workdays|daily)\s+(.+)$")
 _RANGE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
@@ -141,11 +140,7 @@ class HotlineSpec(CheckSpec):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
+        return time_zone(value)
 
     @property
     def long_window(self) -> float:

@@ -6,7 +6,6 @@ It never imports the check kinds; the kinds import their spec models from here.
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import Field, HttpUrl, field_validator, model_validator
@@ -19,7 +18,14 @@ from probes.config.freshness import FreshnessSpec
 from probes.config.hotline import HotlineSpec
 from probes.config.links import LinksSpec
 from probes.config.service import ServiceSpec
-from probes.config.types import ByteSize, Duration, Strict, default_duration, default_size
+from probes.config.types import (
+    ByteSize,
+    Duration,
+    Strict,
+    default_duration,
+    default_size,
+    label_value,
+)
 
 DEFAULT_USER_AGENT = (
     "zombie-probes/0.1 (government service channel monitor; "
@@ -34,7 +40,6 @@ ALLOWED_CHECKS: dict[str, frozenset[str]] = {
     "board": frozenset({"availability", "board", "freshness", "links"}),
     "hotline": frozenset({"hotline"}),
 }
-_NAME = re.compile(r"^[\w.\-]{1,64}$")
 
 
 class GlobalConfig(Strict):
@@ -103,12 +108,7 @@ class ChannelConfig(Strict):
     @field_validator("name")
     @classmethod
     def _name_is_a_label(cls, value: str) -> str:
-        if not _NAME.match(value):
-            raise ValueError(
-                f"channel name {value!r} must be 1-64 letters, digits, '_', '.' or '-' "
-                "(it becomes a metric label)"
-            )
-        return value
+        return label_value(value, "channel name")
 
     @model_validator(mode="after")
     def _checks_fit_kind(self) -> ChannelConfig:

@@ -7,6 +7,7 @@ once here into seconds as `float`; sizes `5MiB`, `512KiB`, `10MB` into bytes as 
 from __future__ import annotations
 
 import re
+import zoneinfo
 from typing import Annotated, Any, cast
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema
@@ -106,6 +107,29 @@ def default_size(text: str) -> int:
     """A `ByteSize` default spelled as in YAML (`"5MiB"`); see `default_duration`."""
     parse_size(text)
     return cast(int, text)
+
+
+_LABEL_VALUE = re.compile(r"^[\w.\-]{1,64}$")
+
+
+def label_value(value: str, what: str) -> str:
+    """A config id that becomes a metric label value (a channel name, a column id): short
+    and without spaces or slashes, so a URL or a sentence can never end up as a label."""
+    if not _LABEL_VALUE.match(value):
+        raise ValueError(
+            f"{what} {value!r} must be 1-64 letters, digits, '_', '.' or '-' "
+            "(it becomes a metric label)"
+        )
+    return value
+
+
+def time_zone(value: str) -> str:
+    """An IANA time zone name the system knows (`Asia/Shanghai`)."""
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}") from exc
+    return value
 
 
 class Strict(BaseModel):
