@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
+import yaml
 
 from probes.config import ConfigError, load_config, parse_config
 from probes.config.schema import schema_text
@@ -122,3 +124,22 @@ def test_committed_schema_is_current() -> None:
     assert json.loads(committed) == json.loads(schema_text()), (
         "config/schema.json is stale: run `zombie-probes config schema > config/schema.json`"
     )
+
+
+@pytest.mark.parametrize("name", ["example.yaml", "demo.yaml"])
+def test_schema_accepts_the_shipped_configs_as_an_editor_would(name: str) -> None:
+    # Editors validate the raw YAML, before `${ENV}` substitution.
+    schema = json.loads((ROOT / "config" / "schema.json").read_text(encoding="utf-8"))
+    document = yaml.safe_load((ROOT / "config" / name).read_text(encoding="utf-8"))
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(document))
+    assert errors == [], [f"{list(e.path)}: {e.message}" for e in errors]
+
+
+def test_schema_rejects_what_the_loader_rejects() -> None:
+    schema = json.loads(schema_text())
+    for document in (
+        {"global": {"max_in_flight": "many"}},
+        {"channels": [{"name": "a", "kind": "website", "owner": "x", "colour": "red"}]},
+        {"channels": [{"name": "a", "kind": "radio", "owner": "x"}]},
+    ):
+        assert list(jsonschema.Draft202012Validator(schema).iter_errors(document)), document
