@@ -52,6 +52,9 @@ def build_config(spec: dict[str, Any]) -> Config:
         checks: dict[str, Any] = {}
         if "availability" in spec["kinds"]:
             checks["availability"] = {"interval": spec["interval"]["availability"]}
+            if not spec.get("soft_errors", True):
+                # The work blackbox_exporter's http_2xx does: no look at the page's text.
+                checks["availability"]["soft_error_patterns"] = []
         if "freshness" in spec["kinds"] and site["fresh"]:
             checks["freshness"] = {
                 "interval": spec["interval"]["freshness"],

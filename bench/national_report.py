@@ -44,7 +44,7 @@ def report(r: dict[str, Any], args: argparse.Namespace) -> str:
             f"| {_per_1000(bb['cpu'], bb['probes']):.3f} | {bb['peak_rss_mb']:.0f} | - "
             f"| {bb['round_seconds']:.0f} | {_outcomes(bb['outcomes'])} |"
         )
-    for phase in ("availability", "freshness", "board", "national"):
+    for phase in ("availability", "availability-plain", "freshness", "board", "national"):
         x = r.get(phase)
         if not x:
             continue
@@ -70,6 +70,14 @@ def report(r: dict[str, Any], args: argparse.Namespace) -> str:
             + ("met" if ratio <= CPU_RATIO_TARGET else
                f"NOT met, {ratio / CPU_RATIO_TARGET:.2f}x over") + ")"
         )  # fmt: skip
+    plain = r.get("availability-plain")
+    if bb and plain:
+        ours = _per_1000(plain["cpu"], plain["checks"])
+        ratio = ours / _per_1000(bb["cpu"], bb["probes"])
+        lines.append(
+            f"- The same without soft-error phrases (blackbox_exporter's work): "
+            f"{ours * 1000:.0f} µs = **{ratio:.2f}x**"
+        )
     nat = r.get("national")
     if nat:
         rss = nat["peak_rss_mb"]
