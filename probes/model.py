@@ -137,6 +137,4 @@ class Verdict:
     def summary(self) -> str:
         if not self.reasons:
             return self.state.value
-        return "; ".join(
-            f"{r.code}: {r.detail}" if r.detail else r.code for r in self.reasons
-        )
+        return "; ".join(f"{r.code}: {r.detail}" if r.detail else r.code for r in self.reasons)

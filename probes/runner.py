@@ -38,9 +38,7 @@ class Runtime:
     settings: GlobalConfig
 
 
-async def run_check(
-    rt: Runtime, channel: ChannelConfig, name: str, spec: CheckSpec
-) -> CheckResult:
+async def run_check(rt: Runtime, channel: ChannelConfig, name: str, spec: CheckSpec) -> CheckResult:
     """Run one check with its deadline, record the result, and return it."""
     clock = rt.clock
     started_wall, started = clock.now(), clock.monotonic()

@@ -30,9 +30,7 @@ RULES: dict[str, Rule] = {
 }
 
 
-def judge(
-    channel: ChannelConfig, latest: Mapping[str, CheckResult], jc: JudgeContext
-) -> Verdict:
+def judge(channel: ChannelConfig, latest: Mapping[str, CheckResult], jc: JudgeContext) -> Verdict:
     """The verdict on a channel from the latest result of each of its checks."""
     reasons: list[Reason] = []
     for name, spec in channel.enabled_checks():
