@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 
 from probes.config import ChannelConfig, Config
 from probes.config.base import CheckSpec
-from probes.model import CheckResult
-from probes.runner import Runtime, judge_channel, run_check
+from probes.model import CheckResult, Verdict
+from probes.runner import Runtime, run_check
 from probes.state import history
 from probes.status import MonitorStatus
+from probes.verdict import JudgeContext, judge
 
 log = logging.getLogger("probes.scheduler")
 
@@ -167,7 +168,7 @@ class Scheduler:
                 self.status.in_flight -= 1
         self.status.record(job.channel.name, result)
         if job.channel.name in self.status.channels:
-            self.status.verdicts[job.channel.name] = judge_channel(self.rt, job.channel)
+            self.status.verdicts[job.channel.name] = self._judge(job.channel)
         if self.on_result is not None:
             self.on_result(job.channel, result)
         job.running = False
@@ -184,4 +185,15 @@ class Scheduler:
             if key in self._jobs:
                 self.status.results[key] = result
         for channel in self.status.channels.values():
-            self.status.verdicts[channel.name] = judge_channel(self.rt, channel)
+            self.status.verdicts[channel.name] = self._judge(channel)
+
+    def _judge(self, channel: ChannelConfig) -> Verdict:
+        """Judge a channel from the latest results held in memory (restored from the store
+        at start), sparing a read and a JSON decode of every result after each check."""
+        results = self.status.results
+        latest = {
+            name: results[(channel.name, name)]
+            for name, _ in channel.enabled_checks()
+            if (channel.name, name) in results
+        }
+        return judge(channel, latest, JudgeContext(channel, self.rt.store, self.rt.clock.now()))
