@@ -24,6 +24,7 @@ The rule for "the place its items go is empty":
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -132,8 +133,9 @@ def _describe(node: LexborNode) -> str:
     return f"{node.tag}.{'.'.join(classes)}" if classes else str(node.tag)
 
 
-def _split_top(text: str, sep: str) -> list[str]:
-    out, depth, quote, start = [], 0, "", 0
+def _top_level(text: str) -> Iterator[tuple[int, str]]:
+    """(index, character) of the characters of a selector outside quotes and brackets."""
+    depth, quote = 0, ""
     for i, ch in enumerate(text):
         if quote:
             quote = "" if ch == quote else quote
@@ -143,7 +145,14 @@ def _split_top(text: str, sep: str) -> list[str]:
             depth += 1
         elif ch in ")]":
             depth -= 1
-        elif ch == sep and depth == 0:
+        elif depth == 0:
+            yield i, ch
+
+
+def _split_top(text: str, sep: str) -> list[str]:
+    out, start = [], 0
+    for i, ch in _top_level(text):
+        if ch == sep:
             out.append(text[start:i])
             start = i + 1
     out.append(text[start:])
@@ -151,18 +160,10 @@ def _split_top(text: str, sep: str) -> list[str]:
 
 
 def _container_of(selector: str) -> str | None:
-    # Scan for the last top-level combinator; sibling steps (+, ~) have no container.
-    depth, quote, cut = 0, "", -1
-    for i, ch in enumerate(selector):
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        elif depth == 0 and (ch.isspace() or ch in ">+~"):
+    # The last top-level combinator; sibling steps (+, ~) have no container.
+    cut = -1
+    for i, ch in _top_level(selector):
+        if ch.isspace() or ch in ">+~":
             cut = i
     if cut < 0:
         return None

@@ -16,13 +16,18 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_demo_first_round_matches_the_portals_ground_truth(tmp_path: Path) -> None:
-    done = subprocess.run(
+def demo_once(cwd: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """`zombie-probes demo --once` on free ports, run from `cwd`."""
+    return subprocess.run(
         [sys.executable, "-m", "probes", "demo", "--once", "--portal-port", "0",
-         "--listen", "127.0.0.1:0"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=150, check=False,
+         "--listen", "127.0.0.1:0", *extra],
+        cwd=cwd, capture_output=True, text=True, timeout=150, check=False,
         env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "160"},
     )  # fmt: skip
+
+
+def test_demo_first_round_matches_the_portals_ground_truth(tmp_path: Path) -> None:
+    done = demo_once(tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "verdicts match the ground truth: yes" in done.stdout
     assert "metrics: http://127.0.0.1:" in done.stdout
@@ -34,12 +39,7 @@ def test_demo_with_a_broker_judges_the_call_robots_hotlines(tmp_path: Path) -> N
     if not mosquitto.available():
         pytest.fail("mosquitto is missing: scripts/test installs Debian's mosquitto package")
     with mosquitto.Mosquitto() as broker:
-        done = subprocess.run(
-            [sys.executable, "-m", "probes", "demo", "--once", "--portal-port", "0",
-             "--listen", "127.0.0.1:0", "--mqtt", f"127.0.0.1:{broker.port}"],
-            cwd=tmp_path, capture_output=True, text=True, timeout=150, check=False,
-            env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "160"},
-        )  # fmt: skip
+        done = demo_once(tmp_path, "--mqtt", f"127.0.0.1:{broker.port}")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "verdicts match the ground truth: yes" in done.stdout
     assert "hotline-dead: hotline_dead" in done.stdout
