@@ -28,7 +28,8 @@ from probes.serve import run_monitor
 
 FIRST_ROUND_LIMIT = 120.0
 ROBOT_ATTEMPTS = 10
-ROBOT_WAIT = 2.0
+ROBOT_WAIT = 10.0
+INGEST_SETTLE = 0.5
 
 
 def demo_command(
@@ -125,17 +126,24 @@ async def _wait_first_round(monitor: Monitor, fed_at: float) -> None:
 async def _feed(
     console: Console, monitor: Monitor, broker: str
 ) -> tuple[asyncio.Task[None] | None, float]:
-    """Start the call robot and make sure its backlog reaches the monitor.
+    """Start the call robot and wait until its backlog is stored, so the first hotline
+    verdicts judge a full day of calls rather than the first few records.
 
     The broker keeps QoS 1 records only for a session that has subscribed, and on a first
     run the monitor may subscribe after the robot's backlog went out; records are
-    deduplicated by call id, so the robot is simply started again until some arrive."""
+    deduplicated by call id, so the robot is simply started again when none arrive."""
+    ingested = monitor.ingest.ingested
     for _attempt in range(ROBOT_ATTEMPTS):
-        robot = asyncio.create_task(_robot(monitor, broker))
+        published = asyncio.Event()
+        robot = asyncio.create_task(_robot(monitor, broker, published))
         try:
             async with asyncio.timeout(ROBOT_WAIT):
-                while not sum(monitor.ingest.ingested.values()):  # noqa: ASYNC110
-                    await asyncio.sleep(0.1)
+                await published.wait()
+                # Stored once the count stops moving (records land in batches).
+                last = -1
+                while (total := sum(ingested.values())) == 0 or total != last:
+                    last = total
+                    await asyncio.sleep(INGEST_SETTLE)
         except TimeoutError:
             robot.cancel()
             continue
@@ -186,8 +194,8 @@ def _without_hotlines(config: Config) -> Config:
     return config.model_copy(update={"channels": channels, "calls": None})
 
 
-async def _robot(monitor: Monitor, broker: str) -> None:
+async def _robot(monitor: Monitor, broker: str, published: asyncio.Event) -> None:
     from probes.demo.callrobot import run_robot
 
     host, _, port = broker.rpartition(":")
-    await run_robot(host, int(port), clock=monitor.rt.clock)
+    await run_robot(host, int(port), clock=monitor.rt.clock, backlog_published=published)
