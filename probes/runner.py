@@ -65,13 +65,16 @@ async def run_check(rt: Runtime, channel: ChannelConfig, name: str, spec: CheckS
 
 
 async def run_channel(rt: Runtime, channel: ChannelConfig) -> tuple[Verdict, list[CheckResult]]:
-    """Run every enabled check of a channel concurrently, then judge it."""
+    """Run every enabled check of a channel concurrently, then judge it from those results
+    (they are every check's latest: no need to read them back from the store)."""
     checks = channel.enabled_checks()
     results = await asyncio.gather(*(run_check(rt, channel, n, s) for n, s in checks))
-    return judge_channel(rt, channel), list(results)
+    latest = {result.check: result for result in results}
+    verdict = judge(channel, latest, JudgeContext(channel, rt.store, rt.clock.now()))
+    return verdict, list(results)
 
 
 def judge_channel(rt: Runtime, channel: ChannelConfig) -> Verdict:
-    """The verdict on a channel from its latest stored results."""
+    """The verdict on a channel from its latest stored results (checks run one by one)."""
     latest = history.latest_for(rt.store, channel.name)
     return judge(channel, latest, JudgeContext(channel, rt.store, rt.clock.now()))
