@@ -43,17 +43,6 @@ class HistogramCounter:
             out.append((bound, float(cumulative)))
         return Histogram(tuple(out), self.total, float(self.n))
 
-    def quantile(self, q: float) -> float:
-        """Upper bound of the bucket holding the q-quantile (inf past the last bound)."""
-        if not self.n:
-            return 0.0
-        rank, cumulative = q * self.n, 0
-        for bound, count in zip((*self.bounds, float("inf")), self.counts, strict=True):
-            cumulative += count
-            if cumulative >= rank:
-                return bound
-        return float("inf")
-
 
 @dataclass
 class MonitorStatus:

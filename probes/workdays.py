@@ -15,10 +15,6 @@ from functools import lru_cache
 
 import chinese_calendar
 
-# Long holidays (Spring Festival, National Day) are at most 9 days off in a row, plus
-# weekends around them: a bound on how far a search for the next working day can go.
-_MAX_DAYS_OFF_IN_A_ROW = 14
-
 
 @lru_cache(maxsize=4096)
 def is_known(day: dt.date) -> bool:
@@ -55,22 +51,3 @@ def add_workdays(start: dt.datetime, days: int) -> dt.datetime:
         if is_workday(current.date()):
             remaining -= 1
     return current
-
-
-def workdays_between(start: dt.date, end: dt.date) -> int:
-    """Working days after `start` up to and including `end` (0 when end <= start)."""
-    count = 0
-    day = start
-    while day < end:
-        day += dt.timedelta(days=1)
-        count += is_workday(day)
-    return count
-
-
-def next_workday(day: dt.date) -> dt.date:
-    """The first working day on or after `day`."""
-    for offset in range(_MAX_DAYS_OFF_IN_A_ROW + 1):
-        candidate = day + dt.timedelta(days=offset)
-        if is_workday(candidate):
-            return candidate
-    raise AssertionError(f"no working day within {_MAX_DAYS_OFF_IN_A_ROW} days of {day}")
