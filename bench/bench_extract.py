@@ -1,4 +1,4 @@
-"""Extraction throughput: pages/s and MB/s of `probes.listing.extract` on one core.
+"""Extraction throughput: pages/s and MB/s of `probes.pages.listing.extract` on one core.
 
 Builds realistic government list pages of 100-500 KB (a heavy header with the date widget,
 a mega-menu of a few hundred links, a dated sidebar, inline CSS and JS, the list itself in
@@ -16,8 +16,8 @@ import datetime as dt
 import random
 import time
 
-from probes.dates import CN_TZ, find_dates
-from probes.listing import extract
+from probes.pages.dates import CN_TZ, find_dates
+from probes.pages.listing import extract
 
 NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=CN_TZ)
 FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "[%m-%d]", "%Y-%m-%d %H:%M", "%Y.%m.%d")

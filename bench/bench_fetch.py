@@ -28,8 +28,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from probes.config import GlobalConfig
-from probes.fetch import Page
-from probes.httpclient import fetcher_for, open_client
+from probes.http.client import fetcher_for, open_client
+from probes.http.fetcher import Page
 
 NGINX_CONF = """
 worker_processes 1;

@@ -2,7 +2,7 @@
 and RSS are the monitor's alone.
 
 Builds the config programmatically (the same models `serve` loads), opens the monitor
-with `probes.monitor.open_monitor`, runs `Scheduler.run` for a fixed time and prints one
+with `probes.runtime.monitor.open_monitor`, runs `Scheduler.run` for a fixed time and prints one
 JSON object: checks completed per kind and outcome, CPU (user+system, from getrusage)
 over the scheduling window, peak RSS, exact lateness quantiles (every observation the
 scheduler makes is kept) and when every scheduled check had completed once (the round).
@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 from probes.config import Config  # noqa: E402
 from probes.config.model import ChannelConfig  # noqa: E402
 from probes.model import CheckResult  # noqa: E402
-from probes.monitor import open_monitor  # noqa: E402
-from probes.status import LATENESS_BUCKETS, HistogramCounter  # noqa: E402
+from probes.runtime.monitor import open_monitor  # noqa: E402
+from probes.runtime.status import LATENESS_BUCKETS, HistogramCounter  # noqa: E402
 
 
 class RecordingHistogram(HistogramCounter):

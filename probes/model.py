@@ -138,3 +138,77 @@ class Verdict:
         if not self.reasons:
             return self.state.value
         return "; ".join(f"{r.code}: {r.detail}" if r.detail else r.code for r in self.reasons)
+
+
+# Records parsed once at the edge and stored by `probes.state`: a call to a hotline and a
+# message on a board.
+
+
+class Outcome(enum.StrEnum):
+    """How a call ended, the `outcome` label of `zombie_hotline_calls_total`."""
+
+    ANSWERED = "answered"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    FAILED = "failed"
+    CONGESTION = "congestion"
+
+
+class HangupBy(enum.StrEnum):
+    CALLER = "caller"
+    CALLEE = "callee"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One call to a hotline.
+
+    channel: the hotline's channel name in the config.
+    call_id: unique per channel (Asterisk uniqueid, FreeSWITCH uuid, the robot's id);
+        a record seen twice is stored once.
+    start/answer/end: epoch seconds; `answer` is None for calls nobody answered.
+    transfers: the departments the call (or its ticket) was passed through, in order.
+    source: where it came from (`mqtt`, `file:<path>`, `import`), for the ingest counters.
+    """
+
+    channel: str
+    call_id: str
+    start: float
+    answer: float | None
+    end: float
+    outcome: Outcome
+    hangup_by: HangupBy | None = None
+    transfers: tuple[str, ...] = ()
+    source: str = ""
+
+    @property
+    def wait(self) -> float | None:
+        """Seconds from start to answer, answered calls only."""
+        return None if self.answer is None else self.answer - self.start
+
+    @property
+    def talk(self) -> float | None:
+        """Seconds from answer to end, answered calls only."""
+        return None if self.answer is None else self.end - self.answer
+
+    @property
+    def transfer_loop(self) -> bool:
+        """True when the chain visits a department twice (推诿: passed back and forth)."""
+        return len(set(self.transfers)) < len(self.transfers)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedMessage:
+    """One message as a list page (and possibly its own page) shows it.
+
+    posted / replied: epoch seconds; answered: None when the page does not say.
+    """
+
+    id: str
+    title: str
+    url: str
+    posted: float
+    answered: bool | None
+    replied: float | None = None
+    reply_text: str | None = None

@@ -19,8 +19,8 @@ except ImportError:  # not pip-installed: run from the checkout (imports below n
 from probes.clock import FrozenClock  # noqa: E402
 from probes.config import Config, load_config  # noqa: E402
 from probes.demo.portal import RunningPortal, run_portal  # noqa: E402
-from probes.httpclient import fetcher_for, open_client  # noqa: E402
-from probes.runner import Runtime  # noqa: E402
+from probes.http.client import fetcher_for, open_client  # noqa: E402
+from probes.runtime.runner import Runtime  # noqa: E402
 from probes.state.store import Store  # noqa: E402
 
 DEMO_CONFIG = ROOT / "config" / "demo.yaml"

@@ -8,9 +8,9 @@ import datetime as dt
 
 import pytest
 
-from probes.dates import CN_TZ
-from probes.emptylist import container_selector
-from probes.listing import extract
+from probes.pages.dates import CN_TZ
+from probes.pages.emptylist import container_selector
+from probes.pages.listing import extract
 
 NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=CN_TZ)
 BASE = "http://www.yz.gov.cn/xxgk/tzgg/"

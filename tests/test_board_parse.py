@@ -10,7 +10,7 @@ import pytest
 from probes.boards.parse import parse_detail, parse_list
 from probes.boards.status import classify
 from probes.config.board import BoardSelectors, DetailPage
-from probes.dates import CN_TZ
+from probes.pages.dates import CN_TZ
 
 NOW = dt.datetime(2026, 11, 18, 10, 0, tzinfo=CN_TZ)
 AUTO = BoardSelectors()

@@ -8,7 +8,7 @@ import pytest
 
 from probes.config import Config
 from probes.demo import boards
-from probes.runner import Runtime, run_channel
+from probes.runtime.runner import Runtime, run_channel
 from probes.state import board as tracked
 
 pytestmark = pytest.mark.integration

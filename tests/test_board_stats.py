@@ -12,7 +12,7 @@ from probes import workdays
 from probes.boards.stats import latency, quantile, reply_deadline
 from probes.boards.summary import evidence, summarise
 from probes.config.board import BoardSpec
-from probes.dates import CN_TZ
+from probes.pages.dates import CN_TZ
 from probes.state.board import TrackedMessage
 
 DAY = 86400.0

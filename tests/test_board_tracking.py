@@ -19,10 +19,10 @@ from starlette.routing import Route
 from probes.clock import FrozenClock
 from probes.config import ChannelConfig, parse_config
 from probes.config.board import BoardSpec
-from probes.dates import CN_TZ
-from probes.fetch import Fetcher
+from probes.http.fetcher import Fetcher
 from probes.model import CheckResult, Failure, State, Verdict
-from probes.runner import Runtime, judge_channel, run_check
+from probes.pages.dates import CN_TZ
+from probes.runtime.runner import Runtime, judge_channel, run_check
 from probes.state import board as tracked
 from probes.state.store import Store
 

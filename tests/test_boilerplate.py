@@ -12,7 +12,7 @@ import pytest
 from probes.boards.boilerplate import detect, near_duplicates, normalise
 from probes.boards.stats import latency
 from probes.config.board import DEFAULT_BOILERPLATE_PHRASES, DEFAULT_FORWARD_WORDS, BoardSpec
-from probes.dates import CN_TZ, parse_datetime
+from probes.pages.dates import CN_TZ, parse_datetime
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "board"
 REAL_CSV = REAL / "taidi2020c_replies.csv"

@@ -3,7 +3,8 @@ and retention deletes old records without moving the running totals."""
 
 from __future__ import annotations
 
-from probes.hotline.records import CallRecord, Outcome, make_record
+from probes.hotline.records import make_record
+from probes.model import CallRecord, Outcome
 from probes.state import calls
 from probes.state.store import Store
 

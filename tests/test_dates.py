@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from probes.dates import CN_TZ, find_dates, parse_datetime, url_date
+from probes.pages.dates import CN_TZ, find_dates, parse_datetime, url_date
 
 NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=CN_TZ)  # a Saturday
 

@@ -23,8 +23,8 @@ from probes.demo.portal import (
     run_portal,
 )
 from probes.demo.truth import codes
-from probes.fetch import Page
-from probes.runner import HARD_STOP_GRACE, Runtime, run_channel
+from probes.http.fetcher import Page
+from probes.runtime.runner import HARD_STOP_GRACE, Runtime, run_channel
 
 pytestmark = pytest.mark.integration
 

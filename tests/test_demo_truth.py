@@ -11,7 +11,7 @@ import pytest
 from probes.config import Config
 from probes.demo.portal import ground_truth
 from probes.demo.truth import codes
-from probes.runner import Runtime, run_channel
+from probes.runtime.runner import Runtime, run_channel
 
 pytestmark = pytest.mark.integration
 TRUTH = ground_truth()

@@ -18,9 +18,9 @@ import pytest
 import respx
 
 from probes.config import GlobalConfig
-from probes.fetch import Fetcher, FetchFailure, Page, detect_encoding
-from probes.fetch_errors import classify
-from probes.httpclient import fetcher_for, open_client
+from probes.http.client import fetcher_for, open_client
+from probes.http.errors import classify
+from probes.http.fetcher import Fetcher, FetchFailure, Page, detect_encoding
 from probes.model import Failure
 
 MiB = 1024 * 1024

@@ -18,8 +18,8 @@ import pytest
 import trustme
 
 from probes.config import GlobalConfig
-from probes.fetch import Fetcher, FetchFailure, Page
-from probes.httpclient import der_not_after, fetcher_for, open_client
+from probes.http.client import der_not_after, fetcher_for, open_client
+from probes.http.fetcher import Fetcher, FetchFailure, Page
 from probes.model import Failure
 
 pytestmark = pytest.mark.integration

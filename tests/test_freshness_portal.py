@@ -11,7 +11,7 @@ from probes.config import Config
 from probes.demo import columns
 from probes.demo.portal import RunningPortal
 from probes.model import CheckResult
-from probes.runner import Runtime, run_channel
+from probes.runtime.runner import Runtime, run_channel
 
 pytestmark = pytest.mark.integration
 

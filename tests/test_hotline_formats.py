@@ -9,8 +9,9 @@ import pytest
 
 from probes.clock import FrozenClock
 from probes.hotline.formats import LAYOUTS, make_parser
-from probes.hotline.records import Outcome, RecordError, RejectReason
+from probes.hotline.records import RecordError, RejectReason
 from probes.hotline.sink import IngestCounters, Sink
+from probes.model import Outcome
 from probes.state import calls
 from probes.state.store import Store
 

@@ -11,7 +11,7 @@ from probes.demo import linkfarm
 from probes.demo.truth import codes
 from probes.kinds.links import collect_links
 from probes.model import CheckResult, State
-from probes.runner import Runtime, run_channel
+from probes.runtime.runner import Runtime, run_channel
 from probes.verdict.links import reasons
 
 PAGE = "http://www.yz.gov.cn/xxgk/index.html"

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from probes.dates import CN_TZ, find_dates, parse_datetime
-from probes.feeds import looks_like_feed, parse_feed
-from probes.listing import extract, strip_non_content
+from probes.pages.dates import CN_TZ, find_dates, parse_datetime
+from probes.pages.feeds import looks_like_feed, parse_feed
+from probes.pages.listing import extract, strip_non_content
 
 NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=CN_TZ)
 BASE = "http://www.yz.gov.cn/xxgk/tzgg/"

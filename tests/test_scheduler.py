@@ -15,13 +15,13 @@ import pytest
 from probes import kinds
 from probes.clock import SystemClock
 from probes.config import Config, parse_config
-from probes.fetch import Fetcher
+from probes.http.fetcher import Fetcher
 from probes.kinds.context import CheckContext
 from probes.model import CheckResult
-from probes.runner import Runtime
-from probes.scheduler import Scheduler, in_shard, parse_shard
+from probes.runtime.runner import Runtime
+from probes.runtime.scheduler import Scheduler, in_shard, parse_shard
+from probes.runtime.status import MonitorStatus
 from probes.state.store import Store
-from probes.status import MonitorStatus
 
 
 def _config(n: int, interval: str = "0.2s", max_in_flight: int = 64, timeout: str = "5s") -> Config:

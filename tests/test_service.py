@@ -19,9 +19,9 @@ from starlette.routing import Route
 from probes.clock import FrozenClock
 from probes.config import ChannelConfig, ConfigError, parse_config
 from probes.demo import services
-from probes.fetch import Fetcher
+from probes.http.fetcher import Fetcher
 from probes.model import Failure, State
-from probes.runner import Runtime, judge_channel, run_check
+from probes.runtime.runner import Runtime, judge_channel, run_check
 from probes.state.store import Store
 
 BASE = "http://portal.test"

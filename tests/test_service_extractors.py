@@ -9,10 +9,10 @@ import httpx
 import pytest
 
 from probes.config.service import ServiceSpec
-from probes.extractors import JsonPathError, extract, json_get, parse_json_path
-from probes.fetch import Page
+from probes.http.fetcher import Page
 from probes.kinds.service import assess, fill, fill_json, step_headers
 from probes.model import Failure
+from probes.pages.extract import JsonPathError, extract, json_get, parse_json_path
 
 DOC = {"code": 0, "data": {"items": [{"id": 7}, {"id": 9}], "申请号": "A1", "a.b": True}}
 

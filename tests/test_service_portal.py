@@ -16,7 +16,7 @@ from probes.config import Config
 from probes.demo.portal import RunningPortal
 from probes.demo.truth import codes
 from probes.model import State
-from probes.runner import Runtime, run_channel
+from probes.runtime.runner import Runtime, run_channel
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parent.parent

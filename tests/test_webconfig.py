@@ -24,8 +24,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from probes import webconfig
-from probes.webconfig import BasicAuthMiddleware, WebConfig, WebConfigError, load_web_config
+from probes.runtime import webconfig
+from probes.runtime.webconfig import BasicAuthMiddleware, WebConfig, WebConfigError, load_web_config
 
 PASSWORD = "s3cret-口令"
 HASH = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()

@@ -4,7 +4,7 @@ status, reply time) and, from a message's own page, its reply text and reply tim
 Selectors come from config; whatever is not configured is auto-detected: message rows are
 the `tr`/`li`/`dl` elements holding a link and a date, the status is the first status word
 in the row (`probes.boards.status`), the posted time the first date outside the title
-(`probes.dates`), the reply time a second date in an answered row. A row without a link or
+(`probes.pages.dates`), the reply time a second date in an answered row. A row without a link or
 a posted date is skipped and counted, so the caller can tell a changed layout from an
 empty board.
 """
@@ -20,27 +20,12 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from probes.boards.status import classify
 from probes.config.board import BoardSelectors, DetailPage
-from probes.dates import find_dates, parse_datetime
+from probes.model import ParsedMessage
+from probes.pages.dates import find_dates, parse_datetime
 
 ROW_TAGS = ("tr", "li", "dl")
 MAX_TITLE = 200
 MAX_REPLY = 20_000
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedMessage:
-    """One message as a list page (and possibly its own page) shows it.
-
-    posted / replied: epoch seconds; answered: None when the page does not say.
-    """
-
-    id: str
-    title: str
-    url: str
-    posted: float
-    answered: bool | None
-    replied: float | None = None
-    reply_text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from probes import workdays
-from probes.dates import CN_TZ
+from probes.pages.dates import CN_TZ
 
 
 @dataclass(frozen=True, slots=True)

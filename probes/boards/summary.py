@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from probes.boards import boilerplate
 from probes.boards.stats import Latency, age_text, latency, reply_deadline
 from probes.config.board import BoardSpec
-from probes.dates import CN_TZ
+from probes.pages.dates import CN_TZ
 from probes.state.board import TrackedMessage
 
 SHOWN_MESSAGES = 10

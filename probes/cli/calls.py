@@ -18,9 +18,10 @@ from probes.config import Config, load_config
 from probes.config.hotline import HotlineSpec
 from probes.hotline.formats import LAYOUTS, make_parser
 from probes.hotline.ingest import IngestCounters, Sink, run_sources
-from probes.hotline.records import CallRecord, Outcome, RecordError, Rejected
+from probes.hotline.records import RecordError, Rejected
 from probes.hotline.sink import quick_hangup_limits
 from probes.hotline.stats import compute
+from probes.model import CallRecord, Outcome
 from probes.state import calls
 from probes.state.store import Store
 

@@ -27,10 +27,10 @@ from probes.clock import SystemClock
 from probes.config import ChannelConfig, Config, ConfigError, load_config
 from probes.config.base import CheckSpec
 from probes.config.model import ChecksConfig
-from probes.fetch import Fetcher
-from probes.httpclient import open_client
+from probes.http.client import open_client
+from probes.http.fetcher import Fetcher
 from probes.model import CheckResult, State, Verdict
-from probes.runner import Runtime, run_channel
+from probes.runtime.runner import Runtime, run_channel
 from probes.state.store import Store
 
 # The channel kind a bare URL is taken for, per check kind.

@@ -23,8 +23,8 @@ from rich.table import Table
 from probes.config import Config, load_config
 from probes.demo.truth import Truth, codes
 from probes.model import State
-from probes.monitor import Monitor
-from probes.serve import run_monitor
+from probes.runtime.monitor import Monitor
+from probes.runtime.serve import run_monitor
 
 FIRST_ROUND_LIMIT = 120.0
 ROBOT_ATTEMPTS = 10

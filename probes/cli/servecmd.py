@@ -9,8 +9,8 @@ from pathlib import Path
 import typer
 
 from probes.config import ConfigError, load_config
-from probes.scheduler import parse_shard
-from probes.serve import run_monitor
+from probes.runtime.scheduler import parse_shard
+from probes.runtime.serve import run_monitor
 
 
 def serve_command(
@@ -36,7 +36,7 @@ def serve_command(
         raise typer.Exit(2) from exc
     address = listen or config.global_.listen
     if web_config is not None:
-        from probes.webconfig import WebConfigError, load_web_config
+        from probes.runtime.webconfig import WebConfigError, load_web_config
 
         try:
             load_web_config(web_config)  # fail before binding, with the file named

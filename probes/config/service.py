@@ -16,7 +16,7 @@ from pydantic import Field, field_validator, model_validator
 
 from probes.config.base import CheckSpec
 from probes.config.types import Duration, Strict
-from probes.extractors import parse_json_path
+from probes.pages.extract import parse_json_path
 
 DEFAULT_SERVICE_SOFT_ERRORS = (
     "系统维护",

@@ -26,9 +26,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from probes.dates import CN_TZ
 from probes.demo.truth import Truth
 from probes.model import State
+from probes.pages.dates import CN_TZ
 
 DAY = 86400.0
 PAGE_SIZE = 5

@@ -20,9 +20,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from probes.dates import CN_TZ
 from probes.demo.truth import Truth
 from probes.model import State
+from probes.pages.dates import CN_TZ
 
 CITY = "云泽市"
 _CN = "〇一二三四五六七八九"

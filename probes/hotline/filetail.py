@@ -20,8 +20,9 @@ from typing import BinaryIO
 
 from probes.config.calls import FileSource
 from probes.hotline.formats import LineParser, make_parser
-from probes.hotline.records import CallRecord, RecordError, Rejected
+from probes.hotline.records import RecordError, Rejected
 from probes.hotline.sink import Sink
+from probes.model import CallRecord
 from probes.state import calls
 
 log = logging.getLogger("probes.hotline.filetail")

@@ -22,14 +22,8 @@ import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from probes.hotline.records import (
-    CallRecord,
-    HangupBy,
-    Outcome,
-    RecordError,
-    RejectReason,
-    make_record,
-)
+from probes.hotline.records import RecordError, RejectReason, make_record
+from probes.model import CallRecord, HangupBy, Outcome
 
 LAYOUTS: dict[str, tuple[str, ...]] = {
     # Asterisk cdr_csv standard order, with uniqueid/userfield and the newcdrcolumns extras.

@@ -31,8 +31,9 @@ import paho.mqtt.client as paho_mqtt
 
 from probes.config.calls import MqttSource
 from probes.hotline.formats import record_from_json
-from probes.hotline.records import CallRecord, RecordError, Rejected, RejectReason
+from probes.hotline.records import RecordError, Rejected, RejectReason
 from probes.hotline.sink import Sink
+from probes.model import CallRecord
 
 SOURCE = "mqtt"
 log = logging.getLogger("probes.hotline.mqtt")

@@ -11,26 +11,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from probes.model import CallRecord, HangupBy, Outcome
+
 # Clock skew allowed between the PBX or robot and the monitor before a record is "future".
 FUTURE_TOLERANCE = 300.0
 # Timestamps with minute resolution (spreadsheet-saved CDRs) are off by up to a minute.
 _TIME_SLACK = 1.0
-
-
-class Outcome(enum.StrEnum):
-    """How a call ended, the `outcome` label of `zombie_hotline_calls_total`."""
-
-    ANSWERED = "answered"
-    NO_ANSWER = "no_answer"
-    BUSY = "busy"
-    FAILED = "failed"
-    CONGESTION = "congestion"
-
-
-class HangupBy(enum.StrEnum):
-    CALLER = "caller"
-    CALLEE = "callee"
-    SYSTEM = "system"
 
 
 class RejectReason(enum.StrEnum):
@@ -44,44 +30,6 @@ class RejectReason(enum.StrEnum):
     FUTURE = "future"
     UNKNOWN_CHANNEL = "unknown_channel"
     DUPLICATE = "duplicate"  # a call id already stored: counted once
-
-
-@dataclass(frozen=True, slots=True)
-class CallRecord:
-    """One call to a hotline.
-
-    channel: the hotline's channel name in the config.
-    call_id: unique per channel (Asterisk uniqueid, FreeSWITCH uuid, the robot's id);
-        a record seen twice is stored once.
-    start/answer/end: epoch seconds; `answer` is None for calls nobody answered.
-    transfers: the departments the call (or its ticket) was passed through, in order.
-    source: where it came from (`mqtt`, `file:<path>`, `import`), for the ingest counters.
-    """
-
-    channel: str
-    call_id: str
-    start: float
-    answer: float | None
-    end: float
-    outcome: Outcome
-    hangup_by: HangupBy | None = None
-    transfers: tuple[str, ...] = ()
-    source: str = ""
-
-    @property
-    def wait(self) -> float | None:
-        """Seconds from start to answer, answered calls only."""
-        return None if self.answer is None else self.answer - self.start
-
-    @property
-    def talk(self) -> float | None:
-        """Seconds from answer to end, answered calls only."""
-        return None if self.answer is None else self.end - self.answer
-
-    @property
-    def transfer_loop(self) -> bool:
-        """True when the chain visits a department twice (推诿: passed back and forth)."""
-        return len(set(self.transfers)) < len(self.transfers)
 
 
 @dataclass(frozen=True, slots=True)

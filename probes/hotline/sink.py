@@ -16,13 +16,8 @@ from dataclasses import dataclass, field
 
 from probes.clock import Clock
 from probes.config import ChannelConfig
-from probes.hotline.records import (
-    CallRecord,
-    RecordError,
-    Rejected,
-    RejectReason,
-    check_not_future,
-)
+from probes.hotline.records import RecordError, Rejected, RejectReason, check_not_future
+from probes.model import CallRecord
 from probes.state import calls
 from probes.state.store import Store
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from probes.config.hotline import HotlineSpec
 from probes.config.types import format_duration
-from probes.hotline.records import Outcome
 from probes.hotline.servicehours import MAX_LOOKBACK_DAYS, ServiceTime
+from probes.model import Outcome
 from probes.state import calls
 from probes.state.store import Store
 

@@ -16,7 +16,7 @@ from html import unescape
 from selectolax.lexbor import LexborHTMLParser
 
 from probes.config.availability import AvailabilitySpec
-from probes.fetch import FetchFailure
+from probes.http.fetcher import FetchFailure
 from probes.kinds.context import CheckContext
 from probes.model import CheckResult, Failure, Measurement
 from probes.state import history

@@ -16,7 +16,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Sequence
 
-from probes.boards.parse import ListPage, ParsedMessage, parse_detail, parse_list
+from probes.boards.parse import ListPage, parse_detail, parse_list
 from probes.boards.summary import (
     BoardSummary,
     BoilerplateCounts,
@@ -26,10 +26,10 @@ from probes.boards.summary import (
     summarise,
 )
 from probes.config.board import BoardSpec
-from probes.dates import CN_TZ
-from probes.fetch import FetchFailure
+from probes.http.fetcher import FetchFailure
 from probes.kinds.context import CheckContext
-from probes.model import CheckResult, Failure, Measurement
+from probes.model import CheckResult, Failure, Measurement, ParsedMessage
+from probes.pages.dates import CN_TZ
 from probes.state import board as tracked_store
 from probes.state.store import Store
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from probes.clock import Clock
 from probes.config import ChannelConfig, GlobalConfig
-from probes.fetch import Fetcher
+from probes.http.fetcher import Fetcher
 from probes.state.store import Store
 
 

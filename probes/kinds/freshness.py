@@ -1,8 +1,8 @@
 """The `freshness` check kind: is each column of a site still being updated, or blank?
 
 For every configured column (concurrently; the fetcher keeps to the per-host limit) it
-fetches the listing page or feed, extracts the items and their dates (`probes.listing`,
-`probes.feeds`), records the item-list fingerprint (`probes.state.content`) and judges the
+fetches the listing page or feed, extracts the items and their dates (`probes.pages.listing`,
+`probes.pages.feeds`), records the item-list fingerprint (`probes.state.content`) and judges the
 column:
 
 - fresh / stale: the newest item's age against the column's `max_age`. The newest date is
@@ -10,7 +10,7 @@ column:
   an item newer than its last change, whatever dates the page prints;
 - blank (空白栏目): no dated item and a placeholder (暂无信息, 内容正在建设中, …), a
   feed with no entries, or no item at all in the column's list element that the page
-  shows empty (`probes.emptylist` owns when an empty page is blank rather than unknown);
+  shows empty (`probes.pages.emptylist` owns when an empty page is blank rather than unknown);
 - fake freshness: the dates moved while the items stayed the same (seen over two runs),
   or on one page the shown dates of most items are far later than the dates their URLs
   carry (`/t20240315_1.html` shown as today); the URL dates are then taken as the truth;
@@ -32,12 +32,12 @@ from urllib.parse import urlsplit
 
 from probes.config.freshness import Column, FreshnessSpec
 from probes.config.types import format_duration
-from probes.dates import CN_TZ
-from probes.feeds import looks_like_feed, parse_feed
-from probes.fetch import FetchFailure, Page
+from probes.http.fetcher import FetchFailure, Page
 from probes.kinds.context import CheckContext
-from probes.listing import PLACEHOLDERS, Item, Listing, extract
 from probes.model import CheckResult, Failure, Measurement
+from probes.pages.dates import CN_TZ
+from probes.pages.feeds import looks_like_feed, parse_feed
+from probes.pages.listing import PLACEHOLDERS, Item, Listing, extract
 from probes.state import content
 
 # Extraction reads at most this much of a page: list pages are 100-500 KB, the newest items

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from probes.config.hotline import HotlineSpec
 from probes.config.types import format_duration
-from probes.hotline.records import Outcome
 from probes.hotline.stats import HotlineStats, compute
 from probes.kinds.context import CheckContext
-from probes.model import CheckResult, Failure, Histogram, Measurement
+from probes.model import CheckResult, Failure, Histogram, Measurement, Outcome
 
 
 def _measurements(stats: HotlineStats) -> list[Measurement]:

@@ -24,7 +24,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from selectolax.lexbor import LexborHTMLParser
 
 from probes.config.links import LinksSpec
-from probes.fetch import FetchFailure, FetchOutcome
+from probes.http.fetcher import FetchFailure, FetchOutcome
 from probes.kinds.context import CheckContext
 from probes.model import CheckResult, Failure, Measurement
 

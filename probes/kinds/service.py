@@ -17,10 +17,10 @@ from urllib.parse import quote, urljoin
 import httpx
 
 from probes.config.service import HISTORY_LOOKBACK, PLACEHOLDER, ServiceSpec, Step
-from probes.extractors import decode_json, extract, json_get, visible_head
-from probes.fetch import FetchFailure, Page
+from probes.http.fetcher import FetchFailure, Page
 from probes.kinds.context import CheckContext
 from probes.model import CheckResult, Failure, Measurement
+from probes.pages.extract import decode_json, extract, json_get, visible_head
 from probes.state import history
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from probes.boards.parse import ParsedMessage
+    from probes.model import ParsedMessage
     from probes.state.store import Store
 
 DDL = """

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from probes.hotline.records import CallRecord, Outcome
+from probes.model import CallRecord, Outcome
 
 if TYPE_CHECKING:  # store.py imports this module for its DDL
     from probes.state.store import Store

@@ -1,7 +1,7 @@
 """Telling a blank column's empty list from a page whose layout cannot be read.
 
 A column page without items is blank (空白栏目) when it says so (暂无信息 …, see
-`probes.listing.PLACEHOLDERS`) or when it shows the place its items go and that place is
+`probes.pages.listing.PLACEHOLDERS`) or when it shows the place its items go and that place is
 empty. Anything else - a list filled in the browser by script, a changed template, an
 error page served with status 200 - is a page whose layout cannot be read, and the column
 is UNKNOWN: a false blank is as bad as a false stale.

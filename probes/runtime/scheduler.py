@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from probes.config import ChannelConfig, Config
 from probes.config.base import CheckSpec
 from probes.model import CheckResult, Verdict
-from probes.runner import Runtime, run_check
+from probes.runtime.runner import Runtime, run_check
+from probes.runtime.status import MonitorStatus
 from probes.state import history
-from probes.status import MonitorStatus
 from probes.verdict import JudgeContext, judge
 
-log = logging.getLogger("probes.scheduler")
+log = logging.getLogger("probes.runtime.scheduler")
 
 
 def in_shard(name: str, shard: tuple[int, int] | None) -> bool:

@@ -5,7 +5,7 @@ Government list pages write dates in many ways (`2024-11-03`, `2024/11/03`, `202
 such as `/t20241103_123456.html` or `/202411/`) and set traps for a naive regex: a "today
 is 2026年11月21日 星期六" widget, copyright years, ICP/公网安备/网站标识码 numbers, phone
 numbers and future dates. This module owns recognising the former and refusing the latter;
-the listing module (`probes.listing`) decides which dates belong to items.
+the listing module (`probes.pages.listing`) decides which dates belong to items.
 
 Rules every function here follows:
 - times are returned aware, in `CN_TZ` (China Standard Time, UTC+8, no daylight saving);

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from probes.clock import Clock
 from probes.config import ChannelConfig, GlobalConfig
 from probes.config.base import CheckSpec
-from probes.fetch import Fetcher
+from probes.http.fetcher import Fetcher
 from probes.kinds import KINDS, CheckContext
 from probes.model import CheckResult, Failure, Verdict
 from probes.state import history
@@ -25,7 +25,7 @@ from probes.verdict import JudgeContext, judge
 # later so the kind's own (per-request) deadline fires first and reports what it was doing.
 HARD_STOP_GRACE = 1.0
 
-log = logging.getLogger("probes.runner")
+log = logging.getLogger("probes.runtime.runner")
 
 
 @dataclass(frozen=True, slots=True)

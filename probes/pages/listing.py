@@ -2,10 +2,10 @@
 
 Auto mode needs no selectors. A list page is a parent whose same-tag children each carry a
 link and a date (`ul > li`, `tbody > tr`, `div.list > div.item`); the (parent, child tag)
-group with the most dated link-holding children is the column's list (`probes.listsearch`
+group with the most dated link-holding children is the column's list (`probes.pages.listsearch`
 owns that search). Dates outside that list (the "today is …" header widget, a sidebar,
 the footer's copyright and 备案 numbers) therefore never count, and the date engine
-(`probes.dates`) refuses the same traps inside the list too.
+(`probes.pages.dates`) refuses the same traps inside the list too.
 
 Within an item the date is looked for outside the title first (a title such as
 "关于2024年11月3日停电的通知" names a date that is not the publication date), then in the
@@ -13,10 +13,10 @@ title, then in the item's URL (`/t20241103_1.html`); a month-day date (`[11-03]`
 year from the URL when the URL has the same month and day.
 
 Selector mode (`item_selector`, optional `date_selector` and `title_selector`) scopes the
-items and the date for odd sites. RSS and Atom feeds are read by `probes.feeds`.
+items and the date for odd sites. RSS and Atom feeds are read by `probes.pages.feeds`.
 
 When no item is found, `Listing.empty` tells a blank column's empty list from a page whose
-layout cannot be read (`probes.emptylist` owns that rule).
+layout cannot be read (`probes.pages.emptylist` owns that rule).
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from probes import emptylist
-from probes.dates import DateMatch, url_date
-from probes.emptylist import scripted
-from probes.listsearch import (
+from probes.pages import emptylist
+from probes.pages.dates import DateMatch, url_date
+from probes.pages.emptylist import scripted
+from probes.pages.listsearch import (
     DATE_HINT,
     MAX_ITEM_CHARS,
     URL_HINT,
@@ -94,7 +94,7 @@ class Listing:
     mode: how the items were found (auto, selector, feed).
     empty: when no item was found, the column's list element the page shows empty
         (`ul.news-list`, or the configured selector's container): the column is blank.
-        None when the page's layout cannot be read (see `probes.emptylist`).
+        None when the page's layout cannot be read (see `probes.pages.emptylist`).
     """
 
     items: tuple[Item, ...]

@@ -16,8 +16,8 @@ import re
 import xml.etree.ElementTree as ET
 from urllib.parse import urljoin
 
-from probes.dates import CN_TZ, parse_datetime
-from probes.listing import Item, Listing
+from probes.pages.dates import CN_TZ, parse_datetime
+from probes.pages.listing import Item, Listing
 
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml")
 _FEED_START = re.compile(

@@ -25,9 +25,9 @@ from probes import __version__
 from probes.catalogue import BY_NAME, CH, FAMILIES, Family
 from probes.config import ChannelConfig
 from probes.model import CheckResult, Histogram, State
-from probes.status import MonitorStatus
+from probes.runtime.status import MonitorStatus
 
-log = logging.getLogger("probes.exporter")
+log = logging.getLogger("probes.runtime.collector")
 AnyFamily = GaugeMetricFamily | CounterMetricFamily | HistogramMetricFamily
 
 

@@ -10,7 +10,7 @@ reason from the fixed set and one line a human can act on; status codes are not 
 here (the check kinds judge them). Exceptions from here are bugs.
 
 The client (User-Agent, TLS verification, transport, no keep-alive) comes from
-`probes.httpclient.open_client`.
+`probes.http.client.open_client`.
 """
 
 from __future__ import annotations
@@ -24,14 +24,14 @@ from typing import Any
 
 import httpx
 
-from probes.fetch_decode import (
+from probes.http.decode import (
     ACCEPT_ENCODING,
     BodyDecoder,
     BodyError,
     BodyTooLarge,
     detect_encoding,
 )
-from probes.fetch_errors import classify
+from probes.http.errors import classify
 from probes.model import Failure
 
 __all__ = [

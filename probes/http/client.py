@@ -36,7 +36,7 @@ import httpx
 from httpx_aiohttp import AiohttpTransport
 
 from probes.config.model import GlobalConfig
-from probes.fetch import ACCEPT_ENCODING, Fetcher
+from probes.http.fetcher import ACCEPT_ENCODING, Fetcher
 
 log = logging.getLogger(__name__)
 

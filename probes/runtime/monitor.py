@@ -18,17 +18,17 @@ from prometheus_client import CollectorRegistry
 
 from probes.clock import Clock, SystemClock
 from probes.config import Config, ConfigError, load_config
-from probes.exporter import ZombieCollector, make_registry, render
-from probes.fetch import Fetcher
 from probes.hotline.ingest import IngestCounters
-from probes.httpclient import open_client
-from probes.runner import Runtime, run_channel
-from probes.scheduler import Scheduler
+from probes.http.client import open_client
+from probes.http.fetcher import Fetcher
+from probes.runtime.collector import ZombieCollector, make_registry, render
+from probes.runtime.runner import Runtime, run_channel
+from probes.runtime.scheduler import Scheduler
+from probes.runtime.status import MonitorStatus
 from probes.state import history
 from probes.state.store import Store
-from probes.status import MonitorStatus
 
-log = logging.getLogger("probes.monitor")
+log = logging.getLogger("probes.runtime.monitor")
 
 # Settings that shape objects opened once at start; a reload that changes them is applied
 # for everything else and says that these need a restart.

@@ -7,7 +7,7 @@ carries a date, so menus, footers and hidden link blocks - most of a big page's 
 cost one C-level `text()` and one regex call each, not a Python walk per link. The
 winner has the most dated children (ties: the fewest undated ones). Children of an element
 marked as a sidebar are never entered: a blank or undated column must not borrow its
-sidebar's dates. `probes.listing` reads the winning group's items.
+sidebar's dates. `probes.pages.listing` reads the winning group's items.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import re
 
 from selectolax.lexbor import LexborNode
 
-from probes.dates import DateMatch, find_dates, url_date
+from probes.pages.dates import DateMatch, find_dates, url_date
 
 # How far above a link an item's element may be (a > span > div.title > div.item).
 MAX_LEVELS = 4

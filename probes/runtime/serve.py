@@ -22,10 +22,10 @@ from starlette.types import ASGIApp
 
 from probes.clock import Clock
 from probes.config import Config
-from probes.monitor import Monitor, open_monitor, prune_forever
-from probes.server import build_app
+from probes.runtime.endpoints import build_app
+from probes.runtime.monitor import Monitor, open_monitor, prune_forever
 
-log = logging.getLogger("probes.serve")
+log = logging.getLogger("probes.runtime.serve")
 
 
 class _Server(uvicorn.Server):
@@ -74,7 +74,7 @@ async def run_monitor(
         app: ASGIApp = build_app(monitor)
         ssl_kwargs: dict[str, Any] = {}
         if web_config is not None:
-            from probes.webconfig import load_web_config
+            from probes.runtime.webconfig import load_web_config
 
             web = load_web_config(web_config)
             # Wrapping the whole app puts every endpoint behind basic auth.

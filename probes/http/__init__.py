@@ -1,0 +1,1 @@
+"""The one fetch layer: the shared client, deadlines, body caps, decoding, error classes."""

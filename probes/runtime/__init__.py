@@ -1,0 +1,2 @@
+"""The running monitor: runner, scheduler, status, metrics collector, HTTP endpoints and the
+serve process."""

@@ -1,0 +1,1 @@
+"""The SQLite state: one store, one module per area's tables and queries."""
