@@ -22,6 +22,7 @@ from probes.boards.status import classify
 from probes.config.board import BoardSelectors, DetailPage
 from probes.model import ParsedMessage
 from probes.pages.dates import find_dates, parse_datetime
+from probes.pages.text import followable, visible_text
 
 ROW_TAGS = ("tr", "li", "dl")
 MAX_TITLE = 200
@@ -97,7 +98,7 @@ def parse_detail(html: str, detail: DetailPage | None, *, now: dt.datetime) -> D
             elif node is not None:
                 when = parse_datetime(text, now=now)
             return Detail(True, when.timestamp() if when else None, text[:MAX_REPLY])
-    return Detail(classify(_visible_text(tree)))
+    return Detail(classify(visible_text(tree)))
 
 
 def _row(
@@ -109,7 +110,7 @@ def _row(
 ) -> ParsedMessage | str:
     link = row.css_first(sel.link or "a[href]")
     href = link.attributes.get("href") if link is not None else None
-    if link is None or not href or href.startswith(("javascript:", "#")):
+    if link is None or not href or not followable(href):
         return "a row without a message link"
     url = urldefrag(urljoin(page_url, href.strip())).url
     title_node = row.css_first(sel.title) if sel.title else link
@@ -175,14 +176,7 @@ def _next_url(tree: LexborHTMLParser, page_url: str, selector: str | None) -> st
         return None
     node = tree.css_first(selector)
     href = node.attributes.get("href") if node is not None else None
-    if not href or href.startswith(("javascript:", "#")):
+    if not href or not followable(href):
         return None
     url = urldefrag(urljoin(page_url, href.strip())).url
     return None if url == page_url else url
-
-
-def _visible_text(tree: LexborHTMLParser) -> str:
-    for node in tree.css("script, style, noscript"):
-        node.decompose()
-    body = tree.body
-    return " ".join((body.text(separator=" ") if body is not None else "").split())
