@@ -19,10 +19,10 @@ from starlette.routing import Route
 from probes.clock import FrozenClock
 from probes.config import ChannelConfig, parse_config
 from probes.config.board import BoardSpec
-from probes.http.fetcher import Fetcher
+from probes.http.client import open_fetcher
 from probes.model import CheckResult, Failure, State, Verdict
 from probes.pages.dates import CN_TZ
-from probes.runtime.runner import Runtime, judge_channel, run_check
+from probes.runtime.runner import Runtime, run_channel
 from probes.state import board as tracked
 from probes.state.store import Store
 
@@ -88,17 +88,18 @@ def board() -> FakeBoard:
 
 @pytest.fixture
 async def runtime(board: FakeBoard) -> AsyncIterator[Runtime]:
+    # What `open_runtime` opens, with the board app as the client's transport.
+    settings = parse_config("").global_
+    clock = FrozenClock(NOW)
     transport = httpx.ASGITransport(app=board.app())
-    async with httpx.AsyncClient(transport=transport) as client:
+    async with open_fetcher(settings, clock=clock, transport=transport) as fetcher:
         with Store.open(":memory:") as store:
-            yield Runtime(Fetcher(client), store, FrozenClock(NOW), parse_config("").global_)
+            yield Runtime(fetcher, store, clock, settings)
 
 
 async def run(rt: Runtime, ch: ChannelConfig) -> tuple[CheckResult, Verdict]:
-    spec = ch.checks.board
-    assert spec is not None
-    result = await run_check(rt, ch, "board", spec)
-    return result, judge_channel(rt, ch)
+    verdict, (result,) = await run_channel(rt, ch)
+    return result, verdict
 
 
 async def test_message_that_left_the_list_is_followed_until_answered(

@@ -4,22 +4,20 @@ feed, and the counters a redelivered record must not move."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from typing import Any
 
 import pytest
 
 from probes.clock import FrozenClock
-from probes.config import ChannelConfig
+from probes.config import ChannelConfig, parse_config
 from probes.demo import callrobot
 from probes.demo.truth import codes
 from probes.hotline.formats import record_from_json
 from probes.hotline.sink import IngestCounters, Sink
-from probes.kinds import hotline as kind
-from probes.kinds.context import CheckContext
+from probes.http.client import open_fetcher
 from probes.model import CheckResult, State, Verdict
+from probes.runtime.runner import Runtime, run_channel
 from probes.state.store import Store
-from probes.verdict import JudgeContext, judge
 
 TZ = dt.timezone(dt.timedelta(hours=8))
 # Wednesday 2026-11-18 10:00 Beijing time, a working day.
@@ -45,16 +43,10 @@ async def _verdict(
     store: Store, channel: ChannelConfig, now: float = NOW
 ) -> tuple[CheckResult, Verdict]:
     clock = FrozenClock(now)
-    spec = channel.checks.hotline
-    assert spec is not None
-    ctx = CheckContext(
-        fetcher=None,  # type: ignore[arg-type]  # the hotline kind makes no request
-        clock=clock, store=store, log=logging.getLogger("test"), channel=channel,
-        settings=None,  # type: ignore[arg-type]
-        deadline=clock.monotonic() + 10,
-    )  # fmt: skip
-    result = await kind.check(spec, ctx)
-    return result, judge(channel, {"hotline": result}, JudgeContext(channel, store, now))
+    settings = parse_config("").global_
+    async with open_fetcher(settings, clock=clock) as fetcher:  # the kind makes no request
+        verdict, (result,) = await run_channel(Runtime(fetcher, store, clock, settings), channel)
+    return result, verdict
 
 
 @pytest.mark.parametrize("name", sorted(callrobot.TRUTH))
