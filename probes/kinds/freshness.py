@@ -31,14 +31,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from probes.config.freshness import Column, FreshnessSpec
-from probes.config.types import format_duration
+from probes.config.types import age_text, format_duration
 from probes.findings.freshness import ColumnFindings, FreshnessFindings
 from probes.http.fetcher import FetchFailure, Page
 from probes.kinds.context import CheckContext
 from probes.model import Failure, Measurement, Report
 from probes.pages.dates import CN_TZ
 from probes.pages.feeds import looks_like_feed, parse_feed
-from probes.pages.listing import PLACEHOLDERS, Item, Listing, extract
+from probes.pages.listing import PLACEHOLDERS, Item, Listing, extract, newest
 from probes.state import content
 
 # Extraction reads at most this much of a page: list pages are 100-500 KB, the newest items
@@ -123,17 +123,18 @@ async def _column(
     if shifted:
         # The page prints dates its own URLs deny: trust the URLs.
         dated = tuple(_use_url_date(i) for i in dated)
-    newest_item = max(dated, key=lambda i: i.when or dt.datetime.min.replace(tzinfo=CN_TZ))
+    newest_item = newest(dated)
+    assert newest_item is not None
     assert newest_item.when is not None
-    newest = newest_item.when.timestamp()
+    newest_ts = newest_item.when.timestamp()
     change = content.observe(
         ctx.store, ctx.channel.name, column.id,
         items_fp=content.fingerprint((i.title, i.url) for i in listing.items),
         dates_fp=content.fingerprint(((i.date_text,) for i in dated), ordered=True),
-        newest=newest, now=now,
+        newest=newest_ts, now=now,
     )  # fmt: skip
     # An unchanged list holds nothing newer than its last change, whatever it prints.
-    effective = min(newest, change.last_change)
+    effective = min(newest_ts, change.last_change)
     age = max(0.0, now - effective)
     return _with(
         base,
@@ -202,17 +203,8 @@ def _evidence(f: ColumnFindings) -> str:
     return line
 
 
-def age_text(seconds: float) -> str:
-    """A rough human age: `383d`, `5h`, `12m`."""
-    if seconds >= 86400:
-        return f"{seconds / 86400:.0f}d"
-    if seconds >= 3600:
-        return f"{seconds / 3600:.0f}h"
-    return f"{seconds / 60:.0f}m"
-
-
 def _short(title: str, limit: int = 40) -> str:
     return title if len(title) <= limit else title[: limit - 1] + "…"
 
 
-__all__ = ["PLACEHOLDERS", "age_text", "check"]
+__all__ = ["PLACEHOLDERS", "check"]
