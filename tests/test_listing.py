@@ -134,16 +134,18 @@ def test_auto_mode_finds_the_list_and_its_newest_item(
 ) -> None:
     listing = extract(page(main), BASE, now=NOW)
 
-    assert newest_item(listing.dated) is not None
-    assert (newest_item(listing.dated).when, newest_item(listing.dated).title) == (newest, title)
+    found = newest_item(listing.dated)
+    assert found is not None
+    assert (found.when, found.title) == (newest, title)
     assert len(listing.dated) == count
 
 
 def test_list_items_link_to_absolute_urls() -> None:
     main = '<ul><li><a href="./202411/t20241103_1.html">一</a><span>2024-11-03</span></li></ul>'
     listing = extract(page(main), BASE, now=NOW)
-    assert newest_item(listing.dated) is not None
-    assert newest_item(listing.dated).url == BASE + "202411/t20241103_1.html"
+    found = newest_item(listing.dated)
+    assert found is not None
+    assert found.url == BASE + "202411/t20241103_1.html"
 
 
 @pytest.mark.parametrize("phrase", ["暂无信息", "暂无数据", "内容正在建设中"])
@@ -201,10 +203,9 @@ def test_feeds_are_columns(body: bytes, newest: dt.datetime, title: str, count: 
     assert looks_like_feed("text/xml", body)
     listing = parse_feed(body, BASE, now=NOW)
     assert listing is not None
-    assert newest_item(listing.dated) is not None
-    assert (newest_item(listing.dated).when, newest_item(listing.dated).title, len(listing.dated)) == (
-        newest, title, count,
-    )  # fmt: skip
+    found = newest_item(listing.dated)
+    assert found is not None
+    assert (found.when, found.title, len(listing.dated)) == (newest, title, count)
 
 
 def test_broken_feed_is_not_an_empty_column() -> None:
