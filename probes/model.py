@@ -158,14 +158,6 @@ class CheckResult:
     findings: Findings | None = None
     window: RunWindow | None = None
 
-    def measurement(self, name: str, **labels: str) -> float | None:
-        """The plain value of the named measurement with exactly these extra labels."""
-        want = tuple(sorted(labels.items()))
-        for m in self.measurements:
-            if m.name == name and tuple(sorted(m.labels)) == want:
-                return m.value if isinstance(m.value, float | int) else None
-        return None
-
 
 @dataclass(frozen=True, slots=True)
 class Reason:

@@ -13,6 +13,7 @@ from probes.demo.portal import RunningPortal
 from probes.findings.freshness import ColumnFindings, FreshnessFindings
 from probes.model import CheckResult
 from probes.runtime.runner import Runtime, run_channel
+from tests.measurements import measured
 
 pytestmark = pytest.mark.integration
 
@@ -78,8 +79,8 @@ async def test_unreadable_columns_are_unknown_not_fresh_and_not_stale(
     assert reasons["undated"].startswith("no dated items found")
     assert reasons["huge"].startswith("too_large")
     assert reasons["junk"].startswith("parse_error: not an HTML page")
-    assert result.measurement("content_stale_columns") == 0
-    assert result.measurement("content_items", column="undated") is None
+    assert measured(result, "content_stale_columns") == 0
+    assert measured(result, "content_items", column="undated") is None
 
 
 async def test_measurements_are_labelled_by_column_id(
@@ -91,10 +92,10 @@ async def test_measurements_are_labelled_by_column_id(
 
     _, (result,) = await run_channel(runtime, channel)
 
-    assert result.measurement("content_newest_item_timestamp_seconds", column="notices") == (
+    assert measured(result, "content_newest_item_timestamp_seconds", column="notices") == (
         truth.newest
     )
-    assert result.measurement("content_items", column="notices") == truth.items
-    assert result.measurement("content_max_age_seconds", column="notices") == 180 * 86400
-    assert result.measurement("content_stale_columns") == 5
-    assert result.measurement("content_blank_columns") == 0
+    assert measured(result, "content_items", column="notices") == truth.items
+    assert measured(result, "content_max_age_seconds", column="notices") == 180 * 86400
+    assert measured(result, "content_stale_columns") == 5
+    assert measured(result, "content_blank_columns") == 0

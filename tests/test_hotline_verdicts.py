@@ -18,6 +18,7 @@ from probes.http.client import open_fetcher
 from probes.model import CheckResult, State, Verdict
 from probes.runtime.runner import Runtime, run_channel
 from probes.state.store import Store
+from tests.measurements import measured
 
 TZ = dt.timezone(dt.timedelta(hours=8))
 # Wednesday 2026-11-18 10:00 Beijing time, a working day.
@@ -68,7 +69,7 @@ async def test_redelivered_records_do_not_move_the_counters() -> None:
     assert again.ingested == {}
     assert again.rejected == {("test", "duplicate"): len(payloads)}
     assert first.measurements == second.measurements
-    assert first.measurement("hotline_calls", outcome="busy") == 2 * len(payloads) // 3
+    assert measured(first, "hotline_calls", outcome="busy") == 2 * len(payloads) // 3
 
 
 async def test_silent_feed_is_unknown_never_ok() -> None:
@@ -105,8 +106,8 @@ async def test_calls_outside_service_hours_do_not_count() -> None:
     channel = _channel("bureau", service_hours="workdays 09:00-17:00")
     result, verdict = await _verdict(store, channel)
     assert verdict.state is State.OK, verdict.summary
-    assert result.measurement("hotline_window_calls", window="24h", outcome="no_answer") == 0
-    assert result.measurement("hotline_window_answered_ratio", window="24h") == 1.0
+    assert measured(result, "hotline_window_calls", window="24h", outcome="no_answer") == 0
+    assert measured(result, "hotline_window_answered_ratio", window="24h") == 1.0
     # Around the clock the same records are a failing line.
     _, around = await _verdict(store, _channel("bureau"))
     assert (around.state, codes(around)) == (State.DEGRADED, {"hotline_unanswered"})

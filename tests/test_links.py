@@ -15,6 +15,7 @@ from probes.model import CheckResult, State
 from probes.runtime.runner import Runtime, run_channel
 from probes.verdict.common import JudgeContext
 from probes.verdict.links import reasons
+from tests.measurements import measured
 
 PAGE = "http://www.yz.gov.cn/xxgk/index.html"
 
@@ -97,8 +98,8 @@ async def test_link_pages_match_ground_truth(
     d = links_findings(result)
     counts = (d.checked, d.broken, d.internal_broken, d.external_broken)
     assert counts == linkfarm.EXPECTED[name], result.evidence
-    assert result.measurement("links_checked") == linkfarm.EXPECTED[name][0]
-    assert result.measurement("links_broken") == linkfarm.EXPECTED[name][1]
+    assert measured(result, "links_checked") == linkfarm.EXPECTED[name][0]
+    assert measured(result, "links_broken") == linkfarm.EXPECTED[name][1]
 
 
 @pytest.mark.integration

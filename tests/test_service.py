@@ -25,6 +25,7 @@ from probes.http.client import open_fetcher
 from probes.model import CheckResult, Failure, State, Verdict
 from probes.runtime.runner import Runtime, run_channel
 from probes.state.store import Store
+from tests.measurements import measured
 
 BASE = "http://portal.test"
 NOW = 1_795_000_000.0  # 2026-11-19
@@ -112,9 +113,12 @@ async def run(rt: Runtime, channel: ChannelConfig) -> tuple[CheckResult, Verdict
     return result, verdict
 
 
-def failed_step(result: CheckResult) -> str | None:
+def failed_step(result: CheckResult) -> str:
+    """The step the transaction stopped at: the last one run, and the one that failed."""
     assert isinstance(result.findings, ServiceFindings)
-    return result.findings.failed_step
+    *passed, last = result.findings.steps
+    assert all(s.ok for s in passed) and not last.ok
+    return last.name
 
 
 async def test_working_transaction_carries_token_cookie_and_id_through_three_steps(
@@ -124,8 +128,8 @@ async def test_working_transaction_carries_token_cookie_and_id_through_three_ste
     result, verdict = await run(runtime, channel)
     assert result.success is True, result.error
     for step in ("form", "submit", "status"):
-        assert result.measurement("service_step_success", step=step) == 1.0
-    assert result.measurement("service_consecutive_failures") == 0.0
+        assert measured(result, "service_step_success", step=step) == 1.0
+    assert measured(result, "service_consecutive_failures") == 0.0
     assert any("step status: ok" in line for line in result.evidence)
     assert verdict.state is State.OK
 
@@ -148,13 +152,13 @@ async def test_failing_service_names_the_step_and_why(
     assert failed_step(result) == failing_step
     assert result.error.startswith(f"step {failing_step}:")
     assert words in result.error
-    assert result.measurement("service_step_success", step=failing_step) == 0.0
+    assert measured(result, "service_step_success", step=failing_step) == 0.0
     assert verdict.state is State.DEGRADED
 
 
 async def test_steps_after_the_failing_one_are_not_run_and_say_so(runtime: Runtime) -> None:
     result, _ = await run(runtime, channel_config("svc-maint", CHANNELS["svc-maint"]))
-    assert result.measurement("service_step_success", step="submit") is None
+    assert measured(result, "service_step_success", step="submit") is None
     assert any("not run after the failure: submit" in e for e in result.evidence)
 
 
@@ -168,7 +172,7 @@ async def test_service_is_broken_after_k_consecutive_failed_runs(runtime: Runtim
         states.append(verdict.state)
         clock.advance(1800)
     assert states == [State.DEGRADED, State.DEGRADED, State.ZOMBIE]
-    assert result.measurement("service_consecutive_failures") == 3.0
+    assert measured(result, "service_consecutive_failures") == 3.0
     assert [r.code for r in verdict.reasons] == ["service_broken"]
     assert "3 consecutive failed runs" in verdict.reasons[0].detail
 
@@ -189,7 +193,7 @@ async def test_a_successful_run_resets_the_consecutive_count() -> None:
         for flip in (False, False, True, False):
             healthy["now"] = flip
             result, verdict = await run(rt, channel)
-            seen.append((verdict.state, result.measurement("service_consecutive_failures")))
+            seen.append((verdict.state, measured(result, "service_consecutive_failures")))
             clock.advance(1800)
     assert seen == [
         (State.DEGRADED, 1.0),

@@ -32,7 +32,3 @@ class ServiceFindings(Findings):
     """The steps run, in order, up to and including the first that failed."""
 
     steps: tuple[StepOutcome, ...]
-
-    @property
-    def failed_step(self) -> str | None:
-        return next((s.name for s in self.steps if not s.ok), None)
