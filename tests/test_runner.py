@@ -95,6 +95,19 @@ async def test_latest_results_come_back_from_the_store_as_they_were(
     assert {type(r.findings) for r in restored.values()} == {type(r.findings) for r in ran.values()}
 
 
+async def test_hotline_findings_come_back_from_the_store_as_they_were(runtime: Runtime) -> None:
+    from probes.demo import callrobot
+    from tests.test_hotline_verdicts import _channel, _ingest
+
+    _ingest(runtime.store, callrobot.records(runtime.clock.now()))
+    channel = _channel("hotline-busy")
+
+    _, (result,) = await run_channel(runtime, channel)
+
+    assert result.findings is not None
+    assert history.latest(runtime.store) == {("hotline-busy", "hotline"): result}
+
+
 @pytest.mark.integration
 async def test_restart_judges_from_the_restored_results_what_the_run_judged(
     demo_config: Config, runtime: Runtime
