@@ -65,8 +65,8 @@ async def run_check(rt: Runtime, channel: ChannelConfig, name: str, spec: CheckS
     kind = KINDS[name]
     started_wall, started = clock.now(), clock.monotonic()
     past = None
-    if kind.history is not None:
-        past = history.window(rt.store, channel.name, name, kind.history(spec), started_wall)
+    if kind.window_span is not None:
+        past = history.window(rt.store, channel.name, name, kind.window_span(spec), started_wall)
     ctx = CheckContext(
         fetcher=rt.fetcher,
         clock=clock,
