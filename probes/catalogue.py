@@ -26,6 +26,9 @@ class Family:
     type: FamilyType
     help: str
     labels: tuple[str, ...]
+    # Detail (per column, per step, per percentile) is left out of /metrics unless asked
+    # for (`global.metrics_detail`, `/metrics?detail=true`); /probe always has it.
+    detail: bool = False
 
     @property
     def full_name(self) -> str:
@@ -37,8 +40,8 @@ class Family:
         return self.labels[2:] if self.labels[:2] == CH else self.labels
 
 
-def _f(name: str, type_: FamilyType, help_: str, *labels: str) -> Family:
-    return Family(name, type_, help_, labels)
+def _f(name: str, type_: FamilyType, help_: str, *labels: str, detail: bool = False) -> Family:
+    return Family(name, type_, help_, labels, detail)
 
 
 FAMILIES: tuple[Family, ...] = (
@@ -73,18 +76,19 @@ FAMILIES: tuple[Family, ...] = (
        "Failed availability probes in a row, up to the latest.", *CH),
     # --- content freshness and links ---
     _f("content_newest_item_timestamp_seconds", "gauge",
-       "Publication time of the newest item found in a column.", *CH, "column"),
-    _f("content_items", "gauge", "Dated items found on a column page.", *CH, "column"),
+       "Publication time of the newest item found in a column.", *CH, "column", detail=True),
+    _f("content_items", "gauge", "Dated items found on a column page.", *CH, "column", detail=True),
     _f("content_last_change_timestamp_seconds", "gauge",
-       "When a column's extracted item list last changed.", *CH, "column"),
-    _f("content_max_age_seconds", "gauge", "A column's configured maximum age.", *CH, "column"),
+       "When a column's extracted item list last changed.", *CH, "column", detail=True),
+    _f("content_max_age_seconds", "gauge", "A column's configured maximum age.",
+       *CH, "column", detail=True),
     _f("content_stale_columns", "gauge", "Columns older than their maximum age.", *CH),
     _f("content_blank_columns", "gauge", "Columns with no items (空白栏目).", *CH),
     _f("links_checked", "gauge", "Links checked in the last links run.", *CH),
     _f("links_broken", "gauge", "Broken links found in the last links run.", *CH),
     # --- online services ---
     _f("service_step_success", "gauge", "1 if the step of the service transaction passed.",
-       *CH, "step"),
+       *CH, "step", detail=True),
     _f("service_duration_seconds", "gauge", "Duration of the whole service transaction.", *CH),
     _f("service_consecutive_failures", "gauge", "Failed service runs in a row.", *CH),
     # --- message boards ---
@@ -96,7 +100,7 @@ FAMILIES: tuple[Family, ...] = (
        "Posting time of the oldest unanswered message.", *CH),
     # Not `quantile`: Prometheus reserves that label for summaries (promtool rejects it).
     _f("board_reply_latency_seconds", "gauge",
-       "Reply latency percentiles (50, 90) over the window.", *CH, "percentile"),
+       "Reply latency percentiles (50, 90) over the window.", *CH, "percentile", detail=True),
     _f("board_boilerplate_ratio", "gauge",
        "Share of replies in the window that are boilerplate.", *CH),
     # --- hotlines ---

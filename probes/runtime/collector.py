@@ -1,5 +1,9 @@
-"""The Prometheus side: one custom collector that renders the monitor's status at scrape
-time, on a registry its owner creates (never the global one).
+"""The Prometheus side: the monitor's series as text exposition (format 0.0.4), one
+channel at a time, plus the monitor's own health.
+
+A channel's series are rendered when its results change and kept by
+`probes.runtime.exposition`, so a scrape joins text instead of rendering every series;
+`/probe` renders its one channel here too, so both show the same series.
 
 Families, types and labels come from `probes.catalogue`; a measurement whose name or labels
 are not declared there is a bug: in strict mode (tests) it raises, in production it is
@@ -9,17 +13,9 @@ skipped and logged once, so one bad check cannot take /metrics down.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+import math
+from collections.abc import Iterable, Mapping
 from typing import Protocol
-
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import (
-    CounterMetricFamily,
-    GaugeMetricFamily,
-    HistogramMetricFamily,
-    Metric,
-)
-from prometheus_client.registry import Collector
 
 from probes import __version__
 from probes.catalogue import BY_NAME, CH, FAMILIES, Family
@@ -28,7 +24,37 @@ from probes.model import CheckResult, Histogram, State
 from probes.runtime.status import MonitorStatus
 
 log = logging.getLogger("probes.runtime.collector")
-AnyFamily = GaugeMetricFamily | CounterMetricFamily | HistogramMetricFamily
+
+# A family's position in the catalogue: the order families appear in every body.
+INDEX: dict[str, int] = {f.name: i for i, f in enumerate(FAMILIES)}
+# What a rendering produces: family position -> that family's sample lines (never empty).
+Rendered = dict[int, bytes]
+
+
+def _sample_name(fam: Family) -> str:
+    return fam.full_name + ("_total" if fam.type == "counter" else "")
+
+
+def _header(fam: Family) -> bytes:
+    name = _sample_name(fam)
+    text = fam.help.replace("\\", r"\\").replace("\n", r"\n")
+    return f"# HELP {name} {text}\n# TYPE {name} {fam.type}\n".encode()
+
+
+HEADERS: tuple[bytes, ...] = tuple(_header(f) for f in FAMILIES)
+
+
+def number(value: float) -> str:
+    """A sample value (or a bucket bound) as the text format writes it."""
+    value = float(value)
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    return "NaN" if math.isnan(value) else repr(value)
+
+
+def escape(value: str) -> str:
+    """A label value as the text format quotes it."""
+    return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
 
 
 class IngestView(Protocol):
@@ -42,31 +68,36 @@ class IngestView(Protocol):
 
 
 class _Families:
-    """Families being filled for one scrape, created on first use, in catalogue order."""
+    """Sample lines being written for one rendering, grouped by family."""
 
-    def __init__(self, strict: bool) -> None:
+    def __init__(self, strict: bool, warned: set[str]) -> None:
         self.strict = strict
-        self.made: dict[str, AnyFamily] = {}
-        self._warned: set[str] = set()
+        self.lines: dict[int, list[str]] = {}
+        self._warned = warned
 
     def add(self, name: str, labels: tuple[str, ...], value: float | Histogram) -> None:
         fam = BY_NAME.get(name)
         if fam is None or len(labels) != len(fam.labels):
             self._bad(f"measurement {name!r} with {len(labels)} labels is not in the catalogue")
             return
-        metric = self.made.get(name)
-        if metric is None:
-            metric = self.made[name] = _new_family(fam)
+        pairs = [f'{k}="{escape(v)}"' for k, v in zip(fam.labels, labels, strict=True)]
+        out = self.lines.setdefault(INDEX[name], [])
         if isinstance(value, Histogram):
-            if not isinstance(metric, HistogramMetricFamily):
+            if fam.type != "histogram":
                 self._bad(f"{name} is a {fam.type}, got a histogram")
                 return
-            buckets = [(_le(b), c) for b, c in value.buckets]
-            metric.add_metric(list(labels), buckets, value.sum)
-        elif isinstance(metric, HistogramMetricFamily):
+            base = fam.full_name
+            for bound, count in value.buckets:
+                le = ",".join([*pairs, f'le="{number(bound)}"'])
+                out.append(f"{base}_bucket{{{le}}} {number(count)}\n")
+            braced = "{" + ",".join(pairs) + "}" if pairs else ""
+            out.append(f"{base}_count{braced} {number(value.count)}\n")
+            out.append(f"{base}_sum{braced} {number(value.sum)}\n")
+        elif fam.type == "histogram":
             self._bad(f"{name} is a histogram, got a plain value")
         else:
-            metric.add_metric(list(labels), float(value))
+            braced = "{" + ",".join(pairs) + "}" if pairs else ""
+            out.append(f"{_sample_name(fam)}{braced} {number(value)}\n")
 
     def _bad(self, message: str) -> None:
         if self.strict:
@@ -75,37 +106,42 @@ class _Families:
             self._warned.add(message)
             log.error("skipping metric: %s", message)
 
-    def ordered(self) -> Iterator[Metric]:
-        for fam in FAMILIES:
-            if fam.name in self.made:
-                yield self.made[fam.name]
+    def rendered(self) -> Rendered:
+        return {i: "".join(lines).encode() for i, lines in self.lines.items() if lines}
 
 
-class ZombieCollector(Collector):
-    """Renders channel verdicts, check results and the monitor's own health."""
+def assemble(parts: Iterable[Rendered]) -> bytes:
+    """One valid body from renderings: each family's HELP/TYPE once, its samples together,
+    families in catalogue order."""
+    grouped: dict[int, list[bytes]] = {}
+    for part in parts:
+        for i, text in part.items():
+            grouped.setdefault(i, []).append(text)
+    return b"".join(HEADERS[i] + b"".join(grouped[i]) for i in sorted(grouped))
+
+
+class ZombieCollector:
+    """Renders channel verdicts and check results, and the monitor's own health."""
 
     def __init__(
-        self,
-        status: MonitorStatus,
-        ingest: IngestView | None = None,
-        *,
-        only_channel: str | None = None,
-        strict: bool = False,
+        self, status: MonitorStatus, ingest: IngestView | None = None, *, strict: bool = False
     ) -> None:
         self.status = status
         self.ingest = ingest
-        self.only_channel = only_channel
         self.strict = strict
+        self._warned: set[str] = set()
 
-    def collect(self) -> Iterable[Metric]:
-        f = _Families(self.strict)
-        st = self.status
-        for channel in st.channels.values():
-            if self.only_channel is None or channel.name == self.only_channel:
-                self._channel(f, channel)
-        if self.only_channel is None:
-            self._self_metrics(f)
-        return list(f.ordered())
+    def render_channel(self, channel: ChannelConfig) -> Rendered:
+        """Every series of one channel (headline and detail families) as it stands now."""
+        f = _Families(self.strict, self._warned)
+        self._channel(f, channel)
+        return f.rendered()
+
+    def render_self(self) -> Rendered:
+        """The monitor's own series (scheduler, config, ingest, build)."""
+        f = _Families(self.strict, self._warned)
+        self._self_metrics(f)
+        return f.rendered()
 
     def _channel(self, f: _Families, channel: ChannelConfig) -> None:
         st = self.status
@@ -154,27 +190,3 @@ class ZombieCollector(Collector):
                 f.add("hotline_records_ingested", (source,), float(n))
             for (source, reason), n in sorted(self.ingest.rejected.items()):
                 f.add("hotline_records_rejected", (source, reason), float(n))
-
-
-def _new_family(fam: Family) -> AnyFamily:
-    name, labels = fam.full_name, list(fam.labels)
-    if fam.type == "counter":
-        return CounterMetricFamily(name, fam.help, labels=labels)
-    if fam.type == "histogram":
-        return HistogramMetricFamily(name, fam.help, labels=labels)
-    return GaugeMetricFamily(name, fam.help, labels=labels)
-
-
-def _le(bound: float) -> str:
-    return "+Inf" if bound == float("inf") else repr(float(bound))
-
-
-def make_registry(collector: ZombieCollector) -> CollectorRegistry:
-    """A fresh registry holding only this collector."""
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(collector)
-    return registry
-
-
-def render(registry: CollectorRegistry) -> bytes:
-    return generate_latest(registry)

@@ -13,12 +13,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry
-
 from probes.clock import Clock, SystemClock
 from probes.config import Config, ConfigError, load_config
 from probes.hotline.ingest import IngestCounters
-from probes.runtime.collector import ZombieCollector, make_registry, render
+from probes.runtime.collector import ZombieCollector, assemble
+from probes.runtime.exposition import Exposition
 from probes.runtime.runner import Runtime, open_runtime, run_channel
 from probes.runtime.scheduler import Scheduler
 from probes.runtime.status import MonitorStatus
@@ -29,7 +28,7 @@ log = logging.getLogger("probes.runtime.monitor")
 # Settings that shape objects opened once at start; a reload that changes them is applied
 # for everything else and says that these need a restart.
 RESTART_ONLY = ("listen", "state_path", "user_agent", "verify_tls", "http_transport",
-                "max_body", "max_redirects", "per_host_concurrency")  # fmt: skip
+                "max_body", "max_redirects", "per_host_concurrency", "metrics_detail")  # fmt: skip
 PRUNE_EVERY = 3600.0
 
 
@@ -41,7 +40,7 @@ class Monitor:
     status: MonitorStatus
     scheduler: Scheduler
     ingest: IngestCounters
-    registry: CollectorRegistry
+    exposition: Exposition
 
     def reload(self) -> tuple[bool, str]:
         """Load the config file again; a bad one is rejected and the old one keeps running."""
@@ -88,11 +87,11 @@ class Monitor:
             "# TYPE probe_duration_seconds gauge\n"
             f"probe_duration_seconds {duration:.6f}\n"
         ).encode()
-        only = make_registry(ZombieCollector(self.status, only_channel=name))
-        return head + render(only)
+        return head + assemble([self.exposition.collector.render_channel(channel)])
 
-    def metrics(self) -> bytes:
-        return render(self.registry)
+    async def metrics(self, detail: bool | None = None) -> bytes:
+        """The /metrics body; `detail` None follows `global.metrics_detail`."""
+        return await self.exposition.body(detail)
 
 
 @asynccontextmanager
@@ -116,8 +115,8 @@ async def open_monitor(
         scheduler.apply(config)
         scheduler.restore()
         ingest = IngestCounters()
-        registry = make_registry(ZombieCollector(status, ingest))
-        yield Monitor(config_path, config, rt, status, scheduler, ingest, registry)
+        exposition = Exposition(ZombieCollector(status, ingest), detail=settings.metrics_detail)
+        yield Monitor(config_path, config, rt, status, scheduler, ingest, exposition)
 
 
 async def prune_forever(monitor: Monitor) -> None:

@@ -1,0 +1,88 @@
+"""The `/metrics` body, kept current per channel so a scrape of a national deployment
+joins text instead of rendering a million series.
+
+Each channel's series are rendered by `ZombieCollector.render_channel` after its results
+change (`MonitorStatus.dirty` names the channels whose text is out of date: a check ran,
+a reload changed the channel set) and kept per family, so a body is, per family in
+catalogue order, its HELP/TYPE header and the join of every channel's lines. Rendering
+happens in slices of `SLICE` channels with the event loop let go between slices: the loop
+never waits on a scrape for more than one slice (a few milliseconds) however many channels
+changed. The monitor's own series (scheduler, config, ingest) are few and rendered at each
+scrape.
+
+Headline and detail: families the catalogue marks `detail` (per column, per service step,
+per latency percentile) hold most of a large deployment's series but feed no alert, so
+they are left out unless `global.metrics_detail` is true (then they are kept current like
+the rest) or a scrape asks for `?detail=true` (then they are rendered for that scrape, in
+the same slices). `/probe?channel=NAME` always carries its channel's detail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from probes.catalogue import FAMILIES
+from probes.runtime.collector import HEADERS, Rendered, ZombieCollector
+
+SLICE = 200  # channels rendered between two yields to the event loop (~5-15 ms)
+DETAIL = frozenset(i for i, f in enumerate(FAMILIES) if f.detail)
+
+
+class Exposition:
+    """Per-family, per-channel text for `/metrics`, brought up to date at each scrape."""
+
+    def __init__(self, collector: ZombieCollector, *, detail: bool = False) -> None:
+        self.collector = collector
+        self.status = collector.status
+        self.keep_detail = detail
+        # family position -> channel name -> that channel's lines of the family
+        self._text: list[dict[str, bytes]] = [{} for _ in FAMILIES]
+        self._lock = asyncio.Lock()
+
+    async def body(self, detail: bool | None = None) -> bytes:
+        """A complete body; `detail` None follows `global.metrics_detail`."""
+        want_detail = self.keep_detail if detail is None else detail
+        async with self._lock:
+            await self._catch_up()
+            extra = await self._detail() if want_detail and not self.keep_detail else {}
+            own = self.collector.render_self()
+            parts: list[bytes] = []
+            for i, texts in enumerate(self._text):
+                if i in DETAIL and not want_detail:
+                    continue
+                chunks = [*texts.values(), *extra.get(i, ()), *([own[i]] if i in own else ())]
+                if chunks:
+                    parts += (HEADERS[i], *chunks)
+            return b"".join(parts)
+
+    async def _catch_up(self) -> None:
+        """Render every channel the status marked dirty (or drop it when it is gone)."""
+        dirty = self.status.dirty
+        while dirty:
+            for _ in range(min(SLICE, len(dirty))):
+                self._store(dirty.pop())
+            await asyncio.sleep(0)
+
+    def _store(self, name: str) -> None:
+        channel = self.status.channels.get(name)
+        rendered: Rendered = {} if channel is None else self.collector.render_channel(channel)
+        for i, texts in enumerate(self._text):
+            text = rendered.get(i)
+            if text is None or (i in DETAIL and not self.keep_detail):
+                texts.pop(name, None)
+            else:
+                texts[name] = text
+
+    async def _detail(self) -> dict[int, list[bytes]]:
+        """The detail families of every channel, rendered for one scrape."""
+        out: dict[int, list[bytes]] = {}
+        channels = list(self.status.channels.values())
+        for start in range(0, len(channels), SLICE):
+            for channel in channels[start : start + SLICE]:
+                if channel.name not in self.status.channels:
+                    continue  # removed by a reload while this scrape let the loop go
+                for i, text in self.collector.render_channel(channel).items():
+                    if i in DETAIL:
+                        out.setdefault(i, []).append(text)
+            await asyncio.sleep(0)
+        return out
