@@ -160,22 +160,21 @@ async def test_scrape_lets_the_event_loop_run_while_it_renders(
         template = monitor.status.channels["demo-home"]
         copies = [template.model_copy(update={"name": f"site{i}"}) for i in range(5 * SLICE)]
         monitor.status.set_channels([*monitor.status.channels.values(), *copies])
-        ticks = 0
-        done = False
+        ticks: list[None] = []
+        done = asyncio.Event()
 
         async def ticker() -> None:
-            nonlocal ticks
-            while not done:
-                ticks += 1
+            while not done.is_set():
+                ticks.append(None)
                 await asyncio.sleep(0)
 
         task = asyncio.create_task(ticker())
         await asyncio.sleep(0)
-        start = ticks
+        start = len(ticks)
         body = await monitor.metrics()
-        done = True
+        done.set()
         await task
-        assert ticks - start >= 5
+        assert len(ticks) - start >= 5
         assert body.decode().count('zombie_channel_info{channel="site') == 5 * SLICE
 
 
