@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -38,6 +39,7 @@ def _config(demo: Config, *, detail: bool, names: tuple[str, ...] = CHANNELS) ->
     return demo.model_copy(update={"global_": settings, "channels": channels, "calls": None})
 
 
+@asynccontextmanager
 async def _checked(config: Config, tmp: Path, clock: FrozenClock) -> AsyncIterator[Monitor]:
     async with open_monitor(config, clock=clock, state_path=str(tmp / "m.db")) as monitor:
         for channel in config.channels:
@@ -49,7 +51,7 @@ async def _checked(config: Config, tmp: Path, clock: FrozenClock) -> AsyncIterat
 async def monitor(
     request: pytest.FixtureRequest, demo_config: Config, tmp_path: Path, frozen_clock: FrozenClock
 ) -> AsyncIterator[Monitor]:
-    async for m in _checked(_config(demo_config, detail=request.param), tmp_path, frozen_clock):
+    async with _checked(_config(demo_config, detail=request.param), tmp_path, frozen_clock) as m:
         yield m
 
 
@@ -139,7 +141,7 @@ async def test_a_new_result_and_a_reload_show_at_the_next_scrape(
     config = _config(demo_config, detail=False)
     runs = ("zombie_check_runs_total", (("channel", "demo-error500"), ("check", "availability"),
                                         ("kind", "website"), ("result", "failure")))  # fmt: skip
-    async for monitor in _checked(config, tmp_path, frozen_clock):
+    async with _checked(config, tmp_path, frozen_clock) as monitor:
         before = _samples(await monitor.metrics())
         frozen_clock.advance(3600)  # the latest result is due again: /probe runs it
         await monitor.probe("demo-error500")
@@ -156,7 +158,7 @@ async def test_scrape_lets_the_event_loop_run_while_it_renders(
     demo_config: Config, tmp_path: Path, frozen_clock: FrozenClock
 ) -> None:
     """Many changed channels are rendered in slices with the loop let go between them."""
-    async for monitor in _checked(_config(demo_config, detail=False), tmp_path, frozen_clock):
+    async with _checked(_config(demo_config, detail=False), tmp_path, frozen_clock) as monitor:
         template = monitor.status.channels["demo-home"]
         copies = [template.model_copy(update={"name": f"site{i}"}) for i in range(5 * SLICE)]
         monitor.status.set_channels([*monitor.status.channels.values(), *copies])
