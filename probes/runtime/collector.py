@@ -15,10 +15,11 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Protocol
 
 from probes import __version__
-from probes.catalogue import BY_NAME, CH, FAMILIES, Family
+from probes.catalogue import CH, FAMILIES, Family
 from probes.config import ChannelConfig
 from probes.model import CheckResult, Histogram, State
 from probes.runtime.status import MonitorStatus
@@ -27,29 +28,45 @@ log = logging.getLogger("probes.runtime.collector")
 
 # A family's position in the catalogue: the order families appear in every body.
 INDEX: dict[str, int] = {f.name: i for i, f in enumerate(FAMILIES)}
+DETAIL = frozenset(i for i, f in enumerate(FAMILIES) if f.detail)
+HEADLINE = frozenset(range(len(FAMILIES))) - DETAIL
 # What a rendering produces: family position -> that family's sample lines (never empty).
 Rendered = dict[int, bytes]
+INF = float("inf")
 
 
-def _sample_name(fam: Family) -> str:
-    return fam.full_name + ("_total" if fam.type == "counter" else "")
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """How one family's lines are written: precomputed once, used for every sample."""
+
+    index: int
+    family: Family
+    sample: str  # the sample name (counters end in _total)
+    keys: tuple[str, ...]  # 'label="' for each label, in catalogue order
 
 
-def _header(fam: Family) -> bytes:
-    name = _sample_name(fam)
-    text = fam.help.replace("\\", r"\\").replace("\n", r"\n")
-    return f"# HELP {name} {text}\n# TYPE {name} {fam.type}\n".encode()
+def _shape(i: int, fam: Family) -> _Shape:
+    sample = fam.full_name + ("_total" if fam.type == "counter" else "")
+    return _Shape(i, fam, sample, tuple(f'{k}="' for k in fam.labels))
 
 
-HEADERS: tuple[bytes, ...] = tuple(_header(f) for f in FAMILIES)
+SHAPES: dict[str, _Shape] = {f.name: _shape(i, f) for i, f in enumerate(FAMILIES)}
+
+
+def _header(shape: _Shape) -> bytes:
+    text = shape.family.help.replace("\\", r"\\").replace("\n", r"\n")
+    return f"# HELP {shape.sample} {text}\n# TYPE {shape.sample} {shape.family.type}\n".encode()
+
+
+HEADERS: tuple[bytes, ...] = tuple(_header(s) for s in SHAPES.values())
 
 
 def number(value: float) -> str:
     """A sample value (or a bucket bound) as the text format writes it."""
     value = float(value)
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    return "NaN" if math.isnan(value) else repr(value)
+    if -INF < value < INF:
+        return repr(value)
+    return "NaN" if math.isnan(value) else ("+Inf" if value > 0 else "-Inf")
 
 
 def escape(value: str) -> str:
@@ -68,36 +85,44 @@ class IngestView(Protocol):
 
 
 class _Families:
-    """Sample lines being written for one rendering, grouped by family."""
+    """Sample lines being written for one rendering, grouped by family; families in `skip`
+    (the detail, when it is not wanted) are not written at all."""
 
-    def __init__(self, strict: bool, warned: set[str]) -> None:
+    def __init__(self, strict: bool, warned: set[str], skip: frozenset[int] = frozenset()) -> None:
         self.strict = strict
+        self.skip = skip
         self.lines: dict[int, list[str]] = {}
         self._warned = warned
+        self._escaped: dict[str, str] = {}  # label values repeat within a channel
 
     def add(self, name: str, labels: tuple[str, ...], value: float | Histogram) -> None:
-        fam = BY_NAME.get(name)
-        if fam is None or len(labels) != len(fam.labels):
+        shape = SHAPES.get(name)
+        if shape is None or len(labels) != len(shape.keys):
             self._bad(f"measurement {name!r} with {len(labels)} labels is not in the catalogue")
             return
-        pairs = [f'{k}="{escape(v)}"' for k, v in zip(fam.labels, labels, strict=True)]
-        out = self.lines.setdefault(INDEX[name], [])
+        if shape.index in self.skip:
+            return
+        escaped = self._escaped
+        try:
+            inner = '",'.join([k + escaped[v] for k, v in zip(shape.keys, labels, strict=True)])
+        except KeyError:  # a value not seen yet in this rendering
+            escaped.update((v, escape(v)) for v in labels)
+            inner = '",'.join([k + escaped[v] for k, v in zip(shape.keys, labels, strict=True)])
+        out = self.lines.setdefault(shape.index, [])
+        braced = "{" + inner + '"}' if inner else ""
         if isinstance(value, Histogram):
-            if fam.type != "histogram":
-                self._bad(f"{name} is a {fam.type}, got a histogram")
+            if shape.family.type != "histogram":
+                self._bad(f"{name} is a {shape.family.type}, got a histogram")
                 return
-            base = fam.full_name
+            base, sep = shape.sample, '",' if inner else ""
             for bound, count in value.buckets:
-                le = ",".join([*pairs, f'le="{number(bound)}"'])
-                out.append(f"{base}_bucket{{{le}}} {number(count)}\n")
-            braced = "{" + ",".join(pairs) + "}" if pairs else ""
+                out.append(f'{base}_bucket{{{inner}{sep}le="{number(bound)}"}} {number(count)}\n')
             out.append(f"{base}_count{braced} {number(value.count)}\n")
             out.append(f"{base}_sum{braced} {number(value.sum)}\n")
-        elif fam.type == "histogram":
+        elif shape.family.type == "histogram":
             self._bad(f"{name} is a histogram, got a plain value")
         else:
-            braced = "{" + ",".join(pairs) + "}" if pairs else ""
-            out.append(f"{_sample_name(fam)}{braced} {number(value)}\n")
+            out.append(f"{shape.sample}{braced} {number(value)}\n")
 
     def _bad(self, message: str) -> None:
         if self.strict:
@@ -130,10 +155,16 @@ class ZombieCollector:
         self.ingest = ingest
         self.strict = strict
         self._warned: set[str] = set()
+        # Per-channel families and their labels beyond channel and kind, in catalogue
+        # order: a measurement labelled in that order is added without a reorder.
+        self._plain = {f.name: f.extra_labels for f in FAMILIES if f.labels[:2] == CH}
 
-    def render_channel(self, channel: ChannelConfig) -> Rendered:
-        """Every series of one channel (headline and detail families) as it stands now."""
-        f = _Families(self.strict, self._warned)
+    def render_channel(
+        self, channel: ChannelConfig, skip: frozenset[int] = frozenset()
+    ) -> Rendered:
+        """One channel's series as they stand now, but for the families in `skip` (DETAIL:
+        the headline alone; HEADLINE: the detail alone)."""
+        f = _Families(self.strict, self._warned, skip)
         self._channel(f, channel)
         return f.rendered()
 
@@ -170,12 +201,19 @@ class ZombieCollector:
         f.add("check_duration_seconds", (*ch, check), result.duration)
         f.add("check_last_run_timestamp_seconds", (*ch, check), result.started)
         for m in result.measurements:
-            fam = BY_NAME.get(m.name)
+            if m.name in self._plain and tuple(k for k, _ in m.labels) == self._plain[m.name]:
+                f.add(m.name, (*ch, *(v for _, v in m.labels)), m.value)  # the usual case
+                continue
+            shape = SHAPES.get(m.name)
             labels = dict(m.labels)
-            if fam is None or set(labels) != set(fam.extra_labels) or fam.labels[:2] != CH:
+            if (
+                shape is None
+                or set(labels) != set(shape.family.extra_labels)
+                or shape.family.labels[:2] != CH
+            ):
                 f._bad(f"measurement {m.name!r} labels {sorted(labels)} do not match catalogue")
                 continue
-            f.add(m.name, (*ch, *(labels[k] for k in fam.extra_labels)), m.value)
+            f.add(m.name, (*ch, *(labels[k] for k in shape.family.extra_labels)), m.value)
 
     def _self_metrics(self, f: _Families) -> None:
         st = self.status

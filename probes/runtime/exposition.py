@@ -4,11 +4,14 @@ joins text instead of rendering a million series.
 Each channel's series are rendered by `ZombieCollector.render_channel` after its results
 change (`MonitorStatus.dirty` names the channels whose text is out of date: a check ran,
 a reload changed the channel set) and kept per family, so a body is, per family in
-catalogue order, its HELP/TYPE header and the join of every channel's lines. Rendering
-happens in slices of `SLICE` channels with the event loop let go between slices: the loop
-never waits on a scrape for more than one slice (a few milliseconds) however many channels
-changed. The monitor's own series (scheduler, config, ingest) are few and rendered at each
-scrape.
+catalogue order, its HELP/TYPE header and the join of every channel's lines. The changed
+channels are rendered every `REFRESH` seconds by `keep_current` (which `open_monitor`
+runs) and whatever changed since by the scrape itself, so a body is never older than the
+status and a scrape costs the changes of about one second, whatever the scrape interval.
+Rendering happens in slices of `SLICE` channels with the event loop let go between slices:
+the loop never waits on the exporter for more than one slice (a few milliseconds) however
+many channels changed (after a start or a reload, all of them). The monitor's own series
+(scheduler, config, ingest) are few and rendered at each scrape.
 
 Headline and detail: families the catalogue marks `detail` (per column, per service step,
 per latency percentile) hold most of a large deployment's series but feed no alert, so
@@ -22,10 +25,11 @@ from __future__ import annotations
 import asyncio
 
 from probes.catalogue import FAMILIES
-from probes.runtime.collector import HEADERS, Rendered, ZombieCollector
+from probes.clock import Clock
+from probes.runtime.collector import DETAIL, HEADERS, HEADLINE, Rendered, ZombieCollector
 
-SLICE = 200  # channels rendered between two yields to the event loop (~5-15 ms)
-DETAIL = frozenset(i for i, f in enumerate(FAMILIES) if f.detail)
+SLICE = 200  # channels rendered between two yields to the event loop (~5-20 ms)
+REFRESH = 1.0  # seconds between two renderings of the changed channels
 
 
 class Exposition:
@@ -55,6 +59,13 @@ class Exposition:
                     parts += (HEADERS[i], *chunks)
             return b"".join(parts)
 
+    async def keep_current(self, clock: Clock) -> None:
+        """Render the changed channels every REFRESH seconds, until cancelled."""
+        while True:
+            async with self._lock:
+                await self._catch_up()
+            await clock.sleep(REFRESH)
+
     async def _catch_up(self) -> None:
         """Render every channel the status marked dirty (or drop it when it is gone)."""
         dirty = self.status.dirty
@@ -65,10 +76,11 @@ class Exposition:
 
     def _store(self, name: str) -> None:
         channel = self.status.channels.get(name)
-        rendered: Rendered = {} if channel is None else self.collector.render_channel(channel)
+        skip = frozenset() if self.keep_detail else DETAIL
+        rendered: Rendered = {} if channel is None else self.collector.render_channel(channel, skip)
         for i, texts in enumerate(self._text):
             text = rendered.get(i)
-            if text is None or (i in DETAIL and not self.keep_detail):
+            if text is None:
                 texts.pop(name, None)
             else:
                 texts[name] = text
@@ -81,8 +93,7 @@ class Exposition:
             for channel in channels[start : start + SLICE]:
                 if channel.name not in self.status.channels:
                     continue  # removed by a reload while this scrape let the loop go
-                for i, text in self.collector.render_channel(channel).items():
-                    if i in DETAIL:
-                        out.setdefault(i, []).append(text)
+                for i, text in self.collector.render_channel(channel, HEADLINE).items():
+                    out.setdefault(i, []).append(text)
             await asyncio.sleep(0)
         return out

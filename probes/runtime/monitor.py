@@ -7,6 +7,8 @@ and the call-record sources, opened in `async with` blocks and passed down.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -116,7 +118,13 @@ async def open_monitor(
         scheduler.restore()
         ingest = IngestCounters()
         exposition = Exposition(ZombieCollector(status, ingest), detail=settings.metrics_detail)
-        yield Monitor(config_path, config, rt, status, scheduler, ingest, exposition)
+        refresher = asyncio.create_task(exposition.keep_current(clock), name="exposition")
+        try:
+            yield Monitor(config_path, config, rt, status, scheduler, ingest, exposition)
+        finally:
+            refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresher
 
 
 async def prune_forever(monitor: Monitor) -> None:
