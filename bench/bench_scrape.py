@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import gc
 import json
 import os
 import random
@@ -124,15 +125,46 @@ class Ticker:
         return wall, cpu
 
 
+class GcPauses:
+    """Every pass of the cyclic garbage collector: (generation, seconds, when it ended)."""
+
+    def __init__(self) -> None:
+        self.passes: list[tuple[int, float, float]] = []
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, Any]) -> None:
+        now = time.perf_counter()
+        if phase == "start":
+            self._started = now
+        else:
+            self.passes.append((info["generation"], now - self._started, now))
+
+    def worst(self, since: float, until: float) -> tuple[int, float]:
+        within = [(d, g) for g, d, end in self.passes if since < end <= until]
+        duration, gen = max(within, default=(0.0, -1))
+        return gen, duration
+
+
+GC = GcPauses()
+
+
 async def measure(ticker: Ticker, scrape: Callable[[], Awaitable[bytes]]) -> dict[str, Any]:
     wall0, cpu0 = time.perf_counter(), time.process_time()
     body = await scrape()
     cpu, wall1 = time.process_time() - cpu0, time.perf_counter()
     await asyncio.sleep(0.005)  # the ticker's wake-up after the last slice
     held, held_cpu = ticker.held(wall0, time.perf_counter())
+    gc_gen, gc_pause = GC.worst(wall0, time.perf_counter())
     series = sum(1 for line in body.split(b"\n") if line and not line.startswith(b"#"))
     return {"cpu": cpu, "wall": wall1 - wall0, "loop_max": held, "loop_max_cpu": held_cpu,
-            "bytes": len(body), "series": series}  # fmt: skip
+            "gc_max": gc_pause, "gc_gen": gc_gen, "bytes": len(body),
+            "series": series}  # fmt: skip
+
+
+async def scrape(monitor: Monitor, detail: bool | None = None) -> bytes:
+    """What a scraper receives: every piece of the streamed body."""
+    return b"".join([piece async for piece in monitor.metrics(detail)])
 
 
 class National:
@@ -222,27 +254,27 @@ async def in_process(nat: National, args: argparse.Namespace) -> dict[str, Any]:
     rates = {"availability": args.availability_interval, "freshness": args.slow_interval,
              "board": args.slow_interval}  # fmt: skip
     out: dict[str, Any] = {}
-    out["first"] = await measure(ticker, monitor.metrics)
+    out["first"] = await measure(ticker, lambda: scrape(monitor))
     out["rss_after_first_mb"] = rss_mb()
-    out["unchanged"] = await measure(ticker, monitor.metrics)
+    out["unchanged"] = await measure(ticker, lambda: scrape(monitor))
     steady, steady_detail, changed = [], [], []
     for _ in range(args.rounds):
         changed.append(nat.thirty_seconds(rates))
-        steady.append(await measure(ticker, monitor.metrics))
+        steady.append(await measure(ticker, lambda: scrape(monitor)))
     for _ in range(max(1, args.rounds // 3)):
         nat.thirty_seconds(rates)
-        steady_detail.append(await measure(ticker, lambda: monitor.metrics(detail=True)))
+        steady_detail.append(await measure(ticker, lambda: scrape(monitor, detail=True)))
     out["steady"], out["asked_detail"], out["changed_per_round"] = steady, steady_detail, changed
     # global.metrics_detail on: the detail kept current as well.
     kept = Exposition(ZombieCollector(monitor.status, monitor.ingest), detail=True)
     monitor.exposition = kept
     monitor.status.dirty.update(monitor.status.channels)
-    out["kept_first"] = await measure(ticker, monitor.metrics)
+    out["kept_first"] = await measure(ticker, lambda: scrape(monitor))
     out["rss_kept_detail_mb"] = rss_mb()
     out["kept_steady"] = []
     for _ in range(max(1, args.rounds // 3)):
         nat.thirty_seconds(rates)
-        out["kept_steady"].append(await measure(ticker, monitor.metrics))
+        out["kept_steady"].append(await measure(ticker, lambda: scrape(monitor)))
     return out
 
 
@@ -269,6 +301,7 @@ async def with_prometheus(nat: National, args: argparse.Namespace, work: Path) -
             await asyncio.sleep(0.1)
 
     feeder = asyncio.create_task(feed())
+    refresher = asyncio.create_task(monitor.exposition.keep_current(monitor.rt.clock))
     ticker.start()
     await asyncio.sleep(2)
 
@@ -325,6 +358,8 @@ async def with_prometheus(nat: National, args: argparse.Namespace, work: Path) -
             "scraped_cpu_per_s": scraped_cpu / args.prometheus,
             "loop_max_quiet": quiet_loop,
             "loop_max_scraped": scraped_loop,
+            "gc_max_quiet": GC.worst(t0, t1)[1],
+            "gc_max_scraped": GC.worst(t1, time.perf_counter())[1],
             "results_per_s": per_second,
         }
         out["cpu_per_scrape"] = (scraped_cpu - quiet_cpu) / max(1.0, out["scrapes"])
@@ -334,6 +369,7 @@ async def with_prometheus(nat: National, args: argparse.Namespace, work: Path) -
         prom.terminate()
         prom.wait()
         feeder.cancel()
+        refresher.cancel()
         server.should_exit = True
         await serving
 
@@ -377,7 +413,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             out |= await in_process(nat, args)
             monitor.exposition = Exposition(ZombieCollector(monitor.status, monitor.ingest))
             monitor.status.dirty.update(monitor.status.channels)
-            await monitor.metrics()
+            await scrape(monitor)
             if args.prometheus:
                 out["prometheus"] = await with_prometheus(nat, args, work)
             out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -394,6 +430,8 @@ def report(r: dict[str, Any], command: str) -> str:
                 f"{spread([x['wall'] for x in runs])} | "
                 f"{spread([x['loop_max'] * 1000 for x in runs], 0)} | "
                 f"{spread([x['loop_max_cpu'] * 1000 for x in runs], 0)} | "
+                f"{spread([x['gc_max'] * 1000 for x in runs], 0)} "
+                f"(gen {max(x['gc_gen'] for x in runs)}) | "
                 f"{runs[0]['series']:,} | {runs[0]['bytes'] / 1e6:.1f} |")  # fmt: skip
 
     lines = [
@@ -402,8 +440,8 @@ def report(r: dict[str, Any], command: str) -> str:
         f"results re-recorded per 30 s round: {spread([float(x) for x in r['changed_per_round']])}",
         "",
         "| scrape | runs | CPU s (min / median / max) | wall s | loop held, ms wall | "
-        "loop held, ms CPU | series | MB |",
-        "|---|---|---|---|---|---|---|---|",
+        "loop held, ms CPU | longest GC pass, ms | series | MB |",
+        "|---|---|---|---|---|---|---|---|---|",
         row("first after start (every channel rendered)", [r["first"]]),
         row("nothing changed", [r["unchanged"]]),
         row("after 30 s of national results (default: headline)", r["steady"]),
@@ -429,7 +467,8 @@ def report(r: dict[str, Any], command: str) -> str:
             f"{p['loop_max_quiet'][0] * 1000:.0f} ms wall / "
             f"{p['loop_max_quiet'][1] * 1000:.0f} ms CPU without and "
             f"{p['loop_max_scraped'][0] * 1000:.0f} ms wall / "
-            f"{p['loop_max_scraped'][1] * 1000:.0f} ms CPU with the scraper; "
+            f"{p['loop_max_scraped'][1] * 1000:.0f} ms CPU with the scraper (longest GC pass "
+            f"{p['gc_max_quiet'] * 1000:.0f} and {p['gc_max_scraped'] * 1000:.0f} ms); "
             f"Prometheus peak RSS {p['prometheus_rss_mb']:.0f} MB.",
         ]
     return "\n".join(lines)

@@ -55,6 +55,10 @@ async def monitor(
         yield m
 
 
+async def _scrape(monitor: Monitor, detail: bool | None = None) -> bytes:
+    return b"".join([piece async for piece in monitor.metrics(detail)])
+
+
 def _samples(body: bytes) -> Samples:
     return {
         (s.name, tuple(sorted(s.labels.items()))): s.value
@@ -78,7 +82,7 @@ def _expected(channel: str, kind: str, result: CheckResult) -> Samples:
 
 
 async def test_every_measurement_is_exported_with_its_value(monitor: Monitor) -> None:
-    samples = _samples(await monitor.metrics(detail=True))
+    samples = _samples(await _scrape(monitor, detail=True))
     expected: Samples = {}
     for (name, _check), result in monitor.status.results.items():
         expected |= _expected(name, monitor.status.channels[name].kind, result)
@@ -88,16 +92,16 @@ async def test_every_measurement_is_exported_with_its_value(monitor: Monitor) ->
 
 async def test_detail_only_when_configured_or_asked(monitor: Monitor) -> None:
     configured = monitor.config.global_.metrics_detail
-    default = await monitor.metrics()
+    default = await _scrape(monitor)
     assert bool(_names(default) & DETAIL) is configured
     # The headline keeps every channel's state, reasons, info and summaries.
     assert {"zombie_channel_state", "zombie_channel_info", "zombie_content_stale_columns",
             "zombie_http_status_code", "zombie_board_overdue_messages",
             "zombie_check_runs_total"} <= _names(default)  # fmt: skip
-    asked = _names(await monitor.metrics(detail=True))
+    asked = _names(await _scrape(monitor, detail=True))
     assert {"zombie_content_newest_item_timestamp_seconds", "zombie_service_step_success",
             "zombie_board_reply_latency_seconds"} <= asked  # fmt: skip
-    assert not _names(await monitor.metrics(detail=False)) & DETAIL
+    assert not _names(await _scrape(monitor, detail=False)) & DETAIL
     assert _names(default) - DETAIL == asked - DETAIL
 
 
@@ -114,7 +118,7 @@ async def test_probe_always_carries_the_channels_detail(monitor: Monitor) -> Non
 
 
 async def test_body_is_valid_exposition(monitor: Monitor) -> None:
-    body = (await monitor.metrics(detail=True)).decode()
+    body = (await _scrape(monitor, detail=True)).decode()
     families = re.findall(r"(?m)^# TYPE (\S+) ", body)
     assert len(families) == len(set(families)), "a family's HELP/TYPE appears twice"
     # Every sample line belongs to the family whose TYPE line came last.
@@ -142,14 +146,14 @@ async def test_a_new_result_and_a_reload_show_at_the_next_scrape(
     runs = ("zombie_check_runs_total", (("channel", "demo-error500"), ("check", "availability"),
                                         ("kind", "website"), ("result", "failure")))  # fmt: skip
     async with _checked(config, tmp_path, frozen_clock) as monitor:
-        before = _samples(await monitor.metrics())
+        before = _samples(await _scrape(monitor))
         frozen_clock.advance(3600)  # the latest result is due again: /probe runs it
         await monitor.probe("demo-error500")
-        after = _samples(await monitor.metrics())
+        after = _samples(await _scrape(monitor))
         assert after[runs] == before[runs] + 1
         # A reload that drops a channel drops its series at the next scrape.
         monitor.scheduler.apply(_config(demo_config, detail=False, names=CHANNELS[2:]))
-        gone = await monitor.metrics()
+        gone = await _scrape(monitor)
         assert 'channel="demo-error500"' not in gone.decode()
         assert 'channel="svc-ok"' in gone.decode()
 
@@ -173,7 +177,7 @@ async def test_scrape_lets_the_event_loop_run_while_it_renders(
         task = asyncio.create_task(ticker())
         await asyncio.sleep(0)
         start = len(ticks)
-        body = await monitor.metrics()
+        body = await _scrape(monitor)
         done.set()
         await task
         assert len(ticks) - start >= 5

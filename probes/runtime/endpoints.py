@@ -12,7 +12,7 @@ from html import escape
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from probes.runtime.monitor import Monitor
@@ -31,8 +31,8 @@ def build_app(monitor: Monitor) -> Starlette:
             return PlainTextResponse(
                 "/metrics takes only ?detail=true or ?detail=false\n", status_code=400
             )
-        body = await monitor.metrics(None if not detail else detail == "true")
-        return Response(body, media_type=CONTENT_TYPE)
+        body = monitor.metrics(None if not detail else detail == "true")
+        return StreamingResponse(body, media_type=CONTENT_TYPE)
 
     async def probe(request: Request) -> Response:
         params = request.query_params

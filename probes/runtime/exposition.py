@@ -5,9 +5,10 @@ Each channel's series are rendered by `ZombieCollector.render_channel` after its
 change (`MonitorStatus.dirty` names the channels whose text is out of date: a check ran,
 a reload changed the channel set) and kept per family, so a body is, per family in
 catalogue order, its HELP/TYPE header and the join of every channel's lines. The changed
-channels are rendered every `REFRESH` seconds by `keep_current` (which `open_monitor`
-runs) and whatever changed since by the scrape itself, so a body is never older than the
-status and a scrape costs the changes of about one second, whatever the scrape interval.
+channels are rendered every `REFRESH` seconds by `keep_current` (which `serve` runs beside
+the scheduler) and whatever changed since by the scrape itself, so a body is never older
+than the status and a scrape costs the changes of about one second, whatever the scrape
+interval.
 Rendering happens in slices of `SLICE` channels with the event loop let go between slices:
 the loop never waits on the exporter for more than one slice (a few milliseconds) however
 many channels changed (after a start or a reload, all of them). The monitor's own series
@@ -23,6 +24,7 @@ the same slices). `/probe?channel=NAME` always carries its channel's detail.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 from probes.catalogue import FAMILIES
 from probes.clock import Clock
@@ -30,6 +32,7 @@ from probes.runtime.collector import DETAIL, HEADERS, HEADLINE, Rendered, Zombie
 
 SLICE = 200  # channels rendered between two yields to the event loop (~5-20 ms)
 REFRESH = 1.0  # seconds between two renderings of the changed channels
+PIECE = 4000  # channels' lines of one family joined into one piece of the body (~0.5 MB)
 
 
 class Exposition:
@@ -43,21 +46,29 @@ class Exposition:
         self._text: list[dict[str, bytes]] = [{} for _ in FAMILIES]
         self._lock = asyncio.Lock()
 
-    async def body(self, detail: bool | None = None) -> bytes:
-        """A complete body; `detail` None follows `global.metrics_detail`."""
+    async def stream(self, detail: bool | None = None) -> AsyncIterator[bytes]:
+        """A complete body in pieces; `detail` None follows `global.metrics_detail`.
+
+        The channels' text is caught up and every family's lines are taken in one step (a
+        consistent snapshot: references, no copy); the pieces are joined as they are sent,
+        `PIECE` channels at a time, so no single join holds the loop for long."""
         want_detail = self.keep_detail if detail is None else detail
         async with self._lock:
             await self._catch_up()
             extra = await self._detail() if want_detail and not self.keep_detail else {}
             own = self.collector.render_self()
-            parts: list[bytes] = []
+            snapshot: list[tuple[bytes, list[bytes]]] = []
             for i, texts in enumerate(self._text):
                 if i in DETAIL and not want_detail:
                     continue
                 chunks = [*texts.values(), *extra.get(i, ()), *([own[i]] if i in own else ())]
                 if chunks:
-                    parts += (HEADERS[i], *chunks)
-            return b"".join(parts)
+                    snapshot.append((HEADERS[i], chunks))
+        for header, chunks in snapshot:
+            yield header
+            for start in range(0, len(chunks), PIECE):
+                yield b"".join(chunks[start : start + PIECE])
+                await asyncio.sleep(0)
 
     async def keep_current(self, clock: Clock) -> None:
         """Render the changed channels every REFRESH seconds, until cancelled."""

@@ -7,8 +7,6 @@ and the call-record sources, opened in `async with` blocks and passed down.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -91,9 +89,9 @@ class Monitor:
         ).encode()
         return head + assemble([self.exposition.collector.render_channel(channel)])
 
-    async def metrics(self, detail: bool | None = None) -> bytes:
-        """The /metrics body; `detail` None follows `global.metrics_detail`."""
-        return await self.exposition.body(detail)
+    def metrics(self, detail: bool | None = None) -> AsyncIterator[bytes]:
+        """The /metrics body, in pieces; `detail` None follows `global.metrics_detail`."""
+        return self.exposition.stream(detail)
 
 
 @asynccontextmanager
@@ -118,13 +116,7 @@ async def open_monitor(
         scheduler.restore()
         ingest = IngestCounters()
         exposition = Exposition(ZombieCollector(status, ingest), detail=settings.metrics_detail)
-        refresher = asyncio.create_task(exposition.keep_current(clock), name="exposition")
-        try:
-            yield Monitor(config_path, config, rt, status, scheduler, ingest, exposition)
-        finally:
-            refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await refresher
+        yield Monitor(config_path, config, rt, status, scheduler, ingest, exposition)
 
 
 async def prune_forever(monitor: Monitor) -> None:

@@ -94,7 +94,10 @@ async def run_monitor(
         loop.add_signal_handler(signal.SIGHUP, monitor.reload)
         try:
             async with asyncio.TaskGroup() as tg:
-                background = [tg.create_task(prune_forever(monitor))]
+                background = [
+                    tg.create_task(prune_forever(monitor)),
+                    tg.create_task(monitor.exposition.keep_current(monitor.rt.clock)),
+                ]
                 if config.calls is not None:
                     background.append(tg.create_task(_sources(monitor)))
                 if extra is not None:
