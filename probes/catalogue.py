@@ -26,8 +26,11 @@ class Family:
     type: FamilyType
     help: str
     labels: tuple[str, ...]
-    # Detail (per column, per step, per percentile) is left out of /metrics unless asked
-    # for (`global.metrics_detail`, `/metrics?detail=true`); /probe always has it.
+    # Detail (per column, step, percentile or message state; a check's timing; a page's
+    # size and redirects) is left out of /metrics unless asked for
+    # (`global.metrics_detail`, `/metrics?detail=true`); /probe always has it. No alert
+    # reads it: the headline (state, reasons, info, availability and freshness
+    # summaries, check outcomes) is what a national deployment must scrape cheaply.
     detail: bool = False
 
     @property
@@ -56,16 +59,19 @@ FAMILIES: tuple[Family, ...] = (
        *CH, "check", "reason"),
     _f("check_success", "gauge", "1 if the check's last run succeeded, 0 if it failed; "
        "absent when it could not tell.", *CH, "check"),
-    _f("check_duration_seconds", "gauge", "Duration of the check's last run.", *CH, "check"),
-    _f("check_last_run_timestamp_seconds", "gauge", "When the check last ran.", *CH, "check"),
+    _f("check_duration_seconds", "gauge", "Duration of the check's last run.",
+       *CH, "check", detail=True),
+    _f("check_last_run_timestamp_seconds", "gauge", "When the check last ran.",
+       *CH, "check", detail=True),
     _f("check_runs", "counter", "Check runs by result (success, failure, unknown).",
        *CH, "check", "result"),
     # --- availability ---
     _f("http_status_code", "gauge", "HTTP status of the last availability probe "
        "(0 when no response).", *CH),
     _f("http_duration_seconds", "gauge", "Total time of the last availability probe.", *CH),
-    _f("http_content_length_bytes", "gauge", "Decoded body size of the last probe.", *CH),
-    _f("http_redirects", "gauge", "Redirects followed by the last probe.", *CH),
+    _f("http_content_length_bytes", "gauge", "Decoded body size of the last probe.",
+       *CH, detail=True),
+    _f("http_redirects", "gauge", "Redirects followed by the last probe.", *CH, detail=True),
     _f("tls_cert_not_after_timestamp_seconds", "gauge",
        "Expiry time of the site's TLS certificate.", *CH),
     _f("availability_window_probes", "gauge",
@@ -93,7 +99,7 @@ FAMILIES: tuple[Family, ...] = (
     _f("service_consecutive_failures", "gauge", "Failed service runs in a row.", *CH),
     # --- message boards ---
     _f("board_messages", "gauge", "Tracked board messages by state (answered, "
-       "answered_late, unanswered, unknown).", *CH, "state"),
+       "answered_late, unanswered, unknown).", *CH, "state", detail=True),
     _f("board_overdue_messages", "gauge",
        "Messages unanswered past their reply deadline (working days).", *CH),
     _f("board_oldest_unanswered_timestamp_seconds", "gauge",

@@ -43,11 +43,12 @@ class _Shape:
     family: Family
     sample: str  # the sample name (counters end in _total)
     keys: tuple[str, ...]  # 'label="' for each label, in catalogue order
+    per_channel: bool  # its labels start with channel and kind
 
 
 def _shape(i: int, fam: Family) -> _Shape:
     sample = fam.full_name + ("_total" if fam.type == "counter" else "")
-    return _Shape(i, fam, sample, tuple(f'{k}="' for k in fam.labels))
+    return _Shape(i, fam, sample, tuple(f'{k}="' for k in fam.labels), fam.labels[:2] == CH)
 
 
 SHAPES: dict[str, _Shape] = {f.name: _shape(i, f) for i, f in enumerate(FAMILIES)}
@@ -88,12 +89,23 @@ class _Families:
     """Sample lines being written for one rendering, grouped by family; families in `skip`
     (the detail, when it is not wanted) are not written at all."""
 
-    def __init__(self, strict: bool, warned: set[str], skip: frozenset[int] = frozenset()) -> None:
+    def __init__(
+        self,
+        strict: bool,
+        warned: set[str],
+        skip: frozenset[int] = frozenset(),
+        channel: tuple[str, str] | None = None,
+    ) -> None:
         self.strict = strict
         self.skip = skip
         self.lines: dict[int, list[str]] = {}
         self._warned = warned
         self._escaped: dict[str, str] = {}  # label values repeat within a channel
+        # One channel's rendering: its `channel` and `kind` pairs are written once.
+        self._channel = channel
+        self._head = (
+            "" if channel is None else f'channel="{escape(channel[0])}",kind="{escape(channel[1])}'
+        )
 
     def add(self, name: str, labels: tuple[str, ...], value: float | Histogram) -> None:
         shape = SHAPES.get(name)
@@ -102,12 +114,18 @@ class _Families:
             return
         if shape.index in self.skip:
             return
-        escaped = self._escaped
+        escaped, keys = self._escaped, shape.keys
+        if shape.per_channel and self._channel == labels[:2]:
+            head, keys, labels = self._head, keys[2:], labels[2:]
+        else:
+            head = ""
         try:
-            inner = '",'.join([k + escaped[v] for k, v in zip(shape.keys, labels, strict=True)])
+            inner = '",'.join([k + escaped[v] for k, v in zip(keys, labels, strict=True)])
         except KeyError:  # a value not seen yet in this rendering
             escaped.update((v, escape(v)) for v in labels)
-            inner = '",'.join([k + escaped[v] for k, v in zip(shape.keys, labels, strict=True)])
+            inner = '",'.join([k + escaped[v] for k, v in zip(keys, labels, strict=True)])
+        if head:
+            inner = f'{head}",{inner}' if inner else head
         out = self.lines.setdefault(shape.index, [])
         braced = "{" + inner + '"}' if inner else ""
         if isinstance(value, Histogram):
@@ -164,7 +182,7 @@ class ZombieCollector:
     ) -> Rendered:
         """One channel's series as they stand now, but for the families in `skip` (DETAIL:
         the headline alone; HEADLINE: the detail alone)."""
-        f = _Families(self.strict, self._warned, skip)
+        f = _Families(self.strict, self._warned, skip, (channel.name, channel.kind))
         self._channel(f, channel)
         return f.rendered()
 
@@ -189,7 +207,8 @@ class ZombieCollector:
         for check, _spec in channel.enabled_checks():
             result = st.results.get((channel.name, check))
             for outcome in ("success", "failure", "unknown"):
-                f.add("check_runs", (*ch, check, outcome), st.runs[(channel.name, check, outcome)])
+                runs = st.runs.get((channel.name, check, outcome), 0)
+                f.add("check_runs", (*ch, check, outcome), runs)
             if result is not None:
                 self._result(f, ch, check, result)
 
@@ -201,8 +220,12 @@ class ZombieCollector:
         f.add("check_duration_seconds", (*ch, check), result.duration)
         f.add("check_last_run_timestamp_seconds", (*ch, check), result.started)
         for m in result.measurements:
-            if m.name in self._plain and tuple(k for k, _ in m.labels) == self._plain[m.name]:
-                f.add(m.name, (*ch, *(v for _, v in m.labels)), m.value)  # the usual case
+            plain = self._plain.get(m.name)
+            if plain == () and not m.labels:
+                f.add(m.name, ch, m.value)  # the usual case: no labels of its own
+                continue
+            if plain and tuple(k for k, _ in m.labels) == plain:
+                f.add(m.name, (*ch, *(v for _, v in m.labels)), m.value)
                 continue
             shape = SHAPES.get(m.name)
             labels = dict(m.labels)
