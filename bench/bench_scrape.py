@@ -313,6 +313,19 @@ async def with_prometheus(nat: National, args: argparse.Namespace, work: Path) -
     c0, t0 = cpu(), time.perf_counter()
     await asyncio.sleep(args.prometheus)
     quiet_cpu, quiet_loop = cpu() - c0, ticker.held(t0, time.perf_counter())
+    # A plain HTTP client (curl in its own process) fetching /metrics: the monitor's side of
+    # a scrape without Prometheus' ingest.
+    fetches = []
+    for _ in range(3):
+        curl = await asyncio.create_subprocess_exec(
+            "curl", "-s", "-o", "/dev/null", "-w", "%{time_total} %{size_download}",
+            f"http://127.0.0.1:{port}/metrics", stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        c, w = cpu(), time.perf_counter()
+        seconds, size = (await curl.communicate())[0].decode().split()
+        fetches.append({"seconds": float(seconds), "bytes": int(size), "cpu": cpu() - c,
+                        "loop": ticker.held(w, time.perf_counter())})  # fmt: skip
+        await asyncio.sleep(1)
     (work / "prometheus.yml").write_text(
         f"global: {{scrape_interval: {args.scrape_interval}s}}\n"
         "scrape_configs:\n  - job_name: zombie-probes\n"
@@ -362,6 +375,7 @@ async def with_prometheus(nat: National, args: argparse.Namespace, work: Path) -
             "gc_max_quiet": GC.worst(t0, t1)[1],
             "gc_max_scraped": GC.worst(t1, time.perf_counter())[1],
             "results_per_s": per_second,
+            "curl": fetches,
         }
         out["cpu_per_scrape"] = (scraped_cpu - quiet_cpu) / max(1.0, out["scrapes"])
         out["prometheus_rss_mb"] = peak_rss_of(prom.pid)
@@ -471,6 +485,14 @@ def report(r: dict[str, Any], command: str) -> str:
             f"{p['loop_max_scraped'][1] * 1000:.0f} ms CPU with the scraper (longest GC pass "
             f"{p['gc_max_quiet'] * 1000:.0f} and {p['gc_max_scraped'] * 1000:.0f} ms); "
             f"Prometheus peak RSS {p['prometheus_rss_mb']:.0f} MB.",
+            "",
+            "curl fetching /metrics from the served app (feeder and refresher running): "
+            + "; ".join(
+                f"{f['seconds']:.2f} s, {f['bytes'] / 1e6:.1f} MB, monitor CPU "
+                f"{f['cpu']:.3f} s, loop held {f['loop'][0] * 1000:.0f} ms wall / "
+                f"{f['loop'][1] * 1000:.0f} ms CPU"
+                for f in p["curl"]
+            ),
         ]
     return "\n".join(lines)
 
