@@ -52,14 +52,7 @@ def subscriptions(topics: Sequence[str], channels: Sequence[str]) -> dict[str, s
 
 
 def _tls_context(cfg: MqttSource) -> ssl.SSLContext | None:
-    if cfg.tls is None:
-        return None
-    ctx = ssl.create_default_context(cafile=cfg.tls.ca_file)
-    if cfg.tls.cert_file:
-        ctx.load_cert_chain(cfg.tls.cert_file, cfg.tls.key_file)
-    if cfg.tls.insecure:
-        ctx.check_hostname = False
-    return ctx
+    return None if cfg.tls is None else cfg.tls.context()
 
 
 class Incoming(NamedTuple):
