@@ -127,6 +127,9 @@ FAMILIES: tuple[Family, ...] = (
        "Call records rejected at ingest, by source and reason.", "source", "reason"),
     _f("hotline_records_ingested", "counter", "Call records accepted at ingest, by source.",
        "source"),
+    _f("hotline_records_not_mine", "counter",
+       "Call records for a hotline of another replica (--shard), skipped, by source.",
+       "source"),
     _f("build_info", "gauge", "Version of the monitor; always 1.", "version"),
 )  # fmt: skip
 

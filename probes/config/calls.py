@@ -82,7 +82,8 @@ class MqttSource(Strict):
     client_id: str = Field(
         default="zombie-probes",
         min_length=1,
-        description="fixed id of the persistent session (use one per replica)",
+        description="fixed id of the persistent session; `serve --shard I/N` appends "
+        "-shard-I-of-N so every replica has a session of its own",
     )
     clean_session: bool = Field(
         default=False, description="false keeps records published while the monitor is down"

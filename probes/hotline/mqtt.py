@@ -3,6 +3,12 @@
 Delivery is at least once and nothing is lost: the session is persistent (fixed client id,
 clean_session false), so the broker keeps records published while the monitor is down,
 and a record is acknowledged only after the transaction that stored it has committed.
+
+Replicas (`serve --shard I/N`) of one config each have a session of their own: the client
+id is the configured one with `-shard-I-of-N` appended (`session_id`), since two clients
+with one id throw each other off the broker. A replica subscribes only to its own
+hotlines' `{channel}` topics; a topic without `{channel}` reaches every replica, which
+skips the records of the others' hotlines (`Sink.others`).
 aiomqtt acknowledges QoS 1 messages on receipt; paho-mqtt (underneath) can leave that to
 the application (`manual_ack`), which aiomqtt 2.x does not expose, so this module sets it on
 the paho client and sends the PUBACKs itself. A crash between commit and PUBACK makes the
@@ -49,6 +55,15 @@ def subscriptions(topics: Sequence[str], channels: Sequence[str]) -> dict[str, s
         else:
             out[topic] = None
     return out
+
+
+def session_id(configured: str, shard: tuple[int, int] | None) -> str:
+    """This replica's MQTT client id: the configured one, plus the shard when sharded (a
+    change of N is a new set of sessions: the old ones' queued records stay with them)."""
+    if shard is None:
+        return configured
+    index, count = shard
+    return f"{configured}-shard-{index}-of-{count}"
 
 
 def _tls_context(cfg: MqttSource) -> ssl.SSLContext | None:
@@ -145,9 +160,9 @@ def _buffer_reads(client: aiomqtt.Client) -> None:
 _MessageQueue = type[asyncio.Queue[aiomqtt.Message]]  # what aiomqtt's signature says
 
 
-def _client(cfg: MqttSource) -> tuple[aiomqtt.Client, _Queue]:
+def _client(cfg: MqttSource, identifier: str) -> tuple[aiomqtt.Client, _Queue]:
     client = aiomqtt.Client(
-        cfg.host, cfg.port, identifier=cfg.client_id, clean_session=cfg.clean_session,
+        cfg.host, cfg.port, identifier=identifier, clean_session=cfg.clean_session,
         username=cfg.username, password=cfg.password, tls_context=_tls_context(cfg),
         keepalive=int(cfg.keepalive), queue_type=cast(_MessageQueue, _Queue), timeout=10.0,
     )  # fmt: skip
@@ -233,9 +248,16 @@ async def consume(
 
 
 async def run(
-    cfg: MqttSource, channels: Sequence[str], sink: Sink, timezone: str = "Asia/Shanghai"
+    cfg: MqttSource,
+    channels: Sequence[str],
+    sink: Sink,
+    timezone: str = "Asia/Shanghai",
+    *,
+    client_id: str | None = None,
 ) -> None:
-    """Subscribe and ingest until cancelled, reconnecting with exponential backoff."""
+    """Subscribe and ingest until cancelled, reconnecting with exponential backoff.
+
+    client_id: the session's id (default: the configured one; see `session_id()`)."""
     subs = subscriptions(cfg.topics, channels)
     if not subs:
         log.info("no hotline channel to subscribe for; MQTT source idle")
@@ -244,12 +266,13 @@ async def run(
     delay = cfg.reconnect_min
     while True:
         try:
-            client, queue = _client(cfg)
+            client, queue = _client(cfg, client_id or cfg.client_id)
             async with client:
                 _buffer_reads(client)
                 topics: list[tuple[str, int]] = [(t, int(cfg.qos)) for t in subs]
                 await client.subscribe(topics)
-                log.info("subscribed to %d topics on %s:%d", len(subs), cfg.host, cfg.port)
+                log.info("subscribed to %d topics on %s:%d as %s", len(subs), cfg.host, cfg.port,
+                         client_id or cfg.client_id)  # fmt: skip
                 delay = cfg.reconnect_min
                 await consume(client, queue, consumer, cfg.batch, cfg.linger)
         except aiomqtt.MqttError as exc:

@@ -40,6 +40,9 @@ class IngestView(Protocol):
     @property
     def rejected(self) -> Mapping[tuple[str, str], int]: ...
 
+    @property
+    def not_mine(self) -> Mapping[str, int]: ...
+
 
 class _Families:
     """Families being filled for one scrape, created on first use, in catalogue order."""
@@ -154,6 +157,8 @@ class ZombieCollector(Collector):
                 f.add("hotline_records_ingested", (source,), float(n))
             for (source, reason), n in sorted(self.ingest.rejected.items()):
                 f.add("hotline_records_rejected", (source, reason), float(n))
+            for source, n in sorted(self.ingest.not_mine.items()):
+                f.add("hotline_records_not_mine", (source,), float(n))
 
 
 def _new_family(fam: Family) -> AnyFamily:

@@ -129,6 +129,9 @@ async def _sources(monitor: Monitor) -> None:
 
     assert monitor.config.calls is not None
     hotlines = [c for c in monitor.status.channels.values() if c.kind == "hotline"]
+    # The config's other hotlines belong to other replicas: their records are skipped.
+    others = [c.name for c in monitor.config.channels if c.kind == "hotline"]
     await run_sources(
-        monitor.config.calls, hotlines, monitor.rt.store, monitor.ingest, monitor.rt.clock
-    )
+        monitor.config.calls, hotlines, monitor.rt.store, monitor.ingest, monitor.rt.clock,
+        shard=monitor.scheduler.shard, others=others,
+    )  # fmt: skip
