@@ -130,6 +130,10 @@ FAMILIES: tuple[Family, ...] = (
     _f("hotline_records_not_mine", "counter",
        "Call records for a hotline of another replica (--shard), skipped, by source.",
        "source"),
+    _f("state_write_errors", "counter",
+       "Failed writes to the state file (locked by another process, disk full, I/O)."),
+    _f("state_writes_pending", "gauge",
+       "Writes kept in memory until the state file can be written again."),
     _f("build_info", "gauge", "Version of the monitor; always 1.", "version"),
 )  # fmt: skip
 

@@ -19,6 +19,7 @@ from probes.config.calls import CallSourcesConfig
 from probes.hotline import filetail, mqtt
 from probes.hotline.sink import IngestCounters, Sink, quick_hangup_limits
 from probes.state import calls
+from probes.state.errors import StateWriteError
 from probes.state.store import Store
 
 __all__ = ["IngestCounters", "Sink", "prune_forever", "run_sources"]
@@ -30,7 +31,10 @@ PRUNE_EVERY = 3600.0
 async def prune_forever(store: Store, clock: Clock, keep: float) -> None:
     """Delete call records older than `keep` now and then every hour (totals stay)."""
     while True:
-        deleted = calls.prune(store, clock.now() - keep)
+        try:
+            deleted = calls.prune(store, clock.now() - keep)
+        except StateWriteError:  # counted and logged by the store; the next round prunes
+            deleted = 0
         if deleted:
             log.info("deleted %d call records older than %.0f days", deleted, keep / 86400)
         await asyncio.sleep(PRUNE_EVERY)

@@ -40,6 +40,7 @@ from probes.hotline.formats import record_from_json
 from probes.hotline.records import RecordError, Rejected, RejectReason
 from probes.hotline.sink import Sink
 from probes.model import CallRecord
+from probes.state.errors import StateWriteError
 
 SOURCE = "mqtt"
 log = logging.getLogger("probes.hotline.mqtt")
@@ -208,6 +209,11 @@ class Consumer:
         return None
 
     def handle(self, batch: Sequence[Incoming]) -> int:
+        """Parse and store a batch; `StateWriteError` when it could not be stored."""
+        return self.sink.store_batch(SOURCE, self.parse(batch))
+
+    def parse(self, batch: Sequence[Incoming]) -> list[tuple[CallRecord, str]]:
+        """The batch's records with their positions; bad ones are rejected (counted)."""
         items: list[tuple[CallRecord, str]] = []
         for msg in batch:
             topic = msg.topic
@@ -220,7 +226,17 @@ class Consumer:
                 self.sink.reject(SOURCE, Rejected(exc.reason, exc.detail, position))
                 continue
             items.append((record, position))
-        return self.sink.store_batch(SOURCE, items)
+        return items
+
+    async def store(self, items: Sequence[tuple[CallRecord, str]]) -> int:
+        """Store parsed records, waiting while the state file cannot be written: the
+        batch stays unacknowledged meanwhile, so the broker keeps it (and sends it again
+        after a crash), and its next messages wait in the in-flight window."""
+        while True:
+            try:
+                return self.sink.store_batch(SOURCE, items)
+            except StateWriteError:  # counted and logged by the store
+                await asyncio.sleep(max(self.sink.store.retry_in(), 0.05))
 
 
 async def consume(
@@ -242,7 +258,7 @@ async def consume(
         msgs = [first]
         while len(msgs) < batch and not queue.empty():
             msgs.append(queue.get_nowait())
-        consumer.handle(msgs)  # committed when this returns
+        await consumer.store(consumer.parse(msgs))  # committed when this returns
         for msg in msgs:
             paho.ack(msg.mid, msg.qos)
 

@@ -93,9 +93,12 @@ class Sink:
         """Store (record, position) pairs in one transaction; returns how many were new.
 
         offset: (inode, byte offset) of a followed file, committed with the records.
+        Raises `StateWriteError` when the state file cannot be written now; nothing is
+        counted then, so the caller can retry the same batch (and must not acknowledge it).
         """
         now = self.clock.now()
         accepted: list[tuple[CallRecord, str]] = []
+        refused: list[Rejected] = []
         not_mine = 0
         for record, position in items:
             if record.channel in self.others:
@@ -104,11 +107,9 @@ class Sink:
             try:
                 self._admit(record, now)
             except RecordError as exc:
-                self.reject(source, Rejected(exc.reason, exc.detail, position))
+                refused.append(Rejected(exc.reason, exc.detail, position))
                 continue
             accepted.append((record, position))
-        if not_mine:
-            self.counters.not_mine[source] = self.counters.not_mine.get(source, 0) + not_mine
         known = self.known
         fresh = calls.insert_records(
             self.store,
@@ -118,6 +119,10 @@ class Sink:
             else (lambda _ch: calls.DEFAULT_QUICK_HANGUP),
             offset=None if offset is None else (source, offset[0], offset[1], now),
         )
+        for rejected in refused:
+            self.reject(source, rejected)
+        if not_mine:
+            self.counters.not_mine[source] = self.counters.not_mine.get(source, 0) + not_mine
         new = sum(fresh)
         self.counters.add_ingested(source, new)
         # A redelivered or re-read record is expected now and then (QoS 1, crash recovery):

@@ -26,7 +26,8 @@ from probes.runtime.runner import Runtime, run_channel
 from probes.runtime.scheduler import Scheduler
 from probes.runtime.status import MonitorStatus
 from probes.state import history
-from probes.state.store import Store
+from probes.state.errors import StateWriteError
+from probes.state.store import SHORT_BUSY_TIMEOUT, Store
 
 log = logging.getLogger("probes.runtime.monitor")
 
@@ -113,7 +114,8 @@ async def open_monitor(
     settings = config.global_
     clock = clock or SystemClock()
     async with open_client(settings) as client:
-        with Store.open(state_path or settings.state_path) as store:
+        path = state_path or settings.state_path
+        with Store.open(path, write_timeout=SHORT_BUSY_TIMEOUT, clock=clock) as store:
             fetcher = Fetcher(
                 client,
                 max_body=settings.max_body,
@@ -126,7 +128,7 @@ async def open_monitor(
             scheduler.apply(config)
             scheduler.restore()
             ingest = IngestCounters()
-            registry = make_registry(ZombieCollector(status, ingest))
+            registry = make_registry(ZombieCollector(status, ingest, state=store))
             yield Monitor(config_path, config, rt, status, scheduler, ingest, registry)
 
 
@@ -134,7 +136,10 @@ async def prune_forever(monitor: Monitor) -> None:
     """Drop history older than `history_retention`, hourly."""
     while True:
         cutoff = monitor.rt.clock.now() - monitor.config.global_.history_retention
-        removed = history.prune(monitor.rt.store, cutoff)
+        try:
+            removed = history.prune(monitor.rt.store, cutoff)
+        except StateWriteError:  # counted and logged by the store; the next round prunes
+            removed = 0
         if removed:
             log.info("pruned %d check runs older than the retention", removed)
         await asyncio.sleep(PRUNE_EVERY)

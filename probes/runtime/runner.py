@@ -18,6 +18,7 @@ from probes.http.fetcher import Fetcher
 from probes.kinds import KINDS, CheckContext
 from probes.model import CheckResult, Failure, Verdict
 from probes.state import history
+from probes.state.errors import StateWriteError
 from probes.state.store import Store
 from probes.verdict import JudgeContext, judge
 
@@ -59,6 +60,13 @@ async def run_check(rt: Runtime, channel: ChannelConfig, name: str, spec: CheckS
             name, name, False, started_wall, clock.monotonic() - started,
             failure=Failure.TIMEOUT,
             error=f"timeout: the check did not finish within {spec.deadline:g}s",
+        )  # fmt: skip
+    except StateWriteError as exc:
+        # The kind could not record what it tracks (board messages, column fingerprints):
+        # the monitor's fault, not the target's, so the check could not tell.
+        result = CheckResult(
+            name, name, None, started_wall, clock.monotonic() - started,
+            error=f"could not record the check's state: {exc}",
         )  # fmt: skip
     history.record(rt.store, channel.name, result)
     return result

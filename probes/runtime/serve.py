@@ -25,6 +25,7 @@ from probes.config import Config
 from probes.config.model import listen_address
 from probes.runtime.endpoints import build_app
 from probes.runtime.monitor import Monitor, open_monitor, prune_forever
+from probes.state.store import retry_forever
 
 log = logging.getLogger("probes.runtime.serve")
 
@@ -102,7 +103,10 @@ async def run_monitor(
         loop.add_signal_handler(signal.SIGHUP, monitor.reload)
         try:
             async with asyncio.TaskGroup() as tg:
-                background = [tg.create_task(prune_forever(monitor))]
+                background = [
+                    tg.create_task(prune_forever(monitor)),
+                    tg.create_task(retry_forever(monitor.rt.store)),
+                ]
                 if config.calls is not None:
                     background.append(tg.create_task(_sources(monitor)))
                 if extra is not None:
