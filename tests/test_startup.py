@@ -186,3 +186,15 @@ def test_the_shipped_example_config_starts(tmp_path: Path) -> None:
     assert out.stdout.splitlines() == ["OK 0", "channels 8"], out.stderr + log
     assert "Traceback" not in log
     assert (tmp_path / "zombie-probes.db").exists(), "the state file is created where it says"
+
+
+@pytest.mark.parametrize("command", [["calls", "report"], ["calls", "import", "cdr.jsonl",
+                                     "--format", "jsonl", "--channel", "h1"]])  # fmt: skip
+def test_other_commands_name_an_unusable_state_file_in_one_line(
+    tmp_path: Path, command: list[str]
+) -> None:
+    _corrupt_state(tmp_path)
+    (tmp_path / "cdr.jsonl").write_text("")
+    out = _run(*command, "--state", str(tmp_path / "state.db"), cwd=tmp_path)
+    assert out.returncode == 2
+    _one_line(out, "state.db", "corrupt")

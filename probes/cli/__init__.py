@@ -8,6 +8,8 @@ from probes.cli import calls, configcmd
 from probes.cli.check import check_command
 from probes.cli.demo import demo_command
 from probes.cli.servecmd import serve_command
+from probes.config import ConfigError
+from probes.state.errors import StateError
 
 app = typer.Typer(
     name="zombie-probes",
@@ -24,4 +26,10 @@ app.add_typer(calls.app, name="calls")
 
 
 def main() -> None:
-    app()
+    # Commands that open the state file or read a config end in one line for either,
+    # whichever command it is (`serve` and `demo` also say so for their own start-up).
+    try:
+        app()
+    except (StateError, ConfigError) as exc:
+        typer.echo(str(exc), err=True)
+        raise SystemExit(2) from exc
