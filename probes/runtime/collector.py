@@ -170,8 +170,11 @@ class ZombieCollector(Collector):
                 f.add("hotline_records_ingested", (source,), float(n))
             for (source, reason), n in sorted(self.ingest.rejected.items()):
                 f.add("hotline_records_rejected", (source, reason), float(n))
-            for source, n in sorted(self.ingest.not_mine.items()):
-                f.add("hotline_records_not_mine", (source,), float(n))
+            # From a source's first record on, at 0 until another replica's record comes,
+            # so a rate over it starts at the start.
+            not_mine = self.ingest.not_mine
+            for source in sorted(set(self.ingest.ingested) | set(not_mine)):
+                f.add("hotline_records_not_mine", (source,), float(not_mine.get(source, 0)))
         if self.state is not None:
             f.add("state_write_errors", (), float(self.state.health.errors))
             f.add("state_writes_pending", (), float(len(self.state.pending)))
