@@ -30,7 +30,13 @@ from probes.hotline.sink import IngestCounters, Sink
 from probes.model import CallRecord, CheckResult, Outcome
 from probes.state import calls, history
 from probes.state.errors import StateWriteError
-from probes.state.store import RETRY_FIRST, SHORT_BUSY_TIMEOUT, Store
+from probes.state.store import (
+    FLUSH_CHUNK,
+    RETRY_FIRST,
+    SHORT_BUSY_TIMEOUT,
+    Store,
+    retry_forever,
+)
 from tests.conftest import FROZEN_NOW
 from tests.mosquitto import Mosquitto, available
 
@@ -82,6 +88,29 @@ def test_history_written_while_the_file_is_held_is_stored_in_order_afterwards(
         assert not store.health.failing
         assert not store.pending
     assert _runs(db) == [FROZEN_NOW + i for i in range(8)]
+
+
+async def test_a_long_backlog_is_stored_in_steps_and_in_order(tmp_path: Path) -> None:
+    db, clock = tmp_path / "state.db", FrozenClock(FROZEN_NOW)
+    total = FLUSH_CHUNK * 2 + 10
+    with Store.open(db, write_timeout=SHORT_BUSY_TIMEOUT, clock=clock) as store:
+        with held(db):
+            for i in range(total):
+                history.record(store, "site", _result(i))
+        assert len(store.pending) == total
+        clock.advance(RETRY_FIRST)
+        history.record(store, "site", _result(total))  # waits behind the older ones
+        assert len(store.pending) == total + 1
+        retrying = asyncio.create_task(retry_forever(store, every=0.01))
+        try:
+            async with asyncio.timeout(30):
+                while store.pending:
+                    await asyncio.sleep(0.01)
+        finally:
+            retrying.cancel()
+        latest = history.latest_for(store, "site")["availability"]
+    assert _runs(db) == [FROZEN_NOW + i for i in range(total + 1)]
+    assert latest.started == FROZEN_NOW + total, "the latest result is the newest one"
 
 
 def test_call_records_are_refused_while_held_then_stored_once(tmp_path: Path) -> None:

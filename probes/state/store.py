@@ -33,6 +33,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from types import TracebackType
 
@@ -47,6 +48,9 @@ RETRY_FIRST, RETRY_MAX = 1.0, 8.0
 # Deferred writes kept while the file cannot be written (a day of checks nationally is
 # far more; an outage that long loses the oldest history rows, and says so).
 MAX_PENDING = 200_000
+# Deferred writes stored per transaction on recovery: a long backlog is written in steps
+# of a few milliseconds, the event loop running between them (`retry_forever`).
+FLUSH_CHUNK = 2000
 Work = Callable[[sqlite3.Connection], None]
 # SQLite's primary result codes of a file that cannot be written now (rather than of a bug
 # in a statement): BUSY, LOCKED, NOMEM, READONLY, IOERR, FULL, CANTOPEN, PROTOCOL.
@@ -139,8 +143,9 @@ class Store:
             if not is_write_fault(exc):
                 raise
             raise self._failed(exc) from exc
+        flushed = list(islice(self.pending, FLUSH_CHUNK))
         try:
-            for work in self.pending:
+            for work in flushed:
                 work(self.conn)
             yield self.conn
             self.conn.execute("COMMIT")
@@ -152,14 +157,18 @@ class Store:
         except BaseException:
             self._rollback()
             raise
-        stored = len(self.pending)
-        self.pending.clear()
+        for _ in flushed:
+            self.pending.popleft()
         if self.health.failing:
-            self._recovered(stored)
+            self._recovered(len(flushed))
 
     def write(self, work: Work) -> bool:
         """Run `work` in a transaction now, or keep it to run (in order) with the next one
-        that succeeds when the file cannot be written; True when stored now."""
+        that succeeds when the file cannot be written; True when stored now. While older
+        writes wait, it waits behind them, so the latest result stays the latest."""
+        if len(self.pending) > FLUSH_CHUNK:
+            self._keep(work)
+            return False
         try:
             with self.transaction() as conn:
                 work(conn)
@@ -205,8 +214,8 @@ class Store:
     def _recovered(self, stored: int) -> None:
         health = self.health
         took = self.clock.monotonic() - health.since
-        log.warning("state file %s: writes work again after %.1fs (%d deferred writes stored)",
-                    self.path, took, stored)  # fmt: skip
+        log.warning("state file %s: writes work again after %.1fs (%d deferred writes stored, "
+                    "%d to go)", self.path, took, stored, len(self.pending))  # fmt: skip
         health.failing, health.reason, health.delay = False, "", RETRY_FIRST
 
     def close(self) -> None:
@@ -229,9 +238,13 @@ async def retry_forever(store: Store, every: float = RETRY_FIRST) -> None:
     deferred writes are stored (and `/-/ready` recovers) even when nothing else writes."""
     while True:
         await asyncio.sleep(max(every, store.retry_in()))
-        if store.health.failing or store.pending:
-            try:
+        try:
+            if store.health.failing and not store.pending:
                 with store.transaction():
                     pass
-            except StateWriteError:
-                continue  # counted and logged by the store; tried again later
+            while store.pending:  # a chunk per transaction, the loop running in between
+                with store.transaction():
+                    pass
+                await asyncio.sleep(0)
+        except StateWriteError:
+            continue  # counted and logged by the store; tried again later
