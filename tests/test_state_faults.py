@@ -56,7 +56,7 @@ def held(db: Path) -> Iterator[sqlite3.Connection]:
 
 
 def _result(i: int) -> CheckResult:
-    return CheckResult("availability", "availability", True, FROZEN_NOW + i, 0.1)
+    return CheckResult(check="availability", success=True, started=FROZEN_NOW + i, duration=0.1)
 
 
 def _runs(db: Path) -> list[float]:
@@ -101,14 +101,16 @@ async def test_a_long_backlog_is_stored_in_steps_and_in_order(tmp_path: Path) ->
         clock.advance(RETRY_FIRST)
         history.record(store, "site", _result(total))  # waits behind the older ones
         assert len(store.pending) == total + 1
-        retrying = asyncio.create_task(retry_forever(store, every=0.01))
+        retrying = asyncio.create_task(retry_forever(store))
         try:
+            await asyncio.sleep(0)  # the retry loop waits for its first turn
+            clock.advance(RETRY_FIRST)  # its turn: it stores the backlog chunk by chunk
             async with asyncio.timeout(30):
                 while store.pending:
-                    await asyncio.sleep(0.01)
+                    await asyncio.sleep(0)
         finally:
             retrying.cancel()
-        latest = history.latest_for(store, "site")["availability"]
+        latest = history.latest(store)["site", "availability"]
     assert _runs(db) == [FROZEN_NOW + i for i in range(total + 1)]
     assert latest.started == FROZEN_NOW + total, "the latest result is the newest one"
 
@@ -159,7 +161,8 @@ from probes.state.store import Store
 disk = Path(sys.argv[1])
 clock = FrozenClock(0.0)
 store = Store.open(disk / "state.db", write_timeout=0.1, clock=clock)
-big = CheckResult("availability", "availability", True, 0.0, 0.1, evidence=("x" * 20000,))
+big = CheckResult(check="availability", success=True, started=0.0, duration=0.1,
+                  evidence=("x" * 20000,))
 n = 0
 filler = disk / "filler"
 with filler.open("wb") as f:  # take what is left of the disk

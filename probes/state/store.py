@@ -219,6 +219,14 @@ class Store:
         health.failing, health.reason, health.delay = False, "", RETRY_FIRST
 
     def close(self) -> None:
+        if self.pending:  # one last try; what still fails is said, not dropped silently
+            try:
+                while self.pending:
+                    with self.transaction():
+                        pass
+            except StateWriteError as exc:
+                log.error("state file %s: %d writes could not be stored before closing: %s",  # noqa: TRY400
+                          self.path, len(self.pending), exc.reason)  # fmt: skip
         self.conn.close()
 
     def __enter__(self) -> Store:
@@ -237,7 +245,7 @@ async def retry_forever(store: Store, every: float = RETRY_FIRST) -> None:
     """While writes are failing, attempt an empty transaction when a retry is due, so
     deferred writes are stored (and `/-/ready` recovers) even when nothing else writes."""
     while True:
-        await asyncio.sleep(max(every, store.retry_in()))
+        await store.clock.sleep(max(every, store.retry_in()))
         try:
             if store.health.failing and not store.pending:
                 with store.transaction():
