@@ -9,6 +9,7 @@ id is the configured one with `-shard-I-of-N` appended (`session_id`), since two
 with one id throw each other off the broker. A replica subscribes only to its own
 hotlines' `{channel}` topics; a topic without `{channel}` reaches every replica, which
 skips the records of the others' hotlines (`Sink.others`).
+
 aiomqtt acknowledges QoS 1 messages on receipt; paho-mqtt (underneath) can leave that to
 the application (`manual_ack`), which aiomqtt 2.x does not expose, so this module sets it on
 the paho client and sends the PUBACKs itself. A crash between commit and PUBACK makes the
@@ -208,10 +209,6 @@ class Consumer:
                 return ch
         return None
 
-    def handle(self, batch: Sequence[Incoming]) -> int:
-        """Parse and store a batch; `StateWriteError` when it could not be stored."""
-        return self.sink.store_batch(SOURCE, self.parse(batch))
-
     def parse(self, batch: Sequence[Incoming]) -> list[tuple[CallRecord, str]]:
         """The batch's records with their positions; bad ones are rejected (counted)."""
         items: list[tuple[CallRecord, str]] = []
@@ -236,7 +233,8 @@ class Consumer:
             try:
                 return self.sink.store_batch(SOURCE, items)
             except StateWriteError:  # counted and logged by the store
-                await asyncio.sleep(max(self.sink.store.retry_in(), 0.05))
+                store = self.sink.store
+                await store.clock.sleep(max(store.retry_in(), 0.05))
 
 
 async def consume(
