@@ -24,8 +24,10 @@ import aiomqtt
 import httpx
 import pytest
 
-from probes.clock import FrozenClock
+from probes.clock import FrozenClock, SystemClock
+from probes.config.calls import FileSource
 from probes.demo.portal import RunningPortal
+from probes.hotline import filetail
 from probes.hotline.sink import IngestCounters, Sink
 from probes.model import CallRecord, CheckResult, Outcome
 from probes.state import calls, history
@@ -154,7 +156,8 @@ def test_a_statement_bug_is_not_taken_for_a_write_fault(tmp_path: Path) -> None:
 _FULL_DISK = """
 import sqlite3, sys
 from pathlib import Path
-from probes.clock import FrozenClock
+from probes.clock import FrozenClock, SystemClock
+from probes.config.calls import FileSource
 from probes.model import CheckResult
 from probes.state import history
 from probes.state.store import Store
@@ -325,3 +328,36 @@ def socket_port() -> Iterator[int]:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
     yield port
+
+
+async def test_a_followed_file_is_read_again_from_the_stored_offset(tmp_path: Path) -> None:
+    cdr, db = tmp_path / "calls.jsonl", tmp_path / "state.db"
+
+    def lines(ids: range) -> str:
+        return "".join(
+            json.dumps({"channel": "h1", "call_id": f"c{i}", "start": FROZEN_NOW - 900 + i,
+                        "end": FROZEN_NOW - 800 + i, "outcome": "busy"}) + "\n"
+            for i in ids
+        )  # fmt: skip
+
+    cdr.write_text(lines(range(50)))
+    with Store.open(db, write_timeout=SHORT_BUSY_TIMEOUT) as store:
+        counters = IngestCounters()
+        sink = Sink(store, counters, SystemClock(), {"h1": 10.0})
+        source = FileSource(path=str(cdr), format="jsonl", poll=0.01)
+        follower = asyncio.create_task(filetail.follow(source, sink))
+        try:
+            await _until(lambda: calls.count_records(store) == 50, "the first lines stored")
+            with held(db):
+                with cdr.open("a") as f:
+                    f.write(lines(range(50, 120)))
+                await _until(lambda: store.health.failing, "the held file is noticed")
+                await asyncio.sleep(0.5)  # polls go on meanwhile, storing nothing
+                assert calls.count_records(store) == 50
+            await _until(lambda: calls.count_records(store) == 120, "the rest stored")
+        finally:
+            follower.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await follower
+    assert sum(counters.ingested.values()) == 120, "each line stored once"
+    assert not {k: v for k, v in counters.rejected.items() if k[1] != "duplicate"}
