@@ -49,7 +49,9 @@ FAMILIES: tuple[Family, ...] = (
        *CH, "reason"),
     _f("channel_info", "gauge", "Descriptive text of a channel; always 1.",
        *CH, "owner", "title", "url"),
-    _f("check_failure", "gauge", "1 when the check's last run failed, labelled with why.",
+    _f("check_failure", "gauge", "1 when the check's last run failed, labelled with why "
+       "(dns, connect, tls, timeout, http_status, soft_error, blocked, assertion, "
+       "parse_error, too_large).",
        *CH, "check", "reason"),
     _f("check_success", "gauge", "1 if the check's last run succeeded, 0 if it failed; "
        "absent when it could not tell.", *CH, "check"),

@@ -1,5 +1,7 @@
 """The `availability` check kind: does the page open within the deadline, with an
 expected status, and is it not a soft error page (HTTP 200 saying 系统维护 / 页面不存在)?
+An anti-bot challenge (瑞数 412, 加速乐 521, …: `probes.pages.challenge`) in front of the
+page is neither: the run could not tell (`blocked`).
 
 One probe per run; the official window rule over many probes is the verdict's job
 (`probes.verdict.availability`), from the history the runner records. The window's
@@ -15,6 +17,7 @@ from probes.config.availability import AvailabilitySpec
 from probes.http.fetcher import FetchFailure
 from probes.kinds.context import CheckContext
 from probes.model import CheckResult, Failure, Measurement
+from probes.pages import challenge
 from probes.pages.softerror import page_soft_error
 from probes.state import history
 
@@ -54,6 +57,15 @@ async def _probe(
     ]
     if page.tls_not_after is not None:
         measurements.append(Measurement("tls_cert_not_after_timestamp_seconds", page.tls_not_after))
+    if blocked := challenge.detect(page.status, page.content, page.encoding):
+        # Not a failure of the site: the probe could not see it (never counted in the
+        # unreachable share, which counts successes and failures only).
+        return CheckResult(
+            "availability", "availability", None, started, page.duration,
+            failure=Failure.BLOCKED, error=blocked.line,
+            evidence=(f"{page.url}: HTTP {page.status}: {blocked.line}",),
+            measurements=tuple(measurements),
+        )  # fmt: skip
     failure: Failure | None = None
     error = ""
     if page.status not in spec.valid_status_codes:
@@ -78,6 +90,8 @@ def _with_window(spec: AvailabilitySpec, ctx: CheckContext, result: CheckResult)
     )
     failed = result.success is False
     consecutive = stats.consecutive_failures + 1 if failed else 0
+    if result.success is None:
+        consecutive = stats.consecutive_failures  # a blocked probe neither fails nor passes
     extra = (
         Measurement("availability_window_probes", float(stats.runs + 1)),
         Measurement("availability_window_failures", float(stats.failures + failed)),

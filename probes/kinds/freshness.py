@@ -14,7 +14,8 @@ column:
 - fake freshness: the dates moved while the items stayed the same (seen over two runs),
   or on one page the shown dates of most items are far later than the dates their URLs
   carry (`/t20240315_1.html` shown as today); the URL dates are then taken as the truth;
-- unknown: the page could not be fetched or parsed, or no date could be found. An unknown
+- unknown: the page could not be fetched or parsed, or no date could be found, or an
+  anti-bot challenge (`probes.pages.challenge`) stood in its place (`blocked`). An unknown
   column is never fresh and never stale.
 
 The check's `success` is None when no column could be judged, False when a column is
@@ -35,6 +36,7 @@ from probes.config.types import format_duration
 from probes.http.fetcher import FetchFailure, Page
 from probes.kinds.context import CheckContext
 from probes.model import CheckResult, Failure, Measurement
+from probes.pages import challenge
 from probes.pages.dates import CN_TZ
 from probes.pages.feeds import looks_like_feed, parse_feed
 from probes.pages.listing import PLACEHOLDERS, Item, Listing, extract
@@ -70,6 +72,7 @@ class ColumnFacts:
     last_change: float | None = None
     fake: bool = False
     age: float | None = None
+    blocked: bool = False
 
 
 async def check(spec: FreshnessSpec, ctx: CheckContext) -> CheckResult:
@@ -100,7 +103,9 @@ async def check(spec: FreshnessSpec, ctx: CheckContext) -> CheckResult:
     bad = [f for f in judged if f.status in ("stale", "blank") or f.fake]
     success: bool | None
     if not judged:
-        success, failure = None, Failure.PARSE_ERROR
+        # Every column behind an anti-bot challenge: the site hid itself, not a bad page.
+        failure = Failure.BLOCKED if all(f.blocked for f in facts) else Failure.PARSE_ERROR
+        success = None
         error = f"no column could be judged: {facts[0].id}: {facts[0].reason}"
     elif bad:
         success, failure = False, Failure.ASSERTION
@@ -123,6 +128,8 @@ async def _column(
     outcome = await ctx.fetcher.fetch(url, timeout=ctx.remaining())
     if isinstance(outcome, FetchFailure):
         return _with(base, reason=outcome.line)
+    if blocked := challenge.detect(outcome.status, outcome.content, outcome.encoding):
+        return _with(base, reason=blocked.line, blocked=True)
     if outcome.status >= 400:
         return _with(base, reason=f"http_status: got {outcome.status}")
     listing = _listing(outcome, column, dt.datetime.fromtimestamp(now, CN_TZ))

@@ -20,6 +20,7 @@ from probes.config.service import HISTORY_LOOKBACK, PLACEHOLDER, ServiceSpec, St
 from probes.http.fetcher import FetchFailure, Page
 from probes.kinds.context import CheckContext
 from probes.model import CheckResult, Failure, Measurement
+from probes.pages import challenge
 from probes.pages.extract import decode_json, extract, json_get
 from probes.pages.softerror import soft_error
 from probes.state import history
@@ -68,7 +69,9 @@ async def check(spec: ServiceSpec, ctx: CheckContext) -> CheckResult:
     prior = history.window(
         ctx.store, ctx.channel.name, "service", started_wall - HISTORY_LOOKBACK
     ).consecutive_failures
-    consecutive = prior + 1 if failed else 0
+    # A run stopped by an anti-bot challenge could not tell: not a failed run.
+    blocked = failed is not None and failed.failure is Failure.BLOCKED
+    consecutive = prior if blocked else prior + 1 if failed else 0
     measurements = [
         Measurement("service_step_success", float(o.ok), (("step", o.name),)) for o in outcomes
     ]
@@ -81,7 +84,7 @@ async def check(spec: ServiceSpec, ctx: CheckContext) -> CheckResult:
     if skipped:
         evidence.append(f"not run after the failure: {', '.join(skipped)}")
     return CheckResult(
-        "service", "service", failed is None, started_wall, duration,
+        "service", "service", None if blocked else failed is None, started_wall, duration,
         failure=failed.failure if failed else None,
         error=f"step {failed.name}: {failed.error}" if failed else "",
         evidence=tuple(evidence),
@@ -145,6 +148,8 @@ async def _run_step(
 def assess(step: Step, spec: ServiceSpec, page: Page) -> tuple[Failure | None, str]:
     """The first unmet expectation of a step's response, as (failure, error)."""
     expect = step.expect
+    if wall := challenge.detect(page.status, page.content, page.encoding):
+        return Failure.BLOCKED, wall.line
     if page.status not in expect.status:
         return Failure.HTTP_STATUS, f"http_status: got {page.status}, want {expect.status}"
     text = page.text

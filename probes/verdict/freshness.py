@@ -16,6 +16,7 @@ the columns of one site, from the check's `details["columns"]`.
   whose shown dates its own URLs contradict): the site pretends to be updated.
 - `column_undated`: unknown for a column that could not be fetched or where no date could
   be found; it never counts as fresh, nor as stale.
+- `blocked_by_waf`: unknown for a column an anti-bot challenge hid (the product named).
 """
 
 from __future__ import annotations
@@ -68,7 +69,11 @@ def reasons(spec: FreshnessSpec, result: CheckResult, jc: JudgeContext) -> list[
                    _names("dates move but items do not", fake), "freshness")
         )  # fmt: skip
 
-    unknown = [c for c in cols if c.get("status") == "unknown"]
+    walled = [c for c in cols if c.get("blocked")]
+    if walled:
+        detail = "; ".join(f"{c.get('id')}: {c.get('reason')}" for c in walled)
+        out.append(Reason("blocked_by_waf", State.UNKNOWN, detail, "freshness"))
+    unknown = [c for c in cols if c.get("status") == "unknown" and not c.get("blocked")]
     if unknown:
         detail = "; ".join(f"{c.get('id')}: {c.get('reason')}" for c in unknown)
         out.append(Reason("column_undated", State.UNKNOWN, detail, "freshness"))

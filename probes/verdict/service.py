@@ -1,6 +1,7 @@
 """Verdict rule of the `service` check: an online service is a zombie (`service_broken`)
 after `failures_for_broken` consecutive failed runs (default 3), and degraded from its
-first failed run until then, so one network blip warns but does not veto.
+first failed run until then, so one network blip warns but does not veto. A run stopped
+by an anti-bot challenge could not tell: unknown `blocked_by_waf`, never a failed run.
 """
 
 from __future__ import annotations
@@ -8,12 +9,12 @@ from __future__ import annotations
 from probes.config.service import HISTORY_LOOKBACK, ServiceSpec
 from probes.model import CheckResult, Reason, State
 from probes.state import history
-from probes.verdict.common import JudgeContext
+from probes.verdict.common import JudgeContext, blocked
 
 
 def reasons(spec: ServiceSpec, result: CheckResult, jc: JudgeContext) -> list[Reason]:
     if result.success is not False:
-        return []
+        return blocked(result, "service")
     stats = history.window(jc.store, jc.channel.name, "service", jc.now - HISTORY_LOOKBACK)
     # The runner records before judging; a result judged without being recorded (a dry
     # run) still counts as one failure.
