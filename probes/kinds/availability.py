@@ -90,10 +90,12 @@ def _with_window(spec: AvailabilitySpec, ctx: CheckContext, result: CheckResult)
     )
     failed = result.success is False
     consecutive = stats.consecutive_failures + 1 if failed else 0
-    if result.success is None:
-        consecutive = stats.consecutive_failures  # a blocked probe neither fails nor passes
+    # A blocked probe neither fails nor passes: the window does not count it.
+    counted = result.success is not None
+    if not counted:
+        consecutive = stats.consecutive_failures
     extra = (
-        Measurement("availability_window_probes", float(stats.runs + 1)),
+        Measurement("availability_window_probes", float(stats.runs + counted)),
         Measurement("availability_window_failures", float(stats.failures + failed)),
         Measurement("availability_consecutive_failures", float(consecutive)),
     )

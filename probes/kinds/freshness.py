@@ -15,8 +15,13 @@ column:
   or on one page the shown dates of most items are far later than the dates their URLs
   carry (`/t20240315_1.html` shown as today); the URL dates are then taken as the truth;
 - unknown: the page could not be fetched or parsed, or no date could be found, or an
-  anti-bot challenge (`probes.pages.challenge`) stood in its place (`blocked`). An unknown
+  anti-bot challenge (`probes.pages.challenge`) stood in its place (`blocked_by_waf`), or
+  its list is rendered by script in the browser (`list_rendered_by_script`). An unknown
   column is never fresh and never stale.
+
+A column declared `type: article` (or detected as one: `probes.pages.article`) is one
+page, a policy or the latest notice, judged by its own publication date (its PubDate
+meta, its 发布日期 label, its URL), never by the related links around it.
 
 The check's `success` is None when no column could be judged, False when a column is
 stale, blank or fakes freshness, True otherwise. The site-level thresholds are the
@@ -31,15 +36,19 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
+from selectolax.lexbor import LexborHTMLParser
+
 from probes.config.freshness import Column, FreshnessSpec
 from probes.config.types import format_duration
 from probes.http.fetcher import FetchFailure, Page
 from probes.kinds.context import CheckContext
 from probes.model import CheckResult, Failure, Measurement
 from probes.pages import challenge
+from probes.pages.article import ArticleDate, article_date, is_article
 from probes.pages.dates import CN_TZ
 from probes.pages.feeds import looks_like_feed, parse_feed
 from probes.pages.listing import PLACEHOLDERS, Item, Listing, extract
+from probes.pages.text import page_title
 from probes.state import content
 
 # Extraction reads at most this much of a page: list pages are 100-500 KB, the newest items
@@ -72,7 +81,8 @@ class ColumnFacts:
     last_change: float | None = None
     fake: bool = False
     age: float | None = None
-    blocked: bool = False
+    page: Literal["listing", "article", "feed"] = "listing"
+    code: str = ""
 
 
 async def check(spec: FreshnessSpec, ctx: CheckContext) -> CheckResult:
@@ -104,7 +114,8 @@ async def check(spec: FreshnessSpec, ctx: CheckContext) -> CheckResult:
     success: bool | None
     if not judged:
         # Every column behind an anti-bot challenge: the site hid itself, not a bad page.
-        failure = Failure.BLOCKED if all(f.blocked for f in facts) else Failure.PARSE_ERROR
+        walled = all(f.code == "blocked_by_waf" for f in facts)
+        failure = Failure.BLOCKED if walled else Failure.PARSE_ERROR
         success = None
         error = f"no column could be judged: {facts[0].id}: {facts[0].reason}"
     elif bad:
@@ -129,12 +140,16 @@ async def _column(
     if isinstance(outcome, FetchFailure):
         return _with(base, reason=outcome.line)
     if blocked := challenge.detect(outcome.status, outcome.content, outcome.encoding):
-        return _with(base, reason=blocked.line, blocked=True)
+        return _with(base, reason=blocked.line, code="blocked_by_waf")
     if outcome.status >= 400:
         return _with(base, reason=f"http_status: got {outcome.status}")
     listing = _listing(outcome, column, dt.datetime.fromtimestamp(now, CN_TZ))
     if isinstance(listing, str):
         return _with(base, reason=listing)
+    if isinstance(listing, _Article):
+        return _article(base, listing, column, now)
+    if listing.mode == "feed":
+        base = _with(base, page="feed")
     placeholder = listing.placeholder or next(
         (p for p in spec.blank_patterns if p and p in outcome.text), None
     )
@@ -146,8 +161,12 @@ async def _column(
             return _with(base, status="blank", reason="the feed has no entries")
         if listing.empty is not None and not listing.items:
             return _with(base, status="blank", reason=f"the list {listing.empty} has no items")
+        if listing.script is not None:
+            return _with(base, reason=listing.script, code="list_rendered_by_script")
         undated = len(listing.items)
-        return _with(base, reason=f"no dated items found ({undated} items without a date)")
+        return _with(
+            base, reason=f"no dated items found ({undated} items without a date)", items=undated
+        )
     shifted = _url_contradicts(dated)
     if shifted:
         # The page prints dates its own URLs deny: trust the URLs.
@@ -173,8 +192,33 @@ async def _column(
     )  # fmt: skip
 
 
-def _listing(page: Page, column: Column, now: dt.datetime) -> Listing | str:
-    """The page's items, or why they cannot be read."""
+@dataclass(frozen=True, slots=True)
+class _Article:
+    """An article page: its title and its own publication date (None: none found)."""
+
+    title: str
+    url: str
+    date: ArticleDate | None
+
+
+def _article(base: ColumnFacts, page: _Article, column: Column, now: float) -> ColumnFacts:
+    base = _with(base, page="article", newest_title=page.title, newest_url=page.url)
+    if page.date is None:
+        return _with(
+            base, reason="no publication date on the article page (no PubDate meta, "
+            "发布日期 label or date in its URL)",
+        )  # fmt: skip
+    newest = page.date.when.timestamp()
+    age = max(0.0, now - newest)
+    return _with(
+        base, status="stale" if age > column.limit else "fresh", newest=newest,
+        newest_text=f"{page.date.written} ({page.date.source})", age=age,
+    )  # fmt: skip
+
+
+def _listing(page: Page, column: Column, now: dt.datetime) -> Listing | _Article | str:
+    """The page's items (or, for an article page, its publication date), or why they
+    cannot be read."""
     body = page.content[:MAX_PARSE_BYTES]
     if column.feed or (column.feed is None and looks_like_feed(page.content_type, body)):
         feed = parse_feed(body, page.url, now=now)
@@ -182,10 +226,19 @@ def _listing(page: Page, column: Column, now: dt.datetime) -> Listing | str:
     if page.content_type.startswith(_BINARY_TYPES) or b"\x00" in body[:8192]:
         return f"parse_error: not an HTML page ({page.content_type or 'binary content'})"
     text = body.decode(page.encoding, errors="replace")
-    return extract(
+    if column.type == "article":
+        return _Article(_title(text), page.url, article_date(text, page.url, now=now))
+    listing = extract(
         text, page.url, now=now, item_selector=column.item_selector,
         date_selector=column.date_selector, title_selector=column.title_selector,
     )  # fmt: skip
+    if column.type == "auto" and listing.mode == "auto" and is_article(text, len(listing.items)):
+        return _Article(_title(text), page.url, article_date(text, page.url, now=now))
+    return listing
+
+
+def _title(html: str) -> str:
+    return page_title(LexborHTMLParser(html))
 
 
 def _url_contradicts(dated: tuple[Item, ...]) -> bool:
@@ -227,6 +280,12 @@ def _evidence(f: ColumnFacts) -> str:
     when = dt.datetime.fromtimestamp(f.newest, CN_TZ).strftime("%Y-%m-%d %H:%M")
     when = when.removesuffix(" 00:00")
     where = urlsplit(f.newest_url).path or f.newest_url
+    if f.page == "article":
+        return (
+            f"{f.id}: article 《{_short(f.newest_title)}》 at {where} published {when} "
+            f"[{f.newest_text}] ({f.status}, {age_text(f.age)} old, "
+            f"limit {format_duration(f.max_age)})"
+        )
     line = (
         f"{f.id}: newest {when} 《{_short(f.newest_title)}》 at {where} "
         f"({f.items} dated items; {f.status}, {age_text(f.age)} old, "

@@ -16,7 +16,9 @@ the columns of one site, from the check's `details["columns"]`.
   whose shown dates its own URLs contradict): the site pretends to be updated.
 - `column_undated`: unknown for a column that could not be fetched or where no date could
   be found; it never counts as fresh, nor as stale.
-- `blocked_by_waf`: unknown for a column an anti-bot challenge hid (the product named).
+- `blocked_by_waf`: unknown for a column an anti-bot challenge hid (the product named);
+  `list_rendered_by_script`: unknown for a column whose list the browser renders by
+  script (it is not in the HTML, and no other date on the page speaks for it).
 """
 
 from __future__ import annotations
@@ -69,14 +71,15 @@ def reasons(spec: FreshnessSpec, result: CheckResult, jc: JudgeContext) -> list[
                    _names("dates move but items do not", fake), "freshness")
         )  # fmt: skip
 
-    walled = [c for c in cols if c.get("blocked")]
-    if walled:
-        detail = "; ".join(f"{c.get('id')}: {c.get('reason')}" for c in walled)
-        out.append(Reason("blocked_by_waf", State.UNKNOWN, detail, "freshness"))
-    unknown = [c for c in cols if c.get("status") == "unknown" and not c.get("blocked")]
-    if unknown:
-        detail = "; ".join(f"{c.get('id')}: {c.get('reason')}" for c in unknown)
-        out.append(Reason("column_undated", State.UNKNOWN, detail, "freshness"))
+    # Unknown columns by why: column_undated, or the code the kind gave (blocked_by_waf,
+    # list_rendered_by_script); one reason per code, in a fixed order.
+    unknown: dict[str, list[dict[str, object]]] = {}
+    for c in cols:
+        if c.get("status") == "unknown":
+            unknown.setdefault(str(c.get("code") or "column_undated"), []).append(c)
+    for code in sorted(unknown):
+        detail = "; ".join(f"{c.get('id')}: {c.get('reason')}" for c in unknown[code])
+        out.append(Reason(code, State.UNKNOWN, detail, "freshness"))
     return out
 
 
