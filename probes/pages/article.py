@@ -46,6 +46,7 @@ _PUB_METAS = (
     "firstpublishedtime", "article:published_time", "og:article:published_time",
     "datepublished", "dc.date.issued", "dcterms.issued", "releasedate",
 )  # fmt: skip
+_META_WORDS = ("pubdate", "publish", "datepublished", "dc.date", "dcterms.issued", "releasedate")
 # Labels of an article's publication date as government pages print them.
 _LABEL = re.compile(
     r"(?:发布|公布|公开|发文|印发|成文|生效)(?:日期|时间)|公告(?:日期|时间)|(?:首次)?公示(?:信息)?日期"
@@ -78,8 +79,7 @@ class ArticleDate:
 def is_article(html: str, listed: int) -> bool:
     """True when the page is an article: it carries a publication meta, or no list of
     `MIN_ROWS` items (`listed` were found) and it shows a dated publication label."""
-    tree = LexborHTMLParser(html)
-    if _meta_values(tree):
+    if _may_have_meta(html) and _meta_values(LexborHTMLParser(html)):
         return True
     return listed < MIN_ROWS and _label_text(html) is not None
 
@@ -104,6 +104,13 @@ def article_date(html: str, url: str, *, now: dt.datetime) -> ArticleDate | None
     if match is not None:
         return ArticleDate(match.when, "url", path)
     return None
+
+
+def _may_have_meta(html: str) -> bool:
+    # Every column page is asked; parsing it for metas only when one may be there keeps
+    # the question cheap on list pages.
+    lowered = html.lower()
+    return any(word in lowered for word in _META_WORDS)
 
 
 def _meta_values(tree: LexborHTMLParser) -> list[str]:

@@ -157,8 +157,8 @@ def extract(
         return Listing(items, placeholder, "selector", empty)
     group = find_list(root, dates) if root is not None else []
     items = _items(group, base_url, dates, title_selector)
-    template = emptylist.item_template(html)
-    if template is not None and len(items) < MIN_ROWS:
+    template = emptylist.item_template(html) if len(items) < MIN_ROWS else None
+    if template is not None:
         # The list is the template's; a date or two found elsewhere is not its date.
         return Listing((), placeholder, "auto", script=template)
     if not items and root is not None:
@@ -228,7 +228,7 @@ def _item(
         date_node = node.css_first(date_selector)
         text = date_node.text(separator=" ") if date_node is not None else ""
         title_text = ""
-    elif (own := _date_element(node, dates)) is not None:
+    elif _ambiguous(text, dates) and (own := _date_element(node, dates)) is not None:
         text, title_text = own, ""
     found, source = _pick_date(text[:MAX_ITEM_CHARS], title_text, dates)
     if found is not None:
@@ -248,6 +248,14 @@ def _item(
     if from_url is not None:
         return Item(title, url, from_url.when, urlsplit(url).path, "url", url_when)
     return Item(title, url, None, "", "text", url_when)
+
+
+def _ambiguous(text: str, dates: DateCache) -> bool:
+    """True when the item's text does not settle its date by itself: several dates, or
+    more text than is read (a search result's snippet)."""
+    if len(text) > MAX_ITEM_CHARS:
+        return True
+    return DATE_HINT.search(text) is not None and len(dates.find(text)) > 1
 
 
 def _date_element(node: LexborNode, dates: DateCache) -> str | None:
