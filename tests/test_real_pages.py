@@ -24,6 +24,7 @@ from probes.model import CheckResult, Failure, State, Verdict
 from probes.pages.dates import CN_TZ
 from probes.runtime.runner import Runtime, run_channel
 from probes.state.store import Store
+from tests.page_server import serve_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ROOT.parent / "shared" / "realdata" / "pages"
@@ -50,7 +51,6 @@ PRODUCT = {
     "mps_gov_jsl521_challenge1.js": "加速乐",
     "sist_kcyd_jsl_stage2.html": "加速乐",
 }
-_REASONS = {412: "Precondition Failed", 521: "Web Server Is Down", 200: "OK"}
 
 
 def _body(name: str) -> bytes:
@@ -61,35 +61,12 @@ def _body(name: str) -> bytes:
 @pytest.fixture
 async def site() -> AsyncIterator[str]:
     """The real pages on a local HTTP server: GET /pages/NAME."""
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            path = head.split(b" ", 2)[1].decode()
-            name = path.removeprefix("/pages/")
-            if "/" in name or not (PAGES / name).is_file():
-                status, body = 404, b"not found"
-            else:
-                status, body = CHALLENGE_STATUS.get(name, 200), _body(name)
-            lines = [
-                f"HTTP/1.1 {status} {_REASONS.get(status, 'Not Found')}",
-                "Content-Type: text/html; charset=utf-8",
-                f"Content-Length: {len(body)}",
-                "Connection: close",
-            ]
-            writer.write("\r\n".join(lines).encode() + b"\r\n\r\n" + body)
-            await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    try:
-        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/pages/"
-    finally:
-        server.close()
-        await server.wait_closed()
+    pages = {
+        f"/pages/{row['file']}": (CHALLENGE_STATUS.get(row["file"], 200), _body(row["file"]))
+        for row in EXPECTED
+    }
+    async with serve_pages(pages) as base:
+        yield base + "/pages/"
 
 
 async def check(

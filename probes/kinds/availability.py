@@ -14,12 +14,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 from probes.config.availability import AvailabilitySpec
-from probes.http.fetcher import FetchFailure
+from probes.http.fetcher import FetchFailure, Page
 from probes.kinds.context import CheckContext
 from probes.model import CheckResult, Failure, Measurement
 from probes.pages import challenge
+from probes.pages.complexity import EXACT_FROM, not_text, too_complex
 from probes.pages.softerror import page_soft_error
 from probes.state import history
+
+# Bodies read as text (an unknown content type is too).
+_TEXT_TYPES = ("text/", "application/xhtml", "application/xml")
 
 
 async def check(spec: AvailabilitySpec, ctx: CheckContext) -> CheckResult:
@@ -70,6 +74,8 @@ async def _probe(
     error = ""
     if page.status not in spec.valid_status_codes:
         failure, error = Failure.HTTP_STATUS, f"http_status: got {page.status}"
+    elif unreadable := _unreadable(page):
+        failure, error = Failure.PARSE_ERROR, unreadable
     elif phrase := page_soft_error(page.content, page.encoding, spec.soft_error_patterns):
         failure, error = Failure.SOFT_ERROR, f"soft_error: page says {phrase!r}"
     evidence = [f"{page.url}: HTTP {page.status} in {page.duration:.2f}s"]
@@ -80,6 +86,18 @@ async def _probe(
         failure=failure, error=error, evidence=tuple(evidence),
         measurements=tuple(measurements),
     )  # fmt: skip
+
+
+def _unreadable(page: Page) -> str | None:
+    """Why a text page cannot be a healthy page: bytes that are not text, or markup too
+    complex to read (`probes.pages.complexity`). Other content types are not read."""
+    if page.content_type and not page.content_type.startswith(_TEXT_TYPES):
+        return None
+    if garbled := not_text(page.content, page.encoding):
+        return garbled
+    if page.content.count(b"<") <= EXACT_FROM:
+        return None  # too few tags to be too complex: no need to decode
+    return too_complex(page.content.decode(page.encoding, errors="replace"))
 
 
 def _with_window(spec: AvailabilitySpec, ctx: CheckContext, result: CheckResult) -> CheckResult:

@@ -45,6 +45,7 @@ from probes.kinds.context import CheckContext
 from probes.model import CheckResult, Failure, Measurement
 from probes.pages import challenge
 from probes.pages.article import ArticleDate, article_date, is_article
+from probes.pages.complexity import not_text, too_complex
 from probes.pages.dates import CN_TZ
 from probes.pages.feeds import looks_like_feed, parse_feed
 from probes.pages.listing import PLACEHOLDERS, Item, Listing, extract
@@ -225,7 +226,12 @@ def _listing(page: Page, column: Column, now: dt.datetime) -> Listing | _Article
         return feed if feed is not None else "parse_error: the feed is not well-formed XML"
     if page.content_type.startswith(_BINARY_TYPES) or b"\x00" in body[:8192]:
         return f"parse_error: not an HTML page ({page.content_type or 'binary content'})"
+    if garbled := not_text(body, page.encoding):
+        return garbled
     text = body.decode(page.encoding, errors="replace")
+    # Refused before any parse: a page too deep to parse within the deadline.
+    if hostile := too_complex(text):
+        return hostile
     if column.type == "article":
         return _Article(_title(text), page.url, article_date(text, page.url, now=now))
     listing = extract(

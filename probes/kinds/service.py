@@ -21,6 +21,7 @@ from probes.http.fetcher import FetchFailure, Page
 from probes.kinds.context import CheckContext
 from probes.model import CheckResult, Failure, Measurement
 from probes.pages import challenge
+from probes.pages.complexity import too_complex
 from probes.pages.extract import decode_json, extract, json_get
 from probes.pages.softerror import soft_error
 from probes.state import history
@@ -153,6 +154,8 @@ def assess(step: Step, spec: ServiceSpec, page: Page) -> tuple[Failure | None, s
     if page.status not in expect.status:
         return Failure.HTTP_STATUS, f"http_status: got {page.status}, want {expect.status}"
     text = page.text
+    if hostile := too_complex(text):
+        return Failure.PARSE_ERROR, hostile
     if phrase := soft_error(text, spec.soft_error_patterns, max_text=SOFT_ERROR_MAX_TEXT):
         return Failure.SOFT_ERROR, f"soft_error: page says {phrase!r}"
     if expect.content_type and not page.content_type.startswith(expect.content_type.lower()):
