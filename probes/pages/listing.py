@@ -117,14 +117,6 @@ class Listing:
     def dated(self) -> tuple[Item, ...]:
         return tuple(i for i in self.items if i.when is not None)
 
-    @property
-    def newest(self) -> Item | None:
-        dated = self.dated
-        return max(dated, key=lambda i: i.when or _EPOCH) if dated else None
-
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-
 
 def extract(
     html: str,
