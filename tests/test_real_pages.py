@@ -121,7 +121,7 @@ CHALLENGES = [r["file"] for r in EXPECTED if r["page_type"] == "challenge"]
 
 
 @pytest.mark.parametrize("name", CHALLENGES)
-@pytest.mark.parametrize("kind", ["availability", "freshness"])
+@pytest.mark.parametrize("kind", ["availability", "freshness", "board"])
 async def test_challenge_is_unknown_blocked_by_waf_naming_the_product(
     name: str, kind: str, site: str, store: Store, frozen_clock: FrozenClock
 ) -> None:

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from probes.config.board import BoardSpec
 from probes.model import CheckResult, Reason, State
-from probes.verdict.common import JudgeContext
+from probes.verdict.common import JudgeContext, blocked
 
 
 def reasons(spec: BoardSpec, result: CheckResult, jc: JudgeContext) -> list[Reason]:
     if result.success is None:
-        return []
+        return blocked(result, "board")
     d = result.details
     out: list[Reason] = []
     vetoed = _int(d.get("vetoed"))
