@@ -134,13 +134,16 @@ ARTICLE = """<html><head><meta name="ArticleTitle" content="关于开展检查�
     [
         ('<meta name="PubDate" content="2024-03-05 10:00">', "发布日期：2024-03-05", "/a.html",
          "2024-03-05", "meta"),
+        ('<meta name="firstpublishedtime" content="2024-03-05-10:20:11">', "", "/a.html",
+         "2024-03-05", "meta"),
         ("", "发布时间：2024年3月5日 10:20", "/a.html", "2024-03-05", "label"),
         ("", "成文日期：2024-03-01", "/a.html", "2024-03-01", "label"),
         ('<meta name="PubDate" content="2026-11-01 08:00:00">', "发布时间：2024-03-05 09:00",
          "/a.html", "2024-03-05", "label"),
         ("", "", "/art/2024/3/5/t20240305_77.html", "2024-03-05", "url"),
     ],
-    ids=["pubdate-meta", "visible-label", "written-date", "meta-is-generation-stamp", "url"],
+    ids=["pubdate-meta", "gov-cn-meta", "visible-label", "written-date",
+         "meta-is-generation-stamp", "url"],
 )  # fmt: skip
 def test_an_article_is_dated_by_its_own_publication_date(
     meta: str, label: str, url: str, expected: str, source: str
@@ -154,14 +157,17 @@ def test_an_article_is_dated_by_its_own_publication_date(
 def test_an_article_with_related_links_is_detected_as_an_article() -> None:
     html = ARTICLE.format(meta='<meta name="PubDate" content="2024-03-05">', label="")
     listing = extract(html, BASE, now=NOW)
-    assert is_article(html, len(listing.items))
+    assert is_article(html, len(listing.items), len(listing.dated))
     plain = ARTICLE.format(meta="", label="发布日期：2024-03-05")
-    assert is_article(plain, len(extract(plain, BASE, now=NOW).items))
+    plain_listing = extract(plain, BASE, now=NOW)
+    assert is_article(plain, len(plain_listing.items), len(plain_listing.dated))
 
 
 def test_a_column_page_is_not_an_article() -> None:
-    html = f"<html><body>{MAIN}</body></html>"
-    assert not is_article(html, len(extract(html, BASE, now=NOW).items))
+    stamped = '<html><head><meta name="PubDate" content="2026-11-18 09:00"></head>'
+    for html in (f"<html><body>{MAIN}</body></html>", f"{stamped}<body>{MAIN}</body></html>"):
+        listing = extract(html, BASE, now=NOW)
+        assert not is_article(html, len(listing.items), len(listing.dated))
 
 
 @pytest.mark.parametrize(

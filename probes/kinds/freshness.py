@@ -238,7 +238,11 @@ def _listing(page: Page, column: Column, now: dt.datetime) -> Listing | _Article
         text, page.url, now=now, item_selector=column.item_selector,
         date_selector=column.date_selector, title_selector=column.title_selector,
     )  # fmt: skip
-    if column.type == "auto" and listing.mode == "auto" and is_article(text, len(listing.items)):
+    if (
+        column.type == "auto"
+        and listing.mode == "auto"
+        and is_article(text, len(listing.items), len(listing.dated))
+    ):
         return _Article(_title(text), page.url, article_date(text, page.url, now=now))
     return listing
 

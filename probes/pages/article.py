@@ -20,8 +20,9 @@ never date an article, and a page-generation stamp (`页面生成时间`, `ttmp`
 generation stamp was written by the template when the page was regenerated, not by an
 editor, so the page is dated by its label instead.
 
-A page is taken for an article when it carries a publication meta, or when no list of
-at least `MIN_ROWS` items is found and it shows a dated publication label.
+A page is taken for an article when it carries a publication meta (and the guideline's
+article metas, or no dated list of `MIN_ROWS` items), or when no list of `MIN_ROWS`
+items is found and it shows a dated publication label.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ _PUB_METAS = (
     "firstpublishedtime", "article:published_time", "og:article:published_time",
     "datepublished", "dc.date.issued", "dcterms.issued", "releasedate",
 )  # fmt: skip
+# `2024-11-03-10:20:11` and `20241103`: the date, then the time.
+_COMPACT = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})(?:-(\d{1,2}:\d{2}(?::\d{2})?))?")
 _META_WORDS = ("pubdate", "publish", "datepublished", "dc.date", "dcterms.issued", "releasedate")
 # Labels of an article's publication date as government pages print them.
 _LABEL = re.compile(
@@ -76,12 +79,24 @@ class ArticleDate:
     written: str
 
 
-def is_article(html: str, listed: int) -> bool:
-    """True when the page is an article: it carries a publication meta, or no list of
-    `MIN_ROWS` items (`listed` were found) and it shows a dated publication label."""
-    if _may_have_meta(html) and _meta_values(LexborHTMLParser(html)):
-        return True
+def is_article(html: str, listed: int, dated: int) -> bool:
+    """True when the page is an article (`listed` list items were found on it, `dated`
+    of them with a date): it carries a publication meta, and either the article metas
+    of the national guideline (ArticleTitle, ContentSource) or no dated list of
+    `MIN_ROWS` items (some column templates stamp every page with a PubDate); or it has
+    no list of `MIN_ROWS` items and shows a dated publication label."""
+    if _may_have_meta(html):
+        tree = LexborHTMLParser(html)
+        if _meta_values(tree):
+            return dated < MIN_ROWS or _has_article_meta(tree)
     return listed < MIN_ROWS and _label_text(html) is not None
+
+
+def _has_article_meta(tree: LexborHTMLParser) -> bool:
+    return any(
+        (m.attributes.get("name") or "").lower() in ("articletitle", "contentsource")
+        for m in tree.css("meta[name]")
+    )
 
 
 def article_date(html: str, url: str, *, now: dt.datetime) -> ArticleDate | None:
@@ -91,7 +106,7 @@ def article_date(html: str, url: str, *, now: dt.datetime) -> ArticleDate | None
     for value in _meta_values(tree):
         if value in generated:
             continue  # the template's regeneration stamp
-        when = parse_datetime(value, now=now)
+        when = _meta_time(value, now)
         if when is not None:
             return ArticleDate(when, "meta", value)
     found = _label_text(html)
@@ -111,6 +126,14 @@ def _may_have_meta(html: str) -> bool:
     # the question cheap on list pages.
     lowered = html.lower()
     return any(word in lowered for word in _META_WORDS)
+
+
+def _meta_time(value: str, now: dt.datetime) -> dt.datetime | None:
+    """A meta's time as CMSs write it: ISO, `2024-11-03 10:20:11`, www.gov.cn's
+    `2024-11-03-10:20:11`, compact `20241103`."""
+    if m := _COMPACT.fullmatch(value):
+        value = f"{m.group(1)}-{m.group(2)}-{m.group(3)} {m.group(4) or ''}".strip()
+    return parse_datetime(value, now=now)
 
 
 def _meta_values(tree: LexborHTMLParser) -> list[str]:
