@@ -42,8 +42,8 @@ MAX_TEXT = 300
 # 瑞数's scripts stay in every page served after its cookie step; its challenge itself
 # shows nothing at all.
 _EMPTY = 50
-# Only the start of a body is searched for marks: challenge pages are small, and a 5 MB
-# page must not cost a regex pass over all of it.
+# Challenge pages are small (瑞数 5-30 KB, 创宇盾 50 KB): a longer body is a page, and
+# only this much of a body with a challenge's status is searched.
 SCAN_BYTES = 256 * 1024
 
 
@@ -90,6 +90,7 @@ _PRODUCTS = (
     _Product("安全狗 (SafeDog)", re.compile(r"安全狗|safedog", re.I)),
     _Product("云锁 (yunsuo)", re.compile(r"云锁|yunsuo_session_verify|security_verify_", re.I)),
 )
+_STATUSES = frozenset().union(*(p.status for p in _PRODUCTS))
 _GENERIC = re.compile(
     r"(?:请|需要)?(?:开启|启用|打开|允许)(?:浏览器的?)?\s*(?:JavaScript|javascript|JS)"
     r"|enable\s+JavaScript|安全验证|人机验证|浏览器安全检查|访问验证|滑块验证|安全检测中"
@@ -116,6 +117,12 @@ _MAX_LINKS = 20
 
 def detect(status: int, content: bytes, encoding: str) -> Challenge | None:
     """The challenge a response is, or None for a page with content of its own."""
+    # Every fetched page is asked, so content pages leave at C speed: without a
+    # challenge's status, a page longer than any challenge or holding many links is one.
+    if status not in _STATUSES and (
+        len(content) > SCAN_BYTES or content.count(b"</a") > _MAX_LINKS
+    ):
+        return None
     scanned = content[:SCAN_BYTES]
     if not any(needle in scanned for needle in _NEEDLES):
         return None
@@ -142,7 +149,7 @@ def _shown(html: str, memo: list[str]) -> str:
     """The page's title and visible text (the whole source for a page of many links:
     longer than any limit here, without parsing it)."""
     if not memo:
-        if html.count("</a>") > _MAX_LINKS:
+        if html.count("</a") > _MAX_LINKS:
             memo.append(html)
         else:
             tree = LexborHTMLParser(html)
