@@ -30,11 +30,10 @@ sys.path.insert(0, str(ROOT))
 
 from probes.cli.check import one_off_config  # noqa: E402
 from probes.clock import FrozenClock  # noqa: E402
-from probes.http.client import fetcher_for, open_client  # noqa: E402
+from probes.findings.freshness import FreshnessFindings  # noqa: E402
 from probes.model import Failure  # noqa: E402
 from probes.pages.dates import CN_TZ  # noqa: E402
-from probes.runtime.runner import Runtime, run_channel  # noqa: E402
-from probes.state.store import Store  # noqa: E402
+from probes.runtime.runner import open_runtime, run_channel  # noqa: E402
 
 # The statuses challenge products answer a client without their cookie.
 STATUS = {"412": 412, "jsl521": 521}
@@ -75,21 +74,21 @@ async def serve(pages: Path) -> AsyncIterator[str]:
         server.close()
 
 
-async def monitor(url: str, store: Store) -> dict[str, Any]:
+async def monitor(url: str) -> dict[str, Any]:
     config = one_off_config(url, "freshness", {})
-    async with open_client(config.global_) as client:
-        rt = Runtime(fetcher_for(config.global_, client), store, FrozenClock(NOW), config.global_)
+    async with open_runtime(config.global_, clock=FrozenClock(NOW), state_path=":memory:") as rt:
         _, [result] = await run_channel(rt, config.channels[0])
-    [column] = result.details["columns"]
-    newest = column["newest"]
-    page = column["page"]
+    assert isinstance(result.findings, FreshnessFindings)
+    [column] = result.findings.columns
+    newest = column.newest
+    page = column.page
     if result.failure is Failure.BLOCKED:
         page = "challenge"
-    elif column.get("code") == "list_rendered_by_script":
+    elif column.code == "list_rendered_by_script":
         page = "js-list"
     return {
         "newest": dt.datetime.fromtimestamp(newest, CN_TZ).date().isoformat() if newest else "none",
-        "items": column["items"],
+        "items": column.items,
         "page_type": page,
     }
 
@@ -114,16 +113,15 @@ async def main() -> int:
     rows = list(csv.DictReader((args.pages / "expected.tsv").open(encoding="utf-8"),
                                delimiter="\t"))  # fmt: skip
     out = []
-    with Store.open(":memory:") as store:
-        async with serve(args.pages) as base:
-            for row in rows:
-                ours = await monitor(base + row["file"], store)
-                html = (args.pages / row["file"]).read_text(encoding="utf-8", errors="replace")
-                latest, original = htmldate_answers(html)
-                out.append({"file": row["file"], "expected": row["expected_newest"],
-                            "expected_items": int(row["items"]),
-                            "expected_type": row["page_type"], "monitor": ours,
-                            "htmldate": latest, "htmldate_original": original})  # fmt: skip
+    async with serve(args.pages) as base:
+        for row in rows:
+            ours = await monitor(base + row["file"])
+            html = (args.pages / row["file"]).read_text(encoding="utf-8", errors="replace")
+            latest, original = htmldate_answers(html)
+            out.append({"file": row["file"], "expected": row["expected_newest"],
+                        "expected_items": int(row["items"]),
+                        "expected_type": row["page_type"], "monitor": ours,
+                        "htmldate": latest, "htmldate_original": original})  # fmt: skip
     n = len(out)
     right = sum(r["monitor"]["newest"] == r["expected"] for r in out)
     items = sum(r["monitor"]["items"] == r["expected_items"] for r in out)

@@ -7,13 +7,13 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from probes.clock import FrozenClock
 from probes.model import Failure, State
 from probes.pages.complexity import too_complex
-from probes.state.store import Store
 from tests.page_server import serve_pages
 from tests.test_real_pages import check
 
@@ -33,10 +33,10 @@ async def hostile() -> AsyncIterator[str]:
 @pytest.mark.parametrize("path", ["/deep", "/interleaved"])
 @pytest.mark.parametrize("kind", ["freshness", "availability"])
 async def test_a_page_too_deep_to_parse_is_refused_quickly_and_never_ok(
-    path: str, kind: str, hostile: str, store: Store, frozen_clock: FrozenClock
+    path: str, kind: str, hostile: str, tmp_path: Path, frozen_clock: FrozenClock
 ) -> None:
     started = time.monotonic()
-    verdict, result = await check(hostile + path, kind, store, frozen_clock)
+    verdict, result = await check(hostile + path, kind, tmp_path / "state.db", frozen_clock)
     assert time.monotonic() - started < 5
     assert result.success is not True
     assert verdict.state is not State.OK
@@ -45,9 +45,9 @@ async def test_a_page_too_deep_to_parse_is_refused_quickly_and_never_ok(
 
 @pytest.mark.parametrize("kind", ["freshness", "availability"])
 async def test_random_bytes_served_as_html_are_not_a_healthy_page(
-    kind: str, hostile: str, store: Store, frozen_clock: FrozenClock
+    kind: str, hostile: str, tmp_path: Path, frozen_clock: FrozenClock
 ) -> None:
-    verdict, result = await check(hostile + "/random", kind, store, frozen_clock)
+    verdict, result = await check(hostile + "/random", kind, tmp_path / "state.db", frozen_clock)
     assert result.success is not True
     assert verdict.state is not State.OK
     assert result.failure is Failure.PARSE_ERROR

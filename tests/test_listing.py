@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from probes.pages.dates import CN_TZ, find_dates, parse_datetime
 from probes.pages.feeds import looks_like_feed, parse_feed
-from probes.pages.listing import Item, Listing, extract
+from probes.pages.listing import extract
+from probes.pages.listing import newest as newest_item
 from probes.pages.text import strip_non_content
 
 NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=CN_TZ)
@@ -29,11 +30,6 @@ FOOTER = (
     '<div class="footer">Copyright © 2003-2026 云泽市人民政府 版权所有 云ICP备05001234号 '
     "云公网安备 33010502000123号 网站标识码：3399000001 电话：0571-87051234</div>"
 )
-
-
-def newest_of(listing: Listing) -> Item:
-    """The listing's newest dated item, as the freshness check picks it."""
-    return max(listing.dated, key=lambda i: i.when or d(1970, 1, 1))
 
 
 def page(main: str) -> str:
@@ -139,14 +135,18 @@ def test_auto_mode_finds_the_list_and_its_newest_item(
 ) -> None:
     listing = extract(page(main), BASE, now=NOW)
 
-    assert (newest_of(listing).when, newest_of(listing).title) == (newest, title)
+    found = newest_item(listing.dated)
+    assert found is not None
+    assert (found.when, found.title) == (newest, title)
     assert len(listing.dated) == count
 
 
 def test_list_items_link_to_absolute_urls() -> None:
     main = '<ul><li><a href="./202411/t20241103_1.html">一</a><span>2024-11-03</span></li></ul>'
     listing = extract(page(main), BASE, now=NOW)
-    assert newest_of(listing).url == BASE + "202411/t20241103_1.html"
+    found = newest_item(listing.dated)
+    assert found is not None
+    assert found.url == BASE + "202411/t20241103_1.html"
 
 
 @pytest.mark.parametrize("phrase", ["暂无信息", "暂无数据", "内容正在建设中"])
@@ -204,9 +204,9 @@ def test_feeds_are_columns(body: bytes, newest: dt.datetime, title: str, count: 
     assert looks_like_feed("text/xml", body)
     listing = parse_feed(body, BASE, now=NOW)
     assert listing is not None
-    assert (newest_of(listing).when, newest_of(listing).title, len(listing.dated)) == (
-        newest, title, count,
-    )  # fmt: skip
+    found = newest_item(listing.dated)
+    assert found is not None
+    assert (found.when, found.title, len(listing.dated)) == (newest, title, count)
 
 
 def test_broken_feed_is_not_an_empty_column() -> None:

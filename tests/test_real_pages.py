@@ -19,11 +19,11 @@ import pytest
 
 from probes.cli.check import one_off_config
 from probes.clock import FrozenClock
-from probes.http.client import fetcher_for, open_client
+from probes.findings.freshness import ColumnFindings, FreshnessFindings
 from probes.model import CheckResult, Failure, State, Verdict
 from probes.pages.dates import CN_TZ
-from probes.runtime.runner import Runtime, run_channel
-from probes.state.store import Store
+from probes.runtime.runner import open_runtime, run_channel
+from tests.measurements import measured
 from tests.page_server import serve_pages
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,14 +70,19 @@ async def site() -> AsyncIterator[str]:
 
 
 async def check(
-    url: str, kind: str, store: Store, clock: FrozenClock, **options: Any
+    url: str, kind: str, state: Path, clock: FrozenClock, **options: Any
 ) -> tuple[Verdict, CheckResult]:
-    """One check of `url` as `zombie-probes check URL --as KIND` runs it."""
+    """One check of `url` as `zombie-probes check URL --as KIND` runs it, with its state in
+    the file `state` (kept between calls, as a running monitor keeps it)."""
     config = one_off_config(url, kind, options)
-    async with open_client(config.global_) as client:
-        rt = Runtime(fetcher_for(config.global_, client), store, clock, config.global_)
+    async with open_runtime(config.global_, clock=clock, state_path=state) as rt:
         verdict, [result] = await run_channel(rt, config.channels[0])
     return verdict, result
+
+
+def columns(result: CheckResult) -> tuple[ColumnFindings, ...]:
+    assert isinstance(result.findings, FreshnessFindings), result
+    return result.findings.columns
 
 
 def _day(ts: float | None) -> str:
@@ -90,29 +95,33 @@ def _day(ts: float | None) -> str:
     ids=lambda r: r["file"],
 )
 async def test_real_page_gets_its_expected_newest_date_and_item_count(
-    row: dict[str, str], site: str, store: Store, frozen_clock: FrozenClock
+    row: dict[str, str], site: str, tmp_path: Path, frozen_clock: FrozenClock
 ) -> None:
-    verdict, result = await check(site + row["file"], "freshness", store, frozen_clock)
-    [column] = result.details["columns"]
-    assert _day(column["newest"]) == row["expected_newest"], column
-    assert column["page"] == row["page_type"], column
+    verdict, result = await check(
+        site + row["file"], "freshness", tmp_path / "state.db", frozen_clock
+    )
+    [column] = columns(result)
+    assert _day(column.newest) == row["expected_newest"], column
+    assert column.page == row["page_type"], column
     if row["page_type"] == "listing":
-        assert column["items"] == int(row["items"]), column
+        assert column.items == int(row["items"]), column
     if row["expected_newest"] == "none":
         # A list that prints no dates cannot be judged from one page: unknown, never stale.
-        assert column["status"] == "unknown"
+        assert column.status == "unknown"
         assert verdict.state is State.UNKNOWN
     else:
-        assert column["status"] in ("fresh", "stale")
+        assert column.status in ("fresh", "stale")
 
 
 async def test_script_rendered_list_is_unknown_and_never_dated_from_elsewhere(
-    site: str, store: Store, frozen_clock: FrozenClock
+    site: str, tmp_path: Path, frozen_clock: FrozenClock
 ) -> None:
     [row] = [r for r in EXPECTED if r["page_type"] == "js-list"]
-    verdict, result = await check(site + row["file"], "freshness", store, frozen_clock)
-    [column] = result.details["columns"]
-    assert column["status"] == "unknown" and column["newest"] is None
+    verdict, result = await check(
+        site + row["file"], "freshness", tmp_path / "state.db", frozen_clock
+    )
+    [column] = columns(result)
+    assert column.status == "unknown" and column.newest is None
     assert verdict.state is State.UNKNOWN
     assert [r.code for r in verdict.reasons] == ["list_rendered_by_script"]
 
@@ -123,9 +132,9 @@ CHALLENGES = [r["file"] for r in EXPECTED if r["page_type"] == "challenge"]
 @pytest.mark.parametrize("name", CHALLENGES)
 @pytest.mark.parametrize("kind", ["availability", "freshness", "board"])
 async def test_challenge_is_unknown_blocked_by_waf_naming_the_product(
-    name: str, kind: str, site: str, store: Store, frozen_clock: FrozenClock
+    name: str, kind: str, site: str, tmp_path: Path, frozen_clock: FrozenClock
 ) -> None:
-    verdict, result = await check(site + name, kind, store, frozen_clock)
+    verdict, result = await check(site + name, kind, tmp_path / "state.db", frozen_clock)
     assert result.failure is Failure.BLOCKED
     assert result.success is None
     assert verdict.state is State.UNKNOWN
@@ -136,16 +145,17 @@ async def test_challenge_is_unknown_blocked_by_waf_naming_the_product(
 
 
 async def test_blocked_probes_never_count_toward_the_unreachable_share(
-    site: str, store: Store, frozen_clock: FrozenClock
+    site: str, tmp_path: Path, frozen_clock: FrozenClock
 ) -> None:
     url = site + "cde_trials_rs412.html"
     for _ in range(5):
-        verdict, result = await check(url, "availability", store, frozen_clock)
+        verdict, result = await check(url, "availability", tmp_path / "state.db", frozen_clock)
         frozen_clock.advance(1800)
     assert verdict.state is State.UNKNOWN
     assert "site_unreachable" not in {r.code for r in verdict.reasons}
-    assert result.measurement("availability_window_failures") == 0
-    assert result.measurement("availability_window_probes") == 0
+    assert result.window is not None
+    assert (result.window.runs, result.window.failures) == (0, 0)
+    assert measured(result, "availability_window_probes") == 0
 
 
 async def test_check_of_a_challenge_exits_unknown_with_blocked_by_waf(site: str) -> None:

@@ -1,50 +1,37 @@
 """The `availability` check kind: does the page open within the deadline, with an
 expected status, and is it not a soft error page (HTTP 200 saying 系统维护 / 页面不存在)?
 An anti-bot challenge (瑞数 412, 加速乐 521, …: `probes.pages.challenge`) in front of the
-page is neither: the run could not tell (`blocked`).
+page is neither: the run could not tell (`blocked`), and the window does not count it.
 
 One probe per run; the official window rule over many probes is the verdict's job
-(`probes.verdict.availability`), from the history the runner records. The window's
-counts including this run are reported as measurements, so dashboards show the share the
-verdict judged.
+(`probes.verdict.availability`), over the window of past runs the runner hands it
+(`history_span`). The window's counts including this run are reported as measurements
+(`window_measurements`), so dashboards show the share the verdict judged.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from probes.config.availability import AvailabilitySpec
+from probes.findings.availability import AvailabilityFindings
 from probes.http.fetcher import FetchFailure, Page
 from probes.kinds.context import CheckContext
-from probes.model import CheckResult, Failure, Measurement
+from probes.model import Failure, Measurement, Report, RunWindow
 from probes.pages import challenge
 from probes.pages.complexity import EXACT_FROM, not_text, too_complex
 from probes.pages.softerror import page_soft_error
-from probes.state import history
 
 # Bodies read as text (an unknown content type is too).
 _TEXT_TYPES = ("text/", "application/xhtml", "application/xml")
 
 
-async def check(spec: AvailabilitySpec, ctx: CheckContext) -> CheckResult:
+async def check(spec: AvailabilitySpec, ctx: CheckContext) -> Report:
     url = str(spec.url or ctx.channel.url or "")
-    started = ctx.clock.now()
     if not url:
-        return CheckResult(
-            "availability", "availability", None, started, 0.0,
-            error="no url: set checks.availability.url or the channel's url",
-        )  # fmt: skip
-    result = await _probe(spec, ctx, url, started)
-    return _with_window(spec, ctx, result)
-
-
-async def _probe(
-    spec: AvailabilitySpec, ctx: CheckContext, url: str, started: float
-) -> CheckResult:
-    outcome = await ctx.fetcher.fetch(url, timeout=ctx.remaining(), method=spec.method)
+        return Report(None, error="no url: set checks.availability.url or the channel's url")
+    outcome = await ctx.fetch(url, method=spec.method)
     if isinstance(outcome, FetchFailure):
-        return CheckResult(
-            "availability", "availability", False, started, outcome.duration,
+        return Report(
+            False, AvailabilityFindings(url, outcome.status, outcome.duration),
             failure=outcome.failure, error=outcome.line,
             evidence=(f"{url}: {outcome.line}",),
             measurements=(
@@ -61,12 +48,10 @@ async def _probe(
     ]
     if page.tls_not_after is not None:
         measurements.append(Measurement("tls_cert_not_after_timestamp_seconds", page.tls_not_after))
+    findings = AvailabilityFindings(url, page.status, page.duration, page.tls_not_after)
     if blocked := challenge.detect(page.status, page.content, page.encoding):
-        # Not a failure of the site: the probe could not see it (never counted in the
-        # unreachable share, which counts successes and failures only).
-        return CheckResult(
-            "availability", "availability", None, started, page.duration,
-            failure=Failure.BLOCKED, error=blocked.line,
+        return Report(
+            None, findings, failure=Failure.BLOCKED, error=blocked.line,
             evidence=(f"{page.url}: HTTP {page.status}: {blocked.line}",),
             measurements=tuple(measurements),
         )  # fmt: skip
@@ -81,9 +66,8 @@ async def _probe(
     evidence = [f"{page.url}: HTTP {page.status} in {page.duration:.2f}s"]
     if error:
         evidence.append(error)
-    return CheckResult(
-        "availability", "availability", failure is None, started, page.duration,
-        failure=failure, error=error, evidence=tuple(evidence),
+    return Report(
+        failure is None, findings, failure=failure, error=error, evidence=tuple(evidence),
         measurements=tuple(measurements),
     )  # fmt: skip
 
@@ -100,21 +84,16 @@ def _unreadable(page: Page) -> str | None:
     return too_complex(page.content.decode(page.encoding, errors="replace"))
 
 
-def _with_window(spec: AvailabilitySpec, ctx: CheckContext, result: CheckResult) -> CheckResult:
-    """Add the rule window's probe, failure and consecutive-failure counts, this run
-    included (it is recorded after the check returns)."""
-    stats = history.window(
-        ctx.store, ctx.channel.name, "availability", ctx.clock.now() - spec.unreachable.window
+def history_span(spec: AvailabilitySpec) -> float:
+    """The span of past probes the rule judges: the official window (default 7 days)."""
+    return spec.unreachable.window
+
+
+def window_measurements(window: RunWindow) -> tuple[Measurement, ...]:
+    """The rule window's probe, failure and consecutive-failure counts, this run included,
+    so dashboards show the share the verdict judged."""
+    return (
+        Measurement("availability_window_probes", float(window.runs)),
+        Measurement("availability_window_failures", float(window.failures)),
+        Measurement("availability_consecutive_failures", float(window.consecutive_failures)),
     )
-    failed = result.success is False
-    consecutive = stats.consecutive_failures + 1 if failed else 0
-    # A blocked probe neither fails nor passes: the window does not count it.
-    counted = result.success is not None
-    if not counted:
-        consecutive = stats.consecutive_failures
-    extra = (
-        Measurement("availability_window_probes", float(stats.runs + counted)),
-        Measurement("availability_window_failures", float(stats.failures + failed)),
-        Measurement("availability_consecutive_failures", float(consecutive)),
-    )
-    return replace(result, measurements=result.measurements + extra)
