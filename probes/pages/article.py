@@ -37,7 +37,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from probes.pages.chrome import is_chrome
 from probes.pages.dates import DateMatch, find_dates, parse_datetime, url_date
-from probes.pages.text import strip_non_content
+from probes.pages.text import node_text, strip_non_content
 
 Source = Literal["meta", "label", "url"]
 
@@ -157,7 +157,7 @@ def _label_text(html: str) -> str | None:
     for node in root.css("[id], [class]"):
         attrs = node.attributes
         if _PUB_ATTR.search(f"{attrs.get('id') or ''} {attrs.get('class') or ''}"):
-            text = _collapsed(node)
+            text = node_text(node)
             if find_dates(text, now=_FAR) and not _in_chrome(node):
                 return text
     text = _content_text(root)
@@ -197,10 +197,6 @@ def _in_chrome(node: LexborNode) -> bool:
 def _first_date(text: str, now: dt.datetime) -> DateMatch | None:
     found = find_dates(text, now=now)
     return min(found, key=lambda m: m.start) if found else None
-
-
-def _collapsed(node: LexborNode) -> str:
-    return " ".join(node.text(separator=" ").split())
 
 
 # Label search only asks whether a date is there; the caller's clock judges it.

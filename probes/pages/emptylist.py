@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from probes.pages.chrome import is_chrome
-from probes.pages.text import is_link
+from probes.pages.text import is_link, node_text
 
 # Elements the column template marks as its list.
 _LIST_CSS = '[class*="list" i], [id*="list" i], [class*="liebiao" i], [class~="lb"], [id="lb"]'
@@ -142,7 +142,7 @@ def empty_list(root: LexborNode) -> str | None:
             continue
         if _holds_link(node):
             continue
-        text = " ".join(node.text(separator=" ").split())
+        text = node_text(node)
         if len(text) > _MAX_HEADER_CHARS or any(c.isdigit() for c in text):
             continue
         return _describe(node)

@@ -43,7 +43,7 @@ from probes.pages.listsearch import (
     find_list,
     find_rows,
 )
-from probes.pages.text import is_link, strip_non_content, visible_text
+from probes.pages.text import is_link, node_text, strip_non_content, visible_text
 
 # A blank column (空白栏目) says so in place of its list.
 PLACEHOLDERS = (
@@ -207,7 +207,7 @@ def _item(
     link, title = _title_anchor(anchors)
     if link is None and title_node is None:
         # A row opened by script (every anchor `javascript:`): its text names it.
-        title = " ".join(node.text(separator=" ").split())[:MAX_TITLE]
+        title = node_text(node)[:MAX_TITLE]
     if title_node is not None:
         title = _title(title_node)
     else:
@@ -270,7 +270,7 @@ def _date_element(node: LexborNode, dates: DateCache) -> str | None:
     for el in node.css("*"):
         if el.tag in _NOT_DATE_TAGS:
             continue
-        text = " ".join(el.text(separator=" ").split())
+        text = node_text(el)
         if not text or len(text) > _MAX_DATE_TEXT or not DATE_HINT.search(text):
             continue
         found = dates.find(text)
@@ -330,7 +330,7 @@ def _title_anchor(anchors: list[LexborNode]) -> tuple[LexborNode | None, str]:
 
 def _title(node: LexborNode) -> str:
     attr = (node.attributes.get("title") or "").strip()
-    text = " ".join(node.text(separator=" ").split())
+    text = node_text(node)
     # The title attribute holds the untruncated title ("关于开展…" shown, full one in it).
     shown = "".join(text.split())
     return attr if attr and (len(attr) >= len(shown) or text.endswith(("…", "..."))) else text

@@ -54,6 +54,11 @@ def visible_text(tree: LexborHTMLParser, *, links: bool = True) -> str:
     return " ".join(root.text(separator=" ").split()) if root is not None else ""
 
 
+def node_text(node: LexborNode) -> str:
+    """The text of one element, its parts joined by spaces, whitespace collapsed."""
+    return " ".join(node.text(separator=" ").split())
+
+
 def page_title(tree: LexborHTMLParser) -> str:
     """The document's `<title>`, whitespace collapsed."""
     node = tree.css_first("title")
