@@ -8,7 +8,8 @@ for the column's.
 
 An element is chrome when its tag says so (nav, header, footer, aside, menu, select), when
 its class or id carries a chrome mark as a word of its own (`nav`, `left_nav`, `topMenu`,
-`footer`, `yqlj`, `sidebar`, `hot-news`, `xgxx`: not `Residence` or `photo`), or when a
+`footer`, `yqlj`, `sidebar`, `hot-news`, `xgxx`, `footer-links`: not `Residence`,
+`photo` or `news_link`), or when a
 short label just before it names a menu (友情链接, 下属单位, 相关链接, 相关阅读, 热点排行 …).
 """
 
@@ -22,7 +23,7 @@ CHROME_TAGS = frozenset({"nav", "header", "footer", "aside", "menu", "select"})
 # Marks templates give chrome (English, and pinyin initials: yqlj 友情链接, xgxx 相关信息,
 # xglj 相关链接, xsdw 下属单位, rdph 热点排行).
 _MARK = (
-    r"nav|menu|foot|bottom|banner|yqlj|friend|link|crumb|hot|rank|redian|tuijian"
+    r"nav|menu|foot|bottom|banner|yqlj|friend|crumb|hot|rank|redian|tuijian"
     r"|recommend|related|relate|xgxx|xglj|xgwz|xsdw|rdph|paihang|similar|share|copyright"
 )
 # A mark counts at the start of a word: after a separator or a digit, or with a position
@@ -33,6 +34,8 @@ _MARK = (
 _CHROME_ATTR = re.compile(
     rf"(?:^|[\s\-_\d]|(?i:top|left|right|sub|main|site|page|web|float|fix))(?i:{_MARK})"
     r"|(?:^|[\s\-_\d])(?i:side)|(?i:sidebar|aside)"
+    # "links" as a word of its own (footer-links, quick_links), not news_link or linkList.
+    r"|(?:^|[\s\-_])(?i:links)(?=$|[\s\-_])|(?:^|\s)(?i:link)(?=$|\s)"
 )
 # Labels of link menus that are not a page's content.
 CHROME_LABELS = re.compile(

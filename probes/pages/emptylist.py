@@ -33,9 +33,10 @@ from probes.pages.text import is_link, node_text
 
 # Elements the column template marks as its list.
 _LIST_CSS = '[class*="list" i], [id*="list" i], [class*="liebiao" i], [class~="lb"], [id="lb"]'
-# Pagers, tab bars and page heads hold list-marked elements that are not the column's
-# list either (besides page chrome: `probes.pages.chrome`).
-_NOT_COLUMN = re.compile(r"head|tab|page", re.I)
+# Pagers, tab bars, page heads and link lists hold list-marked elements that are not the
+# column's list either (besides page chrome: `probes.pages.chrome`); an empty one of them
+# proves nothing, so these marks count anywhere in a class or id.
+_NOT_COLUMN = re.compile(r"head|tab|page|link", re.I)
 # Bounds that keep a page of thousands of nested list elements linear: list elements
 # looked at, and ancestors read for chrome marks.
 _MAX_CANDIDATES = 50
