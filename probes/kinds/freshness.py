@@ -170,6 +170,9 @@ async def _column(
     )  # fmt: skip
 
 
+_SOURCES = {"meta": "publication meta", "label": "publication label", "url": "URL"}
+
+
 @dataclass(frozen=True, slots=True)
 class _Article:
     """An article page: its title and its own publication date (None: none found)."""
@@ -190,7 +193,7 @@ def _article(base: ColumnFindings, page: _Article, column: Column, now: float) -
     age = max(0.0, now - newest_ts)
     return _with(
         base, status="stale" if age > column.limit else "fresh", newest=newest_ts,
-        newest_text=f"{page.date.written} ({page.date.source})", age=age,
+        newest_text=f"{page.date.written} (by its {_SOURCES[page.date.source]})", age=age,
     )  # fmt: skip
 
 
@@ -263,8 +266,8 @@ def _evidence(f: ColumnFindings) -> str:
     where = urlsplit(f.newest_url).path or f.newest_url
     if f.page == "article":
         return (
-            f"{f.id}: article 《{_short(f.newest_title)}》 at {where} published {when} "
-            f"[{f.newest_text}] ({f.status}, {age_text(f.age)} old, "
+            f"{f.id}: article 《{_short(f.newest_title)}》 at {where} published "
+            f"{f.newest_text} ({f.status}, {age_text(f.age)} old, "
             f"limit {format_duration(f.max_age)})"
         )
     line = (
