@@ -130,7 +130,7 @@ CHALLENGES = [r["file"] for r in EXPECTED if r["page_type"] == "challenge"]
 
 
 @pytest.mark.parametrize("name", CHALLENGES)
-@pytest.mark.parametrize("kind", ["availability", "freshness", "board"])
+@pytest.mark.parametrize("kind", ["availability", "freshness", "board", "links"])
 async def test_challenge_is_unknown_blocked_by_waf_naming_the_product(
     name: str, kind: str, site: str, tmp_path: Path, frozen_clock: FrozenClock
 ) -> None:
