@@ -46,9 +46,12 @@ MAIN = f'<div class="main"><div class="xxgk_list"><ul>{trs_rows(8, 2024)}</ul></
         f'<div id="leftnav"><ul>{trs_rows(15, 2025)}</ul></div>',
         f'<div class="sidebar"><ul>{trs_rows(15, 2025)}</ul></div>',
         f'<div class="xglj"><ul>{trs_rows(15, 2025)}</ul></div>',
+        f'<div class="dw"><div class="dw-title"><a href="#">下属单位</a></div>'
+        f'<div class="dw-list"><ul>{trs_rows(15, 2025, "单位")}</ul></div></div>',
+        f'<div class="select-box"><ul>{trs_rows(15, 2025, "单位")}</ul></div>',
     ],
     ids=["footer-class", "footer-tag", "subordinate-units", "friendly-links", "nav", "sidebar",
-         "related-links"],
+         "related-links", "labelled-two-levels-up", "dropdown"],
 )  # fmt: skip
 def test_the_main_list_wins_over_a_longer_dated_menu(menu: str) -> None:
     listing = extract(f"<html><body>{MAIN}{menu}</body></html>", BASE, now=NOW)

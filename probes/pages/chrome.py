@@ -25,6 +25,7 @@ CHROME_TAGS = frozenset({"nav", "header", "footer", "aside", "menu", "select"})
 _MARK = (
     r"nav|menu|foot|bottom|banner|yqlj|friend|crumb|hot|rank|redian|tuijian"
     r"|recommend|related|relate|xgxx|xglj|xgwz|xsdw|rdph|paihang|similar|share|copyright"
+    r"|dropdown|select"
 )
 # A mark counts at the start of a word: after a separator or a digit, or with a position
 # prefix glued on (leftnav, topMenu, subnav, mainmenu, rightSide, pagefoot); not inside
