@@ -5,7 +5,7 @@ page is neither: the run could not tell (`blocked`), and the window does not cou
 
 One probe per run; the official window rule over many probes is the verdict's job
 (`probes.verdict.availability`), over the window of past runs the runner hands it
-(`history_span`). The window's counts including this run are reported as measurements
+(`window_span`). The window's counts including this run are reported as measurements
 (`window_measurements`), so dashboards show the share the verdict judged.
 """
 
@@ -84,7 +84,7 @@ def _unreadable(page: Page) -> str | None:
     return too_complex(page.content.decode(page.encoding, errors="replace"))
 
 
-def history_span(spec: AvailabilitySpec) -> float:
+def window_span(spec: AvailabilitySpec) -> float:
     """The span of past probes the rule judges: the official window (default 7 days)."""
     return spec.unreachable.window
 
