@@ -37,6 +37,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from probes.pages.chrome import is_chrome
 from probes.pages.dates import DateMatch, find_dates, parse_datetime, url_date
+from probes.pages.listsearch import MIN_ROWS
 from probes.pages.text import node_text, strip_non_content
 
 Source = Literal["meta", "label", "url"]
@@ -67,7 +68,6 @@ _PUB_ATTR = re.compile(
 _GENERATED = re.compile(
     r"(?:页面生成时间|生成时间|ttmp)\s*[:：=]?\s*[\"']?([0-9][0-9\-/: .]{7,19})", re.I
 )
-MIN_ROWS = 3
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,8 @@ winner has the most dated children (ties: the fewest undated ones). Children of 
 that are page chrome (navigation, footers, sidebars, link menus: `probes.pages.chrome`)
 are never entered, and a group headed as a link menu (友情链接, 下属单位) never wins: a
 column's own list wins whatever their count of dated links, and a blank or undated
-column must not borrow their dates. `probes.pages.listing` reads the winning group's items.
+column must not borrow their dates. `probes.pages.listing` reads the winning group's items;
+board pages find their message rows with the same search (`probes.boards.parse`).
 """
 
 from __future__ import annotations
