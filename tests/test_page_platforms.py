@@ -106,8 +106,9 @@ def test_jcms_dataproxy_answer_is_read_with_its_record_count() -> None:
         '<div id="list"></div><script id="tpl" type="text/html">{{each list}}<li><a '
         'href="/news/{{$value.id}}">{{$value.title}}</a></li>{{/each}}</script>',
         '<ul ng-app><li ng-repeat="x in items"><a href="{{x.url}}">{{x.t}}</a></li></ul>',
+        '<ul class="news-list"></ul><script>$.ajax({url: "/api/list", success: draw})</script>',
     ],
-    ids=["vue", "art-template", "angular"],
+    ids=["vue", "art-template", "angular", "empty-list-filled-by-ajax"],
 )
 def test_a_list_rendered_by_script_is_not_dated_by_a_sidebar(html: str) -> None:
     side = (

@@ -159,10 +159,9 @@ def extract(
         return Listing(items, placeholder, "selector", empty)
     group = find_list(root, dates) if root is not None else []
     items = _items(group, base_url, dates, title_selector)
-    template = emptylist.item_template(html) if len(items) < MIN_ROWS else None
-    if template is not None:
-        # The list is the template's; a date or two found elsewhere is not its date.
-        return Listing((), placeholder, "auto", script=template)
+    if len(items) < MIN_ROWS and (script := _rendered_by_script(html, root)) is not None:
+        # The list is the script's; a date or two found elsewhere is not its date.
+        return Listing((), placeholder, "auto", script=script)
     if not items and root is not None:
         items = _items(find_rows(root), base_url, dates, title_selector)
     if items:
@@ -171,6 +170,16 @@ def extract(
         return Listing((), placeholder, "auto", script="the page loads its content by script")
     empty = emptylist.empty_list(root) if root is not None else None
     return Listing((), placeholder, "auto", empty)
+
+
+def _rendered_by_script(html: str, root: LexborNode | None) -> str | None:
+    """Why the page's list is drawn by script (a client-side item template, or an empty
+    list element on a page that loads content by script), or None."""
+    if (template := emptylist.item_template(html)) is not None:
+        return template
+    if root is not None and scripted(html) and (empty := emptylist.empty_list(root)):
+        return f"the list {empty} is empty and the page fills it by script"
+    return None
 
 
 def _items(
