@@ -73,6 +73,21 @@ class BoardSelectors(Strict):
     )
 
 
+class StatusWordsConfig(Strict):
+    """A board's own status words, added to the shipped vocabulary
+    (`probes.boards.status`); a word listed here overrides the kind the shipped words give
+    it."""
+
+    answered: list[str] = Field(default_factory=list, description="words of an answered message")
+    pending: list[str] = Field(
+        default_factory=list, description="words of a message not handled yet (未回复 …)"
+    )
+    in_progress: list[str] = Field(
+        default_factory=list,
+        description="words of a message being handled (办理中, 已受理 …): not answered",
+    )
+
+
 class DetailPage(Strict):
     """How to read a message's own page, for its reply text and reply time."""
 
@@ -93,6 +108,10 @@ class BoardSpec(CheckSpec):
     )
     max_pages: int = Field(default=5, ge=1, le=50, description="list pages read per run")
     selectors: BoardSelectors = Field(default_factory=BoardSelectors)
+    status_words: StatusWordsConfig = Field(
+        default_factory=StatusWordsConfig,
+        description="status words of this board, merged with the shipped ones",
+    )
     id_pattern: str | None = Field(
         default=None,
         description="regex on a message's link URL whose group 1 is its id (default: the URL)",

@@ -17,12 +17,14 @@ import hashlib
 from collections.abc import Sequence
 
 from probes.boards.parse import ListPage, parse_detail, parse_list
+from probes.boards.status import board_words
 from probes.boards.summary import (
     BoardSummary,
     BoilerplateCounts,
     Counter,
     count_boilerplate,
     evidence,
+    interim_rule,
     summarise,
 )
 from probes.config.board import BoardSpec
@@ -68,7 +70,7 @@ async def check(spec: BoardSpec, ctx: CheckContext) -> CheckResult:
             break
         page = parse_list(
             got.text, got.url, spec.selectors, now=now, id_pattern=spec.id_pattern,
-            next_page=spec.next_page,
+            next_page=spec.next_page, words=board_words(spec),
         )  # fmt: skip
         pages += 1
         first = first or page
@@ -157,7 +159,8 @@ async def _follow_up(
     """Read message pages, within `max_detail_pages`: first messages whose status the list
     did not tell, then tracked waiting messages no longer on the pages read (least
     recently read first), then (with `detail` configured) answered ones whose reply text
-    is not known."""
+    is not known or only interim."""
+    words, interim = board_words(spec), interim_rule(spec)
     tracked = tracked_store.messages(ctx.store, ctx.channel.name)
     todo = [m for m in tracked if m.id in seen and m.answered is None]
     # Least recently read first, so with more waiting messages than max_detail_pages
@@ -165,7 +168,13 @@ async def _follow_up(
     gone = [m for m in tracked if m.id not in seen and m.answered is False]
     todo += sorted(gone, key=lambda m: m.last_seen)
     if spec.detail is not None:
-        todo += [m for m in tracked if m.answered and m.reply_text is None]
+        # Answered ones without a known reply, or whose reply was only interim: the
+        # first real answer is what counts.
+        todo += [
+            m
+            for m in tracked
+            if m.answered and (m.reply_text is None or interim.only(m.reply_text))
+        ]
     done = 0
     for m in todo[: spec.max_detail_pages]:
         if ctx.remaining() <= 0:
@@ -175,7 +184,7 @@ async def _follow_up(
         if isinstance(got, FetchFailure) or got.status >= 400:
             ctx.log.info("board %s: message page %s unreadable", ctx.channel.name, m.url)
             continue
-        detail = parse_detail(got.text, spec.detail, now=now)
+        detail = parse_detail(got.text, spec.detail, now=now, words=words, interim=interim)
         tracked_store.update_reply(
             ctx.store, ctx.channel.name, m.id, answered=detail.answered,
             replied=detail.replied, reply_text=detail.reply_text, now=now.timestamp(),

@@ -1,0 +1,201 @@
+"""Reading one message row of a board's list: its link, title, posting date, status and
+reply date, each from its own element.
+
+Text is never joined across element boundaries: a row is read as the separate texts of its
+text nodes, so a status cell 已办理 followed by a title starting with 中 is not 办理中, and a
+date cell next to a time cell in another element is not one timestamp by accident. Where
+selectors are configured they decide; otherwise:
+
+- the message link is the first link with a `title` attribute (platforms put the full
+  title there), else the first whose text is not a status word, a date, a message number
+  or a one-word category (大连's rows are five links: 编号, 标题, 类型, 状态, 单位); a link
+  written only as `onclick="window.open('…')"` counts too;
+- the title is that link's text, or its `title` attribute when the text is cut
+  (`关于…`, `...`) or empty; when one link wraps the whole row, its first plain cell;
+- the status is the first text that is nothing but a status word (`[已回复]`, `状态：办理中`),
+  else the first short text holding one (`probes.boards.status`);
+- the posted time is the first date outside the title; the reply time a later date of an
+  answered row. A row with no date but a message number that starts with the receipt day
+  (`G20190102-0011`) is dated by that day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from urllib.parse import urldefrag, urljoin
+
+from selectolax.lexbor import LexborNode
+
+from probes.boards.status import Status, StatusWords, compact
+from probes.config.board import BoardSelectors
+from probes.model import ParsedMessage
+from probes.pages.dates import find_dates, parse_datetime
+
+MAX_TITLE = 200
+# A text this short that holds a status word is a status cell, even with other words
+# around it (城建 已办理); longer texts are titles or content snippets.
+STATUS_CELL = 16
+_CUT = ("…", "...", "..", "。。。", "‥")
+_ONCLICK = re.compile(r"""(?:window\.open|location(?:\.href)?\s*=)\s*\(?\s*['"]([^'"]+)['"]""")
+_NUMBER = re.compile(r"^[A-Za-z0-9_\-#]+$")
+_CATEGORY = re.compile(r"^[\[【(（].{1,6}[\]】)）]$")
+_RECEIPT_DAY = re.compile(r"^[A-Za-z]{0,4}[-_]?(20\d\d)(\d\d)(\d\d)(?:[-_]?\d+)?$")
+_SKIPPED_TAGS = ("script", "style", "noscript")
+
+
+def read_row(
+    row: LexborNode,
+    page_url: str,
+    sel: BoardSelectors,
+    *,
+    now: dt.datetime,
+    id_pattern: str | None,
+    words: StatusWords,
+) -> ParsedMessage | str:
+    """One message of a list row, or why the row was skipped."""
+    found = _message_link(row, page_url, sel, words, now)
+    if found is None:
+        return "a row without a message link"
+    link, url = found
+    title_node = row.css_first(sel.title) if sel.title else _title_cell(link, words, now)
+    title = title_text(title_node, link) if title_node is not None else ""
+    segments = _segments(row, title_node)
+    dates = [d.when for seg in segments for d in find_dates(seg, now=now)]
+    if sel.date:
+        posted = _selected_date(row, sel.date, now)
+    else:
+        posted = dates[0] if dates else _receipt_day(segments, now)
+    if posted is None:
+        return f"no posting date in row {title[:30]!r}"
+    status = _status(row, sel, segments, words)
+    answered = None if status is None else status.answered
+    replied: dt.datetime | None = None
+    if sel.reply_date:
+        replied = _selected_date(row, sel.reply_date, now)
+    elif answered and len(dates) > 1:
+        replied = max(dates[1:])
+    if replied is not None and answered is None:
+        answered = True  # a reply time is an answer even without a status word
+    return ParsedMessage(
+        id=message_id(url, id_pattern),
+        title=title[:MAX_TITLE],
+        url=url,
+        posted=posted.timestamp(),
+        answered=answered,
+        replied=replied.timestamp() if replied is not None else None,
+    )
+
+
+def title_text(node: LexborNode, link: LexborNode | None = None) -> str:
+    """An element's text, or its (or its link's) `title` attribute when the text is empty
+    or cut short."""
+    text = " ".join(node.text(separator=" ").split())
+    full = node.attributes.get("title") or (link.attributes.get("title") if link else None)
+    full = " ".join((full or "").split())
+    if not full or full == text:
+        return text
+    if not text:
+        return full
+    shown = text.rstrip("".join(_CUT)).rstrip()
+    if (text.endswith(_CUT) or shown != text) and len(full) > len(shown):
+        return full
+    return text
+
+
+def message_id(url: str, id_pattern: str | None) -> str:
+    """A message's id: group 1 of `id_pattern` on its URL, else the URL."""
+    if id_pattern is not None and (m := re.search(id_pattern, url)):
+        return m.group(1)[:200]
+    return url[:500]
+
+
+def _message_link(
+    row: LexborNode, page_url: str, sel: BoardSelectors, words: StatusWords, now: dt.datetime
+) -> tuple[LexborNode, str] | None:
+    if sel.link:
+        node = row.css_first(sel.link)
+        target = _target(node) if node is not None else None
+        return (node, urldefrag(urljoin(page_url, target)).url) if node and target else None
+    links = [(n, t) for n in row.css("a, [onclick]") if (t := _target(n))]
+    if not links:
+        return None
+    titled = [(n, t) for n, t in links if _plain(n.attributes.get("title") or "", words, now)]
+    plain = [(n, t) for n, t in links if _plain(n.text(separator=" "), words, now)]
+    node, target = (titled or plain or links)[0]
+    return node, urldefrag(urljoin(page_url, target)).url
+
+
+def _target(node: LexborNode) -> str | None:
+    href = (node.attributes.get("href") or "").strip()
+    if href and not href.lower().startswith(("javascript:", "#")):
+        return href
+    if m := _ONCLICK.search(node.attributes.get("onclick") or ""):
+        return m.group(1)
+    return None
+
+
+def _plain(text: str, words: StatusWords, now: dt.datetime) -> bool:
+    """A text that can be a title: not a status word, date, number or bracketed category."""
+    bare = compact(text)
+    if len(bare) <= 2 or _NUMBER.match(bare) or _CATEGORY.match(bare):
+        return False
+    if words.exact(bare) is not None:
+        return False
+    return not any(d.end - d.start >= len(bare) - 2 for d in find_dates(bare, now=now))
+
+
+def _title_cell(link: LexborNode, words: StatusWords, now: dt.datetime) -> LexborNode:
+    """The link itself, or, when it wraps several cells (咸宁: `a > li` × 7), its first
+    cell that can be a title."""
+    cells = [c for c in link.iter() if c.text(separator=" ").strip()]
+    if len(cells) < 2:
+        return link
+    return next((c for c in cells if _plain(c.text(separator=" "), words, now)), link)
+
+
+def _segments(row: LexborNode, title: LexborNode | None) -> list[str]:
+    """The row's texts, one per text node, without the title's and scripts'."""
+    skipped: set[int] = set()
+    for node in [title, *row.css(", ".join(_SKIPPED_TAGS))]:
+        if node is not None:
+            skipped.update(n.mem_id for n in node.traverse(include_text=True))
+    out = []
+    for node in row.traverse(include_text=True):
+        if node.tag == "-text" and node.mem_id not in skipped:
+            text = " ".join((node.text_content or "").split())
+            if text:
+                out.append(text)
+    return out
+
+
+def _status(
+    row: LexborNode, sel: BoardSelectors, segments: list[str], words: StatusWords
+) -> Status | None:
+    if sel.status:
+        node = row.css_first(sel.status)
+        return words.status(node.text(separator=" ")) if node is not None else None
+    for seg in segments:
+        if (status := words.exact(seg)) is not None:
+            return status
+    for seg in segments:
+        if len(compact(seg)) <= STATUS_CELL and (status := words.status(seg)) is not None:
+            return status
+    return None
+
+
+def _receipt_day(segments: list[str], now: dt.datetime) -> dt.datetime | None:
+    for seg in segments:
+        if m := _RECEIPT_DAY.match(compact(seg)):
+            try:
+                day = dt.datetime(int(m[1]), int(m[2]), int(m[3]), tzinfo=now.tzinfo)
+            except ValueError:
+                continue
+            if day <= now:
+                return day
+    return None
+
+
+def _selected_date(row: LexborNode, selector: str, now: dt.datetime) -> dt.datetime | None:
+    node = row.css_first(selector)
+    return parse_datetime(node.text(separator=" "), now=now) if node is not None else None
