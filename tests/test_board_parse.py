@@ -8,8 +8,9 @@ import datetime as dt
 import pytest
 
 from probes.boards.parse import parse_detail, parse_list
-from probes.boards.status import classify
-from probes.config.board import BoardSelectors, DetailPage
+from probes.boards.status import DEFAULT_WORDS, Status, board_words
+from probes.boards.summary import interim_rule
+from probes.config.board import BoardSelectors, BoardSpec, DetailPage
 from probes.pages.dates import CN_TZ
 
 NOW = dt.datetime(2026, 11, 18, 10, 0, tzinfo=CN_TZ)
@@ -38,7 +39,7 @@ def ts(*args: int) -> float:
     ],
 )
 def test_status_words(text: str, answered: bool | None) -> None:
-    assert classify(text) is answered
+    assert DEFAULT_WORDS.classify(text) is answered
 
 
 TABLE = """<html><body>
@@ -166,4 +167,84 @@ def test_message_page(
     text: str | None,
 ) -> None:
     got = parse_detail(f"<html><body>{html}</body></html>", detail, now=NOW)
+    assert (got.answered, got.replied, got.reply_text) == (answered, replied, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("已办理", Status.ANSWERED),  # 人民网's answered word
+        ("办理完毕", Status.ANSWERED),
+        ("[已办结]", Status.ANSWERED),
+        ("未办理", Status.PENDING),
+        ("待受理", Status.PENDING),
+        ("已受理", Status.IN_PROGRESS),
+        ("已转办", Status.IN_PROGRESS),
+        ("已交办", Status.IN_PROGRESS),
+        ("正在办理", Status.IN_PROGRESS),
+        ("已关注", Status.IN_PROGRESS),
+        ("已受理 已回复", Status.IN_PROGRESS),  # a waiting word wins
+        ("市投诉处理中心", Status.IN_PROGRESS),  # free text: only a status cell is exact
+    ],
+)
+def test_shipped_status_vocabulary(text: str, status: Status) -> None:
+    assert DEFAULT_WORDS.status(text) is status
+
+
+def test_a_boards_own_status_words_are_merged_with_the_shipped_ones() -> None:
+    spec = BoardSpec.model_validate(
+        {"status_words": {"answered": ["已评价"], "in_progress": ["已办结待评价", "已处理"]}}
+    )
+    words = board_words(spec)
+    assert words.status("已评价") is Status.ANSWERED
+    assert words.status("已办结待评价") is Status.IN_PROGRESS  # longer than 已办结
+    assert words.status("已处理") is Status.IN_PROGRESS  # moved from answered
+    assert words.status("已回复") is Status.ANSWERED  # shipped words stay
+
+
+def test_status_and_title_are_read_per_element() -> None:
+    html = (
+        '<table><tr><td><span>已办理</span><a href="/m/1">中心城区停车难</a></td>'
+        "<td>2026-11-02</td></tr>"
+        '<tr><td>办理中</td><td><a href="/m/2" title="关于老旧小区加装电梯补贴何时发放的问题">'
+        "关于老旧小区加装电梯…</a></td><td>2026-11-03</td></tr></table>"
+    )
+    page = parse_list(html, "http://b.gov.cn/", AUTO, now=NOW)
+    assert [(m.title, m.answered) for m in page.messages] == [
+        ("中心城区停车难", True),
+        ("关于老旧小区加装电梯补贴何时发放的问题", False),
+    ]
+
+
+def test_title_dates_and_status_words_are_not_the_rows() -> None:
+    html = (
+        '<ul><li><a href="/m/1">反映2026年10月1日起三个工作日未回复的问题</a>'
+        "<span>已回复</span><span>2026-11-02</span></li></ul>"
+    )
+    (m,) = parse_list(html, "http://b.gov.cn/", AUTO, now=NOW).messages
+    assert (m.answered, m.posted) == (True, ts(2026, 11, 2))
+
+
+INTERIM = interim_rule(BoardSpec())
+REPLIES = DetailPage(reply="div.reply", reply_date="p.time")
+
+
+@pytest.mark.parametrize(
+    ("blocks", "answered", "replied", "text"),
+    [
+        # an interim reply, then the answer: answered at the answer's time
+        ([("2026-11-03", "您的留言我们已收到，已转相关部门处理。"),
+          ("2026-11-10", "经核实，该路段路灯线路已于11月9日更换，现已恢复照明。")],
+         True, ts(2026, 11, 10), "经核实，该路段路灯线路已于11月9日更换，现已恢复照明。"),
+        # only the interim reply: in progress
+        ([("2026-11-03", "您好！您的留言已收悉，已转相关部门办理，敬请关注后续回复。")],
+         False, None, "您好！您的留言已收悉，已转相关部门办理，敬请关注后续回复。"),
+        ([("2026-11-03", "已转交市公安局处理。")], False, None, "已转交市公安局处理。"),
+    ],
+)  # fmt: skip
+def test_an_interim_reply_is_no_answer(
+    blocks: list[tuple[str, str]], answered: bool, replied: float | None, text: str
+) -> None:
+    body = "".join(f'<p class="time">{when}</p><div class="reply">{t}</div>' for when, t in blocks)
+    got = parse_detail(f"<html><body>{body}</body></html>", REPLIES, now=NOW, interim=INTERIM)
     assert (got.answered, got.replied, got.reply_text) == (answered, replied, text)

@@ -15,8 +15,10 @@ selectors are configured they decide; otherwise:
 - the status is the first text that is nothing but a status word (`[已回复]`, `状态：办理中`),
   else the first short text holding one (`probes.boards.status`);
 - the posted time is the first date outside the title; the reply time a later date of an
-  answered row. A row with no date but a message number that starts with the receipt day
-  (`G20190102-0011`) is dated by that day.
+  answered row, or the date under a table's reply-time header (回复时间, 办结时间 …: a date
+  there is an answer, an empty cell none, for lists without a status column). A row with
+  no date but a message number that starts with the receipt day (`G20190102-0011`) is
+  dated by that day.
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ _NUMBER = re.compile(r"^[A-Za-z0-9_\-#]+$")
 _CATEGORY = re.compile(r"^[\[【(（].{1,6}[\]】)）]$")
 _RECEIPT_DAY = re.compile(r"^[A-Za-z]{0,4}[-_]?(20\d\d)(\d\d)(\d\d)(?:[-_]?\d+)?$")
 _SKIPPED_TAGS = ("script", "style", "noscript")
+# Table headers of a reply-time column: a date there is the reply, an empty cell no reply.
+REPLY_LABELS = frozenset(
+    ("回复时间", "答复时间", "办结时间", "反馈时间", "结束时间", "回复日期", "答复日期", "办结日期")
+)
 
 
 def read_row(
@@ -60,7 +66,8 @@ def read_row(
     link, url = found
     title_node = row.css_first(sel.title) if sel.title else _title_cell(link, words, now)
     title = title_text(title_node, link) if title_node is not None else ""
-    segments = _segments(row, title_node)
+    reply_cell = None if sel.reply_date else _reply_cell(row)
+    segments = texts(row, title_node, reply_cell)
     dates = [d.when for seg in segments for d in find_dates(seg, now=now)]
     if sel.date:
         posted = _selected_date(row, sel.date, now)
@@ -73,6 +80,10 @@ def read_row(
     replied: dt.datetime | None = None
     if sel.reply_date:
         replied = _selected_date(row, sel.reply_date, now)
+    elif reply_cell is not None:
+        replied = parse_datetime(reply_cell.text(separator=" "), now=now)
+        if answered is None and replied is None:
+            answered = False  # an empty 办结时间 cell: not closed
     elif answered and len(dates) > 1:
         replied = max(dates[1:])
     if replied is not None and answered is None:
@@ -154,10 +165,27 @@ def _title_cell(link: LexborNode, words: StatusWords, now: dt.datetime) -> Lexbo
     return next((c for c in cells if _plain(c.text(separator=" "), words, now)), link)
 
 
-def _segments(row: LexborNode, title: LexborNode | None) -> list[str]:
-    """The row's texts, one per text node, without the title's and scripts'."""
+def _reply_cell(row: LexborNode) -> LexborNode | None:
+    """The cell of a table row under a reply-time header (回复时间, 办结时间 …)."""
+    if row.tag != "tr":
+        return None
+    table = row.parent
+    while table is not None and table.tag != "table":
+        table = table.parent
+    header = next((tr for tr in table.css("tr") if tr.css_first("th")), None) if table else None
+    if header is None or header.mem_id == row.mem_id:
+        return None
+    labels = [compact(c.text()) for c in header.iter() if c.tag in ("th", "td")]
+    cells = [c for c in row.iter() if c.tag in ("th", "td")]
+    if len(labels) != len(cells):
+        return None
+    return next((c for c, label in zip(cells, labels, strict=True) if label in REPLY_LABELS), None)
+
+
+def texts(row: LexborNode, *skip: LexborNode | None) -> list[str]:
+    """The row's texts, one per text node, without those of `skip` and of scripts."""
     skipped: set[int] = set()
-    for node in [title, *row.css(", ".join(_SKIPPED_TAGS))]:
+    for node in [*skip, *row.css(", ".join(_SKIPPED_TAGS))]:
         if node is not None:
             skipped.update(n.mem_id for n in node.traverse(include_text=True))
     out = []
@@ -175,6 +203,11 @@ def _status(
     if sel.status:
         node = row.css_first(sel.status)
         return words.status(node.text(separator=" ")) if node is not None else None
+    return stated_status(segments, words)
+
+
+def stated_status(segments: list[str], words: StatusWords) -> Status | None:
+    """The first text that is only a status word, else the first short one holding one."""
     for seg in segments:
         if (status := words.exact(seg)) is not None:
             return status

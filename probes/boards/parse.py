@@ -17,7 +17,7 @@ from urllib.parse import urldefrag, urljoin
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from probes.boards.boilerplate import Acknowledgement
-from probes.boards.cells import read_row
+from probes.boards.cells import read_row, stated_status, texts
 from probes.boards.status import DEFAULT_WORDS, StatusWords
 from probes.config.board import BoardSelectors, DetailPage
 from probes.model import ParsedMessage
@@ -92,7 +92,7 @@ def parse_detail(
     """A message page's reply. With `detail` selectors the reply blocks decide: the first
     block that says something is the answer, with its time; blocks that only acknowledge
     or forward (`interim`) leave the message in progress. Without selectors, the page's
-    status words do."""
+    status field does (a text that is only a status word, else a short one holding one)."""
     tree = LexborHTMLParser(html)
     if detail is not None:
         blocks = [" ".join(n.text(separator=" ").split()) for n in tree.css(detail.reply)]
@@ -112,7 +112,9 @@ def parse_detail(
             return Detail(True, when.timestamp() if when else None, text[:MAX_REPLY])
         if said:  # only interim replies: in progress, the text kept for the detector
             return Detail(False, None, said[0][1][:MAX_REPLY])
-    return Detail(words.classify(_visible_text(tree)))
+    # The page's status field, read per element: the letter itself may well say 未处理.
+    status = stated_status(texts(tree.body), words) if tree.body is not None else None
+    return Detail(None if status is None else status.answered)
 
 
 def _auto_rows(tree: LexborHTMLParser, now: dt.datetime) -> tuple[list[LexborNode], str]:
@@ -142,10 +144,3 @@ def _next_url(tree: LexborHTMLParser, page_url: str, selector: str | None) -> st
         return None
     url = urldefrag(urljoin(page_url, href.strip())).url
     return None if url == page_url else url
-
-
-def _visible_text(tree: LexborHTMLParser) -> str:
-    for node in tree.css("script, style, noscript"):
-        node.decompose()
-    body = tree.body
-    return " ".join((body.text(separator=" ") if body is not None else "").split())

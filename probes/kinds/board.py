@@ -105,6 +105,11 @@ async def check(spec: BoardSpec, ctx: CheckContext) -> CheckResult:
         f"read {pages} list page(s): {len(seen)} messages ({new} new); tracking "
         f"{len(messages)}; {followed} message page(s) read"
     )
+    if spec.next_page is None and spec.page_url_template is None:
+        notes.append(
+            "only list page 1 read: no pagination configured (set next_page or "
+            "page_url_template to read older messages)"
+        )
     lines = [head, *evidence(summary, spec, started), *notes]
     if skipped:
         lines.append(f"{skipped} row(s) skipped: {first.skipped[0]}")
