@@ -18,6 +18,7 @@ from typing import Any, Self
 from pydantic import Field, HttpUrl, field_validator, model_validator
 
 from probes.config.base import CheckSpec
+from probes.config.jsonsource import JsonList, json_path
 from probes.config.types import Duration, Strict
 
 DAY = 86400.0
@@ -97,6 +98,39 @@ class DetailPage(Strict):
     )
 
 
+class MessageFields(Strict):
+    """JSON paths, relative to one item of a list API, of a message's fields."""
+
+    id: str = Field(description="the message id, e.g. tid")
+    title: str = Field(description="e.g. subject")
+    posted: str = Field(description="posting time: epoch seconds/ms or date text, e.g. dateline")
+    status: str | None = Field(default=None, description="status text, e.g. stateInfo")
+    reply_text: str | None = Field(
+        default=None, description="the reply; empty means not answered (e.g. answerContent)"
+    )
+    reply_time: str | None = Field(default=None, description="the reply's time")
+    url: str | None = Field(default=None, description="the message page URL")
+
+    _paths = field_validator("id", "title", "posted", "status", "reply_text", "reply_time",
+                             "url")(json_path)  # fmt: skip
+
+
+class BoardApi(JsonList):
+    """A board whose list comes from a JSON API (the big platforms load it by script)."""
+
+    fields: MessageFields
+    link: str | None = Field(
+        default=None,
+        description="message page URL with an {id} placeholder (default: fields.url)",
+    )
+
+    @model_validator(mode="after")
+    def _link(self) -> Self:
+        if self.link is not None and "{id}" not in self.link:
+            raise ValueError("link needs an {id} placeholder")
+        return self
+
+
 class BoardSpec(CheckSpec):
     url: HttpUrl | None = Field(default=None, description="first list page (default: channel url)")
     next_page: str | None = Field(
@@ -107,6 +141,9 @@ class BoardSpec(CheckSpec):
         description="list page N's URL with a {page} placeholder (page 1 is `url`)",
     )
     max_pages: int = Field(default=5, ge=1, le=50, description="list pages read per run")
+    api: BoardApi | None = Field(
+        default=None, description="read the list from this JSON API instead of HTML pages"
+    )
     selectors: BoardSelectors = Field(default_factory=BoardSelectors)
     status_words: StatusWordsConfig = Field(
         default_factory=StatusWordsConfig,
@@ -175,6 +212,8 @@ class BoardSpec(CheckSpec):
             raise ValueError("page_url_template needs a {page} placeholder")
         if self.page_url_template is not None and self.next_page is not None:
             raise ValueError("paginate by next_page or by page_url_template, not both")
+        if self.api is not None and (self.next_page or self.page_url_template):
+            raise ValueError("an api list pages by api.paging, not next_page/page_url_template")
         return self
 
     @classmethod

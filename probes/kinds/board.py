@@ -15,7 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
+from probes.boards.apilist import api_page
 from probes.boards.parse import ListPage, parse_detail, parse_list
 from probes.boards.status import board_words
 from probes.boards.summary import (
@@ -27,11 +29,12 @@ from probes.boards.summary import (
     interim_rule,
     summarise,
 )
-from probes.config.board import BoardSpec
+from probes.config.board import BoardApi, BoardSpec
 from probes.http.fetcher import FetchFailure
 from probes.kinds.context import CheckContext
 from probes.model import CheckResult, Failure, Measurement, ParsedMessage
 from probes.pages.dates import CN_TZ
+from probes.pages.jsonlist import next_value, page_request, read_response
 from probes.state import board as tracked_store
 from probes.state.store import Store
 
@@ -52,33 +55,14 @@ async def check(spec: BoardSpec, ctx: CheckContext) -> CheckResult:
 
     if not url:
         return unknown("no url: set checks.board.url or the channel's url")
-    seen: dict[str, ParsedMessage] = {}
-    notes: list[str] = []
-    pages = 0
-    first: ListPage | None = None
-    page_url: str | None = url
-    visited: set[str] = set()
-    while page_url is not None and pages < spec.max_pages and page_url not in visited:
-        visited.add(page_url)
-        got = await ctx.fetcher.fetch(page_url, timeout=ctx.remaining())
-        if isinstance(got, FetchFailure) or got.status >= 400:
-            line = got.line if isinstance(got, FetchFailure) else f"http_status: got {got.status}"
-            if first is None:
-                failure = got.failure if isinstance(got, FetchFailure) else Failure.HTTP_STATUS
-                return unknown(f"list page {page_url}: {line}", failure)
-            notes.append(f"list page {pages + 1} ({page_url}): {line}; later pages not read")
-            break
-        page = parse_list(
-            got.text, got.url, spec.selectors, now=now, id_pattern=spec.id_pattern,
-            next_page=spec.next_page, words=board_words(spec),
-        )  # fmt: skip
-        pages += 1
-        first = first or page
-        if not page.messages:
-            break
-        for message in page.messages:
-            seen.setdefault(message.id, message)
-        page_url = _next_page(spec, page, pages + 1)
+    read = await (
+        _read_api(spec, spec.api, ctx, now) if spec.api else _read_pages(spec, ctx, url, now)
+    )
+    if read.failure is not None:
+        return unknown(*read.failure)
+    seen, first, pages, notes = read.seen, read.first, read.pages, read.notes
+    if spec.api is not None:
+        url = str(spec.api.url)
     assert first is not None
     if not first.messages:
         return unknown(_no_messages(first, tracked_store.count(ctx.store, channel), url),
@@ -105,10 +89,10 @@ async def check(spec: BoardSpec, ctx: CheckContext) -> CheckResult:
         f"read {pages} list page(s): {len(seen)} messages ({new} new); tracking "
         f"{len(messages)}; {followed} message page(s) read"
     )
-    if spec.next_page is None and spec.page_url_template is None:
+    if spec.next_page is None and spec.page_url_template is None and not _api_pages(spec):
         notes.append(
-            "only list page 1 read: no pagination configured (set next_page or "
-            "page_url_template to read older messages)"
+            "only list page 1 read: no pagination configured (set next_page, "
+            "page_url_template or api.paging to read older messages)"
         )
     lines = [head, *evidence(summary, spec, started), *notes]
     if skipped:
@@ -117,6 +101,105 @@ async def check(spec: BoardSpec, ctx: CheckContext) -> CheckResult:
         "board", "board", True, started, ctx.clock.monotonic() - mono,
         evidence=tuple(lines), measurements=_measurements(summary), details=_details(summary),
     )  # fmt: skip
+
+
+@dataclass(slots=True)
+class _Read:
+    """What the list pages of one run gave: messages by id, the first page, pages read,
+    notes for the evidence, or why the first page could not be read."""
+
+    seen: dict[str, ParsedMessage] = field(default_factory=dict)
+    first: ListPage | None = None
+    pages: int = 0
+    notes: list[str] = field(default_factory=list)
+    failure: tuple[str, Failure | None] | None = None
+
+    def add(self, page: ListPage) -> None:
+        self.pages += 1
+        self.first = self.first or page
+        for message in page.messages:
+            self.seen.setdefault(message.id, message)
+
+
+async def _read_pages(spec: BoardSpec, ctx: CheckContext, url: str, now: dt.datetime) -> _Read:
+    read = _Read()
+    page_url: str | None = url
+    visited: set[str] = set()
+    while page_url is not None and read.pages < spec.max_pages and page_url not in visited:
+        visited.add(page_url)
+        got = await ctx.fetcher.fetch(page_url, timeout=ctx.remaining())
+        if isinstance(got, FetchFailure) or got.status >= 400:
+            line = got.line if isinstance(got, FetchFailure) else f"http_status: got {got.status}"
+            if read.first is None:
+                failure = got.failure if isinstance(got, FetchFailure) else Failure.HTTP_STATUS
+                read.failure = (f"list page {page_url}: {line}", failure)
+            else:
+                read.notes.append(
+                    f"list page {read.pages + 1} ({page_url}): {line}; later pages not read"
+                )
+            break
+        page = parse_list(
+            got.text, got.url, spec.selectors, now=now, id_pattern=spec.id_pattern,
+            next_page=spec.next_page, words=board_words(spec),
+        )  # fmt: skip
+        read.add(page)
+        if not page.messages:
+            break
+        page_url = _next_page(spec, page, read.pages + 1)
+    return read
+
+
+async def _read_api(spec: BoardSpec, api: BoardApi, ctx: CheckContext, now: dt.datetime) -> _Read:
+    """The list API's pages, by page number, offset or cursor, at most `max_pages`."""
+    read = _Read()
+    words, interim = board_words(spec), interim_rule(spec)
+    paging = api.paging
+    value: str | int | None = paging.start if paging else None
+    asked: set[str] = set()
+    while value is not None and read.pages < spec.max_pages and str(value) not in asked:
+        asked.add(str(value))
+        req = page_request(
+            str(api.url), method=api.method, headers=api.headers, form=api.form, body=api.body,
+            param=paging.param if paging else None, value=value,
+        )  # fmt: skip
+        got = await ctx.fetcher.fetch(
+            req.url, timeout=ctx.remaining(), method=req.method, headers=req.headers,
+            data=req.data, json=req.json,
+        )  # fmt: skip
+        where = f"list API page {read.pages + 1} ({req.method} {req.url})"
+        if isinstance(got, FetchFailure) or got.status >= 400:
+            line = got.line if isinstance(got, FetchFailure) else f"http_status: got {got.status}"
+            if read.first is None:
+                failure = got.failure if isinstance(got, FetchFailure) else Failure.HTTP_STATUS
+                read.failure = (f"{where}: {line}", failure)
+            else:
+                read.notes.append(f"{where}: {line}; later pages not read")
+            break
+        ok = api.ok
+        answer = read_response(
+            got.text, api.items, ok_path=ok.path if ok else None,
+            ok_value=ok.equals if ok else None, error_path=ok.error if ok else None,
+        )  # fmt: skip
+        if answer.error:
+            if read.first is None:
+                read.failure = (f"{where}: {answer.error}", Failure.PARSE_ERROR)
+            else:
+                read.notes.append(f"{where}: {answer.error}; later pages not read")
+            break
+        page = api_page(answer.items, api, now=now, words=words, interim=interim)
+        read.add(page)
+        if not page.messages or paging is None:
+            break
+        value = next_value(
+            paging.type, value, step=paging.step, last_item=answer.items[-1],
+            document=answer.document, cursor=paging.cursor,
+            cursor_in_response=paging.cursor_in_response,
+        )  # fmt: skip
+    return read
+
+
+def _api_pages(spec: BoardSpec) -> bool:
+    return spec.api is not None and spec.api.paging is not None
 
 
 def _cached_counter(store: Store, channel: str) -> Counter:
@@ -149,6 +232,8 @@ def _next_page(spec: BoardSpec, page: ListPage, number: int) -> str | None:
 def _no_messages(first: ListPage, tracked: int, url: str) -> str:
     auto = not first.item_selector or first.item_selector.startswith("auto:")
     where = "auto-detection" if auto else f"selector {first.item_selector!r}"
+    if first.item_selector.startswith("api:"):
+        where = f"the list API's item list ({first.item_selector[4:].strip()})"
     if first.rows == 0:
         found = f"{where} matched no message rows on {url}"
     else:
@@ -181,6 +266,7 @@ async def _follow_up(
             if m.answered and (m.reply_text is None or interim.only(m.reply_text))
         ]
     done = 0
+    todo = [m for m in todo if m.url]  # a message of a list API without a page has none
     for m in todo[: spec.max_detail_pages]:
         if ctx.remaining() <= 0:
             break
