@@ -130,7 +130,7 @@ channels:
           fields: {{id: tid, title: subject, posted: dateline, status: stateInfo,
                     reply_text: answerContent}}
           link: {base}/threads/content?tid={{id}}
-          paging: {{type: cursor, param: lastItem, start: 0, cursor: tid}}
+          paging: {{by: cursor, param: lastItem, start: 0, cursor: tid}}
 """)  # fmt: skip
     found = config.channel("leader-board")
     assert found is not None
@@ -210,7 +210,7 @@ channels:
           form: {{PageCond/length: "10", PageCond/isCount: "true"}}
           items: newComplainnList
           fields: {{id: originalId, title: letterTitle, posted: fomateWriteDate}}
-          paging: {{type: offset, param: PageCond/begin, start: 0, step: 10}}
+          paging: {{by: offset, param: PageCond/begin, start: 0, step: 10}}
 """)  # fmt: skip
     ch = config.channel("rexian")
     assert ch is not None

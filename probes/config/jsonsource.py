@@ -36,7 +36,7 @@ class JsonOk(Strict):
 class JsonPaging(Strict):
     """How the next page is asked for (bounded by the check's `max_pages`)."""
 
-    type: Literal["page", "offset", "cursor"] = Field(
+    by: Literal["page", "offset", "cursor"] = Field(
         description="page: a page number; offset: a row offset; cursor: a value of the last "
         "item (or of the answer) names the next page"
     )
@@ -56,10 +56,10 @@ class JsonPaging(Strict):
 
     @model_validator(mode="after")
     def _cursor(self) -> Self:
-        if self.type == "cursor" and self.cursor is None:
+        if self.by == "cursor" and self.cursor is None:
             raise ValueError("cursor paging needs cursor: the JSON path of the next cursor")
-        if self.type != "cursor" and not str(self.start).lstrip("-").isdigit():
-            raise ValueError(f"{self.type} paging starts at a number, not {self.start!r}")
+        if self.by != "cursor" and not str(self.start).lstrip("-").isdigit():
+            raise ValueError(f"{self.by} paging starts at a number, not {self.start!r}")
         return self
 
 

@@ -191,7 +191,7 @@ async def _read_api(spec: BoardSpec, api: BoardApi, ctx: CheckContext, now: dt.d
         if not page.messages or paging is None:
             break
         value = next_value(
-            paging.type, value, step=paging.step, last_item=answer.items[-1],
+            paging.by, value, step=paging.step, last_item=answer.items[-1],
             document=answer.document, cursor=paging.cursor,
             cursor_in_response=paging.cursor_in_response,
         )  # fmt: skip
