@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -220,3 +221,14 @@ channels:
     assert "cannot tell which messages are answered" in result.error
     assert len(tracked.messages(rt.store, "rexian")) == 12
     assert verdict.state is State.UNKNOWN
+
+
+def test_the_documented_examples_are_valid_config() -> None:
+    text = (Path(__file__).resolve().parent.parent / "docs" / "boards.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in text.split("```yaml\n")[1:]]
+    channel = next(b for b in blocks if "queryThreadsList" in b)
+    config = parse_config("channels:\n" + channel)
+    spec = config.channels[0].checks.board
+    assert spec is not None and spec.api is not None
+    assert (spec.api.method, spec.api.items, spec.api.fields.id) == ("POST", "responseData", "tid")
+    assert spec.api.paging is not None and spec.api.paging.by == "cursor"
