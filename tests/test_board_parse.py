@@ -248,3 +248,21 @@ def test_an_interim_reply_is_no_answer(
     body = "".join(f'<p class="time">{when}</p><div class="reply">{t}</div>' for when, t in blocks)
     got = parse_detail(f"<html><body>{body}</body></html>", REPLIES, now=NOW, interim=INTERIM)
     assert (got.answered, got.replied, got.reply_text) == (answered, replied, text)
+
+
+@pytest.mark.parametrize(
+    ("row", "title", "answered"),
+    [
+        # a department link with a title of its own: the message's title is the longer one
+        ('<a href="/dept/3" title="市住建局">市住建局</a><a href="/m/1" title="关于小区电梯'
+         '长期停运无人维修的问题">关于小区电梯…</a><span>2026-11-02</span><span>已办结</span>',
+         "关于小区电梯长期停运无人维修的问题", True),
+        # the status as an icon
+        ('<a href="/m/2">路灯不亮</a><img src="s2.gif" alt="办理中"><span>2026-11-02</span>',
+         "路灯不亮", False),
+        ('<a href="/m/3">噪音扰民</a><span>2026-11-02</span><span>待评价</span>', "噪音扰民", True),
+    ],
+)  # fmt: skip
+def test_row_cells(row: str, title: str, answered: bool) -> None:
+    (m,) = parse_list(f"<ul><li>{row}</li></ul>", "http://b.gov.cn/", AUTO, now=NOW).messages
+    assert (m.title, m.answered) == (title, answered)

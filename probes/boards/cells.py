@@ -6,14 +6,15 @@ text nodes, so a status cell 已办理 followed by a title starting with 中 is 
 date cell next to a time cell in another element is not one timestamp by accident. Where
 selectors are configured they decide; otherwise:
 
-- the message link is the first link with a `title` attribute (platforms put the full
-  title there), else the first whose text is not a status word, a date, a message number
+- the message link is the link with the longest `title` attribute (platforms put the
+  full title there; a department link may have a short one), else the first whose text is not a status word, a date, a message number
   or a one-word category (大连's rows are five links: 编号, 标题, 类型, 状态, 单位); a link
   written only as `onclick="window.open('…')"` counts too;
 - the title is that link's text, or its `title` attribute when the text is cut
   (`关于…`, `...`) or empty; when one link wraps the whole row, its first plain cell;
 - the status is the first text that is nothing but a status word (`[已回复]`, `状态：办理中`),
-  else the first short text holding one (`probes.boards.status`);
+  else the first short text holding one (`probes.boards.status`), else an icon's `alt` or
+  `title` that is one (links' titles are message titles, never statuses);
 - the posted time is the first date outside the title; the reply time a later date of an
   answered row, or the date under a table's reply-time header (回复时间, 办结时间 …: a date
   there is an answer, an empty cell none, for lists without a status column). A row with
@@ -44,6 +45,7 @@ _NUMBER = re.compile(r"^[A-Za-z0-9_\-#]+$")
 _CATEGORY = re.compile(r"^[\[【(（].{1,6}[\]】)）]$")
 _RECEIPT_DAY = re.compile(r"^[A-Za-z]{0,4}[-_]?(20\d\d)(\d\d)(\d\d)(?:[-_]?\d+)?$")
 _SKIPPED_TAGS = ("script", "style", "noscript")
+_ICONS = "img[alt], span[title], i[title], em[title], font[title], td[title], div[title]"
 # Table headers of a reply-time column: a date there is the reply, an empty cell no reply.
 REPLY_LABELS = frozenset(
     ("回复时间", "答复时间", "办结时间", "反馈时间", "结束时间", "回复日期", "答复日期", "办结日期")
@@ -133,7 +135,10 @@ def _message_link(
         return None
     titled = [(n, t) for n, t in links if _plain(n.attributes.get("title") or "", words, now)]
     plain = [(n, t) for n, t in links if _plain(n.text(separator=" "), words, now)]
-    node, target = (titled or plain or links)[0]
+    if titled:  # a department link may carry a title too: the message's is the longest
+        node, target = max(titled, key=lambda link: len(link[0].attributes.get("title") or ""))
+    else:
+        node, target = (plain or links)[0]
     return node, urldefrag(urljoin(page_url, target)).url
 
 
@@ -203,7 +208,13 @@ def _status(
     if sel.status:
         node = row.css_first(sel.status)
         return words.status(node.text(separator=" ")) if node is not None else None
-    return stated_status(segments, words)
+    found = stated_status(segments, words)
+    if found is None:  # a status shown as an icon: <img alt="已办结">, <span title="办理中">
+        icons = (
+            n.attributes.get("alt") or n.attributes.get("title") or "" for n in row.css(_ICONS)
+        )
+        found = next((s for text in icons if (s := words.exact(text)) is not None), None)
+    return found
 
 
 def stated_status(segments: list[str], words: StatusWords) -> Status | None:

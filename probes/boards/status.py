@@ -6,6 +6,7 @@ platforms (`PLATFORMS.md` in the shared real data: 人民网 领导留言板 use
 已受理 / 待回复; 佳木斯 已回复 / 未回复 on the list and 办理完毕 / 正在办理 on message pages;
 大连 已办结) and from common 12345 / 市长信箱 wording. In progress (办理中, 已受理, 已转办 …) is
 not answered: such a message counts toward its reply deadline and the 3-month veto.
+待评价 (waiting for the citizen's rating) follows an answer, so it is answered.
 
 Reading: words are matched longest first and each match is blanked out before shorter words
 are looked for, so 未办结 is read as pending and not as the answered 办结 inside it, and 已处理
@@ -37,7 +38,8 @@ class Status(StrEnum):
 
 ANSWERED_WORDS = (
     "已回复", "已答复", "已办理", "已办结", "办结", "已处理", "已反馈", "已回应", "已解决",
-    "已完成", "已处置", "已结案", "办理完毕", "处理完毕", "回复完毕", "已回访",
+    "已完成", "已处置", "已结案", "办理完毕", "处理完毕", "回复完毕", "已回访", "已评价",
+    "待评价", "已归档", "已完结", "已办毕", "已结束",
 )  # fmt: skip
 PENDING_WORDS = (
     "未回复", "待回复", "未答复", "待答复", "未处理", "待处理", "未办理", "待办理", "未受理",
@@ -46,6 +48,7 @@ PENDING_WORDS = (
 IN_PROGRESS_WORDS = (
     "办理中", "处理中", "已受理", "受理中", "已转办", "转办中", "已交办", "交办中", "已转交",
     "已关注", "正在办理", "正在处理", "已签收", "已分派", "已派单", "已转派", "调查中",
+    "回复中", "核实中", "已退回",
 )  # fmt: skip
 
 # Brackets and labels around a status cell: [已回复], 【办理中】, 状态：已办结.
