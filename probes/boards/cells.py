@@ -7,9 +7,10 @@ date cell next to a time cell in another element is not one timestamp by acciden
 selectors are configured they decide; otherwise:
 
 - the message link is the link with the longest `title` attribute (platforms put the
-  full title there; a department link may have a short one), else the first whose text is not a status word, a date, a message number
-  or a one-word category (大连's rows are five links: 编号, 标题, 类型, 状态, 单位); a link
-  written only as `onclick="window.open('…')"` counts too;
+  full title there; a department link may have a short one), else the first whose text
+  is not a status word, a date, a message number or a one-word category (大连's rows are
+  five links: 编号, 标题, 类型, 状态, 单位); a link written only as
+  `onclick="window.open('…')"` counts too;
 - the title is that link's text, or its `title` attribute when the text is cut
   (`关于…`, `...`) or empty; when one link wraps the whole row, its first plain cell;
 - the status is the first text that is nothing but a status word (`[已回复]`, `状态：办理中`),
