@@ -35,6 +35,7 @@ from probes.boards.status import Status, StatusWords, compact
 from probes.config.board import BoardSelectors
 from probes.model import ParsedMessage
 from probes.pages.dates import find_dates, parse_datetime
+from probes.pages.text import followable
 
 MAX_TITLE = 200
 # A text this short that holds a status word is a status cell, even with other words
@@ -45,7 +46,7 @@ _ONCLICK = re.compile(r"""(?:window\.open|location(?:\.href)?\s*=)\s*\(?\s*['"](
 _NUMBER = re.compile(r"^[A-Za-z0-9_\-#]+$")
 _CATEGORY = re.compile(r"^[\[【(（].{1,6}[\]】)）]$")
 _RECEIPT_DAY = re.compile(r"^[A-Za-z]{0,4}[-_]?(20\d\d)(\d\d)(\d\d)(?:[-_]?\d+)?$")
-_SKIPPED_TAGS = ("script", "style", "noscript")
+_SKIPPED_TAGS = ("script", "style", "noscript", "template")
 _ICONS = "img[alt], span[title], i[title], em[title], font[title], td[title], div[title]"
 # Table headers of a reply-time column: a date there is the reply, an empty cell no reply.
 REPLY_LABELS = frozenset(
@@ -144,9 +145,9 @@ def _message_link(
 
 
 def _target(node: LexborNode) -> str | None:
-    href = (node.attributes.get("href") or "").strip()
-    if href and not href.lower().startswith(("javascript:", "#")):
-        return href
+    href = node.attributes.get("href")
+    if followable(href):
+        return (href or "").strip()
     if m := _ONCLICK.search(node.attributes.get("onclick") or ""):
         return m.group(1)
     return None

@@ -2,10 +2,11 @@
 status, reply time) and, from a message's own page, its reply text and reply time.
 
 Selectors come from config; whatever is not configured is auto-detected: message rows are
-the `tr`/`li`/`dl` elements holding a link and a date; each row's cells are read element by
-element (`probes.boards.cells`: link, title, status, posted and reply time). A row without
-a link or a posted date is skipped and counted, so the caller can tell a changed layout
-from an empty board.
+repeated sibling blocks holding a link and a date (the columns' list detector,
+`probes.pages.listsearch`); each row's cells are read element by element
+(`probes.boards.cells`: link, title, status, posted and reply time). A row without a link
+or a posted date is skipped and counted, so the caller can tell a changed layout from an
+empty board.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from probes.boards.cells import read_row, stated_status, texts
 from probes.boards.status import DEFAULT_WORDS, StatusWords
 from probes.config.board import BoardSelectors, DetailPage
 from probes.model import ParsedMessage
-from probes.pages.dates import find_dates, parse_datetime
+from probes.pages.dates import parse_datetime
+from probes.pages.listsearch import DateCache, find_list
+from probes.pages.text import followable
 
-ROW_TAGS = ("tr", "li", "dl")
 MAX_REPLY = 20_000
 
 
@@ -118,21 +120,11 @@ def parse_detail(
 
 
 def _auto_rows(tree: LexborHTMLParser, now: dt.datetime) -> tuple[list[LexborNode], str]:
-    """The most numerous kind of row element that holds a link and a date, without rows of
-    the same kind nested inside (menus are lists of links, but undated)."""
-    best: list[LexborNode] = []
-    best_tag = ""
-    for tag in ROW_TAGS:
-        rows = [
-            node
-            for node in tree.css(tag)
-            if node.css_first("a[href]") is not None
-            and len(node.css(tag)) == 1  # lexbor's css() includes the node itself
-            and find_dates(node.text(separator=" "), now=now)
-        ]
-        if len(rows) > len(best):
-            best, best_tag = rows, tag
-    return best, f"auto: {best_tag}" if best_tag else ""
+    """The page's list of dated link-holding rows, found as the columns' lists are
+    (`probes.pages.listsearch`): repeated sibling blocks of any element."""
+    root = tree.body or tree.root
+    rows = find_list(root, DateCache(now)) if root is not None else []
+    return rows, f"auto: {rows[0].tag}" if rows else ""
 
 
 def _next_url(tree: LexborHTMLParser, page_url: str, selector: str | None) -> str | None:
@@ -140,7 +132,7 @@ def _next_url(tree: LexborHTMLParser, page_url: str, selector: str | None) -> st
         return None
     node = tree.css_first(selector)
     href = node.attributes.get("href") if node is not None else None
-    if not href or href.startswith(("javascript:", "#")):
+    if not href or not followable(href):
         return None
     url = urldefrag(urljoin(page_url, href.strip())).url
     return None if url == page_url else url
