@@ -184,10 +184,10 @@ def test_message_page(
         ("正在办理", Status.IN_PROGRESS),
         ("已关注", Status.IN_PROGRESS),
         ("已受理 已回复", Status.IN_PROGRESS),  # a waiting word wins
-        ("市投诉处理中心", Status.IN_PROGRESS),  # free text: only a status cell is exact
+        ("市投诉处理中心", None),  # a department, not 处理中
     ],
 )
-def test_shipped_status_vocabulary(text: str, status: Status) -> None:
+def test_shipped_status_vocabulary(text: str, status: Status | None) -> None:
     assert DEFAULT_WORDS.status(text) is status
 
 
@@ -264,5 +264,26 @@ def test_an_interim_reply_is_no_answer(
     ],
 )  # fmt: skip
 def test_row_cells(row: str, title: str, answered: bool) -> None:
+    (m,) = parse_list(f"<ul><li>{row}</li></ul>", "http://b.gov.cn/", AUTO, now=NOW).messages
+    assert (m.title, m.answered) == (title, answered)
+
+
+@pytest.mark.parametrize(
+    ("row", "title", "answered"),
+    [
+        # a department whose name holds 受理中 is not a status
+        ('<a href="/m/4">供暖不热</a><span>市民投诉受理中心</span><span>2026-11-02</span>',
+         "供暖不热", None),
+        # a 查看详情 link with a title attribute names no message
+        ('<a href="/m/5">井盖缺失</a><span>2026-11-02</span><span>已回复</span>'
+         '<a href="/m/5" title="查看详情">查看</a>', "井盖缺失", True),
+        # a title attribute that is not the cut title's full text is not used
+        ('<a href="/m/6" title="点击进入详情页面查看">路面塌陷…</a><span>2026-11-02</span>'
+         "<span>办理中</span>", "路面塌陷…", False),
+    ],
+)  # fmt: skip
+def test_row_cells_that_are_not_what_they_look_like(
+    row: str, title: str, answered: bool | None
+) -> None:
     (m,) = parse_list(f"<ul><li>{row}</li></ul>", "http://b.gov.cn/", AUTO, now=NOW).messages
     assert (m.title, m.answered) == (title, answered)

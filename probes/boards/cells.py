@@ -43,6 +43,10 @@ MAX_TITLE = 200
 STATUS_CELL = 16
 _CUT = ("…", "...", "..", "。。。", "‥")
 _ONCLICK = re.compile(r"""(?:window\.open|location(?:\.href)?\s*=)\s*\(?\s*['"]([^'"]+)['"]""")
+# Texts of links next to the message link that name no message.
+_GENERIC = frozenset(
+    ("查看", "详情", "查看详情", "详细", "详细信息", "更多", "点击查看", "回复", "评价", "查看回复")
+)
 _NUMBER = re.compile(r"^[A-Za-z0-9_\-#]+$")
 _CATEGORY = re.compile(r"^[\[【(（].{1,6}[\]】)）]$")
 _RECEIPT_DAY = re.compile(r"^[A-Za-z]{0,4}[-_]?(20\d\d)(\d\d)(\d\d)(?:[-_]?\d+)?$")
@@ -113,7 +117,8 @@ def title_text(node: LexborNode, link: LexborNode | None = None) -> str:
     if not text:
         return full
     shown = text.rstrip("".join(_CUT)).rstrip()
-    if (text.endswith(_CUT) or shown != text) and len(full) > len(shown):
+    # Cut text: the full title is longer and holds the start of what is shown.
+    if (text.endswith(_CUT) or shown != text) and len(full) > len(shown) and shown[:4] in full:
         return full
     return text
 
@@ -156,7 +161,7 @@ def _target(node: LexborNode) -> str | None:
 def _plain(text: str, words: StatusWords, now: dt.datetime) -> bool:
     """A text that can be a title: not a status word, date, number or bracketed category."""
     bare = compact(text)
-    if len(bare) <= 2 or _NUMBER.match(bare) or _CATEGORY.match(bare):
+    if len(bare) <= 2 or _NUMBER.match(bare) or _CATEGORY.match(bare) or bare in _GENERIC:
         return False
     if words.exact(bare) is not None:
         return False

@@ -51,6 +51,8 @@ IN_PROGRESS_WORDS = (
     "回复中", "核实中", "已退回",
 )  # fmt: skip
 
+# Words that hold a status word but are none: 市民投诉受理中心 is a department, not 受理中.
+NOT_STATUS = ("受理中心", "处理中心", "办理中心", "转办中心", "交办中心")
 # Brackets and labels around a status cell: [已回复], 【办理中】, 状态：已办结.
 _DECORATION = re.compile(r"[\[\]【】()（）<>《》:：|/\s]|(?:办理|处理|回复)?状态|处理情况")
 
@@ -90,6 +92,8 @@ class StatusWords:
     def status(self, text: str) -> Status | None:
         """The status a text states, or None when it carries no status word."""
         rest = compact(text)
+        for word in NOT_STATUS:
+            rest = rest.replace(word, "\0")
         found: set[Status] = set()
         for word, status in self.words:
             if word in rest:
