@@ -287,3 +287,18 @@ def test_row_cells_that_are_not_what_they_look_like(
 ) -> None:
     (m,) = parse_list(f"<ul><li>{row}</li></ul>", "http://b.gov.cn/", AUTO, now=NOW).messages
     assert (m.title, m.answered) == (title, answered)
+
+
+def test_the_message_link_is_the_one_whose_text_changes_from_row_to_row() -> None:
+    # A department link before the title, neither with a title attribute.
+    rows = "".join(
+        f'<li><a href="/dept/7">市住房和城乡建设局</a><a href="/m/{i}">{title}</a>'
+        f"<span>2026-11-0{i}</span><span>已回复</span></li>"
+        for i, title in enumerate(["电梯停运", "物业乱收费", "小区停车难"], start=1)
+    )
+    page = parse_list(f"<ul>{rows}</ul>", "http://b.gov.cn/", AUTO, now=NOW)
+    assert [(m.title, m.url) for m in page.messages] == [
+        ("电梯停运", "http://b.gov.cn/m/1"),
+        ("物业乱收费", "http://b.gov.cn/m/2"),
+        ("小区停车难", "http://b.gov.cn/m/3"),
+    ]

@@ -9,7 +9,8 @@ selectors are configured they decide; otherwise:
 - the message link is the link with the longest `title` attribute (platforms put the
   full title there; a department link may have a short one), else the first whose text
   is not a status word, a date, a message number or a one-word category (大连's rows are
-  five links: 编号, 标题, 类型, 状态, 单位); a link written only as
+  five links: 编号, 标题, 类型, 状态, 单位), taking across the page's rows the position whose
+  texts differ most (a department link repeats, titles do not); a link written only as
   `onclick="window.open('…')"` counts too;
 - the title is that link's text, or its `title` attribute when the text is cut
   (`关于…`, `...`) or empty; when one link wraps the whole row, its first plain cell;
@@ -66,9 +67,11 @@ def read_row(
     now: dt.datetime,
     id_pattern: str | None,
     words: StatusWords,
+    column: int = 0,
 ) -> ParsedMessage | str:
-    """One message of a list row, or why the row was skipped."""
-    found = _message_link(row, page_url, sel, words, now)
+    """One message of a list row, or why the row was skipped (`column`: which plain link
+    is the message's, from `title_column`)."""
+    found = _message_link(row, page_url, sel, words, now, column)
     if found is None:
         return "a row without a message link"
     link, url = found
@@ -131,22 +134,49 @@ def message_id(url: str, id_pattern: str | None) -> str:
 
 
 def _message_link(
-    row: LexborNode, page_url: str, sel: BoardSelectors, words: StatusWords, now: dt.datetime
+    row: LexborNode,
+    page_url: str,
+    sel: BoardSelectors,
+    words: StatusWords,
+    now: dt.datetime,
+    column: int,
 ) -> tuple[LexborNode, str] | None:
     if sel.link:
         node = row.css_first(sel.link)
         target = _target(node) if node is not None else None
         return (node, urldefrag(urljoin(page_url, target)).url) if node and target else None
-    links = [(n, t) for n in row.css("a, [onclick]") if (t := _target(n))]
+    links = _links(row)
     if not links:
         return None
     titled = [(n, t) for n, t in links if _plain(n.attributes.get("title") or "", words, now)]
     plain = [(n, t) for n, t in links if _plain(n.text(separator=" "), words, now)]
     if titled:  # a department link may carry a title too: the message's is the longest
         node, target = max(titled, key=lambda link: len(link[0].attributes.get("title") or ""))
+    elif len(plain) > column:
+        node, target = plain[column]
     else:
         node, target = (plain or links)[0]
     return node, urldefrag(urljoin(page_url, target)).url
+
+
+def _links(row: LexborNode) -> list[tuple[LexborNode, str]]:
+    return [(n, t) for n in row.css("a, [onclick]") if (t := _target(n))]
+
+
+def title_column(rows: list[LexborNode], *, now: dt.datetime, words: StatusWords) -> int:
+    """Which of the rows' plain links (not numbers, statuses, categories) is the message's:
+    the position whose texts differ most from row to row (a department repeats, titles do
+    not); the first on a tie or with fewer than 3 rows."""
+    if len(rows) < 3:
+        return 0
+    texts_at: dict[int, set[str]] = {}
+    for row in rows:
+        plain = [n for n, _ in _links(row) if _plain(n.text(separator=" "), words, now)]
+        for position, node in enumerate(plain):
+            texts_at.setdefault(position, set()).add(compact(node.text(separator=" ")))
+    if not texts_at:
+        return 0
+    return max(sorted(texts_at), key=lambda p: len(texts_at[p]))
 
 
 def _target(node: LexborNode) -> str | None:

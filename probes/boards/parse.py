@@ -18,7 +18,7 @@ from urllib.parse import urldefrag, urljoin
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from probes.boards.boilerplate import Acknowledgement
-from probes.boards.cells import read_row, stated_status, texts
+from probes.boards.cells import read_row, stated_status, texts, title_column
 from probes.boards.status import DEFAULT_WORDS, StatusWords
 from probes.config.board import BoardSelectors, DetailPage
 from probes.model import ParsedMessage
@@ -71,8 +71,11 @@ def parse_list(
         rows, item_selector = _auto_rows(tree, now)
     messages: list[ParsedMessage] = []
     skipped: list[str] = []
+    column = 0 if selectors.link else title_column(rows, now=now, words=words)
     for row in rows:
-        parsed = read_row(row, page_url, selectors, now=now, id_pattern=id_pattern, words=words)
+        parsed = read_row(
+            row, page_url, selectors, now=now, id_pattern=id_pattern, words=words, column=column
+        )
         if isinstance(parsed, str):
             skipped.append(parsed)
         else:
