@@ -51,6 +51,9 @@ IN_PROGRESS_WORDS = (
     "回复中", "核实中", "已退回",
 )  # fmt: skip
 
+# Words that are a status only as a whole cell: 人民网 shows 受理 for an accepted message,
+# but 受理 inside a text is a label (受理单位) or a refusal (不予受理).
+CELL_ONLY = {"受理": Status.IN_PROGRESS}
 # Words that hold a status word but are none: 市民投诉受理中心 is a department, not 受理中.
 NOT_STATUS = ("受理中心", "处理中心", "办理中心", "转办中心", "交办中心")
 # Brackets and labels around a status cell: [已回复], 【办理中】, 状态：已办结.
@@ -91,6 +94,8 @@ class StatusWords:
 
     def status(self, text: str) -> Status | None:
         """The status a text states, or None when it carries no status word."""
+        if (alone := CELL_ONLY.get(_DECORATION.sub("", text))) is not None:
+            return alone
         rest = compact(text)
         for word in NOT_STATUS:
             rest = rest.replace(word, "\0")
@@ -109,6 +114,8 @@ class StatusWords:
         """The status of a text that is nothing but a status word (brackets and a
         状态： label allowed): how a status cell reads."""
         bare = _DECORATION.sub("", text)
+        if (alone := CELL_ONLY.get(bare)) is not None:
+            return alone
         return next((status for word, status in self.words if word == bare), None)
 
     def classify(self, text: str) -> bool | None:
