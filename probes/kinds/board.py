@@ -15,10 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
-from probes.boards.apilist import api_page
-from probes.boards.parse import ListPage, parse_detail, parse_list
+from probes.boards.parse import ListPage, parse_detail
 from probes.boards.status import board_words
 from probes.boards.summary import (
     BoardSummary,
@@ -29,12 +27,12 @@ from probes.boards.summary import (
     interim_rule,
     summarise,
 )
-from probes.config.board import BoardApi, BoardSpec
+from probes.config.board import BoardSpec
 from probes.http.fetcher import FetchFailure
+from probes.kinds.board_lists import api_pages, read_api, read_pages
 from probes.kinds.context import CheckContext
 from probes.model import CheckResult, Failure, Measurement, ParsedMessage
 from probes.pages.dates import CN_TZ
-from probes.pages.jsonlist import next_value, page_request, read_response
 from probes.state import board as tracked_store
 from probes.state.store import Store
 
@@ -56,7 +54,7 @@ async def check(spec: BoardSpec, ctx: CheckContext) -> CheckResult:
     if not url:
         return unknown("no url: set checks.board.url or the channel's url")
     read = await (
-        _read_api(spec, spec.api, ctx, now) if spec.api else _read_pages(spec, ctx, url, now)
+        read_api(spec, spec.api, ctx, now) if spec.api else read_pages(spec, ctx, url, now)
     )
     if read.failure is not None:
         return unknown(*read.failure)
@@ -89,7 +87,7 @@ async def check(spec: BoardSpec, ctx: CheckContext) -> CheckResult:
         f"read {pages} list page(s): {len(seen)} messages ({new} new); tracking "
         f"{len(messages)}; {followed} message page(s) read"
     )
-    if spec.next_page is None and spec.page_url_template is None and not _api_pages(spec):
+    if spec.next_page is None and spec.page_url_template is None and not api_pages(spec):
         notes.append(
             "only list page 1 read: no pagination configured (set next_page, "
             "page_url_template or api.paging to read older messages)"
@@ -101,105 +99,6 @@ async def check(spec: BoardSpec, ctx: CheckContext) -> CheckResult:
         "board", "board", True, started, ctx.clock.monotonic() - mono,
         evidence=tuple(lines), measurements=_measurements(summary), details=_details(summary),
     )  # fmt: skip
-
-
-@dataclass(slots=True)
-class _Read:
-    """What the list pages of one run gave: messages by id, the first page, pages read,
-    notes for the evidence, or why the first page could not be read."""
-
-    seen: dict[str, ParsedMessage] = field(default_factory=dict)
-    first: ListPage | None = None
-    pages: int = 0
-    notes: list[str] = field(default_factory=list)
-    failure: tuple[str, Failure | None] | None = None
-
-    def add(self, page: ListPage) -> None:
-        self.pages += 1
-        self.first = self.first or page
-        for message in page.messages:
-            self.seen.setdefault(message.id, message)
-
-
-async def _read_pages(spec: BoardSpec, ctx: CheckContext, url: str, now: dt.datetime) -> _Read:
-    read = _Read()
-    page_url: str | None = url
-    visited: set[str] = set()
-    while page_url is not None and read.pages < spec.max_pages and page_url not in visited:
-        visited.add(page_url)
-        got = await ctx.fetcher.fetch(page_url, timeout=ctx.remaining())
-        if isinstance(got, FetchFailure) or got.status >= 400:
-            line = got.line if isinstance(got, FetchFailure) else f"http_status: got {got.status}"
-            if read.first is None:
-                failure = got.failure if isinstance(got, FetchFailure) else Failure.HTTP_STATUS
-                read.failure = (f"list page {page_url}: {line}", failure)
-            else:
-                read.notes.append(
-                    f"list page {read.pages + 1} ({page_url}): {line}; later pages not read"
-                )
-            break
-        page = parse_list(
-            got.text, got.url, spec.selectors, now=now, id_pattern=spec.id_pattern,
-            next_page=spec.next_page, words=board_words(spec),
-        )  # fmt: skip
-        read.add(page)
-        if not page.messages:
-            break
-        page_url = _next_page(spec, page, read.pages + 1)
-    return read
-
-
-async def _read_api(spec: BoardSpec, api: BoardApi, ctx: CheckContext, now: dt.datetime) -> _Read:
-    """The list API's pages, by page number, offset or cursor, at most `max_pages`."""
-    read = _Read()
-    words, interim = board_words(spec), interim_rule(spec)
-    paging = api.paging
-    value: str | int | None = paging.start if paging else None
-    asked: set[str] = set()
-    while value is not None and read.pages < spec.max_pages and str(value) not in asked:
-        asked.add(str(value))
-        req = page_request(
-            str(api.url), method=api.method, headers=api.headers, form=api.form, body=api.body,
-            param=paging.param if paging else None, value=value,
-        )  # fmt: skip
-        got = await ctx.fetcher.fetch(
-            req.url, timeout=ctx.remaining(), method=req.method, headers=req.headers,
-            data=req.data, json=req.json,
-        )  # fmt: skip
-        where = f"list API page {read.pages + 1} ({req.method} {req.url})"
-        if isinstance(got, FetchFailure) or got.status >= 400:
-            line = got.line if isinstance(got, FetchFailure) else f"http_status: got {got.status}"
-            if read.first is None:
-                failure = got.failure if isinstance(got, FetchFailure) else Failure.HTTP_STATUS
-                read.failure = (f"{where}: {line}", failure)
-            else:
-                read.notes.append(f"{where}: {line}; later pages not read")
-            break
-        ok = api.ok
-        answer = read_response(
-            got.text, api.items, ok_path=ok.path if ok else None,
-            ok_value=ok.equals if ok else None, error_path=ok.error if ok else None,
-        )  # fmt: skip
-        if answer.error:
-            if read.first is None:
-                read.failure = (f"{where}: {answer.error}", Failure.PARSE_ERROR)
-            else:
-                read.notes.append(f"{where}: {answer.error}; later pages not read")
-            break
-        page = api_page(answer.items, api, now=now, words=words, interim=interim)
-        read.add(page)
-        if not page.messages or paging is None:
-            break
-        value = next_value(
-            paging.by, value, step=paging.step, last_item=answer.items[-1],
-            document=answer.document, cursor=paging.cursor,
-            cursor_in_response=paging.cursor_in_response,
-        )  # fmt: skip
-    return read
-
-
-def _api_pages(spec: BoardSpec) -> bool:
-    return spec.api is not None and spec.api.paging is not None
 
 
 def _cached_counter(store: Store, channel: str) -> Counter:
@@ -221,12 +120,6 @@ def _cached_counter(store: Store, channel: str) -> Counter:
         return counts
 
     return count
-
-
-def _next_page(spec: BoardSpec, page: ListPage, number: int) -> str | None:
-    if spec.page_url_template is not None:
-        return spec.page_url_template.replace("{page}", str(number))
-    return page.next_url
 
 
 def _no_messages(first: ListPage, tracked: int, url: str) -> str:
