@@ -14,7 +14,7 @@ from probes.boards.parse import ListPage, parse_list
 from probes.boards.status import board_words
 from probes.boards.summary import interim_rule
 from probes.config.board import BoardApi, BoardSpec
-from probes.http.fetcher import FetchFailure
+from probes.http.fetcher import FetchFailure, FetchOutcome, Page
 from probes.kinds.context import CheckContext
 from probes.model import Failure, ParsedMessage
 from probes.pages.jsonlist import next_value, page_request, read_response
@@ -37,6 +37,22 @@ class Read:
         for message in page.messages:
             self.seen.setdefault(message.id, message)
 
+    def stop(self, where: str, line: str, failure: Failure | None) -> None:
+        """A page that could not be read: the run's failure if it is the first."""
+        if self.first is None:
+            self.failure = (f"{where}: {line}", failure)
+        else:
+            self.notes.append(f"{where}: {line}; later pages not read")
+
+
+def _page(got: FetchOutcome) -> Page | tuple[str, Failure]:
+    """The page fetched, or why it is none (a fetch failure or an HTTP error)."""
+    if isinstance(got, FetchFailure):
+        return got.line, got.failure
+    if got.status >= 400:
+        return f"http_status: got {got.status}", Failure.HTTP_STATUS
+    return got
+
 
 async def read_pages(spec: BoardSpec, ctx: CheckContext, url: str, now: dt.datetime) -> Read:
     """The HTML list pages from `url`, by next link or URL template, at most `max_pages`."""
@@ -45,16 +61,11 @@ async def read_pages(spec: BoardSpec, ctx: CheckContext, url: str, now: dt.datet
     visited: set[str] = set()
     while page_url is not None and read.pages < spec.max_pages and page_url not in visited:
         visited.add(page_url)
-        got = await ctx.fetcher.fetch(page_url, timeout=ctx.remaining())
-        if isinstance(got, FetchFailure) or got.status >= 400:
-            line = got.line if isinstance(got, FetchFailure) else f"http_status: got {got.status}"
-            if read.first is None:
-                failure = got.failure if isinstance(got, FetchFailure) else Failure.HTTP_STATUS
-                read.failure = (f"list page {page_url}: {line}", failure)
-            else:
-                read.notes.append(
-                    f"list page {read.pages + 1} ({page_url}): {line}; later pages not read"
-                )
+        got = _page(await ctx.fetcher.fetch(page_url, timeout=ctx.remaining()))
+        if isinstance(got, tuple):
+            where = f"list page {page_url}" if read.first is None else (
+                f"list page {read.pages + 1} ({page_url})")  # fmt: skip
+            read.stop(where, *got)
             break
         page = parse_list(
             got.text, got.url, spec.selectors, now=now, id_pattern=spec.id_pattern,
@@ -80,18 +91,13 @@ async def read_api(spec: BoardSpec, api: BoardApi, ctx: CheckContext, now: dt.da
             str(api.url), method=api.method, headers=api.headers, form=api.form, body=api.body,
             param=paging.param if paging else None, value=value,
         )  # fmt: skip
-        got = await ctx.fetcher.fetch(
+        got = _page(await ctx.fetcher.fetch(
             req.url, timeout=ctx.remaining(), method=req.method, headers=req.headers,
             data=req.data, json=req.json,
-        )  # fmt: skip
+        ))  # fmt: skip
         where = f"list API page {read.pages + 1} ({req.method} {req.url})"
-        if isinstance(got, FetchFailure) or got.status >= 400:
-            line = got.line if isinstance(got, FetchFailure) else f"http_status: got {got.status}"
-            if read.first is None:
-                failure = got.failure if isinstance(got, FetchFailure) else Failure.HTTP_STATUS
-                read.failure = (f"{where}: {line}", failure)
-            else:
-                read.notes.append(f"{where}: {line}; later pages not read")
+        if isinstance(got, tuple):
+            read.stop(where, *got)
             break
         ok = api.ok
         answer = read_response(
@@ -99,10 +105,7 @@ async def read_api(spec: BoardSpec, api: BoardApi, ctx: CheckContext, now: dt.da
             ok_value=ok.equals if ok else None, error_path=ok.error if ok else None,
         )  # fmt: skip
         if answer.error:
-            if read.first is None:
-                read.failure = (f"{where}: {answer.error}", Failure.PARSE_ERROR)
-            else:
-                read.notes.append(f"{where}: {answer.error}; later pages not read")
+            read.stop(where, answer.error, Failure.PARSE_ERROR)
             break
         page = api_page(answer.items, api, now=now, words=words, interim=interim)
         read.add(page)
