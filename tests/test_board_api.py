@@ -64,12 +64,15 @@ class Api:
     threads: list[dict[str, Any]] = field(default_factory=lambda: list(THREADS))
     result: str = "success"
     asked: list[dict[str, str]] = field(default_factory=list)
+    session_needed: bool = False
 
     def app(self) -> Starlette:
         async def threads_list(request: Request) -> Response:
             form = dict(parse_qsl((await request.body()).decode()))
             self.asked.append(form)
-            if request.headers.get("x-requested-with") != "XMLHttpRequest":
+            if request.headers.get("x-requested-with") != "XMLHttpRequest" or (
+                self.session_needed and request.cookies.get("acw_tc") != "warm"
+            ):
                 return HTMLResponse("<html>403 Forbidden</html>", status_code=403)
             if self.result != "success":
                 return JSONResponse({"result": self.result, "resultDesc": "参数错误"})
@@ -86,7 +89,13 @@ class Api:
                      "writeUser": "市民"} for i in range(12)]  # fmt: skip
             return JSONResponse({"newComplainnList": rows[begin : begin + length]})
 
+        async def forum(request: Request) -> Response:
+            page = HTMLResponse('<div id="app"></div><script src="/app.js"></script>')
+            page.set_cookie("acw_tc", "warm")  # the WAF's session cookie
+            return page
+
         return Starlette(routes=[
+            Route("/pro-dfbbs-front/forum/list", forum),
             Route("/pro-dfbbs-front/threads/queryThreadsList", threads_list, methods=["POST"]),
             Route("/com.web.complain.complain.moreNewComplain.biz.ext", beijing,
                   methods=["POST"]),
@@ -105,13 +114,16 @@ async def served(api: Api) -> AsyncIterator[tuple[str, Runtime]]:
             yield base, Runtime(Fetcher(client), store, FrozenClock(NOW), parse_config("").global_)
 
 
-def renmin(base: str, max_pages: int = 5, headers: bool = True) -> ChannelConfig:
+def renmin(
+    base: str, max_pages: int = 5, headers: bool = True, warm_up: bool = False
+) -> ChannelConfig:
     """The README's worked example, pointed at the local server."""
     sent = (
         f"{{X-Requested-With: XMLHttpRequest, Referer: '{base}/pro-dfbbs-front/forum/list?fid=14'}}"
         if headers
         else "{}"
     )
+    warm = f"\n          warm_up: {base}/pro-dfbbs-front/forum/list?fid=14" if warm_up else ""
     config = parse_config(f"""
 channels:
   - name: leader-board
@@ -125,7 +137,7 @@ channels:
           url: {base}/pro-dfbbs-front/threads/queryThreadsList
           method: POST
           form: {{fid: "14", pageSize: "2"}}
-          headers: {sent}
+          headers: {sent}{warm}
           ok: {{path: result, equals: success, error: resultDesc}}
           items: responseData
           fields: {{id: tid, title: subject, posted: dateline, status: stateInfo,
@@ -232,3 +244,15 @@ def test_the_documented_examples_are_valid_config() -> None:
     assert spec is not None and spec.api is not None
     assert (spec.api.method, spec.api.items, spec.api.fields.id) == ("POST", "responseData", "tid")
     assert spec.api.paging is not None and spec.api.paging.by == "cursor"
+
+
+@pytest.mark.parametrize(("warm_up", "read"), [(True, True), (False, False)])
+async def test_a_warm_up_page_gives_the_session_cookie_the_api_wants(
+    api: Api, served: tuple[str, Runtime], warm_up: bool, read: bool
+) -> None:
+    base, rt = served
+    api.session_needed = True
+    result, _ = await run(rt, renmin(base, warm_up=warm_up))
+    assert (result.success is True) is read
+    if not read:
+        assert "got 403" in result.error

@@ -71,6 +71,11 @@ class JsonList(Strict):
     form: dict[str, str] | None = Field(default=None, description="POST form fields")
     body: dict[str, Any] | None = Field(default=None, description="POST JSON body")
     headers: dict[str, str] = Field(default_factory=dict, description="request headers")
+    warm_up: HttpUrl | None = Field(
+        default=None,
+        description="GET this page first and send its cookies (sites whose WAF refuses "
+        "API calls without a session, such as 人民网's forum/list page)",
+    )
     ok: JsonOk | None = Field(default=None, description="success test of an answer")
     items: str = Field(description="JSON path of the item list, e.g. responseData")
     paging: JsonPaging | None = Field(default=None, description="no paging: page 1 only")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+import httpx
+
 from probes.boards.apilist import api_page
 from probes.boards.parse import ListPage, parse_list
 from probes.boards.status import board_words
@@ -85,6 +87,13 @@ async def read_api(spec: BoardSpec, api: BoardApi, ctx: CheckContext, now: dt.da
     paging = api.paging
     value: str | int | None = paging.start if paging else None
     asked: set[str] = set()
+    cookies: httpx.Cookies | None = None
+    if api.warm_up is not None:
+        warm = _page(await ctx.fetcher.fetch(str(api.warm_up), timeout=ctx.remaining()))
+        if isinstance(warm, tuple):  # the API may answer anyway: it says if it does not
+            read.notes.append(f"warm-up page {api.warm_up}: {warm[0]}")
+        else:
+            cookies = warm.cookies
     while value is not None and read.pages < spec.max_pages and str(value) not in asked:
         asked.add(str(value))
         req = page_request(
@@ -93,7 +102,7 @@ async def read_api(spec: BoardSpec, api: BoardApi, ctx: CheckContext, now: dt.da
         )  # fmt: skip
         got = _page(await ctx.fetcher.fetch(
             req.url, timeout=ctx.remaining(), method=req.method, headers=req.headers,
-            data=req.data, json=req.json,
+            data=req.data, json=req.json, cookies=cookies,
         ))  # fmt: skip
         where = f"list API page {read.pages + 1} ({req.method} {req.url})"
         if isinstance(got, tuple):
@@ -107,6 +116,7 @@ async def read_api(spec: BoardSpec, api: BoardApi, ctx: CheckContext, now: dt.da
         if answer.error:
             read.stop(where, answer.error, Failure.PARSE_ERROR)
             break
+        cookies = got.cookies
         page = api_page(answer.items, api, now=now, words=words, interim=interim)
         read.add(page)
         if not page.messages or paging is None:
