@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -23,12 +22,13 @@ from starlette.routing import Route
 from probes.clock import FrozenClock
 from probes.config import ChannelConfig, parse_config
 from probes.demo.portal import serve_app
-from probes.http.fetcher import Fetcher
+from probes.http.client import open_fetcher
 from probes.model import CheckResult, Failure, State, Verdict
 from probes.pages.dates import CN_TZ
-from probes.runtime.runner import Runtime, judge_channel, run_check
+from probes.runtime.runner import Runtime, run_channel
 from probes.state import board as tracked
 from probes.state.store import Store
+from tests.measurements import measured
 
 NOW = dt.datetime(2026, 11, 18, 10, 0, tzinfo=CN_TZ).timestamp()
 DAY = 86400.0
@@ -109,9 +109,13 @@ def api() -> Api:
 
 @pytest.fixture
 async def served(api: Api) -> AsyncIterator[tuple[str, Runtime]]:
-    async with serve_app(api.app(), name="board-api") as base, httpx.AsyncClient() as client:
+    settings, clock = parse_config("").global_, FrozenClock(NOW)
+    async with (
+        serve_app(api.app(), name="board-api") as base,
+        open_fetcher(settings, clock=clock) as fetcher,
+    ):
         with Store.open(":memory:") as store:
-            yield base, Runtime(Fetcher(client), store, FrozenClock(NOW), parse_config("").global_)
+            yield base, Runtime(fetcher, store, clock, settings)
 
 
 def renmin(
@@ -151,9 +155,8 @@ channels:
 
 
 async def run(rt: Runtime, ch: ChannelConfig) -> tuple[CheckResult, Verdict]:
-    spec = ch.checks.board
-    assert spec is not None
-    return await run_check(rt, ch, "board", spec), judge_channel(rt, ch)
+    verdict, (result,) = await run_channel(rt, ch)
+    return result, verdict
 
 
 async def test_renmin_shaped_api_is_read_by_cursor_with_statuses_counted(
@@ -165,8 +168,8 @@ async def test_renmin_shaped_api_is_read_by_cursor_with_statuses_counted(
     assert result.evidence[0].startswith("read 4 list page(s): 5 messages")  # the 4th empty
     assert verdict.state is State.ZOMBIE, verdict.summary
     assert {r.code for r in verdict.reasons} == {"board_unanswered", "board_overdue"}
-    assert result.measurement("board_messages", state="answered") == 1.0
-    assert result.measurement("board_messages", state="unanswered") == 4.0
+    assert measured(result, "board_messages", state="answered") == 1.0
+    assert measured(result, "board_messages", state="unanswered") == 4.0
     stored = {m.id: m for m in tracked.messages(rt.store, "leader-board")}
     assert stored["9004"].url == f"{base}/threads/content?tid=9004"
     assert stored["9004"].reply_text == ANSWER

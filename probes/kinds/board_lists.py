@@ -63,7 +63,7 @@ async def read_pages(spec: BoardSpec, ctx: CheckContext, url: str, now: dt.datet
     visited: set[str] = set()
     while page_url is not None and read.pages < spec.max_pages and page_url not in visited:
         visited.add(page_url)
-        got = _page(await ctx.fetcher.fetch(page_url, timeout=ctx.remaining()))
+        got = _page(await ctx.fetch(page_url))
         if isinstance(got, tuple):
             where = f"list page {page_url}" if read.first is None else (
                 f"list page {read.pages + 1} ({page_url})")  # fmt: skip
@@ -89,7 +89,7 @@ async def read_api(spec: BoardSpec, api: BoardApi, ctx: CheckContext, now: dt.da
     asked: set[str] = set()
     cookies: httpx.Cookies | None = None
     if api.warm_up is not None:
-        warm = _page(await ctx.fetcher.fetch(str(api.warm_up), timeout=ctx.remaining()))
+        warm = _page(await ctx.fetch(str(api.warm_up)))
         if isinstance(warm, tuple):  # the API may answer anyway: it says if it does not
             read.notes.append(f"warm-up page {api.warm_up}: {warm[0]}")
         else:
@@ -100,9 +100,9 @@ async def read_api(spec: BoardSpec, api: BoardApi, ctx: CheckContext, now: dt.da
             str(api.url), method=api.method, headers=api.headers, form=api.form, body=api.body,
             param=paging.param if paging else None, value=value,
         )  # fmt: skip
-        got = _page(await ctx.fetcher.fetch(
-            req.url, timeout=ctx.remaining(), method=req.method, headers=req.headers,
-            data=req.data, json=req.json, cookies=cookies,
+        got = _page(await ctx.fetch(
+            req.url, method=req.method, headers=req.headers, data=req.data, json=req.json,
+            cookies=cookies,
         ))  # fmt: skip
         where = f"list API page {read.pages + 1} ({req.method} {req.url})"
         if isinstance(got, tuple):
