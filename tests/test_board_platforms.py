@@ -16,12 +16,23 @@ import html
 from pathlib import Path
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
 
 from probes.boards.parse import parse_detail, parse_list
 from probes.boards.summary import interim_rule
+from probes.clock import FrozenClock
+from probes.config import parse_config
 from probes.config.board import BoardSelectors, BoardSpec, DetailPage
-from probes.model import ParsedMessage
+from probes.demo.portal import serve_app
+from probes.http.client import open_fetcher
+from probes.model import ParsedMessage, State
 from probes.pages.dates import CN_TZ
+from probes.runtime.runner import Runtime, run_channel
+from probes.state import board as tracked
+from probes.state.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "data" / "boards"
@@ -37,7 +48,8 @@ DATED_BY_NUMBER = pytest.mark.xfail(
     strict=True,
 )
 DATELESS = pytest.mark.xfail(
-    reason="dateless rows: the posting time is only on the message page", strict=True
+    reason="dateless rows: shared detector (rows whose only date is on the message page)",
+    strict=True,
 )
 
 
@@ -93,11 +105,6 @@ EXPECTED: dict[str, list[Row]] = {
          "2019-01-04 15:44:31"),
         ("质疑A市佳兆业云顶小区筹建的干洗店", "2018-12-14 14:29:25", False, None),
     ],
-    "xuzhou_12345.html": [
-        ("咨询A市商业住房贷款转公积金贷款问题", "?", True, None),
-        ("咨询A市东六线（劳动东路-机场高粟）段目前建设进展", "?", False, None),
-        ("咨询A3区西湖街道茶场村公路规划问题", "?", True, None),
-    ],
 }  # fmt: skip
 
 # The row selector each platform's crawler documents (PLATFORMS.md).
@@ -136,7 +143,6 @@ def expected(name: str) -> list[tuple[str, float, bool | None, float | None]]:
         "huizhou_wlwz.html",
         "xianning_appeal.html",
         "yinchuan_12345.html",
-        pytest.param("xuzhou_12345.html", marks=DATELESS),
     ],
 )
 def test_platform_list_parses_with_auto_detection(name: str) -> None:
@@ -146,15 +152,30 @@ def test_platform_list_parses_with_auto_detection(name: str) -> None:
     assert all("下一页" in reason for reason in page.skipped)
 
 
-@pytest.mark.parametrize(
-    "name",
-    [n if n != "xuzhou_12345.html" else pytest.param(n, marks=DATELESS) for n in EXPECTED],
-)
+@pytest.mark.parametrize("name", list(EXPECTED))
 def test_platform_list_parses_with_its_documented_row_selector(name: str) -> None:
     rows = BoardSelectors(item=DOCUMENTED_ROWS[name])
     page = parse_list((FIXTURES / name).read_text(), "http://b.gov.cn/list", rows, now=NOW)
     got = [m for m in read(page.messages)]
     assert got == expected(name)
+
+
+@pytest.mark.parametrize(
+    "selectors",
+    [pytest.param(AUTO, marks=DATELESS),
+     BoardSelectors(item=DOCUMENTED_ROWS["xuzhou_12345.html"])],
+    ids=["auto", "documented"],
+)  # fmt: skip
+def test_xuzhou_rows_without_a_date_wait_for_their_own_pages(selectors: BoardSelectors) -> None:
+    html = (FIXTURES / "xuzhou_12345.html").read_text()
+    page = parse_list(html, "http://12345.xz.gov.cn/xzbmweb/", selectors, now=NOW)
+    assert page.messages == ()
+    assert [(u.title, u.answered) for u in page.undated] == [
+        ("咨询A市商业住房贷款转公积金贷款问题", True),
+        ("咨询A市东六线（劳动东路-机场高粟）段目前建设进展", False),
+        ("咨询A3区西湖街道茶场村公路规划问题", True),
+    ]
+    assert page.undated[0].url == "http://12345.xz.gov.cn/xzbmweb/ggfw_detail.aspx?id=3788"
 
 
 def test_links_written_in_onclick_are_message_links() -> None:
@@ -293,3 +314,69 @@ def test_jiamusi_message_pages_with_selectors_take_the_reply_and_its_time() -> N
         parse_detail(render_jiamusi_message(r), detail, now=NOW, interim=interim) for r in waiting
     ]
     assert [(d.answered, d.reply_text) for d in got] == [(False, None)] * 3
+
+
+# 徐州 12345 through the board check: list rows without dates, dated by their own pages
+# (`#CaseDetail_lbl_requestDate` 受理日期, as W `xuzhou.py` reads them), served locally.
+XUZHOU_NOW = dt.datetime(2026, 11, 18, 10, 0, tzinfo=CN_TZ).timestamp()
+XUZHOU_CASES = [  # id, title, status, days before today it was accepted
+    (3788, "咨询A市商业住房贷款转公积金贷款问题", "已办结", 10),
+    (3791, "咨询A市东六线（劳动东路-机场高粟）段目前建设进展", "办理中", 120),
+    (3797, "咨询A3区西湖街道茶场村公路规划问题", "已反馈", 3),
+]
+
+
+def xuzhou_app(reads: list[int]) -> Starlette:
+    async def listing(request: Request) -> Response:
+        rows = "".join(
+            f'<tr class="HeadStyleOfDataGridItemStyle"><td>{n}</td><td>{cid}</td><td><font>'
+            f"<a onclick=\"window.open('../ggfw_detail.aspx?id={cid}')\">{title}</a></font></td>"
+            f"<td>咨询</td><td>市住房和城乡建设局</td><td>{state}</td></tr>"
+            for n, (cid, title, state, _) in enumerate(XUZHOU_CASES, start=1)
+        )
+        return HTMLResponse(f'<html><body><form method="post"><table>{rows}</table></form>')
+
+    async def case(request: Request) -> Response:
+        cid = int(request.query_params["id"])
+        reads.append(cid)
+        days = next(d for c, _, _, d in XUZHOU_CASES if c == cid)
+        accepted = dt.datetime.fromtimestamp(XUZHOU_NOW - days * 86400, CN_TZ)
+        return HTMLResponse(
+            "<html><body><p>今天是2026年11月18日</p><table><tr><td>受理日期：</td><td>"
+            f'<span id="CaseDetail_lbl_requestDate">{accepted:%Y-%m-%d %H:%M}</span></td></tr>'
+            '<tr><td>反馈时间：</td><td><span id="CaseDetail_lbl_answerDate"></span></td></tr>'
+            "</table></body></html>"
+        )
+
+    return Starlette(routes=[Route("/xzbmweb/ywxxtemplate/ggfw_slgs.aspx", listing),
+                             Route("/xzbmweb/ggfw_detail.aspx", case)])  # fmt: skip
+
+
+@pytest.mark.parametrize("detail", ["", ", detail: {posted: '#CaseDetail_lbl_requestDate'}"])
+async def test_xuzhou_board_is_dated_by_its_message_pages_once(detail: str) -> None:
+    reads: list[int] = []
+    settings, clock = parse_config("").global_, FrozenClock(XUZHOU_NOW)
+    async with serve_app(xuzhou_app(reads)) as base, open_fetcher(settings, clock=clock) as f:
+        config = parse_config(f"""
+channels:
+  - name: xz12345
+    kind: board
+    owner: 徐州市
+    url: {base}/xzbmweb/ywxxtemplate/ggfw_slgs.aspx
+    checks:
+      board:
+        {{selectors: {{item: tr.HeadStyleOfDataGridItemStyle}}, id_pattern: 'id=(\\d+)'{detail}}}
+""")  # fmt: skip
+        channel = config.channel("xz12345")
+        assert channel is not None
+        with Store.open(":memory:") as store:
+            rt = Runtime(f, store, clock, settings)
+            verdict, _ = await run_channel(rt, channel)
+            assert verdict.state is State.ZOMBIE, verdict.summary  # in progress for 4 months
+            assert [r.code for r in verdict.reasons] == ["board_unanswered"]
+            stored = {m.id: m.posted for m in tracked.messages(store, "xz12345")}
+            assert stored == {str(c): XUZHOU_NOW - d * 86400 for c, _, _, d in XUZHOU_CASES}
+            assert sorted(reads) == [3788, 3791, 3797]
+            clock.advance(3600)
+            await run_channel(rt, channel)
+            assert len(reads) == 3  # tracked: their pages are not read again to date them

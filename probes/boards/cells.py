@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from urllib.parse import urldefrag, urljoin
 
 from selectolax.lexbor import LexborNode
@@ -59,6 +60,19 @@ REPLY_LABELS = frozenset(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Undated:
+    """A message row without any date: its own page must tell when it was posted."""
+
+    id: str
+    title: str
+    url: str
+    answered: bool | None
+
+    def dated(self, posted: float) -> ParsedMessage:
+        return ParsedMessage(self.id, self.title, self.url, posted, self.answered)
+
+
 def read_row(
     row: LexborNode,
     page_url: str,
@@ -68,7 +82,7 @@ def read_row(
     id_pattern: str | None,
     words: StatusWords,
     column: int = 0,
-) -> ParsedMessage | str:
+) -> ParsedMessage | Undated | str:
     """One message of a list row, or why the row was skipped (`column`: which plain link
     is the message's, from `title_column`)."""
     found = _message_link(row, page_url, sel, words, now, column)
@@ -84,10 +98,13 @@ def read_row(
         posted = _selected_date(row, sel.date, now)
     else:
         posted = dates[0] if dates else _receipt_day(segments, now)
-    if posted is None:
-        return f"no posting date in row {title[:30]!r}"
     status = _status(row, sel, segments, words)
     answered = None if status is None else status.answered
+    if posted is None:
+        if sel.date or status is None:
+            return f"no posting date in row {title[:30]!r}"
+        # A row with a link and a status but no date at all (徐州 12345 公示)
+        return Undated(message_id(url, id_pattern), title[:MAX_TITLE], url, answered)
     replied: dt.datetime | None = None
     if sel.reply_date:
         replied = _selected_date(row, sel.reply_date, now)

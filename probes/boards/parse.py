@@ -18,22 +18,28 @@ from urllib.parse import urldefrag, urljoin
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from probes.boards.boilerplate import Acknowledgement
-from probes.boards.cells import read_row, stated_status, texts, title_column
+from probes.boards.cells import Undated, read_row, stated_status, texts, title_column
 from probes.boards.status import DEFAULT_WORDS, StatusWords
 from probes.config.board import BoardSelectors, DetailPage
 from probes.model import ParsedMessage
-from probes.pages.dates import parse_datetime
+from probes.pages.dates import find_dates, parse_datetime
 from probes.pages.listsearch import DateCache, find_list
 from probes.pages.text import followable
 
 MAX_REPLY = 20_000
+# Labels of a message page's posting time (徐州 12345 受理日期, 佳木斯 咨询时间 …).
+POSTED_LABELS = (
+    "受理日期", "受理时间", "留言时间", "留言日期", "来信时间", "来信日期", "提交时间", "咨询时间",
+    "反映时间", "提问时间", "诉求时间", "发起时间", "登记时间", "投诉时间", "写信时间", "发布时间",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
 class ListPage:
     """The messages of one list page, the next page's URL, and what could not be read.
 
-    rows: elements taken as message rows (parsed or not); skipped: why rows were dropped.
+    rows: elements taken as message rows (parsed or not); skipped: why rows were dropped;
+    undated: rows read but for their posting time, which only their own page can give.
     """
 
     messages: tuple[ParsedMessage, ...]
@@ -41,16 +47,19 @@ class ListPage:
     rows: int
     skipped: tuple[str, ...] = ()
     item_selector: str = ""
+    undated: tuple[Undated, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Detail:
     """What a message's own page says: answered or not (None: cannot tell), reply time
-    and reply text when found (an interim reply's text with answered False)."""
+    and reply text when found (an interim reply's text with answered False), and its
+    posting time when found."""
 
     answered: bool | None
     replied: float | None = None
     reply_text: str | None = None
+    posted: float | None = None
 
 
 def parse_list(
@@ -71,6 +80,7 @@ def parse_list(
         rows, item_selector = _auto_rows(tree, now)
     messages: list[ParsedMessage] = []
     skipped: list[str] = []
+    undated: list[Undated] = []
     column = 0 if selectors.link else title_column(rows, now=now, words=words)
     for row in rows:
         parsed = read_row(
@@ -78,11 +88,13 @@ def parse_list(
         )
         if isinstance(parsed, str):
             skipped.append(parsed)
+        elif isinstance(parsed, Undated):
+            undated.append(parsed)
         else:
             messages.append(parsed)
     return ListPage(
         tuple(messages), _next_url(tree, page_url, next_page), len(rows), tuple(skipped),
-        item_selector,
+        item_selector, tuple(undated),
     )  # fmt: skip
 
 
@@ -99,7 +111,8 @@ def parse_detail(
     or forward (`interim`) leave the message in progress. Without selectors, the page's
     status field does (a text that is only a status word, else a short one holding one)."""
     tree = LexborHTMLParser(html)
-    if detail is not None:
+    posted = _posted(tree, detail, now)
+    if detail is not None and detail.reply is not None:
         blocks = [" ".join(n.text(separator=" ").split()) for n in tree.css(detail.reply)]
         times = tree.css(detail.reply_date) if detail.reply_date is not None else []
         said = [(i, text) for i, text in enumerate(blocks) if text]
@@ -114,12 +127,30 @@ def parse_detail(
                 when = parse_datetime(node.text(), now=now) if node is not None else None
             else:
                 when = parse_datetime(text, now=now)
-            return Detail(True, when.timestamp() if when else None, text[:MAX_REPLY])
+            return Detail(True, when.timestamp() if when else None, text[:MAX_REPLY], posted)
         if said:  # only interim replies: in progress, the text kept for the detector
-            return Detail(False, None, said[0][1][:MAX_REPLY])
+            return Detail(False, None, said[0][1][:MAX_REPLY], posted)
     # The page's status field, read per element: the letter itself may well say 未处理.
     status = stated_status(texts(tree.body), words) if tree.body is not None else None
-    return Detail(None if status is None else status.answered)
+    return Detail(None if status is None else status.answered, posted=posted)
+
+
+def _posted(tree: LexborHTMLParser, detail: DetailPage | None, now: dt.datetime) -> float | None:
+    """A message page's posting time: by selector, else the first date in or right after
+    a posting-time label (the page header's "today" widget is no posting time)."""
+    when: dt.datetime | None = None
+    if detail is not None and detail.posted is not None:
+        node = tree.css_first(detail.posted)
+        when = parse_datetime(node.text(separator=" "), now=now) if node is not None else None
+    elif tree.body is not None:
+        segments = texts(tree.body)
+        for i, seg in enumerate(segments):
+            if any(label in seg for label in POSTED_LABELS):
+                dates = [d for s in segments[i : i + 3] for d in find_dates(s, now=now)]
+                if dates:
+                    when = dates[0].when
+                    break
+    return when.timestamp() if when is not None else None
 
 
 def _auto_rows(tree: LexborHTMLParser, now: dt.datetime) -> tuple[list[LexborNode], str]:

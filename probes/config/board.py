@@ -90,11 +90,19 @@ class StatusWordsConfig(Strict):
 
 
 class DetailPage(Strict):
-    """How to read a message's own page, for its reply text and reply time."""
+    """How to read a message's own page, for its reply text and reply time (and its
+    posting time, for lists that show none)."""
 
-    reply: str = Field(description="CSS selector of the reply block")
+    reply: str | None = Field(
+        default=None, description="CSS selector of the reply block (default: status words)"
+    )
     reply_date: str | None = Field(
         default=None, description="CSS selector of the reply time (default: first date in reply)"
+    )
+    posted: str | None = Field(
+        default=None,
+        description="CSS selector of the posting time (default: the date after a label such "
+        "as 受理日期 or 留言时间); read for list rows without a date",
     )
 
 

@@ -68,7 +68,9 @@ async def check(spec: BoardSpec, ctx: CheckContext) -> Report:
             f"({first.skipped[0]})", Failure.PARSE_ERROR,
         )  # fmt: skip
     new = tracked_store.upsert(ctx.store, channel, seen.values(), started)
-    followed = await _follow_up(spec, ctx, seen, now)
+    followed = read.message_pages + await _follow_up(
+        spec, ctx, seen, now, spec.max_detail_pages - read.message_pages
+    )
     messages = tracked_store.messages(ctx.store, channel)
     summary = summarise(messages, spec, started, _cached_counter(ctx.store, channel))
     told = [m for m in messages if m.id in seen]
@@ -132,12 +134,16 @@ def _no_messages(first: ListPage, tracked: int, url: str) -> str:
 
 
 async def _follow_up(
-    spec: BoardSpec, ctx: CheckContext, seen: dict[str, ParsedMessage], now: dt.datetime
+    spec: BoardSpec,
+    ctx: CheckContext,
+    seen: dict[str, ParsedMessage],
+    now: dt.datetime,
+    budget: int,
 ) -> int:
-    """Read message pages, within `max_detail_pages`: first messages whose status the list
-    did not tell, then tracked waiting messages no longer on the pages read (least
-    recently read first), then (with `detail` configured) answered ones whose reply text
-    is not known or only interim."""
+    """Read message pages, within `budget` (what `max_detail_pages` leaves): first
+    messages whose status the list did not tell, then tracked waiting messages no longer
+    on the pages read (least recently read first), then (with `detail` configured)
+    answered ones whose reply text is not known or only interim."""
     words, interim = board_words(spec), interim_rule(spec)
     tracked = tracked_store.messages(ctx.store, ctx.channel.name)
     todo = [m for m in tracked if m.id in seen and m.answered is None]
@@ -145,7 +151,7 @@ async def _follow_up(
     # every one is still read in turn.
     gone = [m for m in tracked if m.id not in seen and m.answered is False]
     todo += sorted(gone, key=lambda m: m.last_seen)
-    if spec.detail is not None:
+    if spec.detail is not None and spec.detail.reply is not None:
         # Answered ones without a known reply, or whose reply was only interim: the
         # first real answer is what counts.
         todo += [
@@ -155,7 +161,7 @@ async def _follow_up(
         ]
     done = 0
     todo = [m for m in todo if m.url]  # a message of a list API without a page has none
-    for m in todo[: spec.max_detail_pages]:
+    for m in todo[: max(budget, 0)]:
         if ctx.remaining() <= 0:
             break
         got = await ctx.fetch(m.url)

@@ -1,18 +1,19 @@
 """How the `board` check reads a board's list, page by page: HTML list pages (next link
 or URL template) or a JSON list API (page number, row offset or cursor), at most
 `max_pages` per run. A first page that cannot be read is the run's failure; a later one
-ends the reading with a note for the evidence.
+ends the reading with a note for the evidence. Rows that show no date at all (徐州 12345
+公示) are dated by their own page, once: later runs take the tracked posting time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import httpx
 
 from probes.boards.apilist import api_page
-from probes.boards.parse import ListPage, parse_list
+from probes.boards.parse import ListPage, parse_detail, parse_list
 from probes.boards.status import board_words
 from probes.boards.summary import interim_rule
 from probes.config.board import BoardApi, BoardSpec
@@ -20,6 +21,7 @@ from probes.http.fetcher import FetchFailure, FetchOutcome, Page
 from probes.kinds.context import CheckContext
 from probes.model import Failure, ParsedMessage
 from probes.pages.jsonlist import next_value, page_request, read_response
+from probes.state import board as tracked_store
 
 
 @dataclass(slots=True)
@@ -30,6 +32,7 @@ class Read:
     seen: dict[str, ParsedMessage] = field(default_factory=dict)
     first: ListPage | None = None
     pages: int = 0
+    message_pages: int = 0  # read to date rows without a date
     notes: list[str] = field(default_factory=list)
     failure: tuple[str, Failure | None] | None = None
 
@@ -73,7 +76,7 @@ async def read_pages(spec: BoardSpec, ctx: CheckContext, url: str, now: dt.datet
             got.text, got.url, spec.selectors, now=now, id_pattern=spec.id_pattern,
             next_page=spec.next_page, words=board_words(spec),
         )  # fmt: skip
-        read.add(page)
+        read.add(await _date_rows(spec, ctx, page, now, read))
         if not page.messages:
             break
         page_url = _next_page(spec, page, read.pages + 1)
@@ -127,6 +130,40 @@ async def read_api(spec: BoardSpec, api: BoardApi, ctx: CheckContext, now: dt.da
             cursor_in_response=paging.cursor_in_response,
         )  # fmt: skip
     return read
+
+
+async def _date_rows(
+    spec: BoardSpec, ctx: CheckContext, page: ListPage, now: dt.datetime, read: Read
+) -> ListPage:
+    """`page` with its undated rows dated: by the state for messages already tracked, else
+    by their own page (within `max_detail_pages`); those that stay undated are skipped."""
+    if not page.undated:
+        return page
+    known = tracked_store.posted_times(ctx.store, ctx.channel.name, (u.id for u in page.undated))
+    messages, skipped = list(page.messages), list(page.skipped)
+    words, interim = board_words(spec), interim_rule(spec)
+    for row in page.undated:
+        if row.id in known:
+            messages.append(row.dated(known[row.id]))
+            continue
+        if read.message_pages >= spec.max_detail_pages or ctx.remaining() <= 0:
+            skipped.append(f"no posting date in row {row.title[:30]!r} (page not read yet)")
+            continue
+        read.message_pages += 1
+        got = _page(await ctx.fetch(row.url))
+        detail = (
+            None if isinstance(got, tuple)
+            else parse_detail(got.text, spec.detail, now=now, words=words, interim=interim)
+        )  # fmt: skip
+        if detail is None or detail.posted is None:
+            skipped.append(f"no posting date in row {row.title[:30]!r} nor on its page")
+            continue
+        answered = row.answered if row.answered is not None else detail.answered
+        messages.append(
+            ParsedMessage(row.id, row.title, row.url, detail.posted, answered, detail.replied,
+                          detail.reply_text)
+        )  # fmt: skip
+    return replace(page, messages=tuple(messages), skipped=tuple(skipped), undated=())
 
 
 def api_pages(spec: BoardSpec) -> bool:

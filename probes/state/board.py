@@ -142,6 +142,20 @@ def messages(store: Store, channel: str) -> list[TrackedMessage]:
     ]  # fmt: skip
 
 
+def posted_times(store: Store, channel: str, ids: Iterable[str]) -> dict[str, float]:
+    """The posting times of those of `ids` already tracked (list rows without a date
+    need their message page only once)."""
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    marks = ", ".join("?" * len(wanted))
+    rows = store.conn.execute(
+        f"SELECT id, posted FROM board_messages WHERE channel = ? AND id IN ({marks})",
+        (channel, *wanted),
+    )
+    return {str(r[0]): float(r[1]) for r in rows}
+
+
 def count(store: Store, channel: str) -> int:
     """How many messages a channel has tracked."""
     row = store.conn.execute(
