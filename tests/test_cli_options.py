@@ -11,8 +11,13 @@ from probes.cli.check import _options, one_off_config
 from probes.config.board import BoardSpec
 from probes.config.freshness import FreshnessSpec
 
+API = ("api.url=http://b.gov.cn/api", "api.items=data", "api.fields.id=tid",
+       "api.fields.title=subject", "api.fields.posted=dateline", "api.method=POST")  # fmt: skip
+
 
 def board(*pairs: str) -> BoardSpec:
+    if any(p.startswith("api.") for p in pairs):
+        pairs = (*API, *pairs)
     spec = one_off_config("http://b.gov.cn/list", "board", _options(None, None, list(pairs)))
     found = spec.channels[0].checks.board
     assert found is not None
@@ -31,6 +36,7 @@ def board(*pairs: str) -> BoardSpec:
         ("enabled=false", lambda s: s.enabled, False),
         ("forward_words=[转交, 请咨询]", lambda s: s.forward_words, ["转交", "请咨询"]),
         ("status_words.answered=[已评价]", lambda s: s.status_words.answered, ["已评价"]),
+        ("api.form.fid=14", lambda s: s.api.form, {"fid": "14"}),  # a form value is a string
     ],
 )
 def test_board_options_keep_strings_where_the_field_is_a_string(

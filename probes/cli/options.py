@@ -58,12 +58,24 @@ def _field(model: type[BaseModel], path: tuple[str, ...]) -> Any:
         annotation = fields[head].annotation
         if not rest:
             return annotation
+        if len(rest) == 1 and (value := _mapping_value(annotation)) is not None:
+            return value  # a key of a dict field: `api.form.fid=14` is a form value
         nested = _models(annotation)
         return next((a for m in nested if (a := _field(m, rest)) is not None), None)
     for info in fields.values():
         for nested_model in _models(info.annotation):
             if (found := _field(nested_model, path)) is not None:
                 return found
+    return None
+
+
+def _mapping_value(annotation: Any) -> Any:
+    """The value type of a `dict[str, V]` (or `dict[str, V] | None`) annotation."""
+    if typing.get_origin(annotation) is dict:
+        return typing.get_args(annotation)[1]
+    for arg in typing.get_args(annotation):
+        if typing.get_origin(arg) is dict:
+            return typing.get_args(arg)[1]
     return None
 
 
