@@ -39,6 +39,7 @@ class FakeBoard:
     rows: list[tuple[int, str, float, str]] = field(default_factory=list)
     details: dict[int, str] = field(default_factory=dict)
     replies: dict[int, list[str]] = field(default_factory=dict)
+    asked: list[str] = field(default_factory=list)
     list_status: int = 200
     raw_list: str | None = None
 
@@ -46,6 +47,7 @@ class FakeBoard:
         async def listing(request: Request) -> Response:
             if self.raw_list is not None:
                 return HTMLResponse(self.raw_list, status_code=self.list_status)
+            self.asked.append(request.url.query)
             page = int(request.query_params.get("page", "1"))
             cells = "".join(
                 f'<tr><td><a href="/msg/{mid}">{title}</a></td><td>{day(posted)}</td>'
@@ -320,3 +322,12 @@ async def test_a_board_read_on_page_1_only_says_why(
     result, _ = await run(runtime, channel(extra))
     note = "only list page 1 read: no pagination configured"
     assert any(note in line for line in result.evidence) is said
+
+
+async def test_list_pages_by_row_offset(board: FakeBoard, runtime: Runtime) -> None:
+    # sun0769: `page` is a row offset in steps of 30 (page 2 is page=30)
+    board.rows = [(1, "留言", NOW - DAY, "已回复")]
+    extra = f", page_url_template: '{BASE}/list?page={{offset}}', page_size: 30, max_pages: 3"
+    result, _ = await run(runtime, channel(extra))
+    assert board.asked == ["", "page=30", "page=60"]
+    assert result.evidence[0].startswith("read 3 list page(s)")

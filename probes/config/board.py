@@ -146,7 +146,11 @@ class BoardSpec(CheckSpec):
     )
     page_url_template: str | None = Field(
         default=None,
-        description="list page N's URL with a {page} placeholder (page 1 is `url`)",
+        description="list page N's URL with a {page} placeholder (N), or {offset} (the row "
+        "offset, (N-1) x page_size: sun0769, 长沙, 惠州); page 1 is `url`",
+    )
+    page_size: int | None = Field(
+        default=None, ge=1, le=1000, description="rows per list page, for {offset}"
     )
     max_pages: int = Field(default=5, ge=1, le=50, description="list pages read per run")
     api: BoardApi | None = Field(
@@ -216,8 +220,11 @@ class BoardSpec(CheckSpec):
 
     @model_validator(mode="after")
     def _template(self) -> Self:
-        if self.page_url_template is not None and "{page}" not in self.page_url_template:
-            raise ValueError("page_url_template needs a {page} placeholder")
+        template = self.page_url_template
+        if template is not None and "{page}" not in template and "{offset}" not in template:
+            raise ValueError("page_url_template needs a {page} or {offset} placeholder")
+        if template is not None and "{offset}" in template and self.page_size is None:
+            raise ValueError("an {offset} in page_url_template needs page_size (rows per page)")
         if self.page_url_template is not None and self.next_page is not None:
             raise ValueError("paginate by next_page or by page_url_template, not both")
         if self.api is not None and (self.next_page or self.page_url_template):

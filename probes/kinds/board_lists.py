@@ -173,5 +173,8 @@ def api_pages(spec: BoardSpec) -> bool:
 
 def _next_page(spec: BoardSpec, page: ListPage, number: int) -> str | None:
     if spec.page_url_template is not None:
-        return spec.page_url_template.replace("{page}", str(number))
+        offset = (number - 1) * (spec.page_size or 0)
+        return spec.page_url_template.replace("{page}", str(number)).replace(
+            "{offset}", str(offset)
+        )
     return page.next_url
