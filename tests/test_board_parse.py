@@ -304,3 +304,13 @@ def test_the_message_link_is_the_one_whose_text_changes_from_row_to_row() -> Non
         ("物业乱收费", "http://b.gov.cn/m/2"),
         ("小区停车难", "http://b.gov.cn/m/3"),
     ]
+
+
+def test_a_date_inside_a_content_snippet_is_not_the_posting_date() -> None:
+    html = (
+        '<ul><li><a href="/m/1">停水问题</a><p>我家所在小区自2026年10月3日起每天停水，物业'
+        "一直没有给出说法，希望有关部门尽快处理。</p><span>留言时间：2026-11-02 09:30</span>"
+        "<span>办理中</span></li></ul>"
+    )
+    (m,) = parse_list(html, "http://b.gov.cn/", AUTO, now=NOW).messages
+    assert m.posted == ts(2026, 11, 2, 9, 30)

@@ -17,7 +17,8 @@ selectors are configured they decide; otherwise:
 - the status is the first text that is nothing but a status word (`[已回复]`, `状态：办理中`),
   else the first short text holding one (`probes.boards.status`), else an icon's `alt` or
   `title` that is one (links' titles are message titles, never statuses);
-- the posted time is the first date outside the title; the reply time a later date of an
+- the posted time is the first date outside the title, from a short text (a date cell)
+  before any inside a content snippet; the reply time a later date of an
   answered row, or the date under a table's reply-time header (回复时间, 办结时间 …: a date
   there is an answer, an empty cell none, for lists without a status column). A row with
   no date but a message number that starts with the receipt day (`G20190102-0011`) is
@@ -43,6 +44,8 @@ MAX_TITLE = 200
 # A text this short that holds a status word is a status cell, even with other words
 # around it (城建 已办理); longer texts are titles or content snippets.
 STATUS_CELL = 16
+# A text this long or shorter that holds a date is a date cell (留言时间：2023-05-06 10:22).
+DATE_CELL = 40
 _CUT = ("…", "...", "..", "。。。", "‥")
 _ONCLICK = re.compile(r"""(?:window\.open|location(?:\.href)?\s*=)\s*\(?\s*['"]([^'"]+)['"]""")
 # Texts of links next to the message link that name no message.
@@ -93,7 +96,10 @@ def read_row(
     title = title_text(title_node, link) if title_node is not None else ""
     reply_cell = None if sel.reply_date else _reply_cell(row)
     segments = texts(row, title_node, reply_cell)
-    dates = [d.when for seg in segments for d in find_dates(seg, now=now)]
+    # Dates of date cells; a date inside a longer text (a content snippet: 我家自2023年5月
+    # 起停水…) is the row's date only when no cell holds one.
+    dated = [(len(seg) <= DATE_CELL, d.when) for seg in segments for d in find_dates(seg, now=now)]
+    dates = [when for cell, when in dated if cell] or [when for _, when in dated]
     if sel.date:
         posted = _selected_date(row, sel.date, now)
     else:
