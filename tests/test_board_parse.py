@@ -186,6 +186,8 @@ def test_message_page(
         ("已受理 已回复", Status.IN_PROGRESS),  # a waiting word wins
         ("市投诉处理中心", None),  # a department, not 处理中
         ("受理", Status.IN_PROGRESS),  # 人民网: a whole status cell
+        ("[在办]", Status.IN_PROGRESS),
+        ("已办", Status.ANSWERED),
         ("受理单位：市住建局", None),  # a label
     ],
 )

@@ -39,7 +39,7 @@ class Status(StrEnum):
 ANSWERED_WORDS = (
     "已回复", "已答复", "已办理", "已办结", "办结", "已处理", "已反馈", "已回应", "已解决",
     "已完成", "已处置", "已结案", "办理完毕", "处理完毕", "回复完毕", "已回访", "已评价",
-    "待评价", "已归档", "已完结", "已办毕", "已结束",
+    "待评价", "已归档", "已完结", "已办毕", "已结束", "办理完成",
 )  # fmt: skip
 PENDING_WORDS = (
     "未回复", "待回复", "未答复", "待答复", "未处理", "待处理", "未办理", "待办理", "未受理",
@@ -53,7 +53,10 @@ IN_PROGRESS_WORDS = (
 
 # Words that are a status only as a whole cell: 人民网 shows 受理 for an accepted message,
 # but 受理 inside a text is a label (受理单位) or a refusal (不予受理).
-CELL_ONLY = {"受理": Status.IN_PROGRESS}
+CELL_ONLY = {
+    "受理": Status.IN_PROGRESS, "在办": Status.IN_PROGRESS, "已办": Status.ANSWERED,
+    "未办": Status.PENDING,
+}  # fmt: skip
 # Words that hold a status word but are none: 市民投诉受理中心 is a department, not 受理中.
 NOT_STATUS = ("受理中心", "处理中心", "办理中心", "转办中心", "交办中心")
 # Brackets and labels around a status cell: [已回复], 【办理中】, 状态：已办结.
