@@ -35,7 +35,11 @@ def test_the_page_parameter_goes_where_the_request_carries_its_fields(
         ("1763431200", dt.datetime(2025, 11, 18, 10, 0, tzinfo=CN_TZ)),  # Unix seconds
         ("1763431200000", dt.datetime(2025, 11, 18, 10, 0, tzinfo=CN_TZ)),  # milliseconds
         ("2025-11-18 10:00:00", dt.datetime(2025, 11, 18, 10, 0, tzinfo=CN_TZ)),
+        ("20251118", dt.datetime(2025, 11, 18, tzinfo=CN_TZ)),
+        ("20251118100000", dt.datetime(2025, 11, 18, 10, 0, tzinfo=CN_TZ)),
+        ("20251318", None),
         ("0", None),
+        ("12345", None),
         ("不详", None),
         (None, None),
     ],

@@ -12,7 +12,7 @@ Pure functions on decoded text; the kinds do the fetching. A list API is describ
   JSON paths of its fields (`probes.pages.extract` JSON paths, relative to the item).
 
 Times in items are epoch seconds (or milliseconds, told by size), digit strings of them,
-or any date text `probes.pages.dates` reads.
+compact `20251118` / `20251118093000` digits, or any date text `probes.pages.dates` reads.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from probes.pages.extract import decode_json, json_get, scalar_text
 
 # Epoch values above this are milliseconds (1e11 seconds is the year 5138).
 _MILLISECONDS = 1e11
+_EPOCH_FLOOR = 1e9
 Paging = Literal["page", "offset", "cursor"]
 
 
@@ -119,12 +120,18 @@ def moment(value: str | None, *, now: dt.datetime) -> dt.datetime | None:
     text."""
     if value is None:
         return None
+    if value.isdigit() and len(value) in (8, 14):  # 20251118, 20251118093000
+        shape = "%Y%m%d" if len(value) == 8 else "%Y%m%d%H%M%S"
+        try:
+            return dt.datetime.strptime(value, shape).replace(tzinfo=now.tzinfo)
+        except ValueError:
+            return None
     try:
         number = float(value)
     except ValueError:
         return parse_datetime(value, now=now)
-    if number <= 0:
-        return None
+    if number < _EPOCH_FLOOR:
+        return None  # not a time of any board (before 2001-09-09)
     seconds = number / 1000 if number > _MILLISECONDS else number
     return dt.datetime.fromtimestamp(seconds, now.tzinfo)
 
