@@ -40,6 +40,7 @@ def test_the_page_parameter_goes_where_the_request_carries_its_fields(
         ("20251318", None),
         ("0", None),
         ("12345", None),
+        ("4102358400", None),  # 2099-12-31: in the future
         ("不详", None),
         (None, None),
     ],

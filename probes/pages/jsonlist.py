@@ -29,6 +29,7 @@ from probes.pages.extract import decode_json, json_get, scalar_text
 # Epoch values above this are milliseconds (1e11 seconds is the year 5138).
 _MILLISECONDS = 1e11
 _EPOCH_FLOOR = 1e9
+_SKEW = dt.timedelta(days=1)
 Paging = Literal["page", "offset", "cursor"]
 
 
@@ -117,7 +118,13 @@ def value_at(node: Any, path: str) -> str | None:
 
 def moment(value: str | None, *, now: dt.datetime) -> dt.datetime | None:
     """A time field: epoch seconds or milliseconds (numbers or digit strings), else date
-    text."""
+    text; None when it is none of these or more than a day in the future (a wrong clock or
+    a placeholder such as 2099-12-31 dates nothing)."""
+    when = _moment(value, now)
+    return None if when is None or when > now + _SKEW else when
+
+
+def _moment(value: str | None, now: dt.datetime) -> dt.datetime | None:
     if value is None:
         return None
     if value.isdigit() and len(value) in (8, 14):  # 20251118, 20251118093000
