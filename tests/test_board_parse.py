@@ -197,13 +197,19 @@ def test_shipped_status_vocabulary(text: str, status: Status | None) -> None:
 
 def test_a_boards_own_status_words_are_merged_with_the_shipped_ones() -> None:
     spec = BoardSpec.model_validate(
-        {"status_words": {"answered": ["已评价"], "in_progress": ["已办结待评价", "已处理"]}}
+        {
+            "status_words": {
+                "answered": ["已评价", "受理"],
+                "in_progress": ["已办结待评价", "已处理"],
+            }
+        }
     )
     words = board_words(spec)
     assert words.status("已评价") is Status.ANSWERED
     assert words.status("已办结待评价") is Status.IN_PROGRESS  # longer than 已办结
     assert words.status("已处理") is Status.IN_PROGRESS  # moved from answered
     assert words.status("已回复") is Status.ANSWERED  # shipped words stay
+    assert words.status("受理") is Status.ANSWERED  # a board's own meaning of a cell word
 
 
 def test_status_and_title_are_read_per_element() -> None:

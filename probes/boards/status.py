@@ -97,8 +97,8 @@ class StatusWords:
 
     def status(self, text: str) -> Status | None:
         """The status a text states, or None when it carries no status word."""
-        if (alone := CELL_ONLY.get(_DECORATION.sub("", text))) is not None:
-            return alone
+        if (cell := self.exact(text)) is not None:
+            return cell
         rest = compact(text)
         for word in NOT_STATUS:
             rest = rest.replace(word, "\0")
@@ -117,9 +117,8 @@ class StatusWords:
         """The status of a text that is nothing but a status word (brackets and a
         状态： label allowed): how a status cell reads."""
         bare = _DECORATION.sub("", text)
-        if (alone := CELL_ONLY.get(bare)) is not None:
-            return alone
-        return next((status for word, status in self.words if word == bare), None)
+        found = next((status for word, status in self.words if word == bare), None)
+        return found if found is not None else CELL_ONLY.get(bare)
 
     def classify(self, text: str) -> bool | None:
         """True when `text` states an answer, False for pending or in progress, None when
