@@ -89,6 +89,12 @@ class Api:
                      "writeUser": "市民"} for i in range(12)]  # fmt: skip
             return JSONResponse({"newComplainnList": rows[begin : begin + length]})
 
+        async def complaint(request: Request) -> Response:
+            # 北京's message page: handled for even ids, in progress for odd ones
+            number = int(request.query_params["originalId"][2:])
+            state = "已办结" if number % 2 == 0 else "办理中"
+            return HTMLResponse(f"<html><body><p>处理状态：</p><p>{state}</p></body></html>")
+
         async def forum(request: Request) -> Response:
             page = HTMLResponse('<div id="app"></div><script src="/app.js"></script>')
             page.set_cookie("acw_tc", "warm")  # the WAF's session cookie
@@ -96,6 +102,7 @@ class Api:
 
         return Starlette(routes=[
             Route("/pro-dfbbs-front/forum/list", forum),
+            Route("/complainDetail.flow", complaint),
             Route("/pro-dfbbs-front/threads/queryThreadsList", threads_list, methods=["POST"]),
             Route("/com.web.complain.complain.moreNewComplain.biz.ext", beijing,
                   methods=["POST"]),
@@ -208,10 +215,13 @@ async def test_an_api_that_refuses_is_unknown_with_its_reason(
     assert verdict.state is State.UNKNOWN
 
 
-async def test_beijing_shaped_api_pages_by_offset_and_says_it_cannot_tell_answers(
-    api: Api, served: tuple[str, Runtime]
+@pytest.mark.parametrize("pages", [False, True])
+async def test_beijing_shaped_api_pages_by_offset_and_reads_answers_from_message_pages(
+    api: Api, served: tuple[str, Runtime], pages: bool
 ) -> None:
+    # Its list has no status: unknown, until a link to the message pages is configured.
     base, rt = served
+    link = f"\n          link: '{base}/complainDetail.flow?originalId={{id}}'" if pages else ""
     config = parse_config(f"""
 channels:
   - name: rexian
@@ -226,16 +236,22 @@ channels:
           form: {{PageCond/length: "10", PageCond/isCount: "true"}}
           items: newComplainnList
           fields: {{id: originalId, title: letterTitle, posted: fomateWriteDate}}
-          paging: {{by: offset, param: PageCond/begin, start: 0, step: 10}}
+          paging: {{by: offset, param: PageCond/begin, start: 0, step: 10}}{link}
 """)  # fmt: skip
     ch = config.channel("rexian")
     assert ch is not None
     result, verdict = await run(rt, ch)
     assert [a["PageCond/begin"] for a in api.asked] == ["0", "10", "20"]
-    assert result.success is None
-    assert "cannot tell which messages are answered" in result.error
     assert len(tracked.messages(rt.store, "rexian")) == 12
-    assert verdict.state is State.UNKNOWN
+    if not pages:
+        assert result.success is None
+        assert "cannot tell which messages are answered" in result.error
+        assert verdict.state is State.UNKNOWN
+    else:
+        assert result.success is True, result.error
+        assert measured(result, "board_messages", state="answered") == 6.0
+        assert measured(result, "board_messages", state="unanswered") == 6.0
+        assert verdict.state is State.DEGRADED  # posted 8 days ago: past the deadline
 
 
 def test_the_documented_examples_are_valid_config() -> None:
