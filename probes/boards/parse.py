@@ -18,7 +18,8 @@ from urllib.parse import urldefrag, urljoin
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from probes.boards.boilerplate import Acknowledgement
-from probes.boards.cells import Undated, read_row, stated_status, texts, title_column
+from probes.boards.cells import Undated, read_row, stated_status, texts
+from probes.boards.links import title_column
 from probes.boards.status import DEFAULT_WORDS, StatusWords
 from probes.config.board import BoardSelectors, DetailPage
 from probes.model import ParsedMessage
