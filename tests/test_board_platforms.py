@@ -380,3 +380,40 @@ channels:
             clock.advance(3600)
             await run_channel(rt, channel)
             assert len(reads) == 3  # tracked: their pages are not read again to date them
+
+
+async def test_sun0769_served_as_gbk_is_read_with_auto_detection() -> None:
+    # wz.sun0769.com serves GBK (main.py decodes content.decode('gbk')); the charset is in
+    # the page's <meta>, not in the HTTP header.
+    page = (FIXTURES / "sun0769.html").read_text().replace(
+        "<html><body>", '<html><head><meta http-equiv="Content-Type" content="text/html; '
+        'charset=gb2312"></head><body>'
+    )  # fmt: skip
+
+    async def listing(request: Request) -> Response:
+        return Response(page.encode("gbk"), headers={"content-type": "text/html"})
+
+    app = Starlette(routes=[Route("/index.php/question/questionType", listing)])
+    settings, clock = parse_config("").global_, FrozenClock(XUZHOU_NOW)
+    async with serve_app(app) as base, open_fetcher(settings, clock=clock) as fetcher:
+        config = parse_config(f"""
+channels:
+  - name: sun0769
+    kind: board
+    owner: 东莞市
+    url: {base}/index.php/question/questionType?type=4
+    checks:
+      board: {{}}
+""")  # fmt: skip
+        channel = config.channel("sun0769")
+        assert channel is not None
+        with Store.open(":memory:") as store:
+            _, (result,) = await run_channel(Runtime(fetcher, store, clock, settings), channel)
+            titles = {m.title: m.answered for m in tracked.messages(store, "sun0769")}
+    assert result.success is True, result.error
+    assert titles == {
+        "反映A市美麓阳光住宅楼无故停工以及质量问题": True,
+        "反映A市洋湖新城和顺路洋湖壹号小区路段公共绿化带的问题": False,
+        "反映A2区大托街道大托新村违建问题": False,
+        "A5区鄱阳村D区安置房人防工程的咨询": True,
+    }
