@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sized
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -23,6 +23,7 @@ from probes.catalogue import CH, FAMILIES, Family
 from probes.config import ChannelConfig
 from probes.model import CheckResult, Histogram, State
 from probes.runtime.status import MonitorStatus
+from probes.state.store import WriteHealth
 
 log = logging.getLogger("probes.runtime.collector")
 
@@ -83,6 +84,19 @@ class IngestView(Protocol):
 
     @property
     def rejected(self) -> Mapping[tuple[str, str], int]: ...
+
+    @property
+    def not_mine(self) -> Mapping[str, int]: ...
+
+
+class StateView(Protocol):
+    """The state store's write health (see `probes.state.store`)."""
+
+    @property
+    def health(self) -> WriteHealth: ...
+
+    @property
+    def pending(self) -> Sized: ...
 
 
 class _Families:
@@ -167,10 +181,16 @@ class ZombieCollector:
     """Renders channel verdicts and check results, and the monitor's own health."""
 
     def __init__(
-        self, status: MonitorStatus, ingest: IngestView | None = None, *, strict: bool = False
+        self,
+        status: MonitorStatus,
+        ingest: IngestView | None = None,
+        *,
+        state: StateView | None = None,
+        strict: bool = False,
     ) -> None:
         self.status = status
         self.ingest = ingest
+        self.state = state
         self.strict = strict
         self._warned: set[str] = set()
         # Per-channel families and their labels beyond channel and kind, in catalogue
@@ -251,3 +271,11 @@ class ZombieCollector:
                 f.add("hotline_records_ingested", (source,), float(n))
             for (source, reason), n in sorted(self.ingest.rejected.items()):
                 f.add("hotline_records_rejected", (source, reason), float(n))
+            # From a source's first record on, at 0 until another replica's record comes,
+            # so a rate over it starts at the start.
+            not_mine = self.ingest.not_mine
+            for source in sorted(set(self.ingest.ingested) | set(not_mine)):
+                f.add("hotline_records_not_mine", (source,), float(not_mine.get(source, 0)))
+        if self.state is not None:
+            f.add("state_write_errors", (), float(self.state.health.errors))
+            f.add("state_writes_pending", (), float(len(self.state.pending)))
