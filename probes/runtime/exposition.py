@@ -30,11 +30,11 @@ from probes.catalogue import FAMILIES
 from probes.clock import Clock
 from probes.runtime.collector import DETAIL, HEADERS, HEADLINE, Rendered, ZombieCollector
 
-# Channels rendered between two yields to the event loop (~5-15 ms). Small, because a task
+# Channels rendered between two yields to the event loop (~3-8 ms). Small, because a task
 # that yields with sleep(0) may run its next slice before the timers that fell due meanwhile.
-SLICE = 100
+SLICE = 50
 REFRESH = 1.0  # seconds between two renderings of the changed channels
-PIECE = 4000  # channels' lines of one family joined into one piece of the body (~0.5 MB)
+PIECE = 2000  # channels' lines of one family joined into one piece of the body (~0.2 MB)
 
 
 class Exposition:
