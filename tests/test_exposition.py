@@ -7,6 +7,7 @@ loop run while it renders many changed channels."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import shutil
 import subprocess
@@ -23,7 +24,7 @@ from probes.clock import FrozenClock
 from probes.config import Config
 from probes.model import CheckResult
 from probes.runtime.endpoints import build_app
-from probes.runtime.exposition import SLICE
+from probes.runtime.exposition import REFRESH, SLICE
 from probes.runtime.monitor import Monitor, open_monitor
 
 pytestmark = pytest.mark.integration
@@ -199,3 +200,25 @@ async def test_metrics_endpoint_parameters(monitor: Monitor, query: str, status:
         wants = {"": monitor.config.global_.metrics_detail, "?detail=true": True}.get(query, False)
         shown = "zombie_content_newest_item_timestamp_seconds" in response.text
         assert shown is wants
+
+
+async def test_serve_renders_changed_channels_before_the_next_scrape(
+    demo_config: Config, tmp_path: Path, frozen_clock: FrozenClock
+) -> None:
+    """The refresher `serve` runs renders what changed every REFRESH seconds, so a scrape
+    finds it done (the status has nothing left to render)."""
+    async with _checked(_config(demo_config, detail=False), tmp_path, frozen_clock) as monitor:
+        refresher = asyncio.create_task(monitor.exposition.keep_current(frozen_clock))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not monitor.status.dirty  # the start's rendering
+        frozen_clock.advance(3600)
+        await monitor.probe("demo-error500")
+        assert monitor.status.dirty == {"demo-error500"}
+        frozen_clock.advance(REFRESH)
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not monitor.status.dirty
+        refresher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await refresher
