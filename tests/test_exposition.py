@@ -21,8 +21,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from probes.catalogue import BY_NAME, FAMILIES
 from probes.clock import FrozenClock
-from probes.config import Config
+from probes.config import ChannelConfig, Config
 from probes.model import CheckResult
+from probes.runtime.collector import Rendered
 from probes.runtime.endpoints import build_app
 from probes.runtime.exposition import REFRESH, SLICE
 from probes.runtime.monitor import Monitor, open_monitor
@@ -222,3 +223,32 @@ async def test_serve_renders_changed_channels_before_the_next_scrape(
         refresher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await refresher
+
+
+async def test_a_channel_whose_rendering_fails_keeps_its_last_series(
+    demo_config: Config,
+    tmp_path: Path,
+    frozen_clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with _checked(_config(demo_config, detail=False), tmp_path, frozen_clock) as monitor:
+        before = _samples(await _scrape(monitor))
+        collector = monitor.exposition.collector
+        render = collector.render_channel
+
+        def broken(channel: ChannelConfig, skip: frozenset[int] = frozenset()) -> Rendered:
+            if channel.name == "demo-home":
+                raise RuntimeError("a bug")
+            return render(channel, skip)
+
+        monkeypatch.setattr(collector, "render_channel", broken)
+        frozen_clock.advance(3600)
+        # A run of each, as the scheduler records them.
+        monitor.status.record("demo-home", monitor.status.results[("demo-home", "availability")])
+        await monitor.probe("demo-error500")
+        after = _samples(await _scrape(monitor))
+        home = {k: v for k, v in after.items() if ("channel", "demo-home") in k[1]}
+        assert home == {k: v for k, v in before.items() if ("channel", "demo-home") in k[1]}
+        assert after != before  # the other channel's new run is there
+        assert "rendering the series of channel demo-home failed" in caplog.text

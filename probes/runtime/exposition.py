@@ -24,11 +24,14 @@ the same slices). `/probe?channel=NAME` always carries its channel's detail.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 from probes.catalogue import FAMILIES
 from probes.clock import Clock
-from probes.runtime.collector import DETAIL, HEADERS, HEADLINE, Rendered, ZombieCollector
+from probes.runtime.collector import DETAIL, HEADERS, HEADLINE, ZombieCollector
+
+log = logging.getLogger("probes.runtime.exposition")
 
 # Channels rendered between two yields to the event loop (~3-8 ms). Small, because a task
 # that yields with sleep(0) may run its next slice before the timers that fell due meanwhile.
@@ -90,7 +93,13 @@ class Exposition:
     def _store(self, name: str) -> None:
         channel = self.status.channels.get(name)
         skip = frozenset() if self.keep_detail else DETAIL
-        rendered: Rendered = {} if channel is None else self.collector.render_channel(channel, skip)
+        try:
+            rendered = {} if channel is None else self.collector.render_channel(channel, skip)
+        except Exception:
+            # A bug in one channel's rendering must not take /metrics (or serve, whose
+            # task group runs the refresher) down: its previous series stay.
+            log.exception("rendering the series of channel %s failed; its last ones stay", name)
+            return
         for i, texts in enumerate(self._text):
             text = rendered.get(i)
             if text is None:
