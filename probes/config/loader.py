@@ -4,6 +4,14 @@ issue names the file, the line and the field.
 YAML is composed into nodes (not loaded straight to dicts) so every value keeps its line;
 `${NAME}` and `${NAME:-default}` in string values are replaced from the environment while
 walking them, so a secret never sits in the file and a missing one is an error at its line.
+
+Hostile or runaway files are refused cheaply, naming the file and line: a file larger
+than `MAX_CONFIG_BYTES` is not read; nesting deeper than `MAX_DEPTH` stops the composer
+(PyYAML's parser is iterative, its composer recursive); aliases are followed while
+composing with the size of what they expand to counted once per node, so an alias bomb
+(a few hundred bytes standing for billions of values) is refused at the line where its
+expansion passes `MAX_NODES`, before anything is expanded, and an alias inside its own
+anchor (`a: &x [*x]`) is refused as recursive.
 """
 
 from __future__ import annotations
@@ -20,6 +28,9 @@ from pydantic import ValidationError
 
 from probes.config.model import Config
 
+MAX_CONFIG_BYTES = 32 * 1024 * 1024  # a national config of 14,000 sites is a few MiB
+MAX_DEPTH = 64  # levels of mappings and lists (the schema needs fewer than 10)
+MAX_NODES = 2_000_000  # values once aliases are expanded
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
 _STR_TAG = "tag:yaml.org,2002:str"
 Loc = tuple[str | int, ...]
@@ -48,6 +59,63 @@ class ConfigError(Exception):
     def __init__(self, issues: list[ConfigIssue]) -> None:
         self.issues = issues
         super().__init__("\n".join(str(i) for i in issues))
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """A YAML document past a bound, at the mark where it went past."""
+
+    def __init__(self, problem: str, problem_mark: Any) -> None:
+        super().__init__(problem=problem, problem_mark=problem_mark)
+
+
+class BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with nesting, alias expansion and recursive aliases bounded
+    (see the module docstring); usable wherever `yaml.SafeLoader` is."""
+
+    def __init__(self, stream: str | bytes) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._open: set[str] = set()  # anchors whose node is still being composed
+        self._sizes: dict[int, int] = {}  # id(node) -> values it expands to
+
+    def fetch_flow_collection_start(self, TokenClass: type[yaml.Token]) -> None:
+        # Refused in the scanner, whose look-ahead for simple keys grows with flow depth:
+        # `[[[[...` costs a quadratic scan before the composer sees any of it.
+        if self.flow_level >= MAX_DEPTH:
+            raise _Refused(f"nested deeper than {MAX_DEPTH} levels", self.get_mark())
+        super().fetch_flow_collection_start(TokenClass)
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor in self._open:
+                raise _Refused(problem=f"recursive alias *{event.anchor} (inside its own "
+                               "anchor)", problem_mark=event.start_mark)  # fmt: skip
+            return super().compose_node(parent, index)
+        anchor = getattr(event, "anchor", None)
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _Refused(problem=f"nested deeper than {MAX_DEPTH} levels",
+                           problem_mark=event.start_mark)  # fmt: skip
+        if anchor is not None:
+            self._open.add(anchor)
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+            self._open.discard(anchor or "")
+        if isinstance(node, yaml.CollectionNode):
+            children: list[yaml.Node] = (
+                [n for pair in node.value for n in pair]
+                if isinstance(node, yaml.MappingNode)
+                else list(node.value)
+            )
+            size = 1 + sum(self._sizes.get(id(c), 1) for c in children)
+            if size > MAX_NODES:
+                problem = f"expands to more than {MAX_NODES:,} values (aliases repeat what they "
+                raise _Refused(problem=problem + "point to)", problem_mark=node.start_mark)
+            self._sizes[id(node)] = size
+        return node
 
 
 class _Walker:
@@ -127,8 +195,14 @@ def parse_config(
     text: str, file: str = "<config>", environ: Mapping[str, str] | None = None
 ) -> Config:
     """Validate config text; every problem is collected into one `ConfigError`."""
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ConfigError([ConfigIssue(file, 1, 1, "", _too_large())])
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=BoundedLoader)
+    except _Refused as exc:
+        mark = exc.problem_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise ConfigError([ConfigIssue(file, line, col, "", str(exc.problem))]) from exc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -157,10 +231,19 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
     """Read and validate a config file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise ConfigError([ConfigIssue(str(path), 1, 1, "", _too_large())])
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([ConfigIssue(str(path), 0, 0, "", f"cannot read: {exc}")]) from exc
+        reason = " ".join(str(exc).split())
+        raise ConfigError([ConfigIssue(str(path), 0, 0, "", f"cannot read: {reason}")]) from exc
     return parse_config(text, str(path), environ)
+
+
+def _too_large() -> str:
+    return f"larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MiB: not read as a config"
 
 
 def _is_pydantic_tag(part: str | int) -> bool:
