@@ -27,6 +27,7 @@ import yaml
 from pydantic import ValidationError
 
 from probes.config.model import Config
+from probes.model import one_line
 
 MAX_CONFIG_BYTES = 32 * 1024 * 1024  # a national config of 14,000 sites is a few MiB
 MAX_DEPTH = 64  # levels of mappings and lists (the schema needs fewer than 10)
@@ -48,9 +49,8 @@ class ConfigIssue:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}"
-        return (
-            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
-        )
+        message = one_line(self.message)
+        return f"{where}: {self.field}: {message}" if self.field else f"{where}: {message}"
 
 
 class ConfigError(Exception):
@@ -237,7 +237,7 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
             raise ConfigError([ConfigIssue(str(path), 1, 1, "", _too_large())])
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        reason = " ".join(str(exc).split())
+        reason = one_line(str(exc))
         raise ConfigError([ConfigIssue(str(path), 0, 0, "", f"cannot read: {reason}")]) from exc
     return parse_config(text, str(path), environ)
 

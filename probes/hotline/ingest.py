@@ -24,6 +24,7 @@ from probes.config import ChannelConfig
 from probes.config.calls import CallSourcesConfig, FileSource
 from probes.hotline import filetail, mqtt
 from probes.hotline.sink import IngestCounters, Sink, quick_hangup_limits
+from probes.model import one_line
 from probes.state import calls
 from probes.state.store import Store
 
@@ -55,9 +56,10 @@ async def supervise(
         except Exception as exc:  # a failed source restarts; it never ends the process
             if clock.monotonic() - started > longest:
                 delay = first
+            # The reason on the first line too, for log views that show only that line.
             log.exception(
                 "call source %s failed: %s: %s; restarting in %gs",
-                name, type(exc).__name__, " ".join(str(exc).split()), delay,
+                name, type(exc).__name__, one_line(str(exc)), delay,  # noqa: TRY401
             )  # fmt: skip
         else:
             return

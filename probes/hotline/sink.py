@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from probes.clock import Clock
 from probes.config import ChannelConfig
 from probes.hotline.records import RecordError, Rejected, RejectReason, check_not_future
-from probes.model import CallRecord
+from probes.model import CallRecord, one_line
 from probes.state import calls
 from probes.state.store import Store
 
@@ -89,7 +89,7 @@ class Sink:
         self.counters.add_rejected(source, RejectReason.INTERNAL.value)
         self.logger.error(
             "rejected call record from %s at %s: internal error %s: %s (internal)",
-            source, position or "?", type(exc).__name__, " ".join(str(exc).split()),
+            source, position or "?", type(exc).__name__, one_line(str(exc)),
             exc_info=exc,
         )  # fmt: skip
 

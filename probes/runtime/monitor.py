@@ -21,6 +21,7 @@ from probes.config import Config, ConfigError, load_config
 from probes.hotline.ingest import IngestCounters
 from probes.http.client import open_client
 from probes.http.fetcher import Fetcher
+from probes.model import one_line
 from probes.runtime.collector import ZombieCollector, make_registry, render
 from probes.runtime.runner import Runtime, run_channel
 from probes.runtime.scheduler import Scheduler
@@ -66,7 +67,7 @@ class Monitor:
             except ConfigError as exc:
                 return self._reload_failed(str(exc))
             except Exception as exc:  # noqa: BLE001 - any failure keeps the old config
-                reason = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+                reason = f"{type(exc).__name__}: {one_line(str(exc))}"
                 return self._reload_failed(f"{self.config_path}: reload failed: {reason}", exc)
             old = self.config.global_
             changed = [k for k in RESTART_ONLY if getattr(new.global_, k) != getattr(old, k)]

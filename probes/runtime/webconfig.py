@@ -58,6 +58,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from probes.clock import Clock, SystemClock
 from probes.config.loader import BoundedLoader
 from probes.config.types import Strict
+from probes.model import one_line
 
 ClientAuth = Literal["NoClientCert", "VerifyClientCertIfGiven", "RequireAndVerifyClientCert"]
 _CERT_REQS: dict[str, ssl.VerifyMode] = {
@@ -201,7 +202,7 @@ def load_web_config(path: str | Path) -> WebConfig:
 
 
 def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
+    return one_line(str(exc))
 
 
 def _tls_settings(path: Path, m: _TLSModel) -> TLSSettings:
