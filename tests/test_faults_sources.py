@@ -316,3 +316,26 @@ async def test_calls_import_of_a_hostile_csv_stores_the_good_lines_and_counts_th
     )  # fmt: skip
     assert code == 0
     assert out.strip() == "imported 2 records; not stored: malformed: 2, too_large: 2"
+
+
+def test_a_file_rewritten_while_the_monitor_was_down_is_read_from_the_start(
+    tmp_path: Path,
+) -> None:
+    log, source, sink, _ = _tail(tmp_path)
+    parser = filetail.parser_for(source)
+    log.write_text(_lines(range(10)))
+    current = filetail.poll_once(source, None, sink, parser)
+    assert current is not None
+    current.handle.close()
+    # Rewritten in place (same inode) with longer records: the stored offset now falls
+    # inside a line.
+    with log.open("r+") as f:
+        f.truncate(0)
+        f.seek(0)
+        f.write(_lines(range(1000, 1030)))
+    assert log.read_bytes()[current.offset - 1 : current.offset] != b"\n"
+    resumed = filetail.poll_once(source, None, sink, parser)
+    assert resumed is not None
+    resumed.handle.close()
+    assert calls.count_records(sink.store) == 40
+    sink.store.close()

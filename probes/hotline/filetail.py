@@ -11,7 +11,9 @@ the followed file keeps a hash of its first bytes (up to `HEAD` of them) and the
 just before the offset (`MARK`). A file shorter than the offset, or whose first bytes or
 bytes before the offset changed, was truncated or rewritten in place: it is read again
 from the start (records already stored count once), so a truncate-then-rewrite that grew
-past the old offset between two polls loses nothing.
+past the old offset between two polls loses nothing. The hashes live in memory: after a
+restart, a file rewritten in place (same inode) while the monitor was down is caught only
+when the stored offset no longer follows a newline.
 
 Each bad line is counted and logged with its byte position; it never stops the tail. A
 line longer than `CHUNK` is skipped to its newline and counted as `too_large`.
@@ -76,6 +78,11 @@ class _Open:
             self.head = (len(first), hashlib.sha256(first).digest())
         start = max(0, self.offset - MARK)
         self.mark = self._bytes(start, self.offset - start)
+
+    def resumed_mid_line(self) -> bool:
+        """After a restart, the stored offset must follow a newline (offsets are only ever
+        stored at line ends); the content hashes are not kept across restarts."""
+        return self._bytes(self.offset - 1, 1) != b"\n"
 
     def rewritten(self, size: int) -> bool:
         """True when the file no longer holds what was read: truncated or rewritten."""
@@ -171,6 +178,11 @@ def poll_once(
             stored = None
         offset = stored[1] if stored is not None else 0
         current = _Open(path.open("rb"), st.st_ino, offset)
+        if offset and current.resumed_mid_line():
+            log.warning("%s was rewritten while not followed (offset %d is not at a line "
+                        "end); reading from the start", path, offset)  # fmt: skip
+            current.offset = 0
+        current.remember()
     elif current.inode != st.st_ino:
         _drain(current, parser, sink, name)  # the rotated file's last lines
         current.handle.close()
