@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import aiomqtt
+import httpx
 import pytest
 
 from probes.clock import SystemClock
 from probes.config import ChannelConfig
 from probes.config.calls import CallSourcesConfig, FileSource
+from probes.demo.portal import RunningPortal
 from probes.hotline import filetail, formats, mqtt
 from probes.hotline.ingest import IngestCounters, run_sources
 from probes.hotline.sink import Sink
@@ -89,6 +91,13 @@ async def _until(what: str, done: Any) -> None:
     while not done():
         assert time.monotonic() < deadline, what
         await asyncio.sleep(0.05)
+
+
+async def _until_async(what: str, value: Any, at_least: float) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while await value() < at_least:
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.1)
 
 
 async def _subscribed(caplog: pytest.LogCaptureFixture, n: int = 1) -> None:
@@ -339,3 +348,52 @@ def test_a_file_rewritten_while_the_monitor_was_down_is_read_from_the_start(
     resumed.handle.close()
     assert calls.count_records(sink.store) == 40
     sink.store.close()
+
+
+async def test_serve_keeps_watching_and_stores_every_good_record_among_hostile_ones(
+    broker: Mosquitto, portal: RunningPortal, tmp_path: Path
+) -> None:
+    from tests.test_serve import CONFIG, Served, free_port, start, stop, wait_healthy
+
+    config = tmp_path / "config.yaml"
+    broken_file = tmp_path / "calls-dir"
+    broken_file.mkdir()  # a file source that cannot be opened: restarted, never fatal
+    config.write_text(
+        CONFIG.format(interval="1s", state=tmp_path / "state.db", portal=portal.base_url)
+        + "  - {name: h1, kind: hotline, owner: x, checks: {hotline: {}}}\n"
+        + f"calls:\n  mqtt: {{host: 127.0.0.1, port: {broker.port}, client_id: served}}\n"
+        + f"  files: [{{path: '{broken_file}', format: jsonl, poll: 0.05}}]\n",
+        encoding="utf-8",
+    )
+    port = free_port()
+    async with httpx.AsyncClient(timeout=10) as client:
+        served = Served(await start(config, port), f"http://127.0.0.1:{port}", config, client)
+        try:
+            await wait_healthy(client, served.base)
+            runs = dict(channel="home", kind="website", check="availability", result="success")
+
+            async def website_runs() -> float:
+                return await served.value("zombie_check_runs_total", **runs) or 0.0
+
+            await _until_async("a first website run", website_runs, 1.0)
+            before = await website_runs()
+            async with aiomqtt.Client("127.0.0.1", broker.port, identifier="pub") as pub:
+                for i, payload in enumerate(HOSTILE.values()):
+                    await pub.publish("zombie/calls/h1", _good(2 * i), qos=1)
+                    await pub.publish("zombie/calls/h1", payload, qos=1)
+                    await pub.publish("zombie/calls/h1", _good(2 * i + 1), qos=1)
+            good = 2 * len(HOSTILE)
+            await served.wait_for(
+                "zombie_hotline_records_ingested_total", float(good), timeout=DEADLINE,
+                source="mqtt",
+            )  # fmt: skip
+            for reason, n in EXPECTED_REASONS.items():
+                await served.wait_for("zombie_hotline_records_rejected_total", float(n),
+                                      source="mqtt", reason=reason)  # fmt: skip
+            # Websites are still watched: their runs keep counting.
+            await _until_async("more website runs", website_runs, before + 2)
+            assert served.proc.returncode is None
+            assert (await client.get(f"{served.base}/-/healthy")).status_code == 200
+        finally:
+            assert await stop(served.proc) == 0
+    assert _count(tmp_path / "state.db") == good
