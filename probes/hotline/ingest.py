@@ -63,7 +63,7 @@ async def supervise(
             )  # fmt: skip
         else:
             return
-        await asyncio.sleep(delay)
+        await clock.sleep(delay)
         delay = min(delay * 2, longest)
 
 
