@@ -397,3 +397,35 @@ async def test_serve_keeps_watching_and_stores_every_good_record_among_hostile_o
         finally:
             assert await stop(served.proc) == 0
     assert _count(tmp_path / "state.db") == good
+
+
+def _fixed(ids: range) -> str:
+    """Records whose lines all have the same length, whatever their id (two digits)."""
+    start = int(time.time()) - 3600
+    return "".join(
+        json.dumps({"channel": "h1", "call_id": f"c{i:02d}", "start": start + i,
+                    "end": start + i + 30, "outcome": "busy"}) + "\n"
+        for i in ids
+    )  # fmt: skip
+
+
+def test_a_rewrite_while_down_that_keeps_the_offset_at_a_line_end_is_told_by_its_marks(
+    tmp_path: Path,
+) -> None:
+    log, source, sink, _ = _tail(tmp_path)
+    parser = filetail.parser_for(source)
+    log.write_text(_fixed(range(10)))
+    current = filetail.poll_once(source, None, sink, parser)
+    assert current is not None
+    current.handle.close()
+    # Same inode, lines of the same length: the old offset is a line end of the new text.
+    with log.open("r+") as f:
+        f.truncate(0)
+        f.seek(0)
+        f.write(_fixed(range(10, 30)))
+    assert log.read_bytes()[current.offset - 1 : current.offset] == b"\n"
+    resumed = filetail.poll_once(source, None, sink, parser)
+    assert resumed is not None
+    resumed.handle.close()
+    assert calls.count_records(sink.store) == 30
+    sink.store.close()

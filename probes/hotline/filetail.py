@@ -11,9 +11,9 @@ the followed file keeps a hash of its first bytes (up to `HEAD` of them) and the
 just before the offset (`MARK`). A file shorter than the offset, or whose first bytes or
 bytes before the offset changed, was truncated or rewritten in place: it is read again
 from the start (records already stored count once), so a truncate-then-rewrite that grew
-past the old offset between two polls loses nothing. The hashes live in memory: after a
-restart, a file rewritten in place (same inode) while the monitor was down is caught only
-when the stored offset no longer follows a newline.
+past the old offset between two polls loses nothing. The marks are stored beside the
+offset, so a file rewritten in place while the monitor was down is caught at the restart
+too (and a stored offset that no longer follows a newline is a rewrite whatever the marks).
 
 Each bad line is counted and logged with its byte position; it never stops the tail. A
 line longer than `CHUNK` is skipped to its newline and counted as `too_large`.
@@ -80,8 +80,8 @@ class _Open:
         self.mark = self._bytes(start, self.offset - start)
 
     def resumed_mid_line(self) -> bool:
-        """After a restart, the stored offset must follow a newline (offsets are only ever
-        stored at line ends); the content hashes are not kept across restarts."""
+        """After a restart, the stored offset must follow a newline (offsets are stored at
+        line ends, except inside a line longer than CHUNK, which is then read again)."""
         return self._bytes(self.offset - 1, 1) != b"\n"
 
     def rewritten(self, size: int) -> bool:
@@ -144,6 +144,9 @@ def _drain(current: _Open, parser: LineParser, sink: Sink, name: str) -> None:
         moved = True
     if moved:
         current.remember()
+        length, digest = current.head
+        marks = calls.FileMarks(current.offset, length, digest, current.mark)
+        calls.set_file_marks(sink.store, name, marks)
 
 
 def _find_rotated(path: Path, inode: int) -> Path | None:
@@ -178,10 +181,14 @@ def poll_once(
             stored = None
         offset = stored[1] if stored is not None else 0
         current = _Open(path.open("rb"), st.st_ino, offset)
-        if offset and current.resumed_mid_line():
-            log.warning("%s was rewritten while not followed (offset %d is not at a line "
-                        "end); reading from the start", path, offset)  # fmt: skip
-            current.offset = 0
+        marks = calls.get_file_marks(sink.store, name) if offset else None
+        if marks is not None:
+            current.head = (marks.head_len, marks.head_sha256)
+            if marks.offset == offset:
+                current.mark = marks.mark
+        if offset and (current.resumed_mid_line() or current.rewritten(st.st_size)):
+            log.warning("%s was rewritten while not followed; reading from the start", path)
+            current = _Open(current.handle, current.inode, 0)
         current.remember()
     elif current.inode != st.st_ino:
         _drain(current, parser, sink, name)  # the rotated file's last lines
