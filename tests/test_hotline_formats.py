@@ -196,6 +196,8 @@ def _json(**fields: object) -> str:
         (_json(transfers=["局" * 100]), RejectReason.TOO_LARGE),
         (_json(note="x" * 70_000), RejectReason.TOO_LARGE),
         ("[" * 100_000 + "]" * 100_000, RejectReason.TOO_LARGE),
+        ("[" * 60_000, RejectReason.TOO_LARGE),  # never closed, still never decoded
+        ("[]" * 30_000, RejectReason.MALFORMED),  # many brackets, none deep: just not a record
         (_json(extra="X").replace('"X"', "[" * 10_000 + "]" * 10_000), RejectReason.TOO_LARGE),
         # Brackets inside strings are text, not nesting.
         (_json(note="[" * 100, start="soon"), RejectReason.BAD_TIME),

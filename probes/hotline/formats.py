@@ -251,7 +251,24 @@ class CsvParser:
         )  # fmt: skip
 
 
-_NESTING = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def _nested_deeper_than(raw: bytes, bound: int) -> bool:
+    """Whether JSON text nests deeper than `bound`, found at C speed whatever its size:
+    strings dropped, then everything but brackets, then the innermost pairs peeled up to
+    `bound` times. A pair left means a deeper level; so does a run of more than `bound`
+    openers left unclosed (which the recursive decoder would descend before failing)."""
+    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    for _ in range(bound):
+        peeled = brackets.replace(b"[]", b"").replace(b"{}", b"")
+        if peeled == brackets:
+            break
+        brackets = peeled
+    if b"[]" in brackets or b"{}" in brackets:
+        return True
+    return re.search(rb"[\[{]{%d}" % (bound + 1), brackets) is not None
 
 
 def _refuse_nan(literal: str) -> object:
@@ -264,17 +281,9 @@ def decode_json(data: bytes | bytearray | str) -> object:
     raw = data.encode() if isinstance(data, str) else bytes(data)
     if len(raw) > MAX_RECORD_BYTES:
         raise RecordError(RejectReason.TOO_LARGE, f"more than {MAX_RECORD_BYTES} bytes")
-    # Fewer brackets than the bound cannot nest past it: the scan below is for the rare rest.
-    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH:
-        depth = 0
-        for match in _NESTING.finditer(raw):
-            token = match.group()
-            if token in (b"[", b"{"):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    raise RecordError(RejectReason.TOO_LARGE, f"nested deeper than {MAX_DEPTH}")
-            elif token in (b"]", b"}"):
-                depth -= 1
+    # Fewer brackets than the bound cannot nest past it: the scan is for the rare rest.
+    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _nested_deeper_than(raw, MAX_DEPTH):
+        raise RecordError(RejectReason.TOO_LARGE, f"nested deeper than {MAX_DEPTH}")
     try:
         return json.loads(raw, parse_constant=_refuse_nan)
     except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError included
