@@ -119,17 +119,21 @@ class Sink:
         """Store (record, position) pairs in one transaction; returns how many were new.
 
         offset: (inode, byte offset) of a followed file, committed with the records.
+        A state-file fault raises before anything of the batch is counted, so the caller
+        can offer the same batch again without counting a rejection twice.
         """
         now = self.clock.now()
         accepted: list[tuple[CallRecord, str]] = []
+        refused: list[Rejected] = []
+        broken: list[tuple[str, Exception]] = []
         for record, position in items:
             try:
                 self._admit(record, now)
             except RecordError as exc:
-                self.reject(source, Rejected(exc.reason, exc.detail, position))
+                refused.append(Rejected(exc.reason, exc.detail, position))
                 continue
             except Exception as exc:  # noqa: BLE001 - as in `parse`
-                self.reject_internal(source, position, exc)
+                broken.append((position, exc))
                 continue
             accepted.append((record, position))
         stored_offset = None if offset is None else (source, offset[0], offset[1], now)
@@ -137,6 +141,10 @@ class Sink:
             fresh = self._insert([r for r, _ in accepted], stored_offset)
         except _ROW_ERRORS:
             accepted, fresh = self._insert_one_by_one(source, accepted, stored_offset)
+        for rejected in refused:
+            self.reject(source, rejected)
+        for position, exc in broken:
+            self.reject_internal(source, position, exc)
         new = sum(fresh)
         self.counters.add_ingested(source, new)
         # A redelivered or re-read record is expected now and then (QoS 1, crash recovery):
