@@ -143,8 +143,8 @@ class Sink:
             accepted, fresh = self._insert_one_by_one(source, accepted, stored_offset)
         for rejected in refused:
             self.reject(source, rejected)
-        for position, exc in broken:
-            self.reject_internal(source, position, exc)
+        for position, error in broken:
+            self.reject_internal(source, position, error)
         new = sum(fresh)
         self.counters.add_ingested(source, new)
         # A redelivered or re-read record is expected now and then (QoS 1, crash recovery):
