@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 
 from probes.clock import Clock
 from probes.config import ChannelConfig
@@ -26,6 +26,7 @@ from probes.hotline import filetail, mqtt
 from probes.hotline.sink import IngestCounters, Sink, quick_hangup_limits
 from probes.model import one_line
 from probes.state import calls
+from probes.state.errors import StateWriteError
 from probes.state.store import Store
 
 __all__ = ["IngestCounters", "Sink", "prune_forever", "run_sources"]
@@ -38,7 +39,10 @@ FILE_RETRY_MAX = 60.0  # longest wait before a failed file source is tried again
 async def prune_forever(store: Store, clock: Clock, keep: float) -> None:
     """Delete call records older than `keep` now and then every hour (totals stay)."""
     while True:
-        deleted = calls.prune(store, clock.now() - keep)
+        try:
+            deleted = calls.prune(store, clock.now() - keep)
+        except StateWriteError:  # counted and logged by the store; the next round prunes
+            deleted = 0
         if deleted:
             log.info("deleted %d call records older than %.0f days", deleted, keep / 86400)
         await asyncio.sleep(PRUNE_EVERY)
@@ -73,10 +77,17 @@ async def run_sources(
     store: Store,
     counters: IngestCounters,
     clock: Clock,
+    *,
+    shard: tuple[int, int] | None = None,
+    others: Collection[str] = (),
 ) -> None:
-    """Run the MQTT and file sources of this replica's hotline channels until cancelled."""
+    """Run the MQTT and file sources of this replica's hotline channels until cancelled.
+
+    shard: this replica's `--shard`, which makes its MQTT client id its own.
+    others: the config's hotlines that other replicas own (their records are skipped).
+    """
     known = quick_hangup_limits(channels)
-    sink = Sink(store, counters, clock, known)
+    sink = Sink(store, counters, clock, known, others=frozenset(others) - set(known))
     windows = [ch.checks.hotline.long_window for ch in channels if ch.checks.hotline]
     keep = max([config.retention, *windows])
     jobs: list[tuple[str, Callable[[], Awaitable[None]], float, float]] = [
@@ -84,8 +95,9 @@ async def run_sources(
     ]
     if (cfg := config.mqtt) is not None:
         names = sorted(known)
-        jobs.append(("mqtt", lambda: mqtt.run(cfg, names, sink), cfg.reconnect_min,
-                     cfg.reconnect_max))  # fmt: skip
+        client_id = mqtt.session_id(cfg.client_id, shard)
+        jobs.append(("mqtt", lambda: mqtt.run(cfg, names, sink, client_id=client_id),
+                     cfg.reconnect_min, cfg.reconnect_max))  # fmt: skip
     for source in config.files:
         jobs.append((filetail.source_name(source), _follower(source, sink), source.poll,
                      max(source.poll, FILE_RETRY_MAX)))  # fmt: skip
