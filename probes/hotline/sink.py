@@ -88,7 +88,7 @@ class Sink:
         self.counters.add_rejected(source, rejected.reason.value)
         self.logger.warning(
             "rejected call record from %s at %s: %s (%s)",
-            source, rejected.position or "?", rejected.detail, rejected.reason.value,
+            source, rejected.position or "?", one_line(rejected.detail), rejected.reason.value,
         )  # fmt: skip
 
     def reject_internal(self, source: str, position: str, exc: BaseException) -> None:
