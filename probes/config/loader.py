@@ -116,6 +116,8 @@ class BoundedLoader(yaml.composer.Composer, _SafeLoader):
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         event = self.peek_event()
+        if isinstance(event, yaml.ScalarEvent):  # most nodes: nothing nests or expands
+            return super().compose_node(parent, index)
         if isinstance(event, yaml.AliasEvent):
             if event.anchor in self._open:
                 raise _Refused(problem=f"recursive alias *{event.anchor} (inside its own "
@@ -134,12 +136,11 @@ class BoundedLoader(yaml.composer.Composer, _SafeLoader):
             self._depth -= 1
             self._open.discard(anchor or "")
         if isinstance(node, yaml.CollectionNode):
-            children: list[yaml.Node] = (
-                [n for pair in node.value for n in pair]
-                if isinstance(node, yaml.MappingNode)
-                else list(node.value)
-            )
-            size = 1 + sum(self._sizes.get(id(c), 1) for c in children)
+            sizes = self._sizes
+            if isinstance(node, yaml.MappingNode):
+                size = 1 + sum(sizes.get(id(k), 1) + sizes.get(id(v), 1) for k, v in node.value)
+            else:
+                size = 1 + sum(sizes.get(id(c), 1) for c in node.value)
             if size > MAX_NODES:
                 problem = f"expands to more than {MAX_NODES:,} values (aliases repeat what they "
                 raise _Refused(problem=problem + "point to)", problem_mark=node.start_mark)
