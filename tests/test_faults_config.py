@@ -51,7 +51,7 @@ SITE = """channels:
         (ALIAS_BOMB, ":7:4: ", "expands to more than 2,000,000 values"),
         ("global: &g {interval: [*g]}\n", ":1:24: ", "recursive alias *g"),
         ("channels: " + "[" * 100_000 + "]" * 100_000 + "\n", ":1:", "nest"),
-        ("channels:\n" + "".join("  " * i + "k:\n" for i in range(1, 200)), ":64:", "nested"),
+        ("channels:\n" + "".join("  " * i + "k:\n" for i in range(1, 200)), ":65:", "nested"),
         (ZERO_INTERVAL, ":3:3: global.interval: ", "interval 0s is below the minimum of 1s"),
         (SITE, ":6:29: channels[0].checks.availability.timeout: ", "below the minimum of 100ms"),
     ],
