@@ -14,8 +14,9 @@ import httpx
 import pytest
 
 from probes.clock import FrozenClock
-from probes.runtime import webconfig
-from probes.runtime.webconfig import FAIL_BURST, FAIL_EVERY, BasicAuthMiddleware, load_web_config
+from probes.runtime import basicauth
+from probes.runtime.basicauth import FAIL_BURST, FAIL_EVERY, BasicAuthMiddleware
+from probes.runtime.webconfig import load_web_config
 from tests.test_webconfig import PASSWORD, _app, _basic, _serve, _write
 
 pytestmark = pytest.mark.fault
@@ -42,7 +43,7 @@ async def test_a_wrong_password_flood_leaves_the_default_executor_to_dns(
         finally:
             took.append(time.monotonic() - begun)
 
-    monkeypatch.setattr(webconfig.bcrypt, "checkpw", recording)
+    monkeypatch.setattr(basicauth.bcrypt, "checkpw", recording)
     # A deployment's cost (12: about a quarter of a second a check): checks queued on a
     # shared pool would hold the lookup up for at least one check's time.
     costly = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=12)).decode()
@@ -89,7 +90,7 @@ async def test_failed_attempts_are_limited_per_client_and_a_remembered_password_
         hashed.append(against)
         return real(password, against)
 
-    monkeypatch.setattr(webconfig.bcrypt, "checkpw", counting)
+    monkeypatch.setattr(basicauth.bcrypt, "checkpw", counting)
     clock = FrozenClock(0.0)
     app = BasicAuthMiddleware(_app(), users={"prometheus": COSTLY}, clock=clock)
     async with _client(app, "10.0.0.1") as scraper, _client(app, "10.0.0.2") as guesser:
@@ -125,7 +126,7 @@ async def test_an_unknown_user_costs_the_same_bcrypt_rounds_as_a_known_one(
         hashed.append(against)
         return real(password, against)
 
-    monkeypatch.setattr(webconfig.bcrypt, "checkpw", counting)
+    monkeypatch.setattr(basicauth.bcrypt, "checkpw", counting)
     app = BasicAuthMiddleware(_app(), users={"prometheus": COSTLY})
     async with _client(app, "10.0.0.3") as client:
         for user in ("prometheus", "nobody"):
