@@ -89,7 +89,7 @@ def read_row(
     if sel.date:
         posted = _selected_date(row, sel.date, now)
     else:
-        posted = dates[0] if dates else _receipt_day(segments, now)
+        posted = dates[0] if dates else receipt_day(segments, now)
     status = _status(row, sel, segments, words)
     answered = None if status is None else status.answered
     if posted is None:
@@ -183,7 +183,8 @@ def stated_status(segments: list[str], words: StatusWords) -> Status | None:
     return None
 
 
-def _receipt_day(segments: list[str], now: dt.datetime) -> dt.datetime | None:
+def receipt_day(segments: list[str], now: dt.datetime) -> dt.datetime | None:
+    """The receipt day a message number starts with (大连 `G20190102-0011`), not after now."""
     for seg in segments:
         if m := _RECEIPT_DAY.match(compact(seg)):
             try:

@@ -21,10 +21,9 @@ from selectolax.lexbor import LexborNode
 from probes.boards.status import StatusWords, compact
 from probes.config.board import BoardSelectors
 from probes.pages.dates import find_dates
-from probes.pages.text import followable
+from probes.pages.text import followable, script_link
 
 _CUT = ("…", "...", "..", "。。。", "‥")
-_ONCLICK = re.compile(r"""(?:window\.open|location(?:\.href)?\s*=)\s*\(?\s*['"]([^'"]+)['"]""")
 # Texts of links next to the message link that name no message.
 _GENERIC = frozenset(
     ("查看", "详情", "查看详情", "详细", "详细信息", "更多", "点击查看", "回复", "评价", "查看回复")
@@ -83,9 +82,7 @@ def _target(node: LexborNode) -> str | None:
     href = node.attributes.get("href")
     if followable(href):
         return (href or "").strip()
-    if m := _ONCLICK.search(node.attributes.get("onclick") or ""):
-        return m.group(1)
-    return None
+    return script_link(node)
 
 
 def _plain(text: str, words: StatusWords, now: dt.datetime) -> bool:
