@@ -97,7 +97,8 @@ class Listing:
 
     items: the list's items in page order, dated or not.
     placeholder: the blank-column phrase the page shows (暂无信息 …), if any.
-    mode: how the items were found (auto, selector, feed, or datastore: 大汉 JCMS records).
+    mode: how the items were found (auto, selector, feed, datastore: 大汉 JCMS records, or
+        api: a JSON list API's items, `probes.kinds.freshness_api`).
     empty: when no item was found, the column's list element the page shows empty
         (`ul.news-list`, or the configured selector's container): the column is blank.
         None when the page's layout cannot be read (see `probes.pages.emptylist`).
@@ -109,7 +110,7 @@ class Listing:
 
     items: tuple[Item, ...]
     placeholder: str | None = None
-    mode: Literal["auto", "selector", "feed", "datastore"] = "auto"
+    mode: Literal["auto", "selector", "feed", "datastore", "api"] = "auto"
     empty: str | None = None
     script: str | None = None
     total: int | None = None
