@@ -1,6 +1,5 @@
 """Freshness columns whose list comes from a JSON API (`api:` on a column, the README's
-example), served by a
-local HTTP server: a POST with a JSON body whose answer nests the items
+example), served by a local HTTP server: a POST with a JSON body whose answer nests the items
 (`{"code": 200, "data": {"list": [...]}}`), the shape of the site-search and
 content-management APIs that script-rendered column pages call."""
 
