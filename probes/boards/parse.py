@@ -173,7 +173,7 @@ def _auto_rows(
         segments = texts(row)
         return stated_status(segments, words) is not None or receipt_day(segments, now) is not None
 
-    dateless = find_rows(root, evidence)
+    dateless = find_rows(root, evidence, above=len(rows))
     if len(dateless) > len(rows):
         return dateless, f"auto (no dates): {dateless[0].tag}"
     return rows, f"auto: {rows[0].tag}" if rows else ""

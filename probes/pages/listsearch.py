@@ -172,7 +172,7 @@ def _in_menu(parent: LexborNode) -> bool:
 
 
 def find_rows(
-    root: LexborNode, evidence: Callable[[LexborNode], bool] | None = None
+    root: LexborNode, evidence: Callable[[LexborNode], bool] | None = None, *, above: int = 0
 ) -> list[LexborNode]:
     """The page's largest group of undated rows, for a list that prints no dates (a
     registry table of ids and names): same-tag siblings outside page chrome that each
@@ -184,8 +184,10 @@ def find_rows(
     word or message number), only rows with evidence count, and a group counts only when
     at least `EVIDENCE_SHARE` of its row-shaped members have it: a menu of rich entries or
     a block of navigation links has none, a list of messages has it in every row but a
-    header or a pager."""
+    header or a pager. Only groups of more than `above` rows are looked at (a caller that
+    has a list of that size already)."""
     best: list[LexborNode] = []
+    floor = max(MIN_ROWS, above + 1)
     stack = [(root, 0)]
     while stack:
         parent, depth = stack.pop()
@@ -198,15 +200,18 @@ def find_rows(
             if depth < MAX_DEPTH:
                 stack.append((child, depth + 1))
         for members in groups.values():
-            if len(members) < max(MIN_ROWS, len(best) + 1):
+            least = max(floor, len(best) + 1)
+            if len(members) < least:
                 continue
             rows = [m for m in members if _is_row(m)]
-            if evidence is not None and len(rows) >= max(MIN_ROWS, len(best) + 1):
+            if len(rows) < least:
+                continue
+            if evidence is not None:
                 shaped = len(rows)
                 rows = [m for m in rows if evidence(m)]
                 if len(rows) < EVIDENCE_SHARE * shaped:
                     continue
-            if len(rows) >= MIN_ROWS and len(rows) > len(best) and not _in_menu(parent):
+            if len(rows) >= least and not _in_menu(parent):
                 best = rows
     return best
 
