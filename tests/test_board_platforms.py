@@ -340,7 +340,9 @@ def xuzhou_app(reads: list[int]) -> Starlette:
 
 
 @pytest.mark.parametrize("detail", ["", ", detail: {posted: '#CaseDetail_lbl_requestDate'}"])
-async def test_xuzhou_board_is_dated_by_its_message_pages_once(detail: str) -> None:
+@pytest.mark.parametrize("rows", ["{item: tr.HeadStyleOfDataGridItemStyle}", "{}"],
+                         ids=["documented", "auto"])  # fmt: skip
+async def test_xuzhou_board_is_dated_by_its_message_pages_once(detail: str, rows: str) -> None:
     reads: list[int] = []
     settings, clock = parse_config("").global_, FrozenClock(XUZHOU_NOW)
     async with serve_app(xuzhou_app(reads)) as base, open_fetcher(settings, clock=clock) as f:
@@ -352,7 +354,7 @@ channels:
     url: {base}/xzbmweb/ywxxtemplate/ggfw_slgs.aspx
     checks:
       board:
-        {{selectors: {{item: tr.HeadStyleOfDataGridItemStyle}}, id_pattern: 'id=(\\d+)'{detail}}}
+        {{selectors: {rows}, id_pattern: 'id=(\\d+)'{detail}}}
 """)  # fmt: skip
         channel = config.channel("xz12345")
         assert channel is not None

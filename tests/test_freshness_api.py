@@ -43,10 +43,14 @@ class Api:
     items: list[dict[str, Any]] = field(default_factory=list)
     code: int = 200
     asked: list[dict[str, Any]] = field(default_factory=list)
+    walled: bool = False
 
     def app(self) -> Starlette:
         async def search(request: Request) -> Response:
             self.asked.append(json.loads(await request.body()))
+            if self.walled:  # 加速乐 answers the API with its challenge, not JSON
+                challenge = "<script>document.cookie=('_')+('_')+('j')+('s')+('l')</script>"
+                return HTMLResponse(challenge, status_code=521)
             if self.code != 200:
                 return JSONResponse({"code": self.code, "msg": "栏目不存在"})
             return JSONResponse({"code": 200, "data": {"total": len(self.items),
@@ -149,3 +153,13 @@ async def test_an_api_that_says_it_failed_leaves_the_column_unknown_with_its_wor
     found = await column(base, rt)
     assert found.status == "unknown"
     assert "the list API said '栏目不存在' at code" in found.reason
+
+
+async def test_an_api_behind_an_anti_bot_challenge_is_blocked_not_unreadable(
+    api: Api, served: tuple[str, Runtime]
+) -> None:
+    api.walled = True
+    base, rt = served
+    found = await column(base, rt)
+    assert (found.status, found.code) == ("unknown", "blocked_by_waf")
+    assert "加速乐" in found.reason
