@@ -344,6 +344,7 @@ NAV_BLOCKS = "".join(
 
 
 ALL_STATUSES = [("咨询甲", "已办结"), ("咨询乙", "办理中"), ("咨询丙", "已反馈")]
+ICON_STATUSES = [(f"咨询{n}", '<img src="/i/done.gif" alt="已办结">') for n in "甲乙丙"]
 HALF_STATUSES = [("咨询甲", "已办结"), ("咨询乙", "部门"), ("咨询丙", "办理中"), ("咨询丁", "部门")]
 
 
@@ -352,6 +353,8 @@ HALF_STATUSES = [("咨询甲", "已办结"), ("咨询乙", "部门"), ("咨询�
     [
         # every dateless row shows a status word: the board's rows, dated by their pages
         (f"<table>{dateless_rows(ALL_STATUSES)}</table>", ["咨询甲", "咨询乙", "咨询丙"]),
+        # the status shown as an icon
+        (f"<table>{dateless_rows(ICON_STATUSES)}</table>", ["咨询甲", "咨询乙", "咨询丙"]),
         # a block of navigation entries has no status word: no list at all
         (f"<body>{NAV_BLOCKS}</body>", []),
         # status words in 2 of 4 rows: not the board

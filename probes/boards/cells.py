@@ -163,6 +163,11 @@ def _status(
     if sel.status:
         node = row.css_first(sel.status)
         return words.status(node.text(separator=" ")) if node is not None else None
+    return shown_status(row, segments, words)
+
+
+def shown_status(row: LexborNode, segments: list[str], words: StatusWords) -> Status | None:
+    """The status a row shows: in its texts (`segments`), else as an icon."""
     found = stated_status(segments, words)
     if found is None:  # a status shown as an icon: <img alt="已办结">, <span title="办理中">
         icons = (
