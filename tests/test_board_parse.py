@@ -344,6 +344,10 @@ NAV_BLOCKS = "".join(
 
 
 ALL_STATUSES = [("咨询甲", "已办结"), ("咨询乙", "办理中"), ("咨询丙", "已反馈")]
+TABS = "".join(
+    f'<li><a href="?state={n}">{word}</a><span>({n * 40})</span></li>'
+    for n, word in enumerate(["已回复", "办理中", "未回复"], start=1)
+)
 ICON_STATUSES = [(f"咨询{n}", '<img src="/i/done.gif" alt="已办结">') for n in "甲乙丙"]
 HALF_STATUSES = [("咨询甲", "已办结"), ("咨询乙", "部门"), ("咨询丙", "办理中"), ("咨询丁", "部门")]
 
@@ -355,6 +359,8 @@ HALF_STATUSES = [("咨询甲", "已办结"), ("咨询乙", "部门"), ("咨询�
         (f"<table>{dateless_rows(ALL_STATUSES)}</table>", ["咨询甲", "咨询乙", "咨询丙"]),
         # the status shown as an icon
         (f"<table>{dateless_rows(ICON_STATUSES)}</table>", ["咨询甲", "咨询乙", "咨询丙"]),
+        # filter tabs with counts: the status is the link itself, no message title
+        (f"<ul>{TABS}</ul>", []),
         # a block of navigation entries has no status word: no list at all
         (f"<body>{NAV_BLOCKS}</body>", []),
         # status words in 2 of 4 rows: not the board

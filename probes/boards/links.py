@@ -58,6 +58,16 @@ def message_link(
     return node, urldefrag(urljoin(page_url, target)).url
 
 
+def titled(row: LexborNode, words: StatusWords, now: dt.datetime) -> bool:
+    """True when one of the row's links can be a message's: its text or `title` is not
+    a status word, a date, a number or a category (a filter tab 已回复 (120) is none)."""
+    return any(
+        _plain(n.text(separator=" "), words, now)
+        or _plain(n.attributes.get("title") or "", words, now)
+        for n, _ in _links(row)
+    )
+
+
 def _links(row: LexborNode) -> list[tuple[LexborNode, str]]:
     return [(n, t) for n in row.css("a, [onclick]") if (t := _target(n))]
 

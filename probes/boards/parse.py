@@ -20,7 +20,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from probes.boards.boilerplate import Acknowledgement
 from probes.boards.cells import Undated, read_row, receipt_day, shown_status, stated_status, texts
-from probes.boards.links import title_column
+from probes.boards.links import title_column, titled
 from probes.boards.status import DEFAULT_WORDS, StatusWords
 from probes.config.board import BoardSelectors, DetailPage
 from probes.model import ParsedMessage
@@ -161,10 +161,10 @@ def _auto_rows(
     """The page's message rows, found as the columns' lists are (`probes.pages.listsearch`):
     repeated sibling blocks of any element holding a link (in an href or an onclick) and a
     date. Rows that print no date (徐州 12345 公示; 大连, dated by its message numbers) are
-    found as row-shaped siblings that show a status (a word or an icon) or a message
-    number starting with a day (`probes.pages.listsearch.find_rows` with that evidence);
-    such a group is taken when it has more rows than the dated list (a sidebar of dated
-    notices beside the messages is not the board)."""
+    found as row-shaped siblings with a link that can be a title and a status (a word or an
+    icon) or a message number starting with a day (`find_rows` with that evidence); such a
+    group is taken when it has more rows than the dated list (a sidebar of dated notices
+    beside the messages is not the board)."""
     root = tree.body or tree.root
     if root is None:
         return [], ""
@@ -172,9 +172,8 @@ def _auto_rows(
 
     def evidence(row: LexborNode) -> bool:
         segments = texts(row)
-        return (
-            shown_status(row, segments, words) is not None or receipt_day(segments, now) is not None
-        )
+        shown = shown_status(row, segments, words) is not None or receipt_day(segments, now)
+        return bool(shown) and titled(row, words, now)
 
     dateless = find_rows(root, evidence, above=len(rows))
     if len(dateless) > len(rows):
