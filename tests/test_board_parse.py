@@ -367,7 +367,7 @@ HALF_STATUSES = [("咨询甲", "已办结"), ("咨询乙", "部门"), ("咨询�
         (f"<table>{dateless_rows(HALF_STATUSES)}</table>", []),
     ],
 )
-def test_dateless_rows_are_messages_only_with_a_status_in_every_row(
+def test_dateless_rows_are_messages_only_with_a_title_and_a_status_in_most_rows(
     html: str, titles: list[str]
 ) -> None:
     page = parse_list(html, "http://b.gov.cn/", AUTO, now=NOW)
