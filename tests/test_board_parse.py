@@ -384,3 +384,15 @@ def test_a_dateless_board_beats_a_shorter_sidebar_of_dated_notices() -> None:
     page = parse_list(html, "http://b.gov.cn/", AUTO, now=NOW)
     assert [u.title for u in page.undated] == [t for t, _ in rows]
     assert page.item_selector == "auto (no dates): tr"
+
+
+def test_a_dated_list_with_statuses_beats_a_longer_dateless_one() -> None:
+    dated = "".join(
+        f'<tr><td><a href="/m/{d}">留言{d}</a></td><td>2026-11-0{d}</td><td>已回复</td></tr>'
+        for d in (3, 4, 5)
+    )
+    others = [(f"咨询{n}", "已办结") for n in "甲乙丙丁戊"]
+    html = f"<body><table>{dated}</table><table>{dateless_rows(others)}</table></body>"
+    page = parse_list(html, "http://b.gov.cn/", AUTO, now=NOW)
+    assert [m.title for m in page.messages] == ["留言3", "留言4", "留言5"]
+    assert page.undated == ()

@@ -25,7 +25,7 @@ from probes.boards.status import DEFAULT_WORDS, StatusWords
 from probes.config.board import BoardSelectors, DetailPage
 from probes.model import ParsedMessage
 from probes.pages.dates import find_dates, parse_datetime
-from probes.pages.listsearch import DateCache, find_list, find_rows
+from probes.pages.listsearch import EVIDENCE_SHARE, DateCache, find_list, find_rows
 from probes.pages.text import followable
 
 MAX_REPLY = 20_000
@@ -164,7 +164,7 @@ def _auto_rows(
     found as row-shaped siblings with a link that can be a title and a status (a word or an
     icon) or a message number starting with a day (`find_rows` with that evidence); such a
     group is taken when it has more rows than the dated list (a sidebar of dated notices
-    beside the messages is not the board)."""
+    beside the messages is not the board) and that list's rows show no status."""
     root = tree.body or tree.root
     if root is None:
         return [], ""
@@ -176,7 +176,8 @@ def _auto_rows(
         return bool(shown) and titled(row, words, now)
 
     dateless = find_rows(root, evidence, above=len(rows))
-    if len(dateless) > len(rows):
+    # A dated list whose rows show statuses is the board's, whatever else the page lists.
+    if len(dateless) > len(rows) and sum(map(evidence, rows)) < EVIDENCE_SHARE * max(1, len(rows)):
         return dateless, f"auto (no dates): {dateless[0].tag}"
     return rows, f"auto: {rows[0].tag}" if rows else ""
 
