@@ -86,6 +86,16 @@ class Column(Strict):
     def _id_is_a_label(cls, value: str) -> str:
         return label_value(value, "column id")
 
+    @model_validator(mode="after")
+    def _api_alone(self) -> Self:
+        if self.api is not None:
+            page = [k for k in ("item_selector", "date_selector", "title_selector", "feed")
+                    if getattr(self, k) is not None]  # fmt: skip
+            if page or self.type == "article":
+                said = ", ".join(page) or "type: article"
+                raise ValueError(f"a column read from an api has no {said}: its fields say it")
+        return self
+
     @property
     def limit(self) -> float:
         """The maximum age in seconds: `max_age`, else the class default."""
