@@ -396,3 +396,16 @@ def test_a_dated_list_with_statuses_beats_a_longer_dateless_one() -> None:
     page = parse_list(html, "http://b.gov.cn/", AUTO, now=NOW)
     assert [m.title for m in page.messages] == ["留言3", "留言4", "留言5"]
     assert page.undated == ()
+
+
+def test_a_row_that_opens_its_message_itself_is_read_with_its_cells() -> None:
+    rows = "".join(
+        f"<tr onclick=\"window.open('show.aspx?id={n}')\"><td>{n}</td><td>咨询{t}</td>"
+        f"<td>2026-11-0{n}</td><td>已回复</td></tr>"
+        for n, t in ((3, "甲"), (4, "乙"), (5, "丙"))
+    )
+    page = parse_list(f"<table>{rows}</table>", "http://b.gov.cn/wz/", AUTO, now=NOW)
+    assert [(m.title, m.url, m.answered) for m in page.messages] == [
+        (f"咨询{t}", f"http://b.gov.cn/wz/show.aspx?id={n}", True)
+        for n, t in ((3, "甲"), (4, "乙"), (5, "丙"))
+    ]

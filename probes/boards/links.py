@@ -5,9 +5,10 @@ title there; a department link may carry a short one), else a link whose text ca
 title (not a status word, a date, a message number, a one-word category or 查看详情), at the
 position whose texts differ most from row to row across the page (大连's rows are five
 links: 编号, 标题, 类型, 状态, 单位; a department link before the title repeats). Links
-written only as `onclick="window.open('…')"` count. The title is the link's text, or its
-`title` attribute when the text is cut (`关于…`, `...`) or empty; when one link wraps all
-of a row's cells (咸宁), its first cell that can be a title.
+written only as `onclick="window.open('…')"` count, on the row itself too (a selector
+query includes the row). The title is the link's text, or its `title` attribute when the
+text is cut (`关于…`, `...`) or empty; when one link wraps all of a row's cells (咸宁, or a
+row opening its message itself), its first cell that can be a title.
 """
 
 from __future__ import annotations

@@ -269,9 +269,8 @@ def _item(
 
 
 def _opener(node: LexborNode) -> LexborNode | None:
-    """The item itself or its first element whose `onclick` opens a page, if any."""
-    if script_link(node) is not None:
-        return node
+    """The item itself or its first element whose `onclick` opens a page, if any (the
+    query includes `node`)."""
     return next((n for n in node.css("[onclick]") if script_link(n) is not None), None)
 
 

@@ -153,8 +153,7 @@ def holds_link(node: LexborNode) -> bool:
     first = node.css_first("a")
     if first is not None and (is_link(first) or node.css_first(_LINK) is not None):
         return True
-    if script_link(node) is not None:
-        return True
+    # The query includes `node` itself (a `<tr onclick=…>` row).
     return any(script_link(n) is not None for n in node.css("[onclick]"))
 
 
