@@ -16,6 +16,7 @@ from probes import __version__
 from probes.cli import calls, configcmd
 from probes.cli.check import check_command
 from probes.cli.demo import demo_command
+from probes.cli.history import history_command
 from probes.cli.servecmd import serve_command
 
 EXIT_USAGE = 3
@@ -51,6 +52,7 @@ def _root(
 app.command("serve")(serve_command)
 app.command("check")(check_command)
 app.command("demo")(demo_command)
+app.command("history")(history_command)
 app.add_typer(configcmd.app, name="config")
 app.add_typer(calls.app, name="calls")
 

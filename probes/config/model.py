@@ -7,6 +7,7 @@ It never imports the check kinds; the kinds import their spec models from here.
 from __future__ import annotations
 
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, HttpUrl, field_validator, model_validator
 
@@ -14,9 +15,11 @@ from probes.config.availability import AvailabilitySpec
 from probes.config.base import CheckSpec
 from probes.config.board import BoardSpec
 from probes.config.calls import CallSourcesConfig
+from probes.config.evidence import EvidenceConfig
 from probes.config.freshness import FreshnessSpec
 from probes.config.hotline import HotlineSpec
 from probes.config.links import LinksSpec
+from probes.config.maintenance import MaintenanceWindow, active_window, spans_of
 from probes.config.service import ServiceSpec
 from probes.config.types import (
     ByteSize,
@@ -25,12 +28,14 @@ from probes.config.types import (
     default_duration,
     default_size,
     label_value,
+    time_zone,
 )
 
 DEFAULT_USER_AGENT = (
     "zombie-probes/0.1 (government service channel monitor; "
     "+https://github.com/zombie-probes/zombie-probes)"
 )
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 ChannelKind = Literal["website", "service", "board", "hotline"]
 # Which check kinds may watch which channel kind: a hotline has no web page to fetch and a
 # website has no call log.
@@ -73,6 +78,19 @@ class GlobalConfig(Strict):
         default=default_duration("35d"),
         description="how long check history is kept in the state file",
     )
+    timezone: str = Field(
+        default=DEFAULT_TIMEZONE,
+        description="zone of maintenance windows and of times the command line prints",
+    )
+    evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
+    maintenance: list[MaintenanceWindow] = Field(
+        default_factory=list, description="maintenance windows of every channel"
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return time_zone(value)
 
 
 class ChecksConfig(Strict):
@@ -104,11 +122,22 @@ class ChannelConfig(Strict):
     title: str = Field(default="", description="human title, shown in zombie_channel_info")
     url: HttpUrl | None = Field(default=None, description="the page citizens open")
     checks: ChecksConfig = Field(default_factory=ChecksConfig)
+    timezone: str | None = Field(
+        default=None, description="zone of this channel's maintenance windows (global.timezone)"
+    )
+    maintenance: list[MaintenanceWindow] = Field(
+        default_factory=list, description="this channel's maintenance windows (besides global)"
+    )
 
     @field_validator("name")
     @classmethod
     def _name_is_a_label(cls, value: str) -> str:
         return label_value(value, "channel name")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        return None if value is None else time_zone(value)
 
     @model_validator(mode="after")
     def _checks_fit_kind(self) -> ChannelConfig:
@@ -125,6 +154,19 @@ class ChannelConfig(Strict):
 
     def enabled_checks(self) -> list[tuple[str, CheckSpec]]:
         return [(name, spec) for name, spec in self.checks.items() if spec.enabled]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The channel's time zone (filled from `global.timezone` at load)."""
+        return ZoneInfo(self.timezone or DEFAULT_TIMEZONE)
+
+    def maintenance_spans(self, since: float, until: float) -> list[tuple[float, float]]:
+        """The channel's maintenance intervals overlapping [since, until] (epoch s)."""
+        return spans_of(self.maintenance, self.zone, since, until)
+
+    def maintenance_at(self, t: float) -> MaintenanceWindow | None:
+        """The maintenance window `t` falls in, if any."""
+        return active_window(self.maintenance, self.zone, t)
 
 
 class Config(Strict):
@@ -150,9 +192,14 @@ class Config(Strict):
         return channels
 
     def with_defaults(self) -> Config:
-        """A copy where every check's interval and timeout are filled from `global:`."""
+        """A copy where every check's interval and timeout are filled from `global:`, and
+        every channel's time zone and maintenance windows (its own, then the global ones),
+        so a channel alone says everything its verdict needs."""
         channels = []
         for channel in self.channels:
+            maintenance = [*channel.maintenance]
+            maintenance += [w for w in self.global_.maintenance if w not in maintenance]
+            zone = channel.timezone or self.global_.timezone
             updates: dict[str, CheckSpec] = {}
             for name, spec in channel.checks.items():
                 fill: dict[str, float] = {}
@@ -162,7 +209,11 @@ class Config(Strict):
                     fill["timeout"] = self.global_.timeout
                 updates[name] = spec.model_copy(update=fill) if fill else spec
             checks = channel.checks.model_copy(update=updates)
-            channels.append(channel.model_copy(update={"checks": checks}))
+            channels.append(
+                channel.model_copy(
+                    update={"checks": checks, "timezone": zone, "maintenance": maintenance}
+                )
+            )
         return self.model_copy(update={"channels": channels})
 
     def channel(self, name: str) -> ChannelConfig | None:

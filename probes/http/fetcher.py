@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -184,6 +185,14 @@ class Fetcher:
         self.max_redirects = max_redirects
         self.per_host = per_host
         self.hosts = _HostSlots(per_host)
+        self.on_page: Callable[[Page], None] | None = None
+
+    def observed(self, on_page: Callable[[Page], None]) -> Fetcher:
+        """This fetcher (same client, same per-host limits) telling `on_page` of every
+        page that arrives: how a run keeps the pages that may become evidence."""
+        view = copy.copy(self)
+        view.on_page = on_page
+        return view
 
     async def fetch(
         self,
@@ -217,7 +226,10 @@ class Fetcher:
             req.headers["Accept-Encoding"] = ACCEPT_ENCODING
         try:
             async with asyncio.timeout(timeout):
-                return await self._follow(req, cookies, cap, progress)
+                page = await self._follow(req, cookies, cap, progress)
+            if self.on_page is not None:
+                self.on_page(page)
+            return page
         except TimeoutError:
             failure, error, status = Failure.TIMEOUT, _timeout_line(timeout, progress), 0
         except _Failed as exc:

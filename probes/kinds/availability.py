@@ -72,14 +72,20 @@ async def _probe(
 
 def _with_window(spec: AvailabilitySpec, ctx: CheckContext, result: CheckResult) -> CheckResult:
     """Add the rule window's probe, failure and consecutive-failure counts, this run
-    included (it is recorded after the check returns)."""
-    stats = history.window(
-        ctx.store, ctx.channel.name, "availability", ctx.clock.now() - spec.unreachable.window
-    )
-    failed = result.success is False
-    consecutive = stats.consecutive_failures + 1 if failed else 0
+    included (it is recorded after the check returns); runs inside a maintenance window
+    are left out, as the verdict leaves them out."""
+    now = ctx.clock.now()
+    since = now - spec.unreachable.window
+    planned = ctx.channel.maintenance_spans(since, now)  # maintenance runs do not count
+    stats = history.window(ctx.store, ctx.channel.name, "availability", since, planned)
+    counted = ctx.channel.maintenance_at(result.started) is None
+    failed = counted and result.success is False
+    if failed:
+        consecutive = stats.consecutive_failures + 1
+    else:
+        consecutive = stats.consecutive_failures if not counted else 0
     extra = (
-        Measurement("availability_window_probes", float(stats.runs + 1)),
+        Measurement("availability_window_probes", float(stats.runs + counted)),
         Measurement("availability_window_failures", float(stats.failures + failed)),
         Measurement("availability_consecutive_failures", float(consecutive)),
     )

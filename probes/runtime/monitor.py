@@ -21,11 +21,12 @@ from probes.config import Config, ConfigError, load_config
 from probes.hotline.ingest import IngestCounters
 from probes.http.client import open_client
 from probes.http.fetcher import Fetcher
+from probes.runtime.changes import ChangeTracker
 from probes.runtime.collector import ZombieCollector, make_registry, render
 from probes.runtime.runner import Runtime, run_channel
 from probes.runtime.scheduler import Scheduler
 from probes.runtime.status import MonitorStatus
-from probes.state import history
+from probes.state import evidence, history
 from probes.state.store import Store
 
 log = logging.getLogger("probes.runtime.monitor")
@@ -62,6 +63,8 @@ class Monitor:
             k for k in RESTART_ONLY if getattr(new.global_, k) != getattr(self.config.global_, k)
         ]
         self.config = new
+        if self.scheduler.changes is not None:
+            self.scheduler.changes.config = new.global_.evidence
         channels = self.scheduler.apply(new)
         self.status.reload_ok = True
         self.status.reload_ts = self.rt.clock.now()
@@ -122,7 +125,8 @@ async def open_monitor(
             )
             rt = Runtime(fetcher=fetcher, store=store, clock=clock, settings=settings)
             status = MonitorStatus(reload_ts=clock.now())
-            scheduler = Scheduler(rt, status, shard=shard, spread=first_run_spread)
+            changes = ChangeTracker(store, settings.evidence)
+            scheduler = Scheduler(rt, status, shard=shard, spread=first_run_spread, changes=changes)
             scheduler.apply(config)
             scheduler.restore()
             ingest = IngestCounters()
@@ -131,10 +135,20 @@ async def open_monitor(
 
 
 async def prune_forever(monitor: Monitor) -> None:
-    """Drop history older than `history_retention`, hourly."""
+    """Drop history older than `history_retention` and evidence past its bounds, hourly."""
     while True:
-        cutoff = monitor.rt.clock.now() - monitor.config.global_.history_retention
-        removed = history.prune(monitor.rt.store, cutoff)
+        now = monitor.rt.clock.now()
+        settings = monitor.config.global_
+        removed = history.prune(monitor.rt.store, now - settings.history_retention)
         if removed:
             log.info("pruned %d check runs older than the retention", removed)
+        kept = settings.evidence
+        changes, pages = evidence.prune(
+            monitor.rt.store,
+            now - kept.retention,
+            now - kept.snapshot_retention,
+            kept.snapshot_max_total,
+        )
+        if changes or pages:
+            log.info("pruned %d state changes and %d evidence pages", changes, pages)
         await asyncio.sleep(PRUNE_EVERY)

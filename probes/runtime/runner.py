@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from probes.clock import Clock
 from probes.config import ChannelConfig, GlobalConfig
 from probes.config.base import CheckSpec
-from probes.http.fetcher import Fetcher
+from probes.http.fetcher import Fetcher, Page
 from probes.kinds import KINDS, CheckContext
 from probes.model import CheckResult, Failure, Verdict
 from probes.state import history
@@ -38,12 +39,19 @@ class Runtime:
     settings: GlobalConfig
 
 
-async def run_check(rt: Runtime, channel: ChannelConfig, name: str, spec: CheckSpec) -> CheckResult:
-    """Run one check with its deadline, record the result, and return it."""
+async def run_check(
+    rt: Runtime,
+    channel: ChannelConfig,
+    name: str,
+    spec: CheckSpec,
+    on_page: Callable[[Page], None] | None = None,
+) -> CheckResult:
+    """Run one check with its deadline, record the result, and return it; `on_page` is
+    told of every page the run fetched (the evidence history keeps some)."""
     clock = rt.clock
     started_wall, started = clock.now(), clock.monotonic()
     ctx = CheckContext(
-        fetcher=rt.fetcher,
+        fetcher=rt.fetcher if on_page is None else rt.fetcher.observed(on_page),
         clock=clock,
         store=rt.store,
         log=logging.getLogger(f"probes.kinds.{name}"),

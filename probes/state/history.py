@@ -5,6 +5,7 @@ check (so a restart shows the last verdicts at once and loses none of the week).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -59,18 +60,27 @@ def record(store: Store, channel: str, result: CheckResult) -> None:
         )
 
 
-def window(store: Store, channel: str, check: str, since: float) -> WindowStats:
-    """Counts of the runs of a check since `since` (epoch seconds)."""
+def window(
+    store: Store,
+    channel: str,
+    check: str,
+    since: float,
+    exclude: Sequence[tuple[float, float]] = (),
+) -> WindowStats:
+    """Counts of the runs of a check since `since` (epoch seconds), leaving out runs that
+    started inside one of the `exclude` intervals [start, end) (maintenance windows)."""
+    outside = "".join(" AND NOT (ts >= ? AND ts < ?)" for _ in exclude)
+    spans = [t for span in exclude for t in span]
     row = store.conn.execute(
         "SELECT COUNT(success), COALESCE(SUM(success = 0), 0), MIN(ts) FROM check_runs "
-        "WHERE channel = ? AND check_ = ? AND ts >= ?",
-        (channel, check, since),
+        "WHERE channel = ? AND check_ = ? AND ts >= ?" + outside,
+        (channel, check, since, *spans),
     ).fetchone()
     consecutive = 0
     cur = store.conn.execute(
         "SELECT success FROM check_runs WHERE channel = ? AND check_ = ? AND ts >= ? "
-        "AND success IS NOT NULL ORDER BY ts DESC",
-        (channel, check, since),
+        "AND success IS NOT NULL" + outside + " ORDER BY ts DESC",
+        (channel, check, since, *spans),
     )
     for (success,) in cur:
         if success:

@@ -23,7 +23,10 @@ from probes.verdict.common import JudgeContext
 def reasons(spec: AvailabilitySpec, result: CheckResult, jc: JudgeContext) -> list[Reason]:
     out: list[Reason] = []
     rule = spec.unreachable
-    stats = history.window(jc.store, jc.channel.name, "availability", jc.now - rule.window)
+    since = jc.now - rule.window
+    # Runs inside a maintenance window do not count toward the official share.
+    planned = jc.channel.maintenance_spans(since, jc.now)
+    stats = history.window(jc.store, jc.channel.name, "availability", since, planned)
     if stats.runs:
         share = stats.failures / stats.runs
         span = f"{stats.failures}/{stats.runs} probes failed in {format_duration(rule.window)}"

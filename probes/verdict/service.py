@@ -14,10 +14,16 @@ from probes.verdict.common import JudgeContext
 def reasons(spec: ServiceSpec, result: CheckResult, jc: JudgeContext) -> list[Reason]:
     if result.success is not False:
         return []
-    stats = history.window(jc.store, jc.channel.name, "service", jc.now - HISTORY_LOOKBACK)
+    since = jc.now - HISTORY_LOOKBACK
+    planned = jc.channel.maintenance_spans(since, jc.now)  # failures there do not count
+    stats = history.window(jc.store, jc.channel.name, "service", since, planned)
     # The runner records before judging; a result judged without being recorded (a dry
     # run) still counts as one failure.
-    failures = max(stats.consecutive_failures, 1)
+    failures = stats.consecutive_failures
+    if jc.channel.maintenance_at(result.started) is None:
+        failures = max(failures, 1)
+    if not failures:
+        return []
     k = spec.failures_for_broken
     detail = f"{failures} consecutive failed runs (broken at {k}); last: {result.error}"
     state = State.ZOMBIE if failures >= k else State.DEGRADED
