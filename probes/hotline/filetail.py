@@ -129,11 +129,14 @@ def poll_once(
 async def follow(source: FileSource, sink: Sink) -> None:
     """Follow one file until cancelled."""
     parser = parser_for(source)
+    name = source_name(source)
     current: _Open | None = None
     try:
         while True:
             current = poll_once(source, current, sink, parser)
+            sink.counters.connected[name] = current is not None  # the file is open
             await asyncio.sleep(source.poll)
     finally:
+        sink.counters.connected[name] = False
         if current is not None:
             current.handle.close()

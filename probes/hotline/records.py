@@ -29,7 +29,6 @@ class RejectReason(enum.StrEnum):
     INCONSISTENT = "inconsistent"  # times out of order, answered without an answer time
     FUTURE = "future"
     UNKNOWN_CHANNEL = "unknown_channel"
-    DUPLICATE = "duplicate"  # a call id already stored: counted once
 
 
 @dataclass(frozen=True, slots=True)

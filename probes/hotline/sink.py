@@ -2,9 +2,9 @@
 
 `Sink` takes parsed records from any source (MQTT, a followed file, a one-off import),
 rejects the ones for channels this replica does not own or dated in the future, stores the
-rest in one transaction per batch (deduplicated by channel and call id), and counts both
-in `IngestCounters`, which the exporter renders as
-`zombie_hotline_records_ingested_total{source}` and
+rest in one transaction per batch (deduplicated by channel and call id), and counts all
+three in `IngestCounters`, which the exporter renders as
+`zombie_hotline_records_ingested_total{source,outcome}` (stored, duplicate) and
 `zombie_hotline_records_rejected_total{source,reason}`.
 """
 
@@ -26,14 +26,34 @@ log = logging.getLogger("probes.hotline")
 
 @dataclass
 class IngestCounters:
-    """Plain running counts, created by the process owner and passed to every source."""
+    """Plain running counts, created by the process owner and passed to every source.
+
+    `ingested` counts records stored per source, `duplicates` those whose channel and call
+    id were already stored (a redelivery or a re-read file is an outcome of ingesting, not
+    a bad record), `rejected` bad records by reason. `connected` says whether each MQTT or
+    file source is connected to its broker or has its file open now.
+    """
 
     ingested: dict[str, int] = field(default_factory=dict)
+    duplicates: dict[str, int] = field(default_factory=dict)
     rejected: dict[tuple[str, str], int] = field(default_factory=dict)
+    connected: dict[str, bool] = field(default_factory=dict)
+
+    def declare(self, sources: Sequence[str]) -> None:
+        """Create each configured source's counters at 0 and mark it not connected yet,
+        so an alert on a source that never delivered has a series to fire on."""
+        for source in sources:
+            self.ingested.setdefault(source, 0)
+            self.duplicates.setdefault(source, 0)
+            self.connected.setdefault(source, False)
 
     def add_ingested(self, source: str, n: int = 1) -> None:
         if n:
             self.ingested[source] = self.ingested.get(source, 0) + n
+
+    def add_duplicates(self, source: str, n: int = 1) -> None:
+        if n:
+            self.duplicates[source] = self.duplicates.get(source, 0) + n
 
     def add_rejected(self, source: str, reason: str, n: int = 1) -> None:
         if n:
@@ -108,8 +128,8 @@ class Sink:
         new = sum(fresh)
         self.counters.add_ingested(source, new)
         # A redelivered or re-read record is expected now and then (QoS 1, crash recovery):
-        # counted, logged at debug level only.
-        self.counters.add_rejected(source, RejectReason.DUPLICATE.value, len(fresh) - new)
+        # an outcome of ingesting, not a rejection; logged at debug level only.
+        self.counters.add_duplicates(source, len(fresh) - new)
         for (record, position), is_new in zip(accepted, fresh, strict=True):
             if not is_new:
                 self.logger.debug("duplicate call %s/%s at %s", record.channel, record.call_id,

@@ -23,6 +23,7 @@ from prometheus_client.registry import Collector
 
 from probes import __version__
 from probes.catalogue import BY_NAME, CH, FAMILIES, Family
+from probes.clock import Clock
 from probes.config import ChannelConfig
 from probes.model import CheckResult, Histogram, State
 from probes.runtime.status import MonitorStatus
@@ -38,7 +39,13 @@ class IngestView(Protocol):
     def ingested(self) -> Mapping[str, int]: ...
 
     @property
+    def duplicates(self) -> Mapping[str, int]: ...
+
+    @property
     def rejected(self) -> Mapping[tuple[str, str], int]: ...
+
+    @property
+    def connected(self) -> Mapping[str, bool]: ...
 
 
 class _Families:
@@ -91,11 +98,13 @@ class ZombieCollector(Collector):
         *,
         only_channel: str | None = None,
         strict: bool = False,
+        clock: Clock | None = None,
     ) -> None:
         self.status = status
         self.ingest = ingest
         self.only_channel = only_channel
         self.strict = strict
+        self.clock = clock  # for what depends on the time of the scrape (maintenance)
 
     def collect(self) -> Iterable[Metric]:
         f = _Families(self.strict)
@@ -116,6 +125,9 @@ class ZombieCollector(Collector):
         current = verdict.state if verdict else State.UNKNOWN
         for state in State:
             f.add("channel_state", (*ch, state.value), float(state is current))
+        if self.clock is not None:
+            planned = channel.maintenance_at(self.clock.now()) is not None
+            f.add("channel_maintenance", ch, float(planned))
         if verdict:
             for code in sorted({r.code for r in verdict.reasons}):
                 f.add("channel_reason", (*ch, code), 1.0)
@@ -151,9 +163,13 @@ class ZombieCollector(Collector):
         f.add("build_info", (__version__,), 1.0)
         if self.ingest is not None:
             for source, n in sorted(self.ingest.ingested.items()):
-                f.add("hotline_records_ingested", (source,), float(n))
+                f.add("hotline_records_ingested", (source, "stored"), float(n))
+            for source, n in sorted(self.ingest.duplicates.items()):
+                f.add("hotline_records_ingested", (source, "duplicate"), float(n))
             for (source, reason), n in sorted(self.ingest.rejected.items()):
                 f.add("hotline_records_rejected", (source, reason), float(n))
+            for source, up in sorted(self.ingest.connected.items()):
+                f.add("hotline_source_connected", (source,), float(up))
 
 
 def _new_family(fam: Family) -> AnyFamily:

@@ -14,11 +14,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, ProcessCollector
 
 from probes.clock import Clock, SystemClock
 from probes.config import Config, ConfigError, load_config
-from probes.hotline.ingest import IngestCounters
+from probes.hotline.ingest import IngestCounters, source_names
 from probes.http.client import open_client
 from probes.http.fetcher import Fetcher
 from probes.runtime.changes import ChangeTracker
@@ -95,7 +95,7 @@ class Monitor:
             "# TYPE probe_duration_seconds gauge\n"
             f"probe_duration_seconds {duration:.6f}\n"
         ).encode()
-        only = make_registry(ZombieCollector(self.status, only_channel=name))
+        only = make_registry(ZombieCollector(self.status, only_channel=name, clock=self.rt.clock))
         return head + render(only)
 
     def metrics(self) -> bytes:
@@ -130,7 +130,12 @@ async def open_monitor(
             scheduler.apply(config)
             scheduler.restore()
             ingest = IngestCounters()
-            registry = make_registry(ZombieCollector(status, ingest))
+            if config.calls is not None:
+                ingest.declare(source_names(config.calls))
+            registry = make_registry(ZombieCollector(status, ingest, clock=clock))
+            # The monitor's own CPU, memory and file descriptors (`process_*`), on this
+            # registry only: never the library's global one.
+            ProcessCollector(registry=registry)
             yield Monitor(config_path, config, rt, status, scheduler, ingest, registry)
 
 
