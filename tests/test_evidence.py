@@ -9,12 +9,9 @@ import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 
 from probes.clock import FrozenClock
 from probes.config import Config, parse_config
@@ -23,43 +20,12 @@ from probes.runtime.monitor import open_monitor
 from probes.state import evidence
 from probes.state.evidence import PageSnapshot
 from probes.state.store import Store
+from tests.conftest import Site
 from tests.test_cli import zp
 
-HEALTHY = "<html><head><title>某某区人民政府</title></head><body><h1>政务公开</h1></body></html>"
 MAINTENANCE = (
     "<html><head><title>系统维护中</title></head><body>系统维护中，请稍后访问</body></html>"
 )
-
-
-@dataclass
-class Site:
-    """A government home page whose content the test switches; served as GBK."""
-
-    url: str
-    body: str = HEALTHY
-
-
-@pytest.fixture
-async def site() -> AsyncIterator[Site]:
-    current = Site("")
-
-    async def home(request: web.Request) -> web.Response:
-        return web.Response(
-            body=current.body.encode("gbk"), content_type="text/html", charset="gbk"
-        )
-
-    app = web.Application()
-    app.router.add_get("/", home)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    tcp = web.TCPSite(runner, "127.0.0.1", 0)
-    await tcp.start()
-    port = runner.addresses[0][1]
-    current.url = f"http://127.0.0.1:{port}/"
-    try:
-        yield current
-    finally:
-        await runner.cleanup()
 
 
 def _config(site: Site, state: Path) -> Config:

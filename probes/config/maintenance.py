@@ -87,7 +87,7 @@ class MaintenanceWindow(Strict):
         if self.start is not None and self.end is not None:
             a = _parse_local(self.start).replace(tzinfo=tz).timestamp()
             b = _parse_local(self.end).replace(tzinfo=tz).timestamp()
-            return [(a, b)] if a < until and b > since else []
+            return [(a, b)] if a <= until and b > since else []
         assert self.days is not None
         assert self.hours is not None
         begin, finish = _minutes(self.hours)
@@ -101,7 +101,7 @@ class MaintenanceWindow(Strict):
                 local = dt.datetime(day.year, day.month, day.day, tzinfo=tz)
                 a = (local + dt.timedelta(minutes=begin)).timestamp()
                 b = a + length * 60
-                if a < until and b > since:
+                if a <= until and b > since:
                     out.append((a, b))
             day += dt.timedelta(days=1)
         return out
