@@ -80,6 +80,7 @@ class Site:
     url: str
     body: str = "<html><head><title>某某区人民政府</title></head><body>政务公开</body></html>"
     status: int = 200
+    hits: int = 0  # requests served
 
 
 @pytest.fixture
@@ -87,6 +88,7 @@ async def site() -> AsyncIterator[Site]:
     current = Site("")
 
     async def home(request: web.Request) -> web.Response:
+        current.hits += 1
         return web.Response(
             body=current.body.encode("gbk"),
             status=current.status,

@@ -165,6 +165,26 @@ def last_verdicts(store: Store) -> dict[str, tuple[State, tuple[str, ...]]]:
     }
 
 
+def since(store: Store) -> dict[str, tuple[State, float]]:
+    """Each channel's latest recorded state and since when it has held it: the earliest
+    change of the unbroken run of changes into that state (a change of reasons alone
+    does not reset it)."""
+    out: dict[str, tuple[State, float]] = {}
+    settled: set[str] = set()
+    rows = store.conn.execute(
+        "SELECT channel, to_state, ts FROM state_changes ORDER BY channel, ts DESC, id DESC"
+    )
+    for channel, state, ts in rows:
+        if channel in settled:
+            continue
+        current = out.get(channel)
+        if current is None or current[0].value == state:
+            out[channel] = (State(state), ts)
+        else:
+            settled.add(channel)
+    return out
+
+
 def timeline(store: Store, channel: str, since: float) -> list[StateChange]:
     """The channel's changes since `since`, oldest first, with their stored pages; the
     change in force at `since` (the latest one before it) comes first, so the timeline
