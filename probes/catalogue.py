@@ -49,8 +49,9 @@ FAMILIES: tuple[Family, ...] = (
        *CH, "reason"),
     _f("channel_maintenance", "gauge", "1 while the channel is inside a maintenance window "
        "(its failures do not count and alerts stay quiet).", *CH),
-    _f("channel_info", "gauge", "Descriptive text of a channel; always 1.",
-       *CH, "owner", "title", "url"),
+    # Plus the channel label keys declared in `global.labels` (district, level, ...).
+    _f("channel_info", "gauge", "Descriptive text of a channel and its configured labels; "
+       "always 1.", *CH, "owner", "title", "url"),
     _f("check_failure", "gauge", "1 when the check's last run failed, labelled with why.",
        *CH, "check", "reason"),
     _f("check_success", "gauge", "1 if the check's last run succeeded, 0 if it failed; "

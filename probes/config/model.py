@@ -6,10 +6,11 @@ It never imports the check kinds; the kinds import their spec models from here.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, HttpUrl, field_validator, model_validator
+from pydantic import Field, HttpUrl, ValidationInfo, field_validator, model_validator
 
 from probes.config.availability import AvailabilitySpec
 from probes.config.base import CheckSpec
@@ -36,6 +37,12 @@ DEFAULT_USER_AGENT = (
     "+https://github.com/zombie-probes/zombie-probes)"
 )
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+# Channel labels become labels of zombie_channel_info: few keys, short values.
+MAX_LABEL_KEYS = 10
+MAX_LABEL_VALUE = 64
+_LABEL_KEY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+RESERVED_LABELS = frozenset({"channel", "kind", "owner", "title", "url", "job", "instance",
+                             "state", "reason", "check", "source", "severity"})  # fmt: skip
 ChannelKind = Literal["website", "service", "board", "hotline"]
 # Which check kinds may watch which channel kind: a hotline has no web page to fetch and a
 # website has no call log.
@@ -83,6 +90,12 @@ class GlobalConfig(Strict):
         description="zone of maintenance windows and of times the command line prints",
     )
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
+    labels: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_LABEL_KEYS,
+        description="keys channels may set under `labels:` (district, level, system), "
+        "exported on zombie_channel_info for dashboards and alert routing",
+    )
     maintenance: list[MaintenanceWindow] = Field(
         default_factory=list, description="maintenance windows of every channel"
     )
@@ -91,6 +104,19 @@ class GlobalConfig(Strict):
     @classmethod
     def _known_zone(cls, value: str) -> str:
         return time_zone(value)
+
+    @field_validator("labels")
+    @classmethod
+    def _label_keys(cls, keys: list[str]) -> list[str]:
+        for key in keys:
+            if not _LABEL_KEY.match(key) or key in RESERVED_LABELS:
+                raise ValueError(
+                    f"label key {key!r}: use lower-case letters, digits and '_', not one of "
+                    f"{', '.join(sorted(RESERVED_LABELS))}"
+                )
+        if len(set(keys)) != len(keys):
+            raise ValueError("a label key is declared twice")
+        return keys
 
 
 class ChecksConfig(Strict):
@@ -128,6 +154,21 @@ class ChannelConfig(Strict):
     maintenance: list[MaintenanceWindow] = Field(
         default_factory=list, description="this channel's maintenance windows (besides global)"
     )
+    labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="values of the label keys declared in global.labels, e.g. district: 西湖区",
+    )
+
+    @field_validator("labels")
+    @classmethod
+    def _label_values(cls, labels: dict[str, str]) -> dict[str, str]:
+        for key, value in labels.items():
+            if not 1 <= len(value) <= MAX_LABEL_VALUE or "://" in value or not value.isprintable():
+                raise ValueError(
+                    f"label {key}: {value!r} must be 1-{MAX_LABEL_VALUE} printable characters "
+                    "and not a URL (it becomes a metric label value)"
+                )
+        return labels
 
     @field_validator("name")
     @classmethod
@@ -180,6 +221,22 @@ class Config(Strict):
 
     @field_validator("channels")
     @classmethod
+    def _declared_labels(
+        cls, channels: list[ChannelConfig], info: ValidationInfo
+    ) -> list[ChannelConfig]:
+        settings = info.data.get("global_")
+        declared = set(settings.labels) if isinstance(settings, GlobalConfig) else set()
+        for index, channel in enumerate(channels):
+            unknown = sorted(set(channel.labels) - declared)
+            if unknown:
+                raise ValueError(
+                    f"channels[{index}] ({channel.name}): label {', '.join(unknown)} is not "
+                    f"declared in global.labels ({', '.join(sorted(declared)) or 'none'})"
+                )
+        return channels
+
+    @field_validator("channels")
+    @classmethod
     def _unique_names(cls, channels: list[ChannelConfig]) -> list[ChannelConfig]:
         seen: dict[str, int] = {}
         for index, channel in enumerate(channels):
@@ -193,13 +250,15 @@ class Config(Strict):
 
     def with_defaults(self) -> Config:
         """A copy where every check's interval and timeout are filled from `global:`, and
-        every channel's time zone and maintenance windows (its own, then the global ones),
-        so a channel alone says everything its verdict needs."""
+        every channel's time zone, maintenance windows (its own, then the global ones) and
+        labels (every declared key, "" where the channel sets none), so a channel alone
+        says everything its verdict and its metrics need."""
         channels = []
         for channel in self.channels:
             maintenance = [*channel.maintenance]
             maintenance += [w for w in self.global_.maintenance if w not in maintenance]
             zone = channel.timezone or self.global_.timezone
+            labels = {key: channel.labels.get(key, "") for key in self.global_.labels}
             updates: dict[str, CheckSpec] = {}
             for name, spec in channel.checks.items():
                 fill: dict[str, float] = {}
@@ -211,7 +270,12 @@ class Config(Strict):
             checks = channel.checks.model_copy(update=updates)
             channels.append(
                 channel.model_copy(
-                    update={"checks": checks, "timezone": zone, "maintenance": maintenance}
+                    update={
+                        "checks": checks,
+                        "timezone": zone,
+                        "maintenance": maintenance,
+                        "labels": labels,
+                    }
                 )
             )
         return self.model_copy(update={"channels": channels})

@@ -56,14 +56,22 @@ class _Families:
         self.made: dict[str, AnyFamily] = {}
         self._warned: set[str] = set()
 
-    def add(self, name: str, labels: tuple[str, ...], value: float | Histogram) -> None:
+    def add(
+        self,
+        name: str,
+        labels: tuple[str, ...],
+        value: float | Histogram,
+        extra: tuple[str, ...] = (),
+    ) -> None:
+        """Add a sample; `extra` names labels beyond the catalogue's that this family
+        carries (the channel labels declared in `global.labels`, on channel_info only)."""
         fam = BY_NAME.get(name)
-        if fam is None or len(labels) != len(fam.labels):
+        if fam is None or len(labels) != len(fam.labels) + len(extra):
             self._bad(f"measurement {name!r} with {len(labels)} labels is not in the catalogue")
             return
         metric = self.made.get(name)
         if metric is None:
-            metric = self.made[name] = _new_family(fam)
+            metric = self.made[name] = _new_family(fam, extra)
         if isinstance(value, Histogram):
             if not isinstance(metric, HistogramMetricFamily):
                 self._bad(f"{name} is a {fam.type}, got a histogram")
@@ -120,7 +128,10 @@ class ZombieCollector(Collector):
         st = self.status
         ch = (channel.name, channel.kind)
         url = str(channel.url) if channel.url else ""
-        f.add("channel_info", (*ch, channel.owner, channel.title, url), 1.0)
+        # Every channel carries every declared key (filled at load), in declared order.
+        keys = tuple(channel.labels)
+        values = tuple(channel.labels.values())
+        f.add("channel_info", (*ch, channel.owner, channel.title, url, *values), 1.0, keys)
         verdict = st.verdicts.get(channel.name)
         current = verdict.state if verdict else State.UNKNOWN
         for state in State:
@@ -172,8 +183,8 @@ class ZombieCollector(Collector):
                 f.add("hotline_source_connected", (source,), float(up))
 
 
-def _new_family(fam: Family) -> AnyFamily:
-    name, labels = fam.full_name, list(fam.labels)
+def _new_family(fam: Family, extra: tuple[str, ...] = ()) -> AnyFamily:
+    name, labels = fam.full_name, [*fam.labels, *extra]
     if fam.type == "counter":
         return CounterMetricFamily(name, fam.help, labels=labels)
     if fam.type == "histogram":
