@@ -13,7 +13,7 @@ import sys
 import typer
 
 from probes import __version__
-from probes.cli import calls, configcmd
+from probes.cli import calls, channels, configcmd
 from probes.cli.check import check_command
 from probes.cli.demo import demo_command
 from probes.cli.history import history_command
@@ -55,6 +55,7 @@ app.command("demo")(demo_command)
 app.command("history")(history_command)
 app.add_typer(configcmd.app, name="config")
 app.add_typer(calls.app, name="calls")
+app.add_typer(channels.app, name="channels")
 
 
 def main() -> None:
