@@ -25,9 +25,10 @@ from rich.progress import Progress
 from probes.cli.render import render_json, render_verdict
 from probes.clock import SystemClock
 from probes.config import ChannelConfig, Config, ConfigError, load_config
-from probes.config.base import CheckSpec
+from probes.config.base import CheckSpec, HttpCheckSpec
 from probes.config.model import ChecksConfig
-from probes.http.client import open_client
+from probes.config.tls import TlsSpec
+from probes.http.client import TlsClients, open_client
 from probes.http.fetcher import Fetcher
 from probes.model import CheckResult, State, Verdict
 from probes.runtime.runner import Runtime, run_channel
@@ -58,6 +59,9 @@ def check_command(
     ),
     state: Path | None = typer.Option(None, "--state", help="SQLite state file to use"),
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of text"),
+    insecure: bool = typer.Option(
+        False, "--insecure", help="do not verify TLS certificates (expiry is still reported)"
+    ),
 ) -> None:
     """Run checks once and print the verdict, the reasons and the evidence."""
     console = Console(stderr=False, highlight=False, soft_wrap=True)
@@ -73,6 +77,9 @@ def check_command(
             channels = config.channels
         else:
             raise ValueError("give a URL (with --as KIND) or -c FILE")
+        if insecure:
+            config = without_verification(config)
+            channels = [c for c in config.channels if c.name in {x.name for x in channels}]
     except (ConfigError, ValueError, ValidationError) as exc:
         typer.echo(f"UNKNOWN: {_one_line(exc)}", err=True)
         raise typer.Exit(EXIT_UNKNOWN) from exc
@@ -108,6 +115,22 @@ def one_off_config(url: str, kind: str, options: dict[str, Any]) -> Config:
     return Config.model_validate({"channels": [channel]}).with_defaults()
 
 
+def without_verification(config: Config) -> Config:
+    """`check --insecure`: every HTTP check's certificate left unverified (a CA file
+    dropped, a server name kept)."""
+    channels = []
+    for channel in config.channels:
+        updates: dict[str, CheckSpec] = {}
+        for name, spec in channel.checks.items():
+            if isinstance(spec, HttpCheckSpec):
+                server_name = spec.tls.server_name if spec.tls else None
+                tls = TlsSpec(insecure=True, server_name=server_name)
+                updates[name] = spec.model_copy(update={"tls": tls})
+        checks = channel.checks.model_copy(update=updates)
+        channels.append(channel.model_copy(update={"checks": checks}))
+    return config.model_copy(update={"channels": channels})
+
+
 def spec_class(kind: str) -> type[CheckSpec]:
     """The spec model of a check kind, from its `Spec | None` field in `ChecksConfig`."""
     annotation = ChecksConfig.model_fields[kind].annotation
@@ -139,13 +162,14 @@ async def _run(
     config: Config, channels: list[ChannelConfig], state: Path | None, *, progress: bool
 ) -> list[tuple[Verdict, list[CheckResult]]]:
     settings = config.global_
-    async with open_client(settings) as client:
+    async with open_client(settings) as client, TlsClients(settings) as tls:
         with Store.open(state if state is not None else ":memory:") as store:
             fetcher = Fetcher(
                 client,
                 max_body=settings.max_body,
                 max_redirects=settings.max_redirects,
                 per_host=settings.per_host_concurrency,
+                tls_clients=tls,
             )
             rt = Runtime(fetcher=fetcher, store=store, clock=SystemClock(), settings=settings)
             limit = asyncio.Semaphore(settings.max_in_flight)

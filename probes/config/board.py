@@ -17,7 +17,7 @@ from typing import Any, Self
 
 from pydantic import Field, HttpUrl, field_validator, model_validator
 
-from probes.config.base import CheckSpec
+from probes.config.base import HttpCheckSpec
 from probes.config.types import Duration, Strict
 
 DAY = 86400.0
@@ -82,7 +82,7 @@ class DetailPage(Strict):
     )
 
 
-class BoardSpec(CheckSpec):
+class BoardSpec(HttpCheckSpec):
     url: HttpUrl | None = Field(default=None, description="first list page (default: channel url)")
     next_page: str | None = Field(
         default=None, description="CSS selector of the next-page link (a[href])"

@@ -19,7 +19,7 @@ from prometheus_client import CollectorRegistry, ProcessCollector
 from probes.clock import Clock, SystemClock
 from probes.config import Config, ConfigError, load_config
 from probes.hotline.ingest import IngestCounters, source_names
-from probes.http.client import open_client
+from probes.http.client import TlsClients, open_client
 from probes.http.fetcher import Fetcher
 from probes.runtime.changes import ChangeTracker
 from probes.runtime.collector import ZombieCollector, make_registry, render
@@ -115,13 +115,14 @@ async def open_monitor(
     """Open everything a running monitor owns; close it all on exit."""
     settings = config.global_
     clock = clock or SystemClock()
-    async with open_client(settings) as client:
+    async with open_client(settings) as client, TlsClients(settings) as tls:
         with Store.open(state_path or settings.state_path) as store:
             fetcher = Fetcher(
                 client,
                 max_body=settings.max_body,
                 max_redirects=settings.max_redirects,
                 per_host=settings.per_host_concurrency,
+                tls_clients=tls,
             )
             rt = Runtime(fetcher=fetcher, store=store, clock=clock, settings=settings)
             status = MonitorStatus(reload_ts=clock.now())

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from probes.clock import Clock
 from probes.config import ChannelConfig, GlobalConfig
-from probes.config.base import CheckSpec
+from probes.config.base import CheckSpec, HttpCheckSpec
 from probes.http.fetcher import Fetcher, Page
 from probes.kinds import KINDS, CheckContext
 from probes.model import CheckResult, Failure, Verdict
@@ -51,7 +51,7 @@ async def run_check(
     clock = rt.clock
     started_wall, started = clock.now(), clock.monotonic()
     ctx = CheckContext(
-        fetcher=rt.fetcher if on_page is None else rt.fetcher.observed(on_page),
+        fetcher=_fetcher(rt, channel, spec, on_page),
         clock=clock,
         store=rt.store,
         log=logging.getLogger(f"probes.kinds.{name}"),
@@ -70,6 +70,17 @@ async def run_check(
         )  # fmt: skip
     history.record(rt.store, channel.name, result)
     return result
+
+
+def _fetcher(
+    rt: Runtime, channel: ChannelConfig, spec: CheckSpec, on_page: Callable[[Page], None] | None
+) -> Fetcher:
+    """The fetcher of one run: the check's own TLS settings, the evidence capture."""
+    fetcher = rt.fetcher
+    if isinstance(spec, HttpCheckSpec) and spec.tls is not None:
+        host = channel.url.host if channel.url is not None else None
+        fetcher = fetcher.with_tls(spec.tls, host)
+    return fetcher if on_page is None else fetcher.observed(on_page)
 
 
 async def run_channel(rt: Runtime, channel: ChannelConfig) -> tuple[Verdict, list[CheckResult]]:
