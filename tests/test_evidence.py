@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 import random
+import sqlite3
 import time
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 from probes.clock import FrozenClock
 from probes.config import Config, parse_config
 from probes.model import State, Verdict
+from probes.runtime.changes import ChangeTracker
 from probes.runtime.monitor import open_monitor
 from probes.state import evidence
 from probes.state.evidence import PageSnapshot
@@ -150,3 +152,24 @@ def test_prune_never_drops_the_only_change_of_a_channel(store: Store) -> None:
     assert evidence.prune(store, 5000.0, 5000.0, 10**9) == (0, 0)
     [kept] = evidence.timeline(store, "site", 4000.0)
     assert kept.to_state is State.ZOMBIE  # still says since when it has been a zombie
+
+
+def test_a_change_the_state_file_cannot_take_is_stored_after_the_next_check(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = parse_config(
+        "channels: [{name: site, kind: website, owner: x, url: 'http://127.0.0.1:1/', "
+        "checks: {availability: {}}}]"
+    )
+    [channel] = config.channels
+    verdict = Verdict("site", "website", State.ZOMBIE, (), 1000.0)
+    with Store.open(tmp_path / "state.db", busy_timeout=0.05) as store:
+        tracker = ChangeTracker(store, config.global_.evidence)
+        holder = sqlite3.connect(tmp_path / "state.db", isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")  # another process holds the file
+        assert tracker.observe(channel, verdict, {}, "availability") is False
+        assert "state change not stored" in caplog.text
+        holder.execute("ROLLBACK")
+        holder.close()
+        assert tracker.observe(channel, verdict, {}, "availability") is True
+        assert [c.to_state for c in evidence.timeline(store, "site", 0.0)] == [State.ZOMBIE]
