@@ -14,11 +14,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from probes.clock import FrozenClock
 from probes.config import ChannelConfig, Config, ConfigError, parse_config
-from probes.http.client import fetcher_for, open_client
 from probes.model import State
 from probes.runtime.monitor import open_monitor
-from probes.runtime.runner import Runtime, run_channel
-from probes.state.store import Store
+from probes.runtime.runner import Runtime, open_runtime, run_channel
 from tests.conftest import FROZEN_NOW, Site
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -49,15 +47,18 @@ channels:
 
 
 @pytest.fixture
-async def rt(store: Store, frozen_clock: FrozenClock) -> AsyncIterator[Runtime]:
+async def rt(tmp_path: Path, frozen_clock: FrozenClock) -> AsyncIterator[Runtime]:
     config = parse_config("channels: []")
-    async with open_client(config.global_) as client:
-        yield Runtime(fetcher_for(config.global_, client), store, frozen_clock, config.global_)
+    async with open_runtime(
+        config.global_, clock=frozen_clock, state_path=tmp_path / "state.db"
+    ) as opened:
+        yield opened
 
 
 async def _probe(rt: Runtime, channel: ChannelConfig) -> tuple[State, float | None]:
+    """The verdict and the failures in the window it judged."""
     verdict, [result] = await run_channel(rt, channel)
-    return verdict.state, result.measurement("availability_window_failures")
+    return verdict.state, None if result.window is None else float(result.window.failures)
 
 
 async def test_failures_inside_a_window_leave_the_weekly_unreachable_share_unchanged(

@@ -15,10 +15,8 @@ from aiohttp import web
 
 from probes.clock import FrozenClock
 from probes.config import ConfigError, parse_config
-from probes.http.client import TlsClients, fetcher_for, open_client
 from probes.model import Failure, State
-from probes.runtime.runner import Runtime, run_channel
-from probes.state.store import Store
+from probes.runtime.runner import open_runtime, run_channel
 from tests.test_cli import zp
 
 
@@ -79,11 +77,8 @@ channels:
     checks: {{availability: {{ {tls_yaml} }}}}
 """.replace("'", '"')
     )
-    settings = config.global_
-    async with open_client(settings) as client, TlsClients(settings) as pool:
-        with Store.open(":memory:") as store:
-            rt = Runtime(fetcher_for(settings, client, pool), store, FrozenClock(1.8e9), settings)
-            verdict, [result] = await run_channel(rt, config.channels[0])
+    async with open_runtime(config.global_, clock=FrozenClock(1.8e9), state_path=":memory:") as rt:
+        verdict, [result] = await run_channel(rt, config.channels[0])
     return verdict.state, result.failure
 
 

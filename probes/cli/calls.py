@@ -161,7 +161,7 @@ def _table(rows: list[HotlineRow]) -> str:
             "last record", "last answered", "window answered"]  # fmt: skip
     body = []
     for r in rows:
-        t, long = r.stats.totals, r.stats.long
+        t, long = r.stats.totals, r.stats.found.long
         ratio = long.answered_ratio
         cell = f"{r.within}/{t.wait_count}" + (
             "" if len(bounds) == 1 else f" (≤{r.answer_bound:g}s)"
@@ -170,7 +170,7 @@ def _table(rows: list[HotlineRow]) -> str:
             r.channel, str(sum(t.calls.values())), *(str(t.calls[o]) for o in Outcome), cell,
             str(t.quick_hangups), str(t.transfer_loops),
             local_time(t.last_record, r.zone), local_time(t.last_answered, r.zone),
-            "-" if ratio is None else f"{ratio:.0%} of {long.total} in {long.label}",
+            "-" if ratio is None else f"{ratio:.0%} of {long.calls} in {long.label}",
         ])  # fmt: skip
     widths = [max(len(line[i]) for line in [head, *body]) for i in range(len(head))]
     lines = []
@@ -202,11 +202,11 @@ def _row_json(r: HotlineRow) -> dict[str, Any]:
             {
                 "window": w.label,
                 "seconds": w.seconds,
-                "calls": {o.value: w.calls[o] for o in Outcome},
+                "calls": {o.value: w.by_outcome.get(o, 0) for o in Outcome},
                 "answered_ratio": w.answered_ratio,
-                "answered_within_ratio": w.answered_within_ratio,
+                "answered_within": w.answered_within,
             }
-            for w in r.stats.windows
+            for w in r.stats.found.windows
         ],
     }
 

@@ -10,7 +10,8 @@ reason from the fixed set and one line a human can act on; status codes are not 
 here (the check kinds judge them). Exceptions from here are bugs.
 
 The client (User-Agent, TLS verification, transport, no keep-alive) comes from
-`probes.http.client.open_client`.
+`probes.http.client.open_client`. Durations are read on the injected clock; the deadline
+itself is the event loop's (`asyncio.timeout`), since it must bound real sockets.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
 
+from probes.clock import Clock
 from probes.config.tls import TlsSpec
 from probes.http.decode import (
     ACCEPT_ENCODING,
@@ -183,12 +184,14 @@ class Fetcher:
         self,
         client: httpx.AsyncClient,
         *,
+        clock: Clock,
         max_body: int = 5 * 1024 * 1024,
         max_redirects: int = 10,
         per_host: int = 2,
         tls_clients: ClientsForTls | None = None,
     ) -> None:
         self.client = client
+        self.clock = clock
         self.tls_clients = tls_clients
         # (host it applies to, or None: each fetch's first host; the name to verify)
         self.server_name: tuple[str | None, str] | None = None
@@ -240,7 +243,7 @@ class Fetcher:
         `max_body` decoded bytes, an unreadable body, a redirect loop or too many redirects
         come back as a `FetchFailure`. Any HTTP status comes back as a `Page`.
         """
-        started = time.monotonic()
+        started = self.clock.monotonic()
         cap = self.max_body if max_body is None else max_body
         try:
             target = httpx.URL(url)
@@ -270,7 +273,7 @@ class Fetcher:
         except (httpx.HTTPError, OSError) as exc:
             failure, error = classify(exc, progress.url)
             status = 0
-        return FetchFailure(url, failure, error, time.monotonic() - started, status)
+        return FetchFailure(url, failure, error, self.clock.monotonic() - started, status)
 
     async def _follow(
         self,
@@ -280,7 +283,7 @@ class Fetcher:
         progress: _Progress,
         sni: tuple[str, str] | None = None,
     ) -> Page:
-        started = time.monotonic()
+        started = self.clock.monotonic()
         jar = httpx.Cookies(cookies) if cookies is not None else httpx.Cookies()
         seen: set[tuple[str, str, frozenset[tuple[str, str, str | None]]]] = set()
         redirects: list[str] = []
@@ -331,7 +334,7 @@ class Fetcher:
                 headers=response.headers,
                 content=content,
                 encoding=detect_encoding(response.headers.get("content-type", ""), content),
-                duration=time.monotonic() - started,
+                duration=self.clock.monotonic() - started,
                 redirects=tuple(redirects),
                 tls_not_after=not_after if isinstance(not_after, float) else None,
                 cookies=jar,

@@ -7,7 +7,6 @@ and the call-record sources, opened in `async with` blocks and passed down.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,15 +18,12 @@ from prometheus_client import CollectorRegistry, ProcessCollector
 from probes.clock import Clock, SystemClock
 from probes.config import Config, ConfigError, load_config
 from probes.hotline.ingest import IngestCounters, source_names
-from probes.http.client import TlsClients, open_client
-from probes.http.fetcher import Fetcher
 from probes.runtime.changes import ChangeTracker
 from probes.runtime.collector import ZombieCollector, make_registry, render
-from probes.runtime.runner import Runtime, run_channel
+from probes.runtime.runner import Runtime, open_runtime, run_channel
 from probes.runtime.scheduler import Scheduler
 from probes.runtime.status import MonitorStatus
 from probes.state import evidence, history
-from probes.state.store import Store
 
 log = logging.getLogger("probes.runtime.monitor")
 
@@ -115,29 +111,22 @@ async def open_monitor(
     """Open everything a running monitor owns; close it all on exit."""
     settings = config.global_
     clock = clock or SystemClock()
-    async with open_client(settings) as client, TlsClients(settings) as tls:
-        with Store.open(state_path or settings.state_path) as store:
-            fetcher = Fetcher(
-                client,
-                max_body=settings.max_body,
-                max_redirects=settings.max_redirects,
-                per_host=settings.per_host_concurrency,
-                tls_clients=tls,
-            )
-            rt = Runtime(fetcher=fetcher, store=store, clock=clock, settings=settings)
-            status = MonitorStatus(reload_ts=clock.now())
-            changes = ChangeTracker(store, settings.evidence)
-            scheduler = Scheduler(rt, status, shard=shard, spread=first_run_spread, changes=changes)
-            scheduler.apply(config)
-            scheduler.restore()
-            ingest = IngestCounters()
-            if config.calls is not None:
-                ingest.declare(source_names(config.calls))
-            registry = make_registry(ZombieCollector(status, ingest, clock=clock))
-            # The monitor's own CPU, memory and file descriptors (`process_*`), on this
-            # registry only: never the library's global one.
-            ProcessCollector(registry=registry)
-            yield Monitor(config_path, config, rt, status, scheduler, ingest, registry)
+    async with open_runtime(
+        settings, clock=clock, state_path=state_path or settings.state_path
+    ) as rt:
+        status = MonitorStatus(reload_ts=clock.now())
+        changes = ChangeTracker(rt.store, settings.evidence)
+        scheduler = Scheduler(rt, status, shard=shard, spread=first_run_spread, changes=changes)
+        scheduler.apply(config)
+        scheduler.restore()
+        ingest = IngestCounters()
+        if config.calls is not None:
+            ingest.declare(source_names(config.calls))
+        registry = make_registry(ZombieCollector(status, ingest, clock=clock))
+        # The monitor's own CPU, memory and file descriptors (`process_*`), on this
+        # registry only: never the library's global one.
+        ProcessCollector(registry=registry)
+        yield Monitor(config_path, config, rt, status, scheduler, ingest, registry)
 
 
 async def prune_forever(monitor: Monitor) -> None:
@@ -157,4 +146,4 @@ async def prune_forever(monitor: Monitor) -> None:
         )
         if changes or pages:
             log.info("pruned %d state changes and %d evidence pages", changes, pages)
-        await asyncio.sleep(PRUNE_EVERY)
+        await monitor.rt.clock.sleep(PRUNE_EVERY)

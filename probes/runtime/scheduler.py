@@ -26,10 +26,9 @@ from probes.config import ChannelConfig, Config
 from probes.config.base import CheckSpec
 from probes.model import CheckResult, Verdict
 from probes.runtime.changes import ChangeTracker
-from probes.runtime.runner import Runtime, run_check
+from probes.runtime.runner import Runtime, judge_latest, run_check
 from probes.runtime.status import MonitorStatus
 from probes.state import history
-from probes.verdict import JudgeContext, judge
 
 log = logging.getLogger("probes.runtime.scheduler")
 
@@ -135,13 +134,18 @@ class Scheduler:
                 self._running.add(task)
                 task.add_done_callback(self._running.discard)
             delay = (self._heap[0][0] - now) if self._heap else 3600.0
-            try:
-                async with asyncio.timeout(max(0.0, delay)):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
+            await self._wait(max(0.0, delay))
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def _wait(self, delay: float) -> None:
+        """Until `delay` seconds have passed on the clock or something woke the loop (a
+        check ended, a reload, `stop()`)."""
+        timer = self.rt.clock.call_later(delay, self._wake.set)
+        try:
+            await self._wake.wait()
+        finally:
+            timer.cancel()
 
     def stop(self) -> None:
         """Stop dispatching; `run()` returns once running checks have ended."""
@@ -159,14 +163,6 @@ class Scheduler:
             self.status.in_flight += 1
             try:
                 result = await run_check(self.rt, job.channel, job.check, job.spec, capture)
-            except Exception as exc:
-                # A bug in a kind must not kill the scheduler: log it with its traceback and
-                # show the check as unknown with the error, then keep scheduling.
-                log.exception("check %s/%s crashed", job.channel.name, job.check)
-                result = CheckResult(
-                    job.check, job.check, None, started, clock.now() - started,
-                    error=f"internal error in the {job.check} check: {exc!r}",
-                )  # fmt: skip
             finally:
                 self.status.in_flight -= 1
         self.status.record(job.channel.name, result)
@@ -204,4 +200,4 @@ class Scheduler:
             for name, _ in channel.enabled_checks()
             if (channel.name, name) in results
         }
-        return judge(channel, latest, JudgeContext(channel, self.rt.store, self.rt.clock.now()))
+        return judge_latest(self.rt, channel, latest)

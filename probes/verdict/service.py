@@ -1,27 +1,26 @@
 """Verdict rule of the `service` check: an online service is a zombie (`service_broken`)
 after `failures_for_broken` consecutive failed runs (default 3), and degraded from its
-first failed run until then, so one network blip warns but does not veto.
+first failed run until then, so one network blip warns but does not veto. A run that ran
+out of time is a failed run.
 """
 
 from __future__ import annotations
 
-from probes.config.service import HISTORY_LOOKBACK, ServiceSpec
+from probes.config.service import ServiceSpec
+from probes.findings.service import ServiceFindings
 from probes.model import CheckResult, Reason, State
-from probes.state import history
 from probes.verdict.common import JudgeContext
 
 
-def reasons(spec: ServiceSpec, result: CheckResult, jc: JudgeContext) -> list[Reason]:
+def reasons(
+    spec: ServiceSpec, result: CheckResult, findings: ServiceFindings | None, jc: JudgeContext
+) -> list[Reason]:
     if result.success is not False:
         return []
-    since = jc.now - HISTORY_LOOKBACK
-    planned = jc.channel.maintenance_spans(since, jc.now)  # failures there do not count
-    stats = history.window(jc.store, jc.channel.name, "service", since, planned)
-    # The runner records before judging; a result judged without being recorded (a dry
-    # run) still counts as one failure.
-    failures = stats.consecutive_failures
-    if jc.channel.maintenance_at(result.started) is None:
-        failures = max(failures, 1)
+    # The window includes this run, unless it ran inside a maintenance window: then it
+    # does not count, and a service that only failed there is not broken. A result with no
+    # window (a dry run) still is one failure.
+    failures = result.window.consecutive_failures if result.window else 1
     if not failures:
         return []
     k = spec.failures_for_broken
