@@ -15,8 +15,9 @@ maintenance:
 counted) or a comma list of `mon`…`sun`; a range of `hours` that ends before it starts
 runs past midnight and belongs to the day it starts on.
 
-Windows are applied when a channel is judged, from the configuration then loaded, so a
-window added after an outage also excuses the failures inside it.
+Windows are applied each time the runner takes a check's window of past runs, from the
+configuration then loaded, so a window added after an outage also excuses the failures
+inside it. Call records are not affected: a hotline's windows are of calls, not runs.
 """
 
 from __future__ import annotations
