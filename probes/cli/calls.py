@@ -13,12 +13,13 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from probes.cli.common import load, local_time, open_store, state_path, zone
+from probes.cli.common import load, open_store, state_path, zone
 from probes.clock import SystemClock
 from probes.config import Config
 from probes.config.calls import FileSource
 from probes.config.hotline import HotlineSpec
 from probes.config.model import DEFAULT_TIMEZONE
+from probes.config.types import local_time
 from probes.hotline.formats import LAYOUTS, make_parser
 from probes.hotline.ingest import IngestCounters, Sink, run_sources
 from probes.hotline.records import RecordError, Rejected

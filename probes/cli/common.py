@@ -1,5 +1,5 @@
 """What several commands share: loading the config or the state file they were pointed
-at (one line and exit 3 when they cannot), and printing times in the configured zone.
+at (one line and exit 3 when they cannot), and the zone a channel's times are printed in.
 
 Commands that read or write a monitor's state take `-c FILE` (its `state_path`) or
 `--state FILE`; they never fall back to a file in the current directory, which would
@@ -8,7 +8,6 @@ silently be a different, empty state.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -65,10 +64,3 @@ def zone(config: Config | None, channel: str | None = None) -> ZoneInfo:
     if found is not None:
         return found.zone
     return ZoneInfo(config.global_.timezone)
-
-
-def local_time(ts: float | None, tz: ZoneInfo) -> str:
-    """`2026-11-18 10:00:00+08:00`: local time with its offset, never a bare UTC time."""
-    if ts is None:
-        return "-"
-    return dt.datetime.fromtimestamp(ts, tz).isoformat(sep=" ", timespec="seconds")

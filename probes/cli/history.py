@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from probes.cli.common import fail, load, local_time, open_store, state_path, zone
+from probes.cli.common import fail, load, open_store, state_path, zone
 from probes.clock import SystemClock
-from probes.config.types import parse_duration
+from probes.config.types import local_time, parse_duration
 from probes.state import evidence
 from probes.state.evidence import StateChange
 

@@ -12,12 +12,12 @@ run in the monitor's origin.
 
 from __future__ import annotations
 
-import datetime as dt
 from html import escape
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from probes.config import ChannelConfig
+from probes.config.types import local_time
 from probes.model import State
 from probes.runtime.status import MonitorStatus
 from probes.state import evidence
@@ -55,9 +55,7 @@ white-space:nowrap}
 
 
 def _time(ts: float | None, tz: ZoneInfo) -> str:
-    if ts is None:
-        return "—"
-    return dt.datetime.fromtimestamp(ts, tz).isoformat(sep=" ", timespec="minutes")
+    return "—" if ts is None else local_time(ts, tz, "minutes")
 
 
 def _page(title: str, body: str, refresh: bool = False) -> str:
