@@ -16,9 +16,11 @@ import httpx
 import pytest
 
 from probes.config import parse_config
-from probes.model import State
+from probes.model import Reason, State, Verdict
 from probes.runtime.monitor import Monitor
 from probes.runtime.serve import run_monitor
+from probes.runtime.status import MonitorStatus
+from probes.runtime.statuspage import SHOW_ALL_UP_TO, status_page
 from tests.conftest import Site
 
 pytestmark = pytest.mark.integration
@@ -127,3 +129,24 @@ async def test_status_page_renders_in_headless_chromium(running: Running, tmp_pa
     assert done.returncode == 0, done.stderr[-2000:]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert shot.stat().st_size > 10_000  # a rendered page, not a blank one
+
+
+def test_a_large_replica_lists_channels_that_are_not_ok_unless_asked_for_all() -> None:
+    channels = "".join(
+        f"\n  - {{name: site-{i}, kind: website, owner: 局{i}, url: 'http://s{i}.gov.cn/', "
+        "checks: {availability: {}}}"
+        for i in range(SHOW_ALL_UP_TO + 1)
+    )
+    status = MonitorStatus()
+    status.set_channels(parse_config("channels:" + channels).channels)
+    for name in status.channels:
+        status.verdicts[name] = Verdict(name, "website", State.OK, (), 1.8e9)
+    reason = Reason("site_unreachable", State.ZOMBIE, "3/3 probes failed in 7d")
+    status.verdicts["site-7"] = Verdict("site-7", "website", State.ZOMBIE, (reason,), 1.8e9)
+    since = {"site-7": (State.ZOMBIE, 1.8e9 - 3600)}.get
+    page = status_page(status, since, 1.8e9, show_all=False)
+    assert "<code>site-7</code>" in page and "<code>site-8</code>" not in page
+    assert 'href="/?all=1"' in page
+    assert "2027-01-15 15:00+08:00" in page  # since when it has been a zombie
+    everything = status_page(status, since, 1.8e9, show_all=True)
+    assert all(f"<code>{name}</code>" in everything for name in status.channels)

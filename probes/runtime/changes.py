@@ -68,6 +68,13 @@ class ChangeTracker:
         self.store = store
         self.config = config  # replaced on reload
         self._last = evidence.last_verdicts(store)
+        # Since when each channel has held its state, kept here so the status page reads
+        # no table (one read at start; a national state file takes a fraction of a second).
+        self._since = evidence.since(store)
+
+    def since(self, channel: str) -> tuple[State, float] | None:
+        """The channel's recorded state and when it entered it (None: no record yet)."""
+        return self._since.get(channel)
 
     def capture(self) -> PageCapture:
         return PageCapture(self.config)
@@ -102,6 +109,8 @@ class ChangeTracker:
             log.error("channel %s: state change not stored: %s", channel.name, exc)  # noqa: TRY400
             return False
         self._last[channel.name] = (verdict.state, codes)
+        if was is not verdict.state:
+            self._since[channel.name] = (verdict.state, verdict.judged_at)
         log.info(
             "channel %s: %s -> %s (%s)",
             channel.name,

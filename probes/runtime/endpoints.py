@@ -54,7 +54,10 @@ def build_app(monitor: Monitor) -> Starlette:
         return PlainTextResponse(message + "\n", status_code=200 if ok else 400)
 
     async def index(request: Request) -> Response:
-        page = status_page(monitor.status, monitor.rt.store, monitor.rt.clock.now())
+        changes = monitor.scheduler.changes
+        since = changes.since if changes is not None else (lambda _name: None)
+        show_all = request.query_params.get("all") == "1"
+        page = status_page(monitor.status, since, monitor.rt.clock.now(), show_all)
         return HTMLResponse(page)
 
     async def history(request: Request) -> Response:

@@ -12,6 +12,7 @@ run in the monitor's origin.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -20,11 +21,10 @@ from probes.config import ChannelConfig
 from probes.config.types import local_time
 from probes.model import State
 from probes.runtime.status import MonitorStatus
-from probes.state import evidence
 from probes.state.evidence import StateChange
-from probes.state.store import Store
 
 REFRESH_SECONDS = 60
+SHOW_ALL_UP_TO = 1000  # channels; beyond, ok ones are listed only on request
 STATE_NAMES = {
     State.ZOMBIE: "僵尸 zombie",
     State.DEGRADED: "预警 degraded",
@@ -68,10 +68,18 @@ def _page(title: str, body: str, refresh: bool = False) -> str:
     )
 
 
-def status_page(status: MonitorStatus, store: Store, now: float) -> str:
-    """The status page of this replica's channels."""
-    since = evidence.since(store)
+def status_page(
+    status: MonitorStatus,
+    since: Callable[[str], tuple[State, float] | None],
+    now: float,
+    show_all: bool,
+) -> str:
+    """The status page of this replica's channels: every one, or when there are more than
+    `SHOW_ALL_UP_TO` only those that are not ok (unless `show_all`), so a national
+    replica's page stays small; `since` gives a channel's recorded state and when it
+    entered it (shown when it is the state the page shows)."""
     rows, counts = [], dict.fromkeys(State, 0)
+    listed = len(status.channels) <= SHOW_ALL_UP_TO or show_all
     verdicts = status.verdicts
 
     def state_of(channel: ChannelConfig) -> State:
@@ -80,11 +88,13 @@ def status_page(status: MonitorStatus, store: Store, now: float) -> str:
 
     for channel in sorted(status.channels.values(), key=lambda c: (ORDER[state_of(c)], c.name)):
         state = state_of(channel)
+        counts[state] += 1
+        if state is State.OK and not listed:
+            continue
         verdict = verdicts.get(channel.name)
         reasons = [(r.code, r.detail) for r in verdict.reasons] if verdict else []
-        counts[state] += 1
         tz = channel.zone
-        held = since.get(channel.name)
+        held = since(channel.name)
         when = _time(held[1], tz) if held and held[0] is state else "—"
         window = channel.maintenance_at(now)
         maint = (
@@ -111,9 +121,14 @@ def status_page(status: MonitorStatus, store: Store, now: float) -> str:
         f'<span><span class="state {s.value}">{STATE_NAMES[s]}</span> {counts[s]}</span>'
         for s in ORDER
     )
+    hidden = (
+        ""
+        if listed
+        else '<p>正常的渠道未列出 ok channels not listed: <a href="/?all=1">全部 show all</a></p>'
+    )
     body = (
         "<h1>政务服务渠道状态 · Government service channels</h1>"
-        f'<p class="summary">{summary}</p>'
+        f'<p class="summary">{summary}</p>{hidden}'
         f'<p class="muted">本页每 {REFRESH_SECONDS} 秒自动刷新，只显示已有结果，不会触发检查。'
         f" Refreshes every {REFRESH_SECONDS} s; shows results the monitor already has and "
         'never runs a check. <a href="/metrics">/metrics</a></p>'
