@@ -16,7 +16,7 @@ import pytest
 
 from probes.clock import FrozenClock
 from probes.config import Config, parse_config
-from probes.model import State, Verdict
+from probes.model import Reason, State, Verdict
 from probes.runtime.changes import ChangeTracker
 from probes.runtime.monitor import open_monitor
 from probes.state import evidence
@@ -173,3 +173,25 @@ def test_a_change_the_state_file_cannot_take_is_stored_after_the_next_check(
         holder.close()
         assert tracker.observe(channel, verdict, {}, "availability") is True
         assert [c.to_state for c in evidence.timeline(store, "site", 0.0)] == [State.ZOMBIE]
+
+
+async def test_history_with_a_config_reads_its_state_file_in_the_channel_zone(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "berlin.db"
+    config = tmp_path / "berlin.yaml"
+    config.write_text(
+        f'global: {{state_path: "{state}"}}\n'
+        "channels: [{name: embassy, kind: website, owner: 使馆, url: 'http://127.0.0.1:1/',\n"
+        "            timezone: Europe/Berlin, checks: {availability: {}}}]\n",
+        encoding="utf-8",
+    )
+    winter = 1_796_400_000.0  # 2026-12-04 16:00 UTC: CET, UTC+1
+    reason = Reason("site_unreachable", State.ZOMBIE, "3/3 probes failed in 7d")
+    with Store.open(state) as store:
+        verdict = Verdict("embassy", "website", State.ZOMBIE, (reason,), winter)
+        evidence.record_change(store, None, verdict, [], "availability", [])
+    code, out, err = await zp("history", "embassy", "-c", str(config), "--since", "36500d")
+    assert code == 0, err
+    assert out.startswith("2026-12-04 17:00:00+01:00  embassy: none -> zombie")
+    assert "zombie site_unreachable: 3/3 probes failed in 7d" in out
