@@ -48,7 +48,7 @@ channels:
     checks: {{hotline: {{answer_within: {answer_within}}}}}
 calls:
   files:
-    - path: /var/log/asterisk/cdr-csv/Master.csv
+    - path: "{tmp_path / "Master.csv"}"
       format: asterisk-csv
       channel_column: dst
       channels:

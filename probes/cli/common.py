@@ -1,5 +1,5 @@
 """What several commands share: loading the config or the state file they were pointed
-at (one line and exit 3 when they cannot), and the zone a channel's times are printed in.
+at (one line and exit 2 or 3 when they cannot), and the zone a channel's times are printed in.
 
 Commands that read or write a monitor's state take `-c FILE` (its `state_path`) or
 `--state FILE`; they never fall back to a file in the current directory, which would
@@ -21,10 +21,14 @@ from probes.state.store import Store
 EXIT_UNKNOWN = 3
 
 
-def fail(message: str) -> typer.Exit:
-    """Print one line to stderr; the caller raises the returned exit (status 3)."""
+EXIT_STATE = 2  # a state file that cannot be used, as `serve` exits for one
+
+
+def fail(message: str, code: int = EXIT_UNKNOWN) -> typer.Exit:
+    """Print one line to stderr; the caller raises the returned exit (status 3 unless
+    told)."""
     typer.echo(message, err=True)
-    return typer.Exit(EXIT_UNKNOWN)
+    return typer.Exit(code)
 
 
 def load(path: Path | None) -> Config | None:
@@ -46,14 +50,15 @@ def state_path(config: Config | None, state: Path | None) -> Path:
 
 
 def open_store(path: Path, *, must_exist: bool) -> Store:
-    """Open the state file; one line and exit 3 when it cannot be used (or, for readers,
+    """Open the state file; one line and exit 2 when it cannot be used (or, for readers,
     does not exist: reading a fresh empty file would only say "nothing")."""
     if must_exist and not path.exists():
-        raise fail(f"state file {path}: no such file (is this the monitor's state_path?)")
+        message = f"state file {path}: no such file (is this the monitor's state_path?)"
+        raise fail(message, EXIT_STATE)
     try:
         return Store.open(path)
     except StateError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(str(exc), EXIT_STATE) from exc
 
 
 def zone(config: Config | None, channel: str | None = None) -> ZoneInfo:

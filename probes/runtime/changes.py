@@ -12,7 +12,6 @@ state file at start, so a restart records nothing twice.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -21,7 +20,7 @@ from probes.config.evidence import EvidenceConfig
 from probes.http.fetcher import Page
 from probes.model import CheckResult, State, Verdict
 from probes.state import evidence
-from probes.state.errors import StateError
+from probes.state.errors import StateWriteError
 from probes.state.evidence import PageSnapshot
 from probes.state.store import Store
 
@@ -103,10 +102,11 @@ class ChangeTracker:
         was: State | None = previous[0] if previous else None
         try:
             evidence.record_change(self.store, was, verdict, results, decided_by, pages)
-        except (sqlite3.Error, StateError) as exc:
-            # The state file is busy or full: the check's result stands; the change is
-            # compared again (and stored) after the channel's next check.
-            log.error("channel %s: state change not stored: %s", channel.name, exc)  # noqa: TRY400
+        except StateWriteError as exc:
+            # The state file is busy or full (the store counts and logs that): the check's
+            # result stands; the change is compared again, and stored, after the channel's
+            # next check.
+            log.debug("channel %s: state change not stored yet: %s", channel.name, exc)
             return False
         self._last[channel.name] = (verdict.state, codes)
         if was is not verdict.state:

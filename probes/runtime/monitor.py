@@ -24,6 +24,8 @@ from probes.runtime.runner import Runtime, open_runtime, run_channel
 from probes.runtime.scheduler import Scheduler
 from probes.runtime.status import MonitorStatus
 from probes.state import evidence, history
+from probes.state.errors import StateWriteError
+from probes.state.store import SHORT_BUSY_TIMEOUT
 
 log = logging.getLogger("probes.runtime.monitor")
 
@@ -112,8 +114,9 @@ async def open_monitor(
     settings = config.global_
     clock = clock or SystemClock()
     async with open_runtime(
-        settings, clock=clock, state_path=state_path or settings.state_path
-    ) as rt:
+        settings, clock=clock, state_path=state_path or settings.state_path,
+        write_timeout=SHORT_BUSY_TIMEOUT,
+    ) as rt:  # fmt: skip
         status = MonitorStatus(reload_ts=clock.now())
         changes = ChangeTracker(rt.store, settings.evidence)
         scheduler = Scheduler(rt, status, shard=shard, spread=first_run_spread, changes=changes)
@@ -122,7 +125,7 @@ async def open_monitor(
         ingest = IngestCounters()
         if config.calls is not None:
             ingest.declare(source_names(config.calls))
-        registry = make_registry(ZombieCollector(status, ingest, clock=clock))
+        registry = make_registry(ZombieCollector(status, ingest, state=rt.store, clock=clock))
         # The monitor's own CPU, memory and file descriptors (`process_*`), on this
         # registry only: never the library's global one.
         ProcessCollector(registry=registry)
@@ -134,16 +137,22 @@ async def prune_forever(monitor: Monitor) -> None:
     while True:
         now = monitor.rt.clock.now()
         settings = monitor.config.global_
-        removed = history.prune(monitor.rt.store, now - settings.history_retention)
+        try:
+            removed = history.prune(monitor.rt.store, now - settings.history_retention)
+        except StateWriteError:  # counted and logged by the store; the next round prunes
+            removed = 0
         if removed:
             log.info("pruned %d check runs older than the retention", removed)
         kept = settings.evidence
-        changes, pages = evidence.prune(
-            monitor.rt.store,
-            now - kept.retention,
-            now - kept.snapshot_retention,
-            kept.snapshot_max_total,
-        )
+        try:
+            changes, pages = evidence.prune(
+                monitor.rt.store,
+                now - kept.retention,
+                now - kept.snapshot_retention,
+                kept.snapshot_max_total,
+            )
+        except StateWriteError:  # counted and logged by the store; the next round prunes
+            changes, pages = 0, 0
         if changes or pages:
             log.info("pruned %d state changes and %d evidence pages", changes, pages)
         await monitor.rt.clock.sleep(PRUNE_EVERY)
