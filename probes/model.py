@@ -212,3 +212,110 @@ class ParsedMessage:
     answered: bool | None
     replied: float | None = None
     reply_text: str | None = None
+
+
+# A work-order event (工单): one step of a 12345 ticket's lifecycle, parsed once at the edge.
+
+
+class OrderEvent(enum.StrEnum):
+    """The lifecycle steps of a work order (受理 → 派发/转办 → 退回/改派 → 办理/答复 → 办结 →
+    回访 → 重办)."""
+
+    RECEIVED = "received"
+    ASSIGNED = "assigned"
+    TRANSFERRED = "transferred"
+    RETURNED = "returned"
+    REPLIED = "replied"
+    CLOSED = "closed"
+    CALLBACK = "callback"
+    REOPENED = "reopened"
+
+
+class Satisfaction(enum.StrEnum):
+    """The caller's answer on a callback (回访)."""
+
+    SATISFIED = "satisfied"
+    BASIC = "basic"
+    UNSATISFIED = "unsatisfied"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkOrderEvent:
+    """One event of one work order.
+
+    department: the unit acting (the receiving unit for assigned/transferred, the returning
+        unit for returned). caller: an opaque key, never a phone number. time: epoch
+        seconds. satisfaction: on callbacks only. Two events with the same `key` are the
+        same event, stored once.
+    """
+
+    channel: str
+    order_id: str
+    event: OrderEvent
+    time: float
+    department: str = ""
+    caller: str = ""
+    text: str = ""
+    address: str = ""
+    category: str = ""
+    satisfaction: Satisfaction | None = None
+    source: str = ""
+
+    @property
+    def key(self) -> str:
+        """Identity of the event within its channel: order, step, time and unit."""
+        return f"{self.order_id}|{self.event.value}|{self.time:.3f}|{self.department}"
+
+
+class OrderReason(enum.StrEnum):
+    """What an order's lifecycle shows, the reasons of the `workorders` verdict."""
+
+    BUCK_PASSING = "workorder_buck_passing"  # 踢皮球: passed back and forth
+    FORWARD_ONLY = "workorder_forward_only"  # 只转办不跟踪: given to a unit that did nothing
+    OVERDUE = "workorder_overdue"  # open past its time limit (办理时限)
+    FAKE_CLOSURE = "workorder_fake_closure"  # 假办结: closed though nothing was solved
+    BOILERPLATE = "workorder_boilerplate"  # 复读机: the reply is a template across orders
+
+    @property
+    def short(self) -> str:
+        """The `reason` label value of the work-order metrics (`buck_passing`)."""
+        return self.value.removeprefix("workorder_")
+
+
+@dataclass(frozen=True, slots=True)
+class FlaggedOrder:
+    """One order that shows at least one reason, with one evidence line per reason (each
+    naming the order ids involved)."""
+
+    order_id: str
+    received: float
+    reasons: tuple[OrderReason, ...]
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkOrderFindings:
+    """What the `workorders` check found over its window, for the verdict rule.
+
+    judged: orders received in the window plus older ones still open; replied: those of
+    them with a reply text (the boilerplate share is of these); open / reopened: judged
+    orders open now / reopened after a closure; repeated: closures followed by the same
+    complaint again (a new order of the same caller, or at the same address); flagged: per
+    reason, how many judged orders show it; examples: per reason, the evidence line of its
+    first order; worst: the orders with the most reasons, oldest first.
+    """
+
+    judged: int
+    replied: int
+    open: int
+    reopened: int
+    repeated: int
+    flagged: tuple[tuple[OrderReason, int], ...]
+    examples: tuple[tuple[OrderReason, str], ...]
+    worst: tuple[FlaggedOrder, ...]
+
+    def count(self, reason: OrderReason) -> int:
+        return dict(self.flagged).get(reason, 0)
+
+    def example(self, reason: OrderReason) -> str:
+        return dict(self.examples).get(reason, "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from probes.cli import calls, configcmd
+from probes.cli import calls, configcmd, orders
 from probes.cli.check import check_command
 from probes.cli.demo import demo_command
 from probes.cli.servecmd import serve_command
@@ -21,6 +21,7 @@ app.command("check")(check_command)
 app.command("demo")(demo_command)
 app.add_typer(configcmd.app, name="config")
 app.add_typer(calls.app, name="calls")
+app.add_typer(orders.app, name="orders")
 
 
 def main() -> None:

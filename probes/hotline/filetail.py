@@ -14,22 +14,57 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol, TypeVar
 
 from probes.config.calls import FileSource
 from probes.hotline.formats import LineParser, make_parser
 from probes.hotline.records import RecordError, Rejected
-from probes.hotline.sink import Sink
 from probes.model import CallRecord
 from probes.state import calls
+from probes.state.store import Store
 
 log = logging.getLogger("probes.hotline.filetail")
 CHUNK = 1 << 20  # bytes read per transaction
 
+# The tail is the same for every record type: call records into `hotline.sink.Sink`,
+# work-order events into `hotline.ordersink.OrderSink`.
+R_co = TypeVar("R_co", covariant=True)
+R_contra = TypeVar("R_contra", contravariant=True)
+R = TypeVar("R")
 
-def source_name(source: FileSource) -> str:
+
+class Parser(Protocol[R_co]):
+    def parse(self, line: str) -> R_co: ...
+
+
+class RecordSink(Protocol[R_contra]):
+    @property
+    def store(self) -> Store: ...
+
+    def reject(self, source: str, rejected: Rejected) -> None: ...
+
+    def store_batch(
+        self,
+        source: str,
+        items: Sequence[tuple[R_contra, str]],
+        offset: tuple[int, int] | None = None,
+    ) -> int: ...
+
+
+class Followed(Protocol):
+    """What the tail needs of a file source's config."""
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def poll(self) -> float: ...
+
+
+def source_name(source: Followed) -> str:
     """The `source` label of a followed file: bounded, from the config."""
     return "file:" + Path(source.path).name
 
@@ -49,7 +84,7 @@ class _Open:
     offset: int
 
 
-def read_chunk(current: _Open, parser: LineParser, sink: Sink, name: str) -> int:
+def read_chunk(current: _Open, parser: Parser[R], sink: RecordSink[R], name: str) -> int:
     """Parse and store the complete lines after the offset; returns the new offset."""
     offset, inode = current.offset, current.inode
     current.handle.seek(offset)
@@ -57,7 +92,7 @@ def read_chunk(current: _Open, parser: LineParser, sink: Sink, name: str) -> int
     end = data.rfind(b"\n")
     if end < 0:
         return offset
-    items: list[tuple[CallRecord, str]] = []
+    items: list[tuple[R, str]] = []
     pos = offset
     for raw in data[: end + 1].splitlines(keepends=True):
         position = f"{name} byte {pos}"
@@ -73,7 +108,7 @@ def read_chunk(current: _Open, parser: LineParser, sink: Sink, name: str) -> int
     return offset + end + 1
 
 
-def _drain(current: _Open, parser: LineParser, sink: Sink, name: str) -> None:
+def _drain(current: _Open, parser: Parser[R], sink: RecordSink[R], name: str) -> None:
     while True:
         new = read_chunk(current, parser, sink, name)
         if new == current.offset:
@@ -92,10 +127,16 @@ def _find_rotated(path: Path, inode: int) -> Path | None:
 
 
 def poll_once(
-    source: FileSource, current: _Open | None, sink: Sink, parser: LineParser
+    source: Followed,
+    current: _Open | None,
+    sink: RecordSink[R],
+    parser: Parser[R],
+    name: str | None = None,
 ) -> _Open | None:
-    """One look at the file: read what was appended, follow rotation and truncation."""
-    name = source_name(source)
+    """One look at the file: read what was appended, follow rotation and truncation.
+
+    name: the `source` label and offset key (default `file:<file name>`)."""
+    name = name or source_name(source)
     path = Path(source.path)
     try:
         st = path.stat()
@@ -126,13 +167,19 @@ def poll_once(
     return current
 
 
-async def follow(source: FileSource, sink: Sink) -> None:
-    """Follow one file until cancelled."""
-    parser = parser_for(source)
+async def follow(source: FileSource, sink: RecordSink[CallRecord]) -> None:
+    """Follow one call-detail file until cancelled."""
+    await follow_with(source, sink, parser_for(source))
+
+
+async def follow_with(
+    source: Followed, sink: RecordSink[R], parser: Parser[R], name: str | None = None
+) -> None:
+    """Follow one file with the given parser until cancelled."""
     current: _Open | None = None
     try:
         while True:
-            current = poll_once(source, current, sink, parser)
+            current = poll_once(source, current, sink, parser, name)
             await asyncio.sleep(source.poll)
     finally:
         if current is not None:

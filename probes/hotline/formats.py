@@ -231,7 +231,8 @@ class CsvParser:
         )  # fmt: skip
 
 
-def _json_time(value: object, name: str, tz: dt.tzinfo) -> float:
+def json_time(value: object, name: str, tz: dt.tzinfo) -> float:
+    """Epoch seconds of a JSON time: a number, ISO 8601 (no offset: in `tz`) or a CDR time."""
     if isinstance(value, bool):
         raise RecordError(RejectReason.BAD_TIME, f"{name} is a boolean")
     if isinstance(value, int | float):
@@ -285,9 +286,9 @@ def record_from_json(
     return make_record(
         channel=channel or own or "",
         call_id=call_id,
-        start=_json_time(obj.get("start"), "start", tz),
-        answer=None if answer_raw is None else _json_time(answer_raw, "answer", tz),
-        end=_json_time(obj.get("end"), "end", tz),
+        start=json_time(obj.get("start"), "start", tz),
+        answer=None if answer_raw is None else json_time(answer_raw, "answer", tz),
+        end=json_time(obj.get("end"), "end", tz),
         outcome=outcome,
         hangup_by=hangup_by,
         transfers=tuple(transfers),

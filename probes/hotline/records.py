@@ -26,6 +26,7 @@ class RejectReason(enum.StrEnum):
     MISSING_FIELD = "missing_field"
     BAD_TIME = "bad_time"
     BAD_OUTCOME = "bad_outcome"
+    BAD_EVENT = "bad_event"  # a work-order event outside the lifecycle steps
     INCONSISTENT = "inconsistent"  # times out of order, answered without an answer time
     FUTURE = "future"
     UNKNOWN_CHANNEL = "unknown_channel"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from probes.kinds import availability, board, freshness, hotline, links, service
+from probes.kinds import availability, board, freshness, hotline, links, service, workorders
 from probes.kinds.context import CheckContext
 from probes.model import CheckResult
 
@@ -22,6 +22,7 @@ KINDS: dict[str, CheckFn] = {
     "service": service.check,
     "board": board.check,
     "hotline": hotline.check,
+    "workorders": workorders.check,
 }
 
 __all__ = ["KINDS", "CheckContext", "CheckFn"]

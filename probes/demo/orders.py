@@ -1,0 +1,396 @@
+"""Realistic streams of 12345 work-order events with ground truth.
+
+No public dump of real 12345 work orders with their transfers exists (the published
+figures are monthly aggregates; the public boards in `realdata/board` show messages and
+replies, not the orders behind them). These streams follow the standard lifecycle instead
+(受理 → 派发 → 退回/改派 → 答复 → 办结 → 回访 → 重办) with the units, categories, addresses
+and the wording of a city centre, and know what each order shows.
+
+A stream holds one pattern: `clean` orders only, or clean orders mixed with a share of
+orders showing one fault (`buck_passing`, `forward_only`, `overdue`, `fake_closure`,
+`boilerplate`). Every clean order is received and assigned on a working day, answered
+by the unit within two working days with a reply of its own, closed, and called back
+satisfied; callers and addresses do not repeat within the repeat window. All events lie
+before `end`, the moment the stream was taken.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from probes.model import OrderReason
+from probes.workdays import add_workdays, is_workday
+
+TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
+CENTRE = "12345热线"
+PATTERNS = ("clean", "buck_passing", "forward_only", "overdue", "fake_closure", "boilerplate")
+SHARE = 0.35  # orders of a faulty stream that show its fault (above every zombie share)
+
+# category -> (the unit that handles it, complaint openings, what the unit did)
+CATEGORIES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "噪音扰民": (
+        "区生态环境局",
+        (
+            "夜间施工噪音很大，严重影响休息",
+            "楼下商铺音响声音过大，从早到晚不停",
+            "广场舞音量太大，老人孩子都睡不好",
+        ),
+        (
+            "执法人员到场检测噪声超标并责令停止夜间施工",
+            "约谈商户负责人，音响已移入室内并限定音量",
+            "与活动组织者协商调整时段并配发限音设备",
+        ),
+    ),
+    "市容环境": (
+        "区城管局",
+        (
+            "小区门口垃圾堆放多日无人清运",
+            "人行道被占道经营摊点堵塞",
+            "路边违规张贴小广告很多",
+        ),
+        (
+            "环卫所当日清运积存垃圾并增加每日清运频次",
+            "依法劝离占道摊点并设置疏导区",
+            "清除小广告并对张贴号码依法处理",
+        ),
+    ),
+    "物业管理": (
+        "区住建局",
+        (
+            "小区电梯经常故障，物业不及时维修",
+            "物业擅自提高停车费，业主不认可",
+            "小区消防通道长期被占用",
+        ),
+        (
+            "督促物业公司更换电梯主板并建立维保台账",
+            "核查收费依据，物业已恢复原收费标准",
+            "联合消防部门清理通道并设置禁停标识",
+        ),
+    ),
+    "交通出行": (
+        "区交通运输局",
+        (
+            "公交车站取消后出行很不方便",
+            "路口信号灯时间太短，行人过不去",
+            "道路坑洼多处，雨天积水",
+        ),
+        (
+            "优化线路走向，在原址附近恢复设置站点",
+            "协调交警部门将行人绿灯时长延长至三十秒",
+            "养护单位完成坑槽修补并疏通排水口",
+        ),
+    ),
+    "劳动保障": (
+        "区人社局",
+        (
+            "公司拖欠工资三个月不发",
+            "单位不给缴纳社保",
+            "离职后公司扣押押金不退",
+        ),
+        (
+            "劳动监察大队立案调查，企业已补发拖欠工资",
+            "责令用人单位限期为职工补缴社会保险费",
+            "调解后企业退还押金并出具书面说明",
+        ),
+    ),
+    "供水供电": (
+        "市供水公司",
+        (
+            "小区停水没有提前通知",
+            "自来水发黄有异味",
+            "水压太低，高层用不上水",
+        ),
+        (
+            "抢修破损管道恢复供水并完善停水公告流程",
+            "冲洗管网并取样检测，水质已达标",
+            "调整加压泵站运行参数，高层水压恢复正常",
+        ),
+    ),
+}
+ROADS = (
+    "建设路",
+    "人民路",
+    "解放大道",
+    "中山路",
+    "和平街",
+    "长江路",
+    "黄河路",
+    "文化路",
+    "新华街",
+    "朝阳路",
+    "光明路",
+    "胜利街",
+    "青年路",
+    "滨河路",
+    "友谊路",
+    "学府路",
+)
+ESTATES = (
+    "阳光花园",
+    "锦绣家园",
+    "翠苑小区",
+    "金桥公寓",
+    "幸福里",
+    "绿洲小区",
+    "东方明珠苑",
+    "书香门第",
+    "碧水湾",
+    "南湖社区",
+    "丽景苑",
+    "梧桐院",
+    "枫林苑",
+    "春晖小区",
+)
+SINCE = (
+    "已经持续一周",
+    "反映过一次没人管",
+    "周边居民意见很大",
+    "希望尽快处理",
+    "影响很坏",
+    "多次协商无果",
+    "孩子老人受影响",
+    "请相关部门核实",
+)
+OPENINGS = (
+    "您好，关于您反映的",
+    "市民您好，您反映的",
+    "您好！针对您所反映的",
+    "来电人您好，对于",
+)
+CLOSINGS = ("我们将持续跟踪整改效果。", "后续将加强日常巡查。", "已建立长效管理机制。",
+            "如仍有问题可随时反映。", "办理结果已电话告知来电人。")  # fmt: skip
+TEMPLATE = ("经核查，您反映的问题已转交属地街道进行处理，我单位将持续关注办理进展，"
+            "感谢您对我们工作的理解与支持，如有疑问可在工作时间致电咨询。")  # fmt: skip
+# Interim answers of orders that then stay open: what is under way, and when it may end.
+UNDER_WAY = (
+    "已安排专人现场核实，涉及多个产权单位需要协调",
+    "相关费用需业主大会表决，正在征求意见",
+    "施工方案需报规划部门审批，材料已提交",
+    "已委托第三方检测机构采样，报告尚未出具",
+    "需与上级主管部门会商处置办法，已发函",
+)
+EXPECTED = ("预计下月完成整改", "待审批结果出来后实施", "完成后将另行答复", "请耐心等待处理结果")
+REVISITS = (
+    "复查发现整改后问题反弹，已责令责任单位重新处置并安排专人盯办",
+    "再次到场核实，原处理措施未落实到位，已约谈相关负责人限期整改",
+    "重新调查后确认前次办理不彻底，已追加整改措施并纳入督办",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """Events (JSON-ready dicts, in time order) and what each order shows."""
+
+    pattern: str
+    events: list[dict[str, object]]
+    truth: dict[str, OrderReason | None]
+
+    @property
+    def expected(self) -> OrderReason | None:
+        """The one reason the stream's verdict must show (None for a clean stream)."""
+        return None if self.pattern == "clean" else OrderReason("workorder_" + self.pattern)
+
+
+class _Writer:
+    """Builds one stream: picks times on working days and writes events."""
+
+    def __init__(self, rng: random.Random, end: dt.datetime) -> None:
+        self.rng = rng
+        self.end = end
+        self.events: list[dict[str, object]] = []
+        self.serial = 0
+
+    def workday_at(self, day: dt.date) -> dt.datetime:
+        while not is_workday(day):
+            day += dt.timedelta(days=1)
+        minutes = self.rng.randrange(9 * 60, 16 * 60)
+        return dt.datetime(day.year, day.month, day.day, minutes // 60, minutes % 60, tzinfo=TZ)
+
+    def later(self, t: dt.datetime, workdays: int, hours: float = 0.0) -> dt.datetime:
+        return add_workdays(t, workdays) + dt.timedelta(hours=hours, minutes=self.rng.randrange(50))
+
+    def add(self, order_id: str, event: str, t: dt.datetime, **fields: str) -> None:
+        self.events.append({"order_id": order_id, "event": event, "time": t.isoformat(),
+                            **{k: v for k, v in fields.items() if v}})  # fmt: skip
+
+    def new_order(self, day: dt.date) -> tuple[str, dt.datetime, str, str, str, str, str]:
+        """(order id, received, caller, category, unit, complaint, address)."""
+        self.serial += 1
+        t = self.workday_at(day)
+        category = self.rng.choice(list(CATEGORIES))
+        unit, complaints, _ = CATEGORIES[category]
+        address = (f"{self.rng.choice(ROADS)}{self.rng.randrange(1, 400)}号"
+                   f"{self.rng.choice(ESTATES)}{self.rng.randrange(1, 30)}栋")  # fmt: skip
+        text = f"{address}{self.rng.choice(complaints)}，{self.rng.choice(SINCE)}。"
+        order_id = f"GD{t:%Y%m%d}{self.serial:05d}"
+        caller = f"u{self.rng.getrandbits(40):010x}"
+        return order_id, t, caller, category, unit, text, address
+
+    def complaint(self, order_id: str) -> str:
+        return next(str(e["text"]) for e in self.events if e["order_id"] == order_id)
+
+    def reply_text(self, order_id: str, category: str) -> str:
+        """An answer of the unit's own: it quotes the complaint (so answers alike are
+        answers to the same question) and says what was done."""
+        _, _, actions = CATEGORIES[category]
+        asked = self.complaint(order_id).rstrip("。")
+        return (f"{self.rng.choice(OPENINGS)}“{asked}”的问题，{self.rng.choice(actions)}，"
+                f"{self.rng.choice(CLOSINGS)}")  # fmt: skip
+
+
+def generate(
+    pattern: str, *, orders: int = 60, end: dt.datetime | dt.date, seed: int = 1
+) -> Stream:
+    """A stream of `orders` orders received over the four weeks before `end` (a date means
+    its start), a `SHARE` of them showing `pattern` unless it is `clean`."""
+    if pattern not in PATTERNS:
+        raise ValueError(f"unknown pattern {pattern!r} (one of {', '.join(PATTERNS)})")
+    if not isinstance(end, dt.datetime):
+        end = dt.datetime(end.year, end.month, end.day, tzinfo=TZ)
+    rng = random.Random(seed)
+    w = _Writer(rng, end)
+    truth: dict[str, OrderReason | None] = {}
+    faulty = set(rng.sample(range(orders), round(orders * SHARE))) if pattern != "clean" else set()
+    first_day = end.date() - dt.timedelta(days=28)
+    for n in range(orders):
+        kind = pattern if n in faulty else "clean"
+        # Received in the four weeks before the end, early enough that every event of the
+        # order (a week of holidays included) lies before it.
+        day = first_day + dt.timedelta(days=rng.randrange(0, 22 if kind == "clean" else 12))
+        if kind == "overdue":
+            day = _overdue_day(end, day)
+        while True:
+            mark = len(w.events)
+            oid = _ORDER[kind](w, day)
+            if max(str(e["time"]) for e in w.events[mark:]) <= end.isoformat():
+                break
+            del w.events[mark:]
+            day -= dt.timedelta(days=7)
+        truth[oid] = None if kind == "clean" else OrderReason("workorder_" + pattern)
+    w.events.sort(key=lambda e: str(e["time"]))
+    return Stream(pattern, w.events, truth)
+
+
+def _overdue_day(end: dt.datetime, day: dt.date) -> dt.date:
+    """A day early enough that an order received then is past the default 15-working-day
+    limit (with a day to spare) at `end`."""
+    while add_workdays(dt.datetime(day.year, day.month, day.day, 17, tzinfo=TZ), 16) > end:
+        day -= dt.timedelta(days=1)
+    return day
+
+
+def _received(w: _Writer, day: dt.date) -> tuple[str, dt.datetime, str, str, str]:
+    oid, t, caller, category, unit, text, address = w.new_order(day)
+    w.add(oid, "received", t, department=CENTRE, caller=caller, text=text, address=address,
+          category=category)  # fmt: skip
+    return oid, t, category, unit, address
+
+
+def _finish(w: _Writer, oid: str, t: dt.datetime, unit: str, reply: str, mood: str) -> None:
+    """Reply, close and call back."""
+    t = w.later(t, 1)
+    w.add(oid, "replied", t, department=unit, text=reply)
+    t += dt.timedelta(hours=2)
+    w.add(oid, "closed", t, department=CENTRE)
+    w.add(oid, "callback", w.later(t, 1), department=CENTRE, satisfaction=mood)
+
+
+def _clean(w: _Writer, day: dt.date) -> str:
+    oid, t, category, unit, _address = _received(w, day)
+    t += dt.timedelta(minutes=w.rng.randrange(10, 90))
+    w.add(oid, "assigned", t, department=unit)
+    _finish(w, oid, t, unit, w.reply_text(oid, category),
+            w.rng.choice(("satisfied", "satisfied", "basic")))  # fmt: skip
+    return oid
+
+
+def _buck_passing(w: _Writer, day: dt.date) -> str:
+    oid, t, category, unit, _address = _received(w, day)
+    street = f"{w.rng.choice(ROADS)}街道办事处"
+    w.add(oid, "assigned", t := t + dt.timedelta(minutes=30), department=unit)
+    w.add(oid, "returned", t := w.later(t, 1), department=unit, text="不属于本单位职责")
+    w.add(oid, "assigned", t := t + dt.timedelta(hours=1), department=street)
+    w.add(oid, "transferred", t := w.later(t, 1), department=unit)  # back where it started
+    _finish(w, oid, t, unit, w.reply_text(oid, category), "satisfied")
+    return oid
+
+
+def _forward_only(w: _Writer, day: dt.date) -> str:
+    oid, t, category, unit, _address = _received(w, day)
+    w.add(oid, "assigned", t := t + dt.timedelta(minutes=30), department=unit)
+    # Nobody at the unit touches it for a week; the centre gives it to the street office.
+    street = f"{w.rng.choice(ROADS)}街道办事处"
+    w.add(oid, "transferred", t := w.later(t, 5), department=street)
+    _finish(w, oid, t, street, w.reply_text(oid, category), "satisfied")
+    return oid
+
+
+def _overdue(w: _Writer, day: dt.date) -> str:
+    oid, t, _, unit, _address = _received(w, day)
+    w.add(oid, "assigned", t := t + dt.timedelta(minutes=30), department=unit)
+    # An interim answer, then nothing: still open weeks later. It quotes the complaint, as
+    # units do, so two such answers alike are answers to the same question.
+    interim = f"关于{w.complaint(oid)}{w.rng.choice(UNDER_WAY)}，{w.rng.choice(EXPECTED)}。"
+    w.add(oid, "replied", w.later(t, 1), department=unit, text=interim)
+    return oid
+
+
+def _fake_closure(w: _Writer, day: dt.date) -> str:
+    oid, t, category, unit, address = _received(w, day)
+    w.add(oid, "assigned", t := t + dt.timedelta(minutes=30), department=unit)
+    way = w.rng.randrange(3)
+    reply = w.reply_text(oid, category)
+    if way == 0:  # closed, the caller calls back unsatisfied
+        _finish(w, oid, t, unit, reply, "unsatisfied")
+    elif way == 1:  # closed, reopened, answered and closed again
+        w.add(oid, "replied", t := w.later(t, 1), department=unit, text=reply)
+        w.add(oid, "closed", t := t + dt.timedelta(hours=2), department=CENTRE)
+        w.add(oid, "reopened", t := w.later(t, 1), department=CENTRE)
+        w.add(
+            oid,
+            "replied",
+            t := w.later(t, 1),
+            department=unit,
+            text=w.reply_text(oid, category),
+        )
+        w.add(oid, "closed", t + dt.timedelta(hours=2), department=CENTRE)
+    else:  # closed "satisfied", and the same caller complains again a few days later
+        _finish(w, oid, t, unit, reply, "satisfied")
+        caller = next(e["caller"] for e in w.events if e["order_id"] == oid and "caller" in e)
+        again = t.date() + dt.timedelta(days=5)
+        oid2, t2, *_ = w.new_order(again)
+        w.add(
+            oid2,
+            "received",
+            t2,
+            department=CENTRE,
+            caller=str(caller),
+            text=f"{address}的问题还是没有解决，再次反映。",
+            address=address,
+            category=category,
+        )
+        w.add(oid2, "assigned", t2 := t2 + dt.timedelta(minutes=30), department=unit)
+        again_reply = f"针对您再次反映的{address}问题，{w.rng.choice(REVISITS)}。"
+        _finish(w, oid2, t2, unit, again_reply, "satisfied")
+    return oid
+
+
+def _boilerplate(w: _Writer, day: dt.date) -> str:
+    oid, t, _, unit, _ = _received(w, day)
+    w.add(oid, "assigned", t := t + dt.timedelta(minutes=30), department=unit)
+    _finish(w, oid, t, unit, TEMPLATE, "satisfied")
+    return oid
+
+
+_ORDER: dict[str, Callable[[_Writer, dt.date], str]] = {
+    "clean": _clean,
+    "buck_passing": _buck_passing,
+    "forward_only": _forward_only,
+    "overdue": _overdue,
+    "fake_closure": _fake_closure,
+    "boilerplate": _boilerplate,
+}

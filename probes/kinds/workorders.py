@@ -1,0 +1,127 @@
+"""The `workorders` check kind: the lifecycles of the work orders stored for the channel.
+
+Work orders are not fetched: the sources (`probes.hotline.ordersink`, `orders import`)
+store their events, and this check rebuilds each order from them at `ctx.clock.now()`,
+runs the lifecycle rules (`probes.hotline.orderlife`) with the board's boilerplate
+detector (`probes.boards.boilerplate`: one detector for board replies and order replies),
+and returns typed findings for the verdict rule. No order at all gives success=None (the
+channel is unknown, never ok); otherwise success=True and the verdict weighs the shares.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+
+from probes.boards.boilerplate import detect, jaccard, shingles
+from probes.config.workorders import WorkOrdersSpec
+from probes.hotline.orderdetails import to_details
+from probes.hotline.orderlife import Lifecycle, judge_orders, judged_orders, lifecycles
+from probes.kinds.context import CheckContext
+from probes.model import CheckResult, Measurement, OrderReason, WorkOrderFindings
+from probes.state import workorders as order_store
+
+# Labels of the transfers-per-order gauge: 0, 1, 2, 3, then 4 or more.
+TRANSFER_BUCKETS = ("0", "1", "2", "3", "4+")
+# Replies scanned for the other orders a template reply repeats (bounds the pairwise work).
+PARTNER_SCAN = 300
+
+
+def _boilerplate(
+    orders: Sequence[Lifecycle], spec: WorkOrdersSpec
+) -> tuple[dict[str, list[str]], frozenset[str]]:
+    """Order id -> other orders with a near-identical reply; and the reply texts that
+    only acknowledge or forward."""
+    replied = [o for o in orders if o.reply]
+    report = detect(
+        [o.reply for o in replied],
+        phrases=spec.boilerplate_phrases, forward_words=spec.forward_words,
+        threshold=spec.near_duplicate_threshold, min_substance=spec.min_substance_chars,
+        short_reply=spec.short_reply_chars, owners=[o.order_id for o in replied],
+        topics=[o.text for o in replied],
+    )  # fmt: skip
+    dups = sorted(report.duplicates)
+    sets = {i: shingles(replied[i].reply) for i in dups[:PARTNER_SCAN]}
+    partners: dict[str, list[str]] = {}
+    for i in dups:
+        mine = sets.get(i) or shingles(replied[i].reply)
+        others = [
+            replied[j].order_id
+            for j, theirs in sets.items()
+            if j != i and jaccard(mine, theirs) >= spec.near_duplicate_threshold
+        ]
+        partners[replied[i].order_id] = others[:2] or ["other orders"]
+    acks = frozenset(replied[i].reply for i in report.acknowledgements)
+    return partners, acks
+
+
+def _measurements(
+    findings: WorkOrderFindings, judged: Sequence[Lifecycle]
+) -> tuple[Measurement, ...]:
+    out = [
+        Measurement("workorder_orders", float(findings.open), (("state", "open"),)),
+        Measurement(
+            "workorder_orders", float(findings.judged - findings.open), (("state", "closed"),)
+        ),
+        Measurement("workorder_reopened_orders", float(findings.reopened)),
+        Measurement("workorder_repeated_orders", float(findings.repeated)),
+    ]
+    out += [
+        Measurement("workorder_flagged_orders", float(findings.count(r)), (("reason", r.short),))
+        for r in OrderReason
+    ]
+    by_transfers = dict.fromkeys(TRANSFER_BUCKETS, 0)
+    for o in judged:
+        by_transfers[TRANSFER_BUCKETS[min(o.transfers, len(TRANSFER_BUCKETS) - 1)]] += 1
+    out += [
+        Measurement("workorder_orders_by_transfers", float(n), (("transfers", label),))
+        for label, n in by_transfers.items()
+    ]
+    times = sorted(o.closed_at[0] - o.received for o in judged if o.closed_at)
+    if times:
+        p90 = statistics.quantiles(times, n=10)[-1] if len(times) > 1 else times[0]
+        out.append(
+            Measurement(
+                "workorder_time_to_close_seconds", statistics.median(times), (("percentile", "50"),)
+            )
+        )
+        out.append(Measurement("workorder_time_to_close_seconds", p90, (("percentile", "90"),)))
+    return tuple(out)
+
+
+def _evidence(findings: WorkOrderFindings) -> tuple[str, ...]:
+    lines = [
+        f"{findings.judged} orders judged ({findings.open} open), "
+        + ", ".join(f"{r.short} {n}" for r, n in findings.flagged)
+        if findings.flagged
+        else f"{findings.judged} orders judged ({findings.open} open), none flagged"
+    ]
+    for order in findings.worst:
+        lines.append("; ".join(order.evidence))
+    return tuple(lines)
+
+
+async def check(spec: WorkOrdersSpec, ctx: CheckContext) -> CheckResult:
+    now, began = ctx.clock.now(), ctx.clock.monotonic()
+    since = now - max(spec.window, spec.open_lookback)
+    orders = lifecycles(order_store.events_since(ctx.store, ctx.channel.name, since))
+    judged = judged_orders(orders, spec, now)
+    if not judged:
+        return CheckResult(
+            "workorders", "workorders", None, now, ctx.clock.monotonic() - began,
+            error="no work order received in the window", evidence=("no work orders",),
+        )  # fmt: skip
+    partners, acks = _boilerplate(orders, spec)
+
+    def similar(a: str, b: str) -> bool:
+        return jaccard(shingles(a), shingles(b)) >= spec.near_duplicate_threshold
+
+    findings = judge_orders(
+        orders, spec, now, acknowledgement_only=acks.__contains__, similar=similar,
+        boilerplate=partners,
+    )  # fmt: skip
+    return CheckResult(
+        "workorders", "workorders", True, now, ctx.clock.monotonic() - began,
+        evidence=_evidence(findings), measurements=_measurements(findings, judged),
+        details=to_details(findings),
+    )  # fmt: skip
