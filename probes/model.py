@@ -170,6 +170,8 @@ class CallRecord:
     start/answer/end: epoch seconds; `answer` is None for calls nobody answered.
     transfers: the departments the call (or its ticket) was passed through, in order.
     source: where it came from (`mqtt`, `file:<path>`, `import`), for the ingest counters.
+    test: a test call (a robot's, or a record flagged `test`): only test calls can show a
+        line dead ("none of the last N answered"); citizens' calls are judged by shares.
     """
 
     channel: str
@@ -181,6 +183,7 @@ class CallRecord:
     hangup_by: HangupBy | None = None
     transfers: tuple[str, ...] = ()
     source: str = ""
+    test: bool = False
 
     @property
     def wait(self) -> float | None:

@@ -255,8 +255,9 @@ def record_from_json(
     """A record from one decoded JSON object.
 
     Fields: channel (or from the topic), call_id, start, answer (null when unanswered), end,
-    outcome, and optional hangup_by and transfers (a list of departments). Times are epoch
-    seconds or ISO 8601 (a time without offset is in `tz`).
+    outcome, and optional hangup_by, transfers (a list of departments) and test (true for
+    a test call, such as a robot's). Times are epoch seconds or ISO 8601 (a time without
+    offset is in `tz`).
     """
     if not isinstance(obj, dict):
         raise RecordError(RejectReason.MALFORMED, "a record must be a JSON object")
@@ -278,6 +279,9 @@ def record_from_json(
     transfers = obj.get("transfers") or ()
     if not isinstance(transfers, list | tuple) or not all(isinstance(t, str) for t in transfers):
         raise RecordError(RejectReason.MALFORMED, "transfers must be a list of strings")
+    test = obj.get("test", False)
+    if not isinstance(test, bool):
+        raise RecordError(RejectReason.MALFORMED, "test must be true or false")
     side = obj.get("hangup_by")
     try:
         hangup_by = HangupBy(side) if side is not None else None
@@ -293,6 +297,7 @@ def record_from_json(
         hangup_by=hangup_by,
         transfers=tuple(transfers),
         source=source,
+        test=test,
     )
 
 

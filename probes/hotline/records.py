@@ -62,6 +62,7 @@ def make_record(
     hangup_by: HangupBy | None = None,
     transfers: tuple[str, ...] = (),
     source: str = "",
+    test: bool = False,
 ) -> CallRecord:
     """A validated record, or `RecordError` naming what is wrong with it."""
     if not channel:
@@ -82,7 +83,7 @@ def make_record(
         answer = None
     end = max(end, start)
     return CallRecord(
-        channel, call_id, start, answer, end, outcome, hangup_by, tuple(transfers), source
+        channel, call_id, start, answer, end, outcome, hangup_by, tuple(transfers), source, test
     )
 
 

@@ -1,9 +1,10 @@
 """Rolling statistics of one hotline, read from the stored call records.
 
 Counters (`Totals`) run since the first record; windows (default 1 h and 24 h of service
-time) count only calls that started within service hours; the last N calls in service
-hours decide whether the line is dead; the service time since the last record of any
-outcome decides whether the feed has gone silent.
+time) count only calls that started within service hours; the last N test calls (a
+robot's, or records flagged `test`) in service hours decide whether the line is dead, never
+citizens' calls, whose misses the answered share weighs; the service time since the last
+record of any outcome decides whether the feed has gone silent.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class WindowStats:
 class HotlineStats:
     totals: calls.Totals
     windows: tuple[WindowStats, ...]
-    last_calls: tuple[Outcome, ...]  # the last N calls in service hours, newest first
+    last_calls: tuple[Outcome, ...]  # the last N test calls in service hours, newest first
     silent_for: float | None  # service seconds since the last record; None: never a record
     in_service: bool
 
@@ -94,7 +95,7 @@ def compute(store: Store, channel: str, spec: HotlineSpec, now: float) -> Hotlin
         )
     horizon = now - MAX_LOOKBACK_DAYS * 86400.0
     recent = (
-        c for c in calls.calls_newest_first(store, channel, horizon, now + 1e-6)
+        c for c in calls.test_calls_newest_first(store, channel, horizon, now + 1e-6)
         if service.contains(c.start)
     )  # fmt: skip
     last = tuple(c.outcome for c in itertools.islice(recent, spec.last_n_test_calls))

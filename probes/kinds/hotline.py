@@ -82,7 +82,7 @@ def _evidence(stats: HotlineStats) -> list[str]:
 
 
 def is_dead(stats: HotlineStats, spec: HotlineSpec) -> bool:
-    """None of the last N calls in service hours answered (and there were N)."""
+    """None of the last N test calls in service hours answered (and there were N)."""
     last = stats.last_calls
     return len(last) >= spec.last_n_test_calls and Outcome.ANSWERED not in last
 
@@ -115,7 +115,7 @@ async def check(spec: HotlineSpec, ctx: CheckContext) -> CheckResult:
     dead = is_dead(stats, spec)
     error = ""
     if dead:
-        error = f"none of the last {spec.last_n_test_calls} calls in service hours answered"
+        error = f"none of the last {spec.last_n_test_calls} test calls in service hours answered"
     elif low:
         error = f"{long.answered}/{long.total} calls answered in {long.label} of service time"
     return CheckResult(

@@ -3,7 +3,8 @@ at least 95% of calls connected over 24 h), over the long window (default 24 h o
 time) computed by the check:
 
 - unknown `hotline_feed_silent`: no record for `feed_silent_after` of service time;
-- zombie `hotline_dead`: none of the last N calls (default 5) in service hours answered;
+- zombie `hotline_dead`: none of the last N test calls (default 5) in service hours
+  answered (a robot's calls, or records flagged `test`; never citizens' calls);
 - zombie `hotline_unanswered`: answered share < 50%; degraded below 95%;
 - degraded `hotline_slow_answer`: answered within `answer_within` < 80% of answered calls;
 - degraded `hotline_quick_hangup`: answered calls over within `quick_hangup` > 20%;
@@ -34,7 +35,7 @@ def reasons(spec: HotlineSpec, result: CheckResult, jc: JudgeContext) -> list[Re
     if len(last) >= spec.last_n_test_calls and "answered" not in last:
         out.append(
             Reason("hotline_dead", State.ZOMBIE,
-                   f"none of the last {len(last)} calls in service hours answered", CHECK)
+                   f"none of the last {len(last)} test calls in service hours answered", CHECK)
         )  # fmt: skip
     windows = cast(Mapping[str, Mapping[str, Any]], d["windows"])
     label = cast(str, d["long_window"])
