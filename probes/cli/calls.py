@@ -16,6 +16,7 @@ from rich.table import Table
 from probes.clock import SystemClock
 from probes.config import Config, load_config
 from probes.config.hotline import HotlineSpec
+from probes.hotline import callcentre
 from probes.hotline.formats import LAYOUTS, make_parser
 from probes.hotline.ingest import IngestCounters, Sink, run_sources
 from probes.hotline.records import RecordError, Rejected
@@ -42,7 +43,13 @@ def _state(config: Config | None, state: Path | None) -> Path:
 @app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
-    fmt: Annotated[str, typer.Option("--format", help="asterisk-csv, freeswitch-csv or jsonl")],
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="asterisk-csv, freeswitch-csv, jsonl, asterisk-queue-log or 3cx-cdr",
+        ),
+    ],
     columns: Annotated[
         str | None,
         typer.Option(help=f"a layout ({', '.join(LAYOUTS)}) or comma-separated column names"),
@@ -54,6 +61,9 @@ def import_(
 ) -> None:
     """Load a call-detail file once; duplicates (same channel and call id) count once."""
     cfg = _config(config)
+    if fmt in callcentre.FORMATS:
+        _import_call_centre(file, fmt, channel, timezone, cfg, state)
+        return
     try:
         parser = make_parser(
             fmt, source="import", timezone=timezone, columns=columns, channel=channel
@@ -82,6 +92,37 @@ def import_(
     typer.echo(
         f"imported {counters.ingested.get('import', 0)} records"
         + (f"; not stored: {rejected}" if rejected else "")
+    )
+
+
+def _import_call_centre(
+    file: Path, fmt: str, channel: str | None, timezone: str, cfg: Config | None,
+    state: Path | None,
+) -> None:  # fmt: skip
+    """A queue_log or a 3CX CDR file: calls grouped or filtered across lines."""
+    if channel is None:
+        raise typer.BadParameter(f"{fmt} needs --channel", param_hint="--channel")
+    reader = callcentre.CallCentreFile(fmt, channel, timezone)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    counters = IngestCounters()
+    known = quick_hangup_limits(cfg.channels) if cfg else None
+    with Store.open(_state(cfg, state)) as store:
+        sink = Sink(store, counters, SystemClock(), known)
+        items: list[tuple[CallRecord, str]] = []
+        with file.open(encoding="utf-8-sig", errors="replace") as handle:
+            for item, position in reader.records(handle):
+                where = f"{file.name} {position}"
+                if isinstance(item, Rejected):
+                    sink.reject("import", Rejected(item.reason, item.detail, where))
+                else:
+                    items.append((item, where))
+        sink.store_batch("import", items)
+    rejected = ", ".join(f"{r}: {n}" for (_, r), n in sorted(counters.rejected.items()))
+    typer.echo(
+        f"imported {counters.ingested.get('import', 0)} calls"
+        + (f"; not stored: {rejected}" if rejected else "")
+        + f"; skipped {reader.skipped} rows that are not hotline calls"
+        + (f", {reader.incomplete} calls without an outcome" if reader.incomplete else "")
     )
 
 
