@@ -274,3 +274,26 @@ async def test_reply_deadline_across_national_day(
     assert verdict.state is state, verdict.summary
     assert result.measurement("board_overdue_messages") == float(state is State.DEGRADED)
     assert any("reply due 2026-10-12" in line for line in result.evidence)
+
+
+@pytest.mark.parametrize(
+    ("title", "unresolved"),
+    [("再次反映幸福路路灯长期不亮的问题", True), ("再次反映人民路噪音扰民", False)],
+)  # fmt: skip
+async def test_an_answer_followed_by_the_same_complaint_again_is_unresolved(
+    board: FakeBoard, runtime: Runtime, title: str, unresolved: bool
+) -> None:
+    ch = channel()
+    clock = runtime.clock
+    assert isinstance(clock, FrozenClock)
+    board.rows = [(1, "反映幸福路路灯长期不亮的问题", NOW - 2 * DAY, "已回复")]
+    _, verdict = await run(runtime, ch)
+    assert verdict.state is State.OK
+    clock.advance(5 * DAY)
+    board.rows = [(2, title, clock.now() - DAY, "已回复"), *board.rows]
+    result, verdict = await run(runtime, ch)
+    assert ({r.code for r in verdict.reasons} == {"board_unresolved"}) is unresolved
+    assert (verdict.state is State.DEGRADED) is unresolved
+    if unresolved:
+        assert any("(2) posted again after the answer to" in line and "(1)" in line
+                   for line in result.evidence)  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from probes.cli import calls, configcmd, orders
+from probes.cli import boardcmd, calls, configcmd, orders
 from probes.cli.check import check_command
 from probes.cli.demo import demo_command
 from probes.cli.servecmd import serve_command
@@ -22,6 +22,7 @@ app.command("demo")(demo_command)
 app.add_typer(configcmd.app, name="config")
 app.add_typer(calls.app, name="calls")
 app.add_typer(orders.app, name="orders")
+app.add_typer(boardcmd.app, name="board")
 
 
 def main() -> None:

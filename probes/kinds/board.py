@@ -221,4 +221,6 @@ def _details(s: BoardSummary) -> dict[str, object]:
         "silent": s.silent,
         "posted_in_silent_window": s.posted_in_silent_window,
         "deadline_estimated": s.deadline_estimated,
+        "reposts": len(s.reposts),
+        "repost_example": s.reposts[0].evidence if s.reposts else None,
     }

@@ -7,7 +7,10 @@
 - degraded `board_boilerplate`: boilerplate replies reach `boilerplate_max_ratio` of at
   least `boilerplate_min_replies` replies in the window;
 - degraded `board_silent`: messages keep arriving (`silent_min_messages` in
-  `silent_window`) and none is answered.
+  `silent_window`) and none is answered;
+- degraded `board_unresolved`: an answered message was posted again afterwards (再次反映,
+  仍未解决 … about the same title, or the same user's near-identical title): its answer
+  solved nothing (`probes.boards.reposts`); the pair is the evidence.
 
 A board whose pages could not be read (success None) gets no reason here: `judge` makes it
 unknown with the check's own error.
@@ -51,6 +54,12 @@ def reasons(spec: BoardSpec, result: CheckResult, jc: JudgeContext) -> list[Reas
             Reason("board_boilerplate", State.DEGRADED,
                    f"{_int(d.get('boilerplate'))}/{replies} replies are boilerplate "
                    f"({ratio:.0%}, limit {spec.boilerplate_max_ratio:.0%})", "board")
+        )  # fmt: skip
+    if reposts := _int(d.get("reposts")):
+        out.append(
+            Reason("board_unresolved", State.DEGRADED,
+                   f"{reposts} answered message(s) posted again, e.g. {d.get('repost_example')}",
+                   "board")
         )  # fmt: skip
     if d.get("silent"):
         out.append(
