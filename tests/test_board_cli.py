@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from probes.demo.portal import RunningPortal
+from probes.demo.portal import RunningPortal, run_portal
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,10 +50,13 @@ async def test_board_check_lists_unanswered_and_overdue_messages_with_ages(
     assert f"{20 + extra} days ago" in late
 
 
-async def test_board_check_with_auto_detection_reports_json(portal: RunningPortal) -> None:
-    code, out = await zombie_probes(
-        "check", f"{portal.base_url}/boards/silent/list", "--as", "board", "--json"
-    )
+async def test_board_check_with_auto_detection_reports_json() -> None:
+    # A board goes silent over a window ending now, and the CLI's now is the real clock:
+    # the portal's today must be the same day (the frozen one drifts out of the window).
+    async with run_portal(now=time.time()) as live:
+        code, out = await zombie_probes(
+            "check", f"{live.base_url}/boards/silent/list", "--as", "board", "--json"
+        )
     assert code == 1, out  # WARNING: overdue and silent
     doc = json.loads(out)
     assert doc["state"] == "degraded"

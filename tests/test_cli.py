@@ -101,3 +101,51 @@ async def test_config_schema_prints_the_json_schema() -> None:
     schema = json.loads(out)
     assert out == schema_text()
     assert "channels" in schema["properties"] and "global" in schema["properties"]
+
+
+async def test_version_prints_the_installed_package_version() -> None:
+    from importlib.metadata import version
+
+    code, out, _ = await zp("--version")
+    assert (code, out.strip()) == (0, f"zombie-probes {version('zombie-probes')}")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("check", "--no-such-option"), ("calls", "import"), ("no-such-command",), ()],
+)
+async def test_usage_errors_exit_unknown_not_critical(args: tuple[str, ...]) -> None:
+    # Nagios and Icinga read 2 as CRITICAL: a typo in a check command must not page anyone.
+    code, _, _ = await zp(*args)
+    assert code == 3
+
+
+async def test_first_line_carries_nagios_performance_data(portal: RunningPortal) -> None:
+    code, out, _ = await zp("check", portal.base_url + "/sites/home/", "--as", "availability")
+    assert code == 0
+    text, sep, perf = out.splitlines()[0].partition(" | ")
+    assert text.startswith("OK check (website) ok") and sep
+    items = dict(item.split("=", 1) for item in perf.split())
+    assert items["availability_duration"].endswith("s;;;0")
+    assert items["http_status_code"] == "200;;;"
+    duration = float(items["http_duration_seconds"].split(";")[0].removesuffix("s"))
+    assert 0 < duration < 15
+
+
+async def test_freshness_performance_data_gives_the_newest_item_age_in_days(
+    portal: RunningPortal,
+) -> None:
+    _, out, _ = await zp("check", portal.base_url + "/sites/home/", "--as", "freshness")
+    perf = out.splitlines()[0].partition(" | ")[2]
+    ages = [item for item in perf.split() if "_age_days" in item]
+    assert ages, perf
+    for item in ages:
+        age = float(item.split("=", 1)[1].split(";")[0])
+        assert -1 < age < 3650
+
+
+async def test_json_output_is_versioned(portal: RunningPortal) -> None:
+    _, out, _ = await zp(
+        "check", portal.base_url + "/sites/home/", "--as", "availability", "--json"
+    )
+    assert json.loads(out)["schema_version"] == 1

@@ -5,24 +5,24 @@ orders, shares against thresholds, and findings that survive a restart."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from probes.clock import FrozenClock
-from probes.config import ChannelConfig
+from probes.config import ChannelConfig, parse_config
 from probes.demo.orders import generate
 from probes.demo.truth import codes
 from probes.hotline.ordersink import OrderSink
 from probes.hotline.sink import IngestCounters
 from probes.hotline.workorders import event_from_json
-from probes.kinds import workorders as kind
-from probes.kinds.context import CheckContext
+from probes.http.client import open_fetcher
 from probes.model import CheckResult, State, Verdict
+from probes.runtime.runner import Runtime, judge_latest, run_channel
 from probes.state import history
 from probes.state.store import Store
-from probes.verdict import JudgeContext, judge
+from tests.measurements import measured
 
 TZ = dt.timezone(dt.timedelta(hours=8))
 NOW = dt.datetime(2026, 11, 18, 10, 0, tzinfo=TZ)  # a Wednesday, a working day
@@ -57,16 +57,10 @@ async def run(
     store: Store, ch: ChannelConfig, now: dt.datetime = NOW
 ) -> tuple[CheckResult, Verdict]:
     clock = FrozenClock(now.timestamp())
-    spec = ch.checks.workorders
-    assert spec is not None
-    ctx = CheckContext(
-        fetcher=None,  # type: ignore[arg-type]  # the workorders kind makes no request
-        clock=clock, store=store, log=logging.getLogger("test"), channel=ch,
-        settings=None,  # type: ignore[arg-type]
-        deadline=clock.monotonic() + 10,
-    )  # fmt: skip
-    result = await kind.check(spec, ctx)
-    return result, judge(ch, {"workorders": result}, JudgeContext(ch, store, now.timestamp()))
+    settings = parse_config("").global_
+    async with open_fetcher(settings, clock=clock) as fetcher:  # the kind makes no request
+        verdict, (result,) = await run_channel(Runtime(fetcher, store, clock, settings), ch)
+    return result, verdict
 
 
 REPLY = "经现场核查，{}已于11月5日完成维修，施工单位已恢复路面并清理现场，欢迎继续监督。"
@@ -226,7 +220,7 @@ async def test_boilerplate_replies_across_orders_are_flagged_with_the_board_dete
     store_events(store, events)
     result, verdict = await run(store, channel(**ONE))
     assert codes(verdict) == {"workorder_boilerplate"}
-    assert result.measurement("workorder_flagged_orders", reason="boilerplate") == len(topics)
+    assert measured(result, "workorder_flagged_orders", reason="boilerplate") == len(topics)
 
 
 @pytest.mark.parametrize(
@@ -260,17 +254,19 @@ async def test_no_orders_is_unknown_never_ok() -> None:
     assert verdict.state is State.UNKNOWN
 
 
-async def test_findings_survive_a_restart_of_the_state_file(tmp_path: Any) -> None:
+async def test_findings_survive_a_restart_of_the_state_file(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     ch = channel()
     stream = generate("forward_only", orders=40, end=NOW, seed=3)
     with Store.open(path) as store:
         store_events(store, stream.events)
-        result, fresh = await run(store, ch)
-        history.record(store, ch.name, result)
+        _, fresh = await run(store, ch)
+    clock = FrozenClock(NOW.timestamp())
+    settings = parse_config("").global_
     with Store.open(path) as store:
-        latest = history.latest_for(store, ch.name)
-        again = judge(ch, latest, JudgeContext(ch, store, NOW.timestamp()))
+        latest = {check: r for (name, check), r in history.latest(store).items() if name == ch.name}
+        async with open_fetcher(settings, clock=clock) as fetcher:
+            again = judge_latest(Runtime(fetcher, store, clock, settings), ch, latest)
     assert again.reasons == fresh.reasons
     assert codes(again) == {"workorder_forward_only"}
 

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 
 from probes.boards import boilerplate
 from probes.boards.reposts import Post, Repost, find_reposts
-from probes.boards.stats import Latency, age_text, latency, reply_deadline
+from probes.boards.stats import Latency, latency, reply_deadline
 from probes.config.board import BoardSpec
+from probes.config.types import age_text
 from probes.pages.dates import CN_TZ
 from probes.state.board import TrackedMessage
 

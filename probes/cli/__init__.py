@@ -1,21 +1,53 @@
-"""The `zombie-probes` command line: one Typer app, one module per command group."""
+"""The `zombie-probes` command line: one Typer app, one module per command group.
+
+Exit statuses follow the monitoring-plugin convention everywhere: 0 OK, 1 WARNING,
+2 CRITICAL, 3 UNKNOWN. A usage error (an unknown option, a missing argument) is UNKNOWN,
+3: Nagios and Icinga read click's default of 2 as CRITICAL, which would page someone for
+a typo in a check command.
+"""
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
+from probes import __version__
 from probes.cli import boardcmd, calls, configcmd, orders
 from probes.cli.check import check_command
 from probes.cli.demo import demo_command
 from probes.cli.servecmd import serve_command
 
+EXIT_USAGE = 3
+
 app = typer.Typer(
     name="zombie-probes",
     help="Find zombie government service channels and export Prometheus metrics.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"zombie-probes {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="print the version and exit",
+    ),
+) -> None:
+    """Find zombie government service channels and export Prometheus metrics."""
+
+
 app.command("serve")(serve_command)
 app.command("check")(check_command)
 app.command("demo")(demo_command)
@@ -26,4 +58,17 @@ app.add_typer(boardcmd.app, name="board")
 
 
 def main() -> None:
-    app()
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except typer.TyperException as exc:
+        # Typer's command-line errors; a usage error is the one with click's exit status 2.
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"Error: {exc.format_message()}", err=True)
+        sys.exit(EXIT_USAGE if exc.exit_code == 2 else exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import tempfile
 from importlib.resources import as_file, files
 from pathlib import Path
@@ -60,7 +59,9 @@ async def _demo(listen: str, portal_port: int, mqtt: str | None, once: bool) -> 
     with tempfile.TemporaryDirectory(prefix="zombie-demo-") as tmp:
         async with run_portal(port=portal_port) as portal:
             env = dict(os.environ, DEMO_PORTAL=portal.base_url)
-            broker = mqtt or _local_broker()
+            # Only a broker the user names: a demo that joined whatever listens on 1883 could
+            # publish its robot's calls into someone's real deployment.
+            broker = mqtt
             if broker:
                 env["DEMO_MQTT_HOST"], _, env["DEMO_MQTT_PORT"] = broker.rpartition(":")
             with as_file(files("probes.demo") / "demo.yaml") as path:
@@ -72,8 +73,9 @@ async def _demo(listen: str, portal_port: int, mqtt: str | None, once: bool) -> 
             else:
                 config = _without_hotlines(config)
                 console.print(
-                    "hotline channels left out: no MQTT broker on 127.0.0.1:1883. Start one "
-                    "(apt-get install mosquitto; mosquitto -p 1883) or pass --mqtt HOST:PORT."
+                    "hotline channels left out: no MQTT broker given. Start one "
+                    "(apt-get install mosquitto; mosquitto -p 1883) and pass "
+                    "--mqtt 127.0.0.1:1883."
                 )
             console.print(f"simulated portal: {portal.base_url}/")
 
@@ -179,14 +181,6 @@ def _report(console: Console, monitor: Monitor, truth: dict[str, Truth]) -> bool
         console.print(f"  {verdict.channel}: {verdict.summary}", markup=False, soft_wrap=True)
     console.print(f"verdicts match the ground truth: {'yes' if all_match else 'NO'}")
     return all_match
-
-
-def _local_broker() -> str | None:
-    try:
-        with socket.create_connection(("127.0.0.1", 1883), timeout=0.3):
-            return "127.0.0.1:1883"
-    except OSError:
-        return None
 
 
 def _without_hotlines(config: Config) -> Config:

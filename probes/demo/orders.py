@@ -22,7 +22,7 @@ import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from probes.model import OrderReason
+from probes.findings.workorders import OrderReason
 from probes.workdays import add_workdays, is_workday
 
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")

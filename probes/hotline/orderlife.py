@@ -30,15 +30,8 @@ from dataclasses import dataclass, field
 
 from probes.config.types import format_duration
 from probes.config.workorders import WorkOrdersSpec
-from probes.model import (
-    FlaggedOrder,
-    OrderEvent,
-    OrderReason,
-    Satisfaction,
-    State,
-    WorkOrderEvent,
-    WorkOrderFindings,
-)
+from probes.findings.workorders import FlaggedOrder, OrderReason, WorkOrderFindings
+from probes.model import OrderEvent, Satisfaction, State, WorkOrderEvent
 from probes.workdays import add_workdays
 
 # Events that give an order to a unit (and so move it on from the unit holding it).

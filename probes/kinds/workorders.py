@@ -4,8 +4,9 @@ Work orders are not fetched: the sources (`probes.hotline.ordersink`, `orders im
 store their events, and this check rebuilds each order from them at `ctx.clock.now()`,
 runs the lifecycle rules (`probes.hotline.orderlife`) with the board's boilerplate
 detector (`probes.boards.boilerplate`: one detector for board replies and order replies),
-and returns typed findings for the verdict rule. No order at all gives success=None (the
-channel is unknown, never ok); otherwise success=True and the verdict weighs the shares.
+and returns typed findings (`probes.findings.workorders`) for the verdict rule. No order
+at all gives success=None (the channel is unknown, never ok); otherwise success=True and
+the verdict weighs the shares.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from collections.abc import Sequence
 
 from probes.boards.boilerplate import detect, jaccard, shingles
 from probes.config.workorders import WorkOrdersSpec
-from probes.hotline.orderdetails import to_details
+from probes.findings.workorders import OrderReason, WorkOrderFindings
 from probes.hotline.orderlife import Lifecycle, judge_orders, judged_orders, lifecycles
 from probes.kinds.context import CheckContext
-from probes.model import CheckResult, Measurement, OrderReason, WorkOrderFindings
+from probes.model import Measurement, Report
 from probes.state import workorders as order_store
 
 # Labels of the transfers-per-order gauge: 0, 1, 2, 3, then 4 or more.
@@ -101,16 +102,15 @@ def _evidence(findings: WorkOrderFindings) -> tuple[str, ...]:
     return tuple(lines)
 
 
-async def check(spec: WorkOrdersSpec, ctx: CheckContext) -> CheckResult:
-    now, began = ctx.clock.now(), ctx.clock.monotonic()
+async def check(spec: WorkOrdersSpec, ctx: CheckContext) -> Report:
+    now = ctx.clock.now()
     since = now - max(spec.window, spec.open_lookback)
     orders = lifecycles(order_store.events_since(ctx.store, ctx.channel.name, since))
     judged = judged_orders(orders, spec, now)
     if not judged:
-        return CheckResult(
-            "workorders", "workorders", None, now, ctx.clock.monotonic() - began,
-            error="no work order received in the window", evidence=("no work orders",),
-        )  # fmt: skip
+        return Report(
+            None, error="no work order received in the window", evidence=("no work orders",)
+        )
     partners, acks = _boilerplate(orders, spec)
 
     def similar(a: str, b: str) -> bool:
@@ -120,8 +120,7 @@ async def check(spec: WorkOrdersSpec, ctx: CheckContext) -> CheckResult:
         orders, spec, now, acknowledgement_only=acks.__contains__, similar=similar,
         boilerplate=partners,
     )  # fmt: skip
-    return CheckResult(
-        "workorders", "workorders", True, now, ctx.clock.monotonic() - began,
-        evidence=_evidence(findings), measurements=_measurements(findings, judged),
-        details=to_details(findings),
+    return Report(
+        True, findings, evidence=_evidence(findings),
+        measurements=_measurements(findings, judged),
     )  # fmt: skip

@@ -5,16 +5,17 @@ than `min_orders` orders. Each reason's detail names its first order as evidence
 
 Reasons: `workorder_buck_passing`, `workorder_forward_only`, `workorder_overdue`,
 `workorder_fake_closure`, `workorder_boilerplate`. A run that found no orders (success
-None) gets no reason here: `judge` makes the channel unknown with the check's error.
+None) gets no reason here: `judge` makes the channel unknown with the check's error; a
+run that did not finish (no findings) is unknown too.
 """
 
 from __future__ import annotations
 
 from probes.config.workorders import WorkOrdersSpec
-from probes.hotline.orderdetails import from_details
+from probes.findings.workorders import OrderReason, WorkOrderFindings
 from probes.hotline.orderlife import share_levels
-from probes.model import CheckResult, OrderReason, Reason
-from probes.verdict.common import JudgeContext
+from probes.model import CheckResult, Reason
+from probes.verdict.common import JudgeContext, not_finished
 
 CHECK = "workorders"
 WHAT = {
@@ -26,10 +27,14 @@ WHAT = {
 }
 
 
-def reasons(spec: WorkOrdersSpec, result: CheckResult, jc: JudgeContext) -> list[Reason]:
-    findings = from_details(result.details)
-    if result.success is None or findings is None:
-        return []
+def reasons(
+    spec: WorkOrdersSpec,
+    result: CheckResult,
+    findings: WorkOrderFindings | None,
+    jc: JudgeContext,
+) -> list[Reason]:
+    if findings is None:
+        return [] if result.success is None else [not_finished(result)]
     out: list[Reason] = []
     for level in share_levels(findings, spec):
         if level.state is None:
