@@ -91,9 +91,11 @@ class ZombieCollector(Collector):
         *,
         only_channel: str | None = None,
         strict: bool = False,
+        order_ingest: IngestView | None = None,
     ) -> None:
         self.status = status
         self.ingest = ingest
+        self.order_ingest = order_ingest  # work-order events (probes.hotline.ordersink)
         self.only_channel = only_channel
         self.strict = strict
 
@@ -154,6 +156,11 @@ class ZombieCollector(Collector):
                 f.add("hotline_records_ingested", (source,), float(n))
             for (source, reason), n in sorted(self.ingest.rejected.items()):
                 f.add("hotline_records_rejected", (source, reason), float(n))
+        if self.order_ingest is not None:
+            for source, n in sorted(self.order_ingest.ingested.items()):
+                f.add("workorder_events_ingested", (source,), float(n))
+            for (source, reason), n in sorted(self.order_ingest.rejected.items()):
+                f.add("workorder_events_rejected", (source, reason), float(n))
 
 
 def _new_family(fam: Family) -> AnyFamily:

@@ -42,6 +42,7 @@ class Monitor:
     scheduler: Scheduler
     ingest: IngestCounters
     registry: CollectorRegistry
+    order_ingest: IngestCounters
 
     def reload(self) -> tuple[bool, str]:
         """Load the config file again; a bad one is rejected and the old one keeps running."""
@@ -115,9 +116,9 @@ async def open_monitor(
         scheduler = Scheduler(rt, status, shard=shard, spread=first_run_spread)
         scheduler.apply(config)
         scheduler.restore()
-        ingest = IngestCounters()
-        registry = make_registry(ZombieCollector(status, ingest))
-        yield Monitor(config_path, config, rt, status, scheduler, ingest, registry)
+        ingest, order_ingest = IngestCounters(), IngestCounters()
+        registry = make_registry(ZombieCollector(status, ingest, order_ingest=order_ingest))
+        yield Monitor(config_path, config, rt, status, scheduler, ingest, registry, order_ingest)
 
 
 async def prune_forever(monitor: Monitor) -> None:

@@ -97,6 +97,8 @@ async def run_monitor(
                 background = [tg.create_task(prune_forever(monitor))]
                 if config.calls is not None:
                     background.append(tg.create_task(_sources(monitor)))
+                if config.orders is not None:
+                    background.append(tg.create_task(_order_sources(monitor)))
                 if extra is not None:
                     background.append(tg.create_task(extra(monitor)))
                 server_task = tg.create_task(server.serve(sockets=[sock]))
@@ -123,4 +125,14 @@ async def _sources(monitor: Monitor) -> None:
     hotlines = [c for c in monitor.status.channels.values() if c.kind == "hotline"]
     await run_sources(
         monitor.config.calls, hotlines, monitor.rt.store, monitor.ingest, monitor.rt.clock
+    )
+
+
+async def _order_sources(monitor: Monitor) -> None:
+    from probes.hotline.ordersink import run_order_sources
+
+    assert monitor.config.orders is not None
+    judged = [c.name for c in monitor.status.channels.values() if c.checks.workorders]
+    await run_order_sources(
+        monitor.config.orders, judged, monitor.rt.store, monitor.order_ingest, monitor.rt.clock
     )
