@@ -121,6 +121,7 @@ MONITOR_FAMILIES = (
     "scheduler_lateness_seconds_bucket", "scheduler_checks_in_flight", "scheduler_channels",
     "config_last_reload_successful", "config_last_reload_success_timestamp_seconds",
     "hotline_records_rejected_total", "hotline_records_ingested_total", "build_info",
+    "workorder_events_rejected_total", "workorder_events_ingested_total",
 )  # fmt: skip
 
 

@@ -32,6 +32,8 @@ def test_demo_first_round_matches_the_portals_ground_truth(tmp_path: Path) -> No
     assert "verdicts match the ground truth: yes" in done.stdout
     assert "metrics: http://127.0.0.1:" in done.stdout
     assert "demo-error500: site_unreachable" in done.stdout  # zombies listed with why
+    # The generated work-order streams are judged too, each by its pattern.
+    assert "orders-buckpass: workorder_buck_passing" in done.stdout
     assert not list(tmp_path.iterdir()), "the demo leaves no state file behind"
 
 

@@ -12,6 +12,9 @@ orders showing one fault (`buck_passing`, `forward_only`, `overdue`, `fake_closu
 by the unit within two working days with a reply of its own, closed, and called back
 satisfied; callers and addresses do not repeat within the repeat window. All events lie
 before `end`, the moment the stream was taken.
+
+`zombie-probes demo` stores one stream per work-order channel of the demo config
+(`DEMO_STREAMS`) before the monitor starts, and `TRUTH` says what it must conclude.
 """
 
 from __future__ import annotations
@@ -22,7 +25,14 @@ import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from probes.clock import FrozenClock
+from probes.demo.truth import Truth
 from probes.findings.workorders import OrderReason
+from probes.hotline.ordersink import OrderSink
+from probes.hotline.sink import IngestCounters
+from probes.hotline.workorders import event_from_json
+from probes.model import State
+from probes.state.store import Store
 from probes.workdays import add_workdays, is_workday
 
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -394,3 +404,42 @@ _ORDER: dict[str, Callable[[_Writer, dt.date], str]] = {
     "fake_closure": _fake_closure,
     "boilerplate": _boilerplate,
 }
+
+
+# The demo's work-order channels (config/demo.yaml), the stream each is fed and the
+# verdict it must get: 35% of orders is past every zombie share but the boilerplate one.
+DEMO_STREAMS = {
+    "orders-clean": "clean",
+    "orders-buckpass": "buck_passing",
+    "orders-forward": "forward_only",
+    "orders-overdue": "overdue",
+    "orders-fakeclose": "fake_closure",
+    "orders-template": "boilerplate",
+}
+TRUTH: dict[str, Truth] = {
+    "orders-clean": Truth(State.OK, note="every order answered and closed"),
+    "orders-buckpass": Truth(State.ZOMBIE, frozenset({"workorder_buck_passing"}),
+                             note="orders passed back to a unit that returned them"),
+    "orders-forward": Truth(State.ZOMBIE, frozenset({"workorder_forward_only"}),
+                            note="orders forwarded and left a week"),
+    "orders-overdue": Truth(State.ZOMBIE, frozenset({"workorder_overdue"}),
+                            note="orders open past 15 working days"),
+    "orders-fakeclose": Truth(State.ZOMBIE, frozenset({"workorder_fake_closure"}),
+                              note="closed, then reopened, unsatisfied or complained again"),
+    "orders-template": Truth(State.DEGRADED, frozenset({"workorder_boilerplate"}),
+                             note="one template reply for every question"),
+}  # fmt: skip
+
+
+def seed_demo_orders(store: Store, now: float, orders: int = 60) -> int:
+    """Store each demo work-order channel's stream, ending an hour before `now`, as
+    `orders import` would; returns how many events were stored."""
+    end = dt.datetime.fromtimestamp(now, TZ) - dt.timedelta(hours=1)
+    sink = OrderSink(store, IngestCounters(), FrozenClock(now))
+    stored = 0
+    for seed, (channel, pattern) in enumerate(sorted(DEMO_STREAMS.items()), 1):
+        stream = generate(pattern, orders=orders, end=end, seed=seed)
+        items = [(event_from_json(e, source="demo", tz=TZ, channel=channel), "") for e in
+                 stream.events]  # fmt: skip
+        stored += sink.store_batch("demo", items)
+    return stored
