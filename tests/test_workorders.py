@@ -249,6 +249,22 @@ async def test_buck_passing_share_against_the_thresholds(
     assert codes(verdict) <= {"workorder_buck_passing"}
 
 
+async def test_old_orders_still_open_are_judged_and_old_closed_ones_are_not() -> None:
+    old_open = [
+        ev("OLD1", "received", at(7, 1)),
+        ev("OLD1", "assigned", at(7, 1, 11), department="区住建局"),
+        ev("OLD1", "replied", at(7, 2), department="区住建局", text=REPLY.format("OLD1")),
+    ]
+    old_closed = [{**e, "time": e["time"].replace("2026-11-", "2026-07-")}  # type: ignore[union-attr]
+                  for e in solved("OLD2", 10)]  # fmt: skip
+    store = Store.open(":memory:")
+    store_events(store, [*old_open, *old_closed, *solved("NEW1", 10)])
+    result, verdict = await run(store, channel(**ONE))
+    assert result.evidence[0].startswith("2 orders judged (1 open)")
+    assert codes(verdict) == {"workorder_overdue"}
+    assert "OLD1" in verdict.reasons[0].detail
+
+
 async def test_no_orders_is_unknown_never_ok() -> None:
     _, verdict = await run(Store.open(":memory:"), channel())
     assert verdict.state is State.UNKNOWN

@@ -118,7 +118,7 @@ def test_csv_export_imports_through_a_column_mapping(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.output.strip() == "imported 4 events; not stored: bad_event: 1"
     with Store.open(state) as store:
-        stored = workorders.events_since(store, "h12345", 0)
+        stored = workorders.events_of_orders(store, "h12345", 0, 0)
     assert [(e.event.value, e.department) for e in stored] == [
         ("received", "12345热线"), ("assigned", "区城管局"), ("closed", "12345热线"),
         ("callback", "12345热线"),

@@ -47,6 +47,12 @@ class WorkOrderThresholds(Strict):
 class WorkOrdersSpec(CheckSpec):
     """The `workorders` check: lifecycles of the work orders stored for the channel."""
 
+    timeout: Duration | None = Field(
+        default=default_duration("2m"),
+        description="overall deadline of one run: no request is made, but comparing the "
+        "replies of a busy centre's month takes seconds (README, Work orders)",
+    )
+
     window: Duration = Field(
         default=default_duration("30d"), gt=0, description="orders received in it are judged"
     )

@@ -212,6 +212,7 @@ class _Writer:
         self.rng = rng
         self.end = end
         self.events: list[dict[str, object]] = []
+        self.texts: dict[str, str] = {}  # order id -> complaint
         self.serial = 0
 
     def workday_at(self, day: dt.date) -> dt.datetime:
@@ -224,6 +225,8 @@ class _Writer:
         return add_workdays(t, workdays) + dt.timedelta(hours=hours, minutes=self.rng.randrange(50))
 
     def add(self, order_id: str, event: str, t: dt.datetime, **fields: str) -> None:
+        if event == "received":
+            self.texts[order_id] = fields.get("text", "")
         self.events.append({"order_id": order_id, "event": event, "time": t.isoformat(),
                             **{k: v for k, v in fields.items() if v}})  # fmt: skip
 
@@ -241,7 +244,7 @@ class _Writer:
         return order_id, t, caller, category, unit, text, address
 
     def complaint(self, order_id: str) -> str:
-        return next(str(e["text"]) for e in self.events if e["order_id"] == order_id)
+        return self.texts[order_id]
 
     def reply_text(self, order_id: str, category: str) -> str:
         """An answer of the unit's own: it quotes the complaint (so answers alike are
@@ -370,7 +373,8 @@ def _fake_closure(w: _Writer, day: dt.date) -> str:
         w.add(oid, "closed", t + dt.timedelta(hours=2), department=CENTRE)
     else:  # closed "satisfied", and the same caller complains again a few days later
         _finish(w, oid, t, unit, reply, "satisfied")
-        caller = next(e["caller"] for e in w.events if e["order_id"] == oid and "caller" in e)
+        caller = next(e["caller"] for e in reversed(w.events) if e["order_id"] == oid
+                      and "caller" in e)  # fmt: skip
         again = t.date() + dt.timedelta(days=5)
         oid2, t2, *_ = w.new_order(again)
         w.add(

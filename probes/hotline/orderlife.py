@@ -26,7 +26,7 @@ import datetime as dt
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from probes.config.types import format_duration
 from probes.config.workorders import WorkOrdersSpec
@@ -55,7 +55,11 @@ class Lifecycle:
     closed_at: tuple[float, ...]
     is_open: bool
     reply: str  # the last reply text
-    transfers: int = field(default=0)
+
+    @property
+    def transfers(self) -> int:
+        """Times the order was passed on after its first assignment."""
+        return max(0, len(self.chain) - 1)
 
     @classmethod
     def of(cls, order_id: str, events: Sequence[WorkOrderEvent]) -> Lifecycle:
@@ -80,7 +84,6 @@ class Lifecycle:
             closed_at=tuple(e.time for e in evs if e.event is OrderEvent.CLOSED),
             is_open=not state_events or state_events[-1].event is not OrderEvent.CLOSED,
             reply=replies[-1] if replies else "",
-            transfers=max(0, len(chain) - 1),
         )  # fmt: skip
 
 

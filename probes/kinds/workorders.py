@@ -12,9 +12,10 @@ the verdict weighs the shares.
 from __future__ import annotations
 
 import statistics
+from collections import defaultdict
 from collections.abc import Sequence
 
-from probes.boards.boilerplate import detect, jaccard, shingles
+from probes.boards.boilerplate import detect, jaccard, normalise, shingles
 from probes.config.workorders import WorkOrdersSpec
 from probes.findings.workorders import OrderReason, WorkOrderFindings
 from probes.hotline.orderlife import Lifecycle, judge_orders, judged_orders, lifecycles
@@ -24,7 +25,8 @@ from probes.state import workorders as order_store
 
 # Labels of the transfers-per-order gauge: 0, 1, 2, 3, then 4 or more.
 TRANSFER_BUCKETS = ("0", "1", "2", "3", "4+")
-# Replies scanned for the other orders a template reply repeats (bounds the pairwise work).
+# Replies without an exact twin are compared with this many others to name the orders
+# they repeat (bounds the pairwise work).
 PARTNER_SCAN = 300
 
 
@@ -42,16 +44,24 @@ def _boilerplate(
         topics=[o.text for o in replied],
     )  # fmt: skip
     dups = sorted(report.duplicates)
-    sets = {i: shingles(replied[i].reply) for i in dups[:PARTNER_SCAN]}
+    # Most template replies are the same text once normalised: group those, and compare
+    # (bounded) only the replies that have no exact twin.
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i in dups:
+        groups[normalise(replied[i].reply)].append(i)
+    sample = {i: shingles(replied[i].reply) for i in dups[:PARTNER_SCAN]}
     partners: dict[str, list[str]] = {}
     for i in dups:
-        mine = sets.get(i) or shingles(replied[i].reply)
-        others = [
-            replied[j].order_id
-            for j, theirs in sets.items()
-            if j != i and jaccard(mine, theirs) >= spec.near_duplicate_threshold
-        ]
-        partners[replied[i].order_id] = others[:2] or ["other orders"]
+        group = groups[normalise(replied[i].reply)]
+        twins = [replied[j].order_id for j in group[:3] if j != i]
+        if not twins:
+            mine = sample.get(i) or shingles(replied[i].reply)
+            twins = [
+                replied[j].order_id
+                for j, theirs in sample.items()
+                if j != i and jaccard(mine, theirs) >= spec.near_duplicate_threshold
+            ]
+        partners[replied[i].order_id] = twins[:2] or ["other orders"]
     acks = frozenset(replied[i].reply for i in report.acknowledgements)
     return partners, acks
 
@@ -104,8 +114,13 @@ def _evidence(findings: WorkOrderFindings) -> tuple[str, ...]:
 
 async def check(spec: WorkOrdersSpec, ctx: CheckContext) -> Report:
     now = ctx.clock.now()
-    since = now - max(spec.window, spec.open_lookback)
-    orders = lifecycles(order_store.events_since(ctx.store, ctx.channel.name, since))
+    # The window's orders and the closures a repeat complaint in it may follow, and older
+    # orders still open.
+    events = order_store.events_of_orders(
+        ctx.store, ctx.channel.name, now - spec.window - spec.repeat_window,
+        now - spec.open_lookback,
+    )  # fmt: skip
+    orders = lifecycles(events)
     judged = judged_orders(orders, spec, now)
     if not judged:
         return Report(

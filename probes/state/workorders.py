@@ -66,15 +66,24 @@ def insert_events(
     return new
 
 
-def events_since(store: Store, channel: str, since: float) -> list[WorkOrderEvent]:
-    """Every event of the orders of a channel that had an event at or after `since`, in
-    order of order id and time (an order's earlier events come with it)."""
+def events_of_orders(
+    store: Store, channel: str, active_since: float, open_since: float
+) -> list[WorkOrderEvent]:
+    """Every event of the channel's orders that had an event at or after `active_since`,
+    or that had one at or after `open_since` and are still open (never closed, or reopened
+    after their last closure), in order of order id and time."""
     rows = store.conn.execute(
-        "SELECT order_id, event, time, department, caller, text, address, category, "
-        "satisfaction, source FROM order_events WHERE channel = ?1 AND order_id IN "
-        "(SELECT order_id FROM order_events WHERE channel = ?1 AND time >= ?2) "
-        "ORDER BY order_id, time",
-        (channel, since),
+        "WITH wanted AS ("
+        " SELECT order_id FROM order_events WHERE channel = ?1 AND time >= ?2"
+        " UNION"
+        " SELECT order_id FROM order_events WHERE channel = ?1 AND time >= ?3"
+        " GROUP BY order_id HAVING max(CASE WHEN event = 'closed' THEN time END) IS NULL"
+        " OR max(CASE WHEN event = 'reopened' THEN time END)"
+        "  > max(CASE WHEN event = 'closed' THEN time END))"
+        " SELECT order_id, event, time, department, caller, text, address, category,"
+        " satisfaction, source FROM order_events WHERE channel = ?1"
+        " AND order_id IN (SELECT order_id FROM wanted) ORDER BY order_id, time",
+        (channel, active_since, open_since),
     )
     return [
         WorkOrderEvent(
