@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,8 +65,8 @@ async def run_check(rt: Runtime, channel: ChannelConfig, name: str, spec: CheckS
     kind = KINDS[name]
     started_wall, started = clock.now(), clock.monotonic()
     past = None
-    if kind.history is not None:
-        past = history.window(rt.store, channel.name, name, kind.history(spec), started_wall)
+    if kind.window_span is not None:
+        past = history.window(rt.store, channel.name, name, kind.window_span(spec), started_wall)
     ctx = CheckContext(
         fetcher=rt.fetcher,
         clock=clock,
@@ -77,8 +77,7 @@ async def run_check(rt: Runtime, channel: ChannelConfig, name: str, spec: CheckS
         deadline=started + spec.deadline,
     )
     try:
-        async with asyncio.timeout(spec.deadline + HARD_STOP_GRACE):
-            report = await kind.check(spec, ctx)
+        report = await _within(clock, spec.deadline + HARD_STOP_GRACE, kind.check(spec, ctx))
     except TimeoutError:
         report = Report(
             False, failure=Failure.TIMEOUT,
@@ -105,6 +104,18 @@ async def run_check(rt: Runtime, channel: ChannelConfig, name: str, spec: CheckS
     )
     history.record(rt.store, channel.name, result)
     return result
+
+
+async def _within(clock: Clock, seconds: float, work: Awaitable[Report]) -> Report:
+    """`await work`, stopped with TimeoutError once `seconds` have passed on the clock (the
+    event loop's time on the system clock; a frozen clock's when a test advances it)."""
+    loop = asyncio.get_running_loop()
+    async with asyncio.timeout(None) as hard_stop:
+        timer = clock.call_later(seconds, lambda: hard_stop.reschedule(loop.time()))
+        try:
+            return await work
+        finally:
+            timer.cancel()
 
 
 async def run_channel(rt: Runtime, channel: ChannelConfig) -> tuple[Verdict, list[CheckResult]]:
