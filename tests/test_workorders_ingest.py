@@ -158,3 +158,23 @@ def test_a_followed_file_resumes_at_its_offset_and_counts_a_bad_line(tmp_path: P
         assert counters.ingested == {name: 2}
         assert counters.rejected == {(name, "malformed"): 1}
         assert workorders.count_events(store, "h12345") == 2
+
+
+def test_a_file_shared_by_replicas_skips_the_other_replicas_channels(tmp_path: Path) -> None:
+    path = tmp_path / "orders.jsonl"
+    source = OrderFileSource(path=str(path))
+    name = source_name(source.path)
+    parser = make_order_parser("jsonl", source=name)
+    lines = [{**GOOD, "channel": ch, "order_id": f"GD-{ch}"} for ch in ("mine", "theirs", "stray")]
+    path.write_text("".join(json.dumps(e) + "\n" for e in lines), encoding="utf-8")
+    now = dt.datetime(2026, 11, 18, 10, tzinfo=TZ).timestamp()
+    with Store.open(tmp_path / "state.db") as store:
+        counters = IngestCounters()
+        sink = OrderSink(store, counters, FrozenClock(now), frozenset({"mine"}),
+                         elsewhere=frozenset({"theirs"}))  # fmt: skip
+        current = filetail.poll_once(source, None, sink, parser, name)
+        assert current is not None
+        current.handle.close()
+        assert counters.ingested == {name: 1}
+        # Another replica's channel is skipped; a channel no replica judges is refused.
+        assert counters.rejected == {(name, "unknown_channel"): 1}

@@ -35,8 +35,10 @@ PRUNE_EVERY = 3600.0
 class OrderSink:
     """Validates, stores and counts work-order events.
 
-    known: the channels with a `workorders` check; events of others are rejected
-        (`unknown_channel`). None accepts any channel (one-off imports without a config).
+    known: this replica's channels with a `workorders` check; events of others are
+        rejected (`unknown_channel`). None accepts any channel (one-off imports without a
+        config). elsewhere: configured channels another replica (`serve --shard`) judges;
+        their events are skipped without a word, as a file shared by replicas holds them.
     """
 
     store: Store
@@ -44,6 +46,7 @@ class OrderSink:
     clock: Clock
     known: Collection[str] | None = None
     logger: logging.Logger = log
+    elsewhere: Collection[str] = ()
 
     def reject(self, source: str, rejected: Rejected) -> None:
         self.counters.add_rejected(source, rejected.reason.value)
@@ -68,6 +71,8 @@ class OrderSink:
         now = self.clock.now()
         accepted: list[WorkOrderEvent] = []
         for event, position in items:
+            if event.channel in self.elsewhere:
+                continue
             try:
                 self._admit(event, now)
             except RecordError as exc:
@@ -102,9 +107,11 @@ async def run_order_sources(
     store: Store,
     counters: IngestCounters,
     clock: Clock,
+    elsewhere: Collection[str] = (),
 ) -> None:
-    """Follow the configured work-order files into the state file until cancelled."""
-    sink = OrderSink(store, counters, clock, frozenset(channels))
+    """Follow the configured work-order files into the state file until cancelled, for
+    this replica's `channels` (events of the `elsewhere` ones are another replica's)."""
+    sink = OrderSink(store, counters, clock, frozenset(channels), elsewhere=frozenset(elsewhere))
     async with asyncio.TaskGroup() as tg:
         tg.create_task(_prune_forever(store, clock, config.retention), name="orders-retention")
         for source in config.files:

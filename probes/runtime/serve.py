@@ -132,7 +132,13 @@ async def _order_sources(monitor: Monitor) -> None:
     from probes.hotline.ordersink import run_order_sources
 
     assert monitor.config.orders is not None
-    judged = [c.name for c in monitor.status.channels.values() if c.checks.workorders]
+    judged = {c.name for c in monitor.status.channels.values() if c.checks.workorders}
+    others = {c.name for c in monitor.config.channels if c.checks.workorders} - judged
     await run_order_sources(
-        monitor.config.orders, judged, monitor.rt.store, monitor.order_ingest, monitor.rt.clock
+        monitor.config.orders,
+        judged,
+        monitor.rt.store,
+        monitor.order_ingest,
+        monitor.rt.clock,
+        others,
     )
