@@ -54,6 +54,7 @@ from dashboard_support import (
 )
 
 from probes.catalogue import BY_NAME
+from probes.clock import SystemClock
 from probes.config import load_config
 from probes.demo.orders import seed_demo_orders
 from probes.state.store import Store
@@ -261,7 +262,7 @@ def stack(
     }  # fmt: skip
     # The demo's work-order streams, stored as `zombie-probes demo` stores them.
     with Store.open(tmp / "state.db") as store:
-        seed_demo_orders(store, time.time())
+        seed_demo_orders(store, SystemClock())
     procs: list[subprocess.Popen[bytes]] = []
     try:
         for name, argv in commands.items():

@@ -74,7 +74,7 @@ async def _demo(listen: str, portal_port: int, mqtt: str | None, once: bool) -> 
 
             state_path = str(Path(tmp) / "demo.db")
             with Store.open(state_path) as store:
-                orders.seed_demo_orders(store, SystemClock().now())
+                orders.seed_demo_orders(store, SystemClock())
             truth = {**truth, **orders.TRUTH}
             if broker:
                 from probes.demo import callrobot

@@ -25,7 +25,19 @@ import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from probes.clock import FrozenClock
+from probes.clock import Clock
+from probes.demo.orderwords import (
+    CATEGORIES,
+    CLOSINGS,
+    ESTATES,
+    EXPECTED,
+    OPENINGS,
+    REVISITS,
+    ROADS,
+    SINCE,
+    TEMPLATE,
+    UNDER_WAY,
+)
 from probes.demo.truth import Truth
 from probes.findings.workorders import OrderReason
 from probes.hotline.ordersink import OrderSink
@@ -39,156 +51,6 @@ TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
 CENTRE = "12345热线"
 PATTERNS = ("clean", "buck_passing", "forward_only", "overdue", "fake_closure", "boilerplate")
 SHARE = 0.35  # orders of a faulty stream that show its fault (above every zombie share)
-
-# category -> (the unit that handles it, complaint openings, what the unit did)
-CATEGORIES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
-    "噪音扰民": (
-        "区生态环境局",
-        (
-            "夜间施工噪音很大，严重影响休息",
-            "楼下商铺音响声音过大，从早到晚不停",
-            "广场舞音量太大，老人孩子都睡不好",
-        ),
-        (
-            "执法人员到场检测噪声超标并责令停止夜间施工",
-            "约谈商户负责人，音响已移入室内并限定音量",
-            "与活动组织者协商调整时段并配发限音设备",
-        ),
-    ),
-    "市容环境": (
-        "区城管局",
-        (
-            "小区门口垃圾堆放多日无人清运",
-            "人行道被占道经营摊点堵塞",
-            "路边违规张贴小广告很多",
-        ),
-        (
-            "环卫所当日清运积存垃圾并增加每日清运频次",
-            "依法劝离占道摊点并设置疏导区",
-            "清除小广告并对张贴号码依法处理",
-        ),
-    ),
-    "物业管理": (
-        "区住建局",
-        (
-            "小区电梯经常故障，物业不及时维修",
-            "物业擅自提高停车费，业主不认可",
-            "小区消防通道长期被占用",
-        ),
-        (
-            "督促物业公司更换电梯主板并建立维保台账",
-            "核查收费依据，物业已恢复原收费标准",
-            "联合消防部门清理通道并设置禁停标识",
-        ),
-    ),
-    "交通出行": (
-        "区交通运输局",
-        (
-            "公交车站取消后出行很不方便",
-            "路口信号灯时间太短，行人过不去",
-            "道路坑洼多处，雨天积水",
-        ),
-        (
-            "优化线路走向，在原址附近恢复设置站点",
-            "协调交警部门将行人绿灯时长延长至三十秒",
-            "养护单位完成坑槽修补并疏通排水口",
-        ),
-    ),
-    "劳动保障": (
-        "区人社局",
-        (
-            "公司拖欠工资三个月不发",
-            "单位不给缴纳社保",
-            "离职后公司扣押押金不退",
-        ),
-        (
-            "劳动监察大队立案调查，企业已补发拖欠工资",
-            "责令用人单位限期为职工补缴社会保险费",
-            "调解后企业退还押金并出具书面说明",
-        ),
-    ),
-    "供水供电": (
-        "市供水公司",
-        (
-            "小区停水没有提前通知",
-            "自来水发黄有异味",
-            "水压太低，高层用不上水",
-        ),
-        (
-            "抢修破损管道恢复供水并完善停水公告流程",
-            "冲洗管网并取样检测，水质已达标",
-            "调整加压泵站运行参数，高层水压恢复正常",
-        ),
-    ),
-}
-ROADS = (
-    "建设路",
-    "人民路",
-    "解放大道",
-    "中山路",
-    "和平街",
-    "长江路",
-    "黄河路",
-    "文化路",
-    "新华街",
-    "朝阳路",
-    "光明路",
-    "胜利街",
-    "青年路",
-    "滨河路",
-    "友谊路",
-    "学府路",
-)
-ESTATES = (
-    "阳光花园",
-    "锦绣家园",
-    "翠苑小区",
-    "金桥公寓",
-    "幸福里",
-    "绿洲小区",
-    "东方明珠苑",
-    "书香门第",
-    "碧水湾",
-    "南湖社区",
-    "丽景苑",
-    "梧桐院",
-    "枫林苑",
-    "春晖小区",
-)
-SINCE = (
-    "已经持续一周",
-    "反映过一次没人管",
-    "周边居民意见很大",
-    "希望尽快处理",
-    "影响很坏",
-    "多次协商无果",
-    "孩子老人受影响",
-    "请相关部门核实",
-)
-OPENINGS = (
-    "您好，关于您反映的",
-    "市民您好，您反映的",
-    "您好！针对您所反映的",
-    "来电人您好，对于",
-)
-CLOSINGS = ("我们将持续跟踪整改效果。", "后续将加强日常巡查。", "已建立长效管理机制。",
-            "如仍有问题可随时反映。", "办理结果已电话告知来电人。")  # fmt: skip
-TEMPLATE = ("经核查，您反映的问题已转交属地街道进行处理，我单位将持续关注办理进展，"
-            "感谢您对我们工作的理解与支持，如有疑问可在工作时间致电咨询。")  # fmt: skip
-# Interim answers of orders that then stay open: what is under way, and when it may end.
-UNDER_WAY = (
-    "已安排专人现场核实，涉及多个产权单位需要协调",
-    "相关费用需业主大会表决，正在征求意见",
-    "施工方案需报规划部门审批，材料已提交",
-    "已委托第三方检测机构采样，报告尚未出具",
-    "需与上级主管部门会商处置办法，已发函",
-)
-EXPECTED = ("预计下月完成整改", "待审批结果出来后实施", "完成后将另行答复", "请耐心等待处理结果")
-REVISITS = (
-    "复查发现整改后问题反弹，已责令责任单位重新处置并安排专人盯办",
-    "再次到场核实，原处理措施未落实到位，已约谈相关负责人限期整改",
-    "重新调查后确认前次办理不彻底，已追加整改措施并纳入督办",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,11 +297,11 @@ TRUTH: dict[str, Truth] = {
 }  # fmt: skip
 
 
-def seed_demo_orders(store: Store, now: float, orders: int = 60) -> int:
-    """Store each demo work-order channel's stream, ending an hour before `now`, as
+def seed_demo_orders(store: Store, clock: Clock, orders: int = 60) -> int:
+    """Store each demo work-order channel's stream, ending an hour before now, as
     `orders import` would; returns how many events were stored."""
-    end = dt.datetime.fromtimestamp(now, TZ) - dt.timedelta(hours=1)
-    sink = OrderSink(store, IngestCounters(), FrozenClock(now))
+    end = dt.datetime.fromtimestamp(clock.now(), TZ) - dt.timedelta(hours=1)
+    sink = OrderSink(store, IngestCounters(), clock)
     stored = 0
     for seed, (channel, pattern) in enumerate(sorted(DEMO_STREAMS.items()), 1):
         stream = generate(pattern, orders=orders, end=end, seed=seed)
