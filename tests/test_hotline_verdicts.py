@@ -169,6 +169,22 @@ async def test_only_test_calls_can_show_a_line_dead(
     assert (verdict.state, set(codes(verdict))) == (state, reasons), verdict.summary
 
 
+@pytest.mark.parametrize(("test_sources", "dead"), [([], False), (["file:robot.csv"], True)])
+async def test_a_robots_own_feed_is_test_calls(test_sources: list[str], dead: bool) -> None:
+    # The robot's file records carry no `test` flag: the spec names its source instead.
+    citizens = [_call(NOW - 60 * i, "answered") for i in range(200)]
+    robot = [{**_call(NOW - 600 * (i + 1), "no_answer", cid=f"r{i}"), "test": False}
+             for i in range(5)]  # fmt: skip
+    store = Store.open(":memory:")
+    _ingest(store, citizens)
+    sink = Sink(store, IngestCounters(), FrozenClock(NOW))
+    tz = dt.timezone(dt.timedelta(hours=8))
+    name = "file:robot.csv"
+    sink.store_batch(name, [(record_from_json(p, source=name, tz=tz), "") for p in robot])
+    _, verdict = await _verdict(store, _channel("bureau", test_sources=test_sources))
+    assert ("hotline_dead" in codes(verdict)) is dead, verdict.summary
+
+
 async def test_slow_answers_are_degraded() -> None:
     store = Store.open(":memory:")
     calls = [{**_call(NOW - 3600 + i * 60, "answered"), "answer": NOW - 3600 + i * 60 + 30}

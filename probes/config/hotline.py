@@ -135,6 +135,11 @@ class HotlineSpec(CheckSpec):
         description="none of the last N test calls (a robot's, or records flagged `test`) in "
         "service hours answered: dead; citizens' calls never make a line dead",
     )
+    test_sources: list[str] = Field(
+        default_factory=list,
+        description="sources whose every record is a test call: a test-call robot's own "
+        "feed (`file:robot.csv` for a followed file, `mqtt` when only a robot publishes)",
+    )
     feed_silent_after: Duration = Field(
         default=7200.0, description="no record for this much service time: the feed is silent"
     )

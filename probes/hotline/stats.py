@@ -58,7 +58,9 @@ def compute(store: Store, channel: str, spec: HotlineSpec, now: float) -> Hotlin
         )
     horizon = now - MAX_LOOKBACK_DAYS * 86400.0
     recent = (
-        c for c in calls.test_calls_newest_first(store, channel, horizon, now + 1e-6)
+        c for c in calls.newest_test_calls(
+            store, channel, horizon, now + 1e-6, spec.test_sources
+        )
         if service.contains(c.start)
     )  # fmt: skip
     last = tuple(c.outcome for c in itertools.islice(recent, spec.last_n_test_calls))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -231,16 +231,28 @@ def calls_since(store: Store, channel: str, since: float) -> list[StoredCall]:
     return [StoredCall(s, a, e, Outcome(o), bool(lp)) for s, a, e, o, lp in rows]
 
 
-def test_calls_newest_first(
-    store: Store, channel: str, since: float, before: float
+def newest_test_calls(
+    store: Store, channel: str, since: float, before: float, sources: Sequence[str] = ()
 ) -> Iterator[StoredCall]:
-    """Test calls of a channel started in [since, before), newest first, read lazily."""
-    rows = store.conn.execute(
-        "SELECT c.start, c.answer, c.end_, c.outcome, c.loop FROM call_tests AS t "
-        "JOIN call_records AS c ON c.channel = t.channel AND c.call_id = t.call_id "
-        "WHERE t.channel = ? AND t.start >= ? AND t.start < ? ORDER BY t.start DESC",
-        (channel, since, before),
-    )
+    """Test calls of a channel started in [since, before), newest first, read lazily:
+    records flagged as test calls, and every record from one of `sources` (a test-call
+    robot's own feed)."""
+    if not sources:
+        rows = store.conn.execute(
+            "SELECT c.start, c.answer, c.end_, c.outcome, c.loop FROM call_tests AS t "
+            "JOIN call_records AS c ON c.channel = t.channel AND c.call_id = t.call_id "
+            "WHERE t.channel = ? AND t.start >= ? AND t.start < ? ORDER BY t.start DESC",
+            (channel, since, before),
+        )
+    else:
+        marks = ",".join("?" * len(sources))
+        rows = store.conn.execute(
+            "SELECT c.start, c.answer, c.end_, c.outcome, c.loop FROM call_records AS c "
+            "WHERE c.channel = ? AND c.start >= ? AND c.start < ? AND (c.source IN "
+            f"({marks}) OR EXISTS (SELECT 1 FROM call_tests AS t WHERE "  # only placeholders
+            "t.channel = c.channel AND t.call_id = c.call_id)) ORDER BY c.start DESC",
+            (channel, since, before, *sources),
+        )
     for s, a, e, o, lp in rows:
         yield StoredCall(s, a, e, Outcome(o), bool(lp))
 
