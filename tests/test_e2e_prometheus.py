@@ -85,6 +85,7 @@ INNER = {
     "IngestionStalled": "increase(zombie_hotline_records_ingested_total[30m])",
     "CallRecordsRejected": "rate(zombie_hotline_records_ingested_total[15m])",
     "MonitorFallingBehind": "rate(zombie_scheduler_lateness_seconds_bucket[10m])",
+    "StateWritesFailing": "increase(zombie_state_write_errors_total[5m])",
 }
 
 # Series produced only by one check kind (the others come from the exporter for every
@@ -412,7 +413,7 @@ def test_alert_expression_returns_data(stack: Stack, rule: AlertRule) -> None:
 
 def test_catalogue_kind_prefixes_cover_every_per_kind_family() -> None:
     """The skip rule above must know every family's kind; a new family prefix fails here."""
-    shared = ("channel_", "check_", "scheduler_", "config_", "build_info")
+    shared = ("channel_", "check_", "scheduler_", "config_", "state_", "build_info")
     for name in BY_NAME:
         if not name.startswith(shared):
             assert any(("zombie_" + name).startswith(p) for p in _KIND_OF_PREFIX), name

@@ -24,6 +24,7 @@ from probes.hotline.formats import LineParser, make_parser
 from probes.hotline.records import RecordError, Rejected
 from probes.model import CallRecord
 from probes.state import calls
+from probes.state.errors import StateWriteError
 from probes.state.store import Store
 
 log = logging.getLogger("probes.hotline.filetail")
@@ -179,7 +180,17 @@ async def follow_with(
     current: _Open | None = None
     try:
         while True:
-            current = poll_once(source, current, sink, parser, name)
+            try:
+                current = poll_once(source, current, sink, parser, name)
+            except StateWriteError:
+                # Nothing of the chunk was stored; the offset in the state file is that of
+                # the last stored records, so the file is opened again from there once the
+                # state file can be written (the failure is counted and logged by the store).
+                if current is not None:
+                    current.handle.close()
+                current = None
+                await asyncio.sleep(max(sink.store.retry_in(), source.poll))
+                continue
             await asyncio.sleep(source.poll)
     finally:
         if current is not None:

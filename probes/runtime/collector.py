@@ -9,7 +9,7 @@ skipped and logged once, so one bad check cannot take /metrics down.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sized
 from typing import Protocol
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -26,6 +26,7 @@ from probes.catalogue import BY_NAME, CH, FAMILIES, Family
 from probes.config import ChannelConfig
 from probes.model import CheckResult, Histogram, State
 from probes.runtime.status import MonitorStatus
+from probes.state.store import WriteHealth
 
 log = logging.getLogger("probes.runtime.collector")
 AnyFamily = GaugeMetricFamily | CounterMetricFamily | HistogramMetricFamily
@@ -39,6 +40,19 @@ class IngestView(Protocol):
 
     @property
     def rejected(self) -> Mapping[tuple[str, str], int]: ...
+
+    @property
+    def not_mine(self) -> Mapping[str, int]: ...
+
+
+class StateView(Protocol):
+    """The state store's write health (see `probes.state.store`)."""
+
+    @property
+    def health(self) -> WriteHealth: ...
+
+    @property
+    def pending(self) -> Sized: ...
 
 
 class _Families:
@@ -89,12 +103,14 @@ class ZombieCollector(Collector):
         status: MonitorStatus,
         ingest: IngestView | None = None,
         *,
+        state: StateView | None = None,
         only_channel: str | None = None,
         strict: bool = False,
         order_ingest: IngestView | None = None,
     ) -> None:
         self.status = status
         self.ingest = ingest
+        self.state = state
         self.order_ingest = order_ingest  # work-order events (probes.hotline.ordersink)
         self.only_channel = only_channel
         self.strict = strict
@@ -156,6 +172,14 @@ class ZombieCollector(Collector):
                 f.add("hotline_records_ingested", (source,), float(n))
             for (source, reason), n in sorted(self.ingest.rejected.items()):
                 f.add("hotline_records_rejected", (source, reason), float(n))
+            # From a source's first record on, at 0 until another replica's record comes,
+            # so a rate over it starts at the start.
+            not_mine = self.ingest.not_mine
+            for source in sorted(set(self.ingest.ingested) | set(not_mine)):
+                f.add("hotline_records_not_mine", (source,), float(not_mine.get(source, 0)))
+        if self.state is not None:
+            f.add("state_write_errors", (), float(self.state.health.errors))
+            f.add("state_writes_pending", (), float(len(self.state.pending)))
         if self.order_ingest is not None:
             for source, n in sorted(self.order_ingest.ingested.items()):
                 f.add("workorder_events_ingested", (source,), float(n))

@@ -23,6 +23,8 @@ from probes.runtime.runner import Runtime, open_runtime, run_channel
 from probes.runtime.scheduler import Scheduler
 from probes.runtime.status import MonitorStatus
 from probes.state import history
+from probes.state.errors import StateWriteError
+from probes.state.store import SHORT_BUSY_TIMEOUT
 
 log = logging.getLogger("probes.runtime.monitor")
 
@@ -110,14 +112,16 @@ async def open_monitor(
     settings = config.global_
     clock = clock or SystemClock()
     async with open_runtime(
-        settings, clock=clock, state_path=state_path or settings.state_path
-    ) as rt:
+        settings, clock=clock, state_path=state_path or settings.state_path,
+        write_timeout=SHORT_BUSY_TIMEOUT,
+    ) as rt:  # fmt: skip
         status = MonitorStatus(reload_ts=clock.now())
         scheduler = Scheduler(rt, status, shard=shard, spread=first_run_spread)
         scheduler.apply(config)
         scheduler.restore()
         ingest, order_ingest = IngestCounters(), IngestCounters()
-        registry = make_registry(ZombieCollector(status, ingest, order_ingest=order_ingest))
+        collector = ZombieCollector(status, ingest, state=rt.store, order_ingest=order_ingest)
+        registry = make_registry(collector)
         yield Monitor(config_path, config, rt, status, scheduler, ingest, registry, order_ingest)
 
 
@@ -125,7 +129,10 @@ async def prune_forever(monitor: Monitor) -> None:
     """Drop history older than `history_retention`, hourly."""
     while True:
         cutoff = monitor.rt.clock.now() - monitor.config.global_.history_retention
-        removed = history.prune(monitor.rt.store, cutoff)
+        try:
+            removed = history.prune(monitor.rt.store, cutoff)
+        except StateWriteError:  # counted and logged by the store; the next round prunes
+            removed = 0
         if removed:
             log.info("pruned %d check runs older than the retention", removed)
         await monitor.rt.clock.sleep(PRUNE_EVERY)
