@@ -178,3 +178,13 @@ def test_a_file_shared_by_replicas_skips_the_other_replicas_channels(tmp_path: P
         assert counters.ingested == {name: 1}
         # Another replica's channel is skipped; a channel no replica judges is refused.
         assert counters.rejected == {(name, "unknown_channel"): 1}
+
+
+def test_a_work_order_file_in_a_missing_directory_is_a_config_error(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(CONFIG + "orders:\n  files:\n    - path: /no/such/dir/orders.jsonl\n",
+                      encoding="utf-8")  # fmt: skip
+    result = CliRunner().invoke(app, ["config", "check", str(config)])
+    assert result.exit_code != 0
+    assert "orders.files[0].path" in result.output
+    assert "/no/such/dir does not exist" in result.output

@@ -9,6 +9,7 @@ degraded and a zombie share. The defaults and their grounds are in the README
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -127,6 +128,16 @@ class OrderFileSource(Strict):
     @classmethod
     def _known_zone(cls, value: str) -> str:
         return time_zone(value)
+
+    @field_validator("path")
+    @classmethod
+    def _directory_exists(cls, value: str) -> str:
+        # As for call files: the file may come later, its directory is where the ticket
+        # system exports, so a missing one is a typo or the wrong host.
+        folder = Path(value).absolute().parent
+        if not folder.is_dir():
+            raise ValueError(f"directory {folder} does not exist (the file may come later)")
+        return value
 
 
 class OrderSourcesConfig(Strict):
