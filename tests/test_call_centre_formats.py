@@ -115,3 +115,31 @@ def test_calls_import_of_call_centre_files_stores_each_call_once(
     assert first.output.strip() == summary
     again = CliRunner().invoke(app, args)
     assert again.output.startswith("imported 0 calls; not stored: duplicate: ")
+
+
+ROW = ('Call 1,C{n},{dur},2020/05/04 10:00:00,{answered},2020/05/04 10:00:30,{reason},'
+       '{src},10000,{src},610,610,,,,,,,,"Chain: {src},Ext.610,",{from_type},Internal,'
+       'Internal,a,b,c,')  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("answered", "reason", "from_type", "outcome", "hangup"),
+    [("2020/05/04 10:00:05", "TerminatedBySrc", "External", Outcome.ANSWERED, HangupBy.CALLER),
+     ("", "RouteBusy", "External", Outcome.BUSY, None),
+     ("", "NoRouteExists", "External", Outcome.FAILED, None),
+     ("", "Failed_Cancelled", "External", Outcome.NO_ANSWER, None),
+     ("", "TerminatedBySrc", "Internal", None, None)],  # an internal call: not a hotline call
+)  # fmt: skip
+def test_3cx_rows_map_to_outcomes(
+    tmp_path: Path, answered: str, reason: str, from_type: str, outcome: Outcome | None,
+    hangup: HangupBy | None,
+) -> None:  # fmt: skip
+    path = tmp_path / "cdr.csv"
+    path.write_text(ROW.format(n=1, dur="00:00:25" if answered else "", answered=answered,
+                               reason=reason, src="1000000001", from_type=from_type) + "\n",
+                    encoding="utf-8")  # fmt: skip
+    reader, records, rejected = read("3cx-cdr", path)
+    assert rejected == []
+    got = [(r.outcome, r.hangup_by, r.transfers) for r in records]
+    assert got == ([] if outcome is None else [(outcome, hangup, ("Ext.610",))])
+    assert reader.skipped == (1 if outcome is None else 0)
