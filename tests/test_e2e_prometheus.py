@@ -289,9 +289,12 @@ def stack(
             procs.append(subprocess.Popen([sys.executable, "-c", ROBOT, str(broker.port)],
                                           cwd=ROOT, env=env, stdout=log,
                                           stderr=subprocess.STDOUT))  # fmt: skip
+        # Answered calls judged too: the first hotline checks may see only the first
+        # records, of a line that never answers.
         _wait_for("the call robot's records to be ingested and scraped",
                   lambda: found.query("zombie_hotline_calls_total")
-                  and found.query("zombie_hotline_records_rejected_total"),
+                  and found.query("zombie_hotline_records_rejected_total")
+                  and found.query("zombie_hotline_last_answered_timestamp_seconds"),
                   deadline, procs, tmp)  # fmt: skip
         time.sleep(3)
         yield found
