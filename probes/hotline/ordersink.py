@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from probes.hotline import filetail
 from probes.hotline.records import FUTURE_TOLERANCE, RecordError, Rejected, RejectReason
 from probes.hotline.sink import IngestCounters
 from probes.hotline.workorders import make_order_parser
-from probes.model import WorkOrderEvent
+from probes.model import WorkOrderEvent, one_line
 from probes.state import workorders
 from probes.state.store import Store
 
@@ -54,6 +54,26 @@ class OrderSink:
             "rejected work-order event from %s at %s: %s (%s)",
             source, rejected.position or "?", rejected.detail, rejected.reason.value,
         )  # fmt: skip
+
+    def reject_internal(self, source: str, position: str, exc: BaseException) -> None:
+        """Count and log an event whose handling raised unexpectedly (a bug, not bad input)."""
+        self.counters.add_rejected(source, RejectReason.INTERNAL.value)
+        self.logger.error(
+            "rejected work-order event from %s at %s: internal error %s: %s (internal)",
+            source, position or "?", type(exc).__name__, one_line(str(exc)), exc_info=exc,
+        )  # fmt: skip
+
+    def parse(
+        self, source: str, position: str, parse: Callable[[], WorkOrderEvent]
+    ) -> WorkOrderEvent | None:
+        """The event `parse()` returns, or None once its failure is counted and logged."""
+        try:
+            return parse()
+        except RecordError as exc:
+            self.reject(source, Rejected(exc.reason, exc.detail, position))
+        except Exception as exc:  # noqa: BLE001 - one event's bug must not stop its source
+            self.reject_internal(source, position, exc)
+        return None
 
     def _admit(self, event: WorkOrderEvent, now: float) -> None:
         if event.time > now + FUTURE_TOLERANCE:
