@@ -14,13 +14,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry
-
 from probes.clock import Clock, SystemClock
 from probes.config import Config, ConfigError, load_config
 from probes.hotline.ingest import IngestCounters
 from probes.model import one_line
-from probes.runtime.collector import ZombieCollector, make_registry, render
+from probes.runtime.collector import ZombieCollector, assemble
+from probes.runtime.exposition import Exposition
 from probes.runtime.runner import Runtime, open_runtime, run_channel
 from probes.runtime.scheduler import Scheduler
 from probes.runtime.status import MonitorStatus
@@ -33,7 +32,7 @@ log = logging.getLogger("probes.runtime.monitor")
 # Settings that shape objects opened once at start; a reload that changes them is applied
 # for everything else and says that these need a restart.
 RESTART_ONLY = ("listen", "state_path", "user_agent", "verify_tls", "http_transport",
-                "max_body", "max_redirects", "per_host_concurrency")  # fmt: skip
+                "max_body", "max_redirects", "per_host_concurrency", "metrics_detail")  # fmt: skip
 PRUNE_EVERY = 3600.0
 
 
@@ -45,7 +44,7 @@ class Monitor:
     status: MonitorStatus
     scheduler: Scheduler
     ingest: IngestCounters
-    registry: CollectorRegistry
+    exposition: Exposition
     order_ingest: IngestCounters
     _reloading: asyncio.Lock = field(default_factory=asyncio.Lock)
     _tasks: set[asyncio.Task[tuple[bool, str]]] = field(default_factory=set)
@@ -114,11 +113,11 @@ class Monitor:
             "# TYPE probe_duration_seconds gauge\n"
             f"probe_duration_seconds {duration:.6f}\n"
         ).encode()
-        only = make_registry(ZombieCollector(self.status, only_channel=name))
-        return head + render(only)
+        return head + assemble([self.exposition.collector.render_channel(channel)])
 
-    def metrics(self) -> bytes:
-        return render(self.registry)
+    def metrics(self, detail: bool | None = None) -> AsyncIterator[bytes]:
+        """The /metrics body, in pieces; `detail` None follows `global.metrics_detail`."""
+        return self.exposition.stream(detail)
 
 
 @asynccontextmanager
@@ -143,9 +142,11 @@ async def open_monitor(
         scheduler.apply(config)
         scheduler.restore()
         ingest, order_ingest = IngestCounters(), IngestCounters()
-        collector = ZombieCollector(status, ingest, state=rt.store, order_ingest=order_ingest)
-        registry = make_registry(collector)
-        yield Monitor(config_path, config, rt, status, scheduler, ingest, registry, order_ingest)
+        exposition = Exposition(
+            ZombieCollector(status, ingest, state=rt.store, order_ingest=order_ingest),
+            detail=settings.metrics_detail,
+        )
+        yield Monitor(config_path, config, rt, status, scheduler, ingest, exposition, order_ingest)
 
 
 async def prune_forever(monitor: Monitor) -> None:
