@@ -130,6 +130,21 @@ FAMILIES: tuple[Family, ...] = (
        "Calls in service hours in the rolling window, by outcome.", *CH, "window", "outcome"),
     _f("hotline_window_answered_ratio", "gauge",
        "Answered share of calls in service hours in the rolling window.", *CH, "window"),
+    # --- work orders (over the check's window: orders received in it, and older open ones) ---
+    _f("workorder_orders", "gauge", "Work orders judged, by state (open, closed).",
+       *CH, "state"),
+    _f("workorder_flagged_orders", "gauge", "Judged work orders showing a reason "
+       "(buck_passing, forward_only, overdue, fake_closure, boilerplate).", *CH, "reason"),
+    _f("workorder_orders_by_transfers", "gauge",
+       "Judged work orders by transfers after the first assignment (0, 1, 2, 3, 4+).",
+       *CH, "transfers"),
+    _f("workorder_time_to_close_seconds", "gauge",
+       "Receipt-to-first-closure percentiles (50, 90) of judged closed orders.",
+       *CH, "percentile"),
+    _f("workorder_reopened_orders", "gauge", "Judged work orders reopened after a closure.",
+       *CH),
+    _f("workorder_repeated_orders", "gauge", "Judged closures followed by the same complaint "
+       "again (same caller, or near-identical text at the same address).", *CH),
     # --- the monitor itself (not per channel) ---
     _f("scheduler_lateness_seconds", "histogram",
        "How late checks started against their schedule."),
@@ -151,6 +166,10 @@ FAMILIES: tuple[Family, ...] = (
        "Failed writes to the state file (locked by another process, disk full, I/O)."),
     _f("state_writes_pending", "gauge",
        "Writes kept in memory until the state file can be written again."),
+    _f("workorder_events_rejected", "counter",
+       "Work-order events rejected at ingest, by source and reason.", "source", "reason"),
+    _f("workorder_events_ingested", "counter",
+       "Work-order events accepted at ingest, by source.", "source"),
     _f("build_info", "gauge", "Version of the monitor; always 1.", "version"),
 )  # fmt: skip
 

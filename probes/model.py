@@ -219,6 +219,8 @@ class CallRecord:
     start/answer/end: epoch seconds; `answer` is None for calls nobody answered.
     transfers: the departments the call (or its ticket) was passed through, in order.
     source: where it came from (`mqtt`, `file:<path>`, `import`), for the ingest counters.
+    test: a test call (a robot's, or a record flagged `test`): only test calls can show a
+        line dead ("none of the last N answered"); citizens' calls are judged by shares.
     """
 
     channel: str
@@ -230,6 +232,7 @@ class CallRecord:
     hangup_by: HangupBy | None = None
     transfers: tuple[str, ...] = ()
     source: str = ""
+    test: bool = False
 
     @property
     def wait(self) -> float | None:
@@ -268,3 +271,56 @@ def one_line(text: str) -> str:
     whitespace (newlines included) becomes one space, and the lone `^` a parser puts under
     a bad byte (aiohttp's multi-line parser errors) is dropped."""
     return " ".join(word for word in text.split() if word != "^")
+
+
+# A work-order event (工单): one step of a 12345 ticket's lifecycle, parsed once at the edge.
+
+
+class OrderEvent(enum.StrEnum):
+    """The lifecycle steps of a work order (受理 → 派发/转办 → 退回/改派 → 办理/答复 → 办结 →
+    回访 → 重办)."""
+
+    RECEIVED = "received"
+    ASSIGNED = "assigned"
+    TRANSFERRED = "transferred"
+    RETURNED = "returned"
+    REPLIED = "replied"
+    CLOSED = "closed"
+    CALLBACK = "callback"
+    REOPENED = "reopened"
+
+
+class Satisfaction(enum.StrEnum):
+    """The caller's answer on a callback (回访)."""
+
+    SATISFIED = "satisfied"
+    BASIC = "basic"
+    UNSATISFIED = "unsatisfied"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkOrderEvent:
+    """One event of one work order.
+
+    department: the unit acting (the receiving unit for assigned/transferred, the returning
+        unit for returned). caller: an opaque key, never a phone number. time: epoch
+        seconds. satisfaction: on callbacks only. Two events with the same `key` are the
+        same event, stored once.
+    """
+
+    channel: str
+    order_id: str
+    event: OrderEvent
+    time: float
+    department: str = ""
+    caller: str = ""
+    text: str = ""
+    address: str = ""
+    category: str = ""
+    satisfaction: Satisfaction | None = None
+    source: str = ""
+
+    @property
+    def key(self) -> str:
+        """Identity of the event within its channel: order, step, time and unit."""
+        return f"{self.order_id}|{self.event.value}|{self.time:.3f}|{self.department}"

@@ -331,3 +331,26 @@ async def test_list_pages_by_row_offset(board: FakeBoard, runtime: Runtime) -> N
     result, _ = await run(runtime, channel(extra))
     assert board.asked == ["", "page=30", "page=60"]
     assert result.evidence[0].startswith("read 3 list page(s)")
+
+
+@pytest.mark.parametrize(
+    ("title", "unresolved"),
+    [("再次反映幸福路路灯长期不亮的问题", True), ("再次反映人民路噪音扰民", False)],
+)  # fmt: skip
+async def test_an_answer_followed_by_the_same_complaint_again_is_unresolved(
+    board: FakeBoard, runtime: Runtime, title: str, unresolved: bool
+) -> None:
+    ch = channel()
+    clock = runtime.clock
+    assert isinstance(clock, FrozenClock)
+    board.rows = [(1, "反映幸福路路灯长期不亮的问题", NOW - 2 * DAY, "已回复")]
+    _, verdict = await run(runtime, ch)
+    assert verdict.state is State.OK
+    clock.advance(5 * DAY)
+    board.rows = [(2, title, clock.now() - DAY, "已回复"), *board.rows]
+    result, verdict = await run(runtime, ch)
+    assert ({r.code for r in verdict.reasons} == {"board_unresolved"}) is unresolved
+    assert (verdict.state is State.DEGRADED) is unresolved
+    if unresolved:
+        assert any("(2) posted again after the answer to" in line and "(1)" in line
+                   for line in result.evidence)  # fmt: skip

@@ -12,7 +12,7 @@ import pytest
 from starlette.routing import BaseRoute, Mount
 
 from probes.config import Config
-from probes.demo import callrobot, sites
+from probes.demo import callrobot, orders, sites
 from probes.demo import portal as portal_module
 from probes.demo.portal import (
     SECTIONS,
@@ -64,8 +64,9 @@ async def test_slow_site_does_not_hold_the_check_past_its_timeout(
 def test_every_demo_channel_has_ground_truth_and_every_truth_a_channel(
     demo_config: Config,
 ) -> None:
-    # The portal's HTTP sections, plus the call robot's hotlines (judged from records).
-    truth = {**ground_truth(), **callrobot.TRUTH}
+    # The portal's HTTP sections, plus the call robot's hotlines (judged from records) and
+    # the generated work-order streams.
+    truth = {**ground_truth(), **callrobot.TRUTH, **orders.TRUTH}
     assert sorted(c.name for c in demo_config.channels) == sorted(truth)
 
 

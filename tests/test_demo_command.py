@@ -41,6 +41,8 @@ def test_demo_first_round_matches_the_portals_ground_truth(tmp_path: Path) -> No
     table_words = set(done.stdout.split())
     for t in ground_truth().values():
         assert t.reasons <= table_words  # every code whole, never folded mid-word
+    # The generated work-order streams are judged too, each by its pattern.
+    assert "orders-buckpass: workorder_buck_passing" in done.stdout
     assert not list(tmp_path.iterdir()), "the demo leaves no state file behind"
 
 

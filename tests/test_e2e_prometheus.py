@@ -54,7 +54,10 @@ from dashboard_support import (
 )
 
 from probes.catalogue import BY_NAME
+from probes.clock import SystemClock
 from probes.config import load_config
+from probes.demo.orders import seed_demo_orders
+from probes.state.store import Store
 from tests.mosquitto import Mosquitto
 from tests.mosquitto import available as mosquitto_available
 
@@ -92,6 +95,7 @@ _KIND_OF_PREFIX = {
     "zombie_availability_": "availability", "zombie_content_": "freshness",
     "zombie_links_": "links", "zombie_service_": "service", "zombie_board_": "board",
     "zombie_hotline_records_": "calls", "zombie_hotline_": "hotline",
+    "zombie_workorder_events_": "orders", "zombie_workorder_": "workorders",
 }  # fmt: skip
 
 
@@ -164,11 +168,14 @@ class Stack:
 
 
 def _demo_check_kinds() -> set[str]:
-    """The check kinds config/demo.yaml uses, plus "calls" when it has call-record sources."""
+    """The check kinds config/demo.yaml uses, plus "calls" / "orders" when it has call-record
+    / work-order sources (the demo's work orders are stored before start, not followed)."""
     config = load_config(DEMO_CONFIG, environ={**os.environ, "ZOMBIE_STATE": "unused.db"})
     kinds = {name for channel in config.channels for name, _spec in channel.enabled_checks()}
     if config.calls is not None:
         kinds.add("calls")
+    if config.orders is not None:
+        kinds.add("orders")
     return kinds
 
 
@@ -254,6 +261,9 @@ def stack(
             "--log.level=warn",
         ],
     }  # fmt: skip
+    # The demo's work-order streams, stored as `zombie-probes demo` stores them.
+    with Store.open(tmp / "state.db") as store:
+        seed_demo_orders(store, SystemClock())
     procs: list[subprocess.Popen[bytes]] = []
     try:
         for name, argv in commands.items():
@@ -279,9 +289,12 @@ def stack(
             procs.append(subprocess.Popen([sys.executable, "-c", ROBOT, str(broker.port)],
                                           cwd=ROOT, env=env, stdout=log,
                                           stderr=subprocess.STDOUT))  # fmt: skip
+        # Answered calls judged too: the first hotline checks may see only the first
+        # records, of a line that never answers.
         _wait_for("the call robot's records to be ingested and scraped",
                   lambda: found.query("zombie_hotline_calls_total")
-                  and found.query("zombie_hotline_records_rejected_total"),
+                  and found.query("zombie_hotline_records_rejected_total")
+                  and found.query("zombie_hotline_last_answered_timestamp_seconds"),
                   deadline, procs, tmp)  # fmt: skip
         time.sleep(3)
         yield found

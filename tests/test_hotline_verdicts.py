@@ -87,10 +87,12 @@ async def test_no_record_ever_is_unknown() -> None:
     assert verdict.state is State.UNKNOWN
 
 
-def _call(start: float, outcome: str = "no_answer", cid: str = "") -> dict[str, Any]:
+def _call(
+    start: float, outcome: str = "no_answer", cid: str = "", test: bool = False
+) -> dict[str, Any]:
     answer = start + 5 if outcome == "answered" else None
     return {"channel": "bureau", "call_id": cid or f"c{start}", "start": start, "answer": answer,
-            "end": start + 60, "outcome": outcome}  # fmt: skip
+            "end": start + 60, "outcome": outcome, "test": test}  # fmt: skip
 
 
 async def test_calls_outside_service_hours_do_not_count() -> None:
@@ -131,11 +133,8 @@ async def test_feed_silence_counts_service_time_only() -> None:
         (["answered"] * 20, State.OK, set()),
         (["answered"] * 19 + ["busy"], State.OK, set()),  # 95% exactly
         (["busy"] + ["answered"] * 18 + ["busy"], State.DEGRADED, {"hotline_unanswered"}),
-        (
-            ["answered"] * 5 + ["no_answer"] * 5,
-            State.ZOMBIE,
-            {"hotline_dead", "hotline_unanswered"},
-        ),
+        # Five missed citizens' calls in a row: the share judges them, never "dead".
+        (["answered"] * 5 + ["no_answer"] * 5, State.DEGRADED, {"hotline_unanswered"}),
         (["no_answer"] * 11 + ["answered"] * 9, State.ZOMBIE, {"hotline_unanswered"}),
     ],
 )
@@ -148,6 +147,43 @@ async def test_answered_share_thresholds(
     )
     _, verdict = await _verdict(store, _channel("bureau"))
     assert (verdict.state, set(codes(verdict))) == (state, reasons), verdict.summary
+
+
+@pytest.mark.parametrize(
+    ("test_calls", "state", "reasons"),
+    [(["no_answer"] * 5, State.ZOMBIE, {"hotline_dead"}),
+     (["no_answer"] * 4 + ["answered"], State.OK, set()),
+     (["no_answer"] * 4, State.OK, set())],  # fewer than the last 5: not judged
+)  # fmt: skip
+async def test_only_test_calls_can_show_a_line_dead(
+    test_calls: list[str], state: State, reasons: set[str]
+) -> None:
+    # Citizens' calls, the last two missed, around the robot's test calls: the share (at
+    # least 97%) stays above 95%.
+    citizens = [_call(NOW - 60 * i, "no_answer" if i < 2 else "answered") for i in range(200)]
+    robot = [
+        _call(NOW - 600 * (i + 1), o, cid=f"t{i}", test=True) for i, o in enumerate(test_calls)
+    ]
+    store = Store.open(":memory:")
+    _ingest(store, citizens + robot)
+    _, verdict = await _verdict(store, _channel("bureau"))
+    assert (verdict.state, set(codes(verdict))) == (state, reasons), verdict.summary
+
+
+@pytest.mark.parametrize(("test_sources", "dead"), [([], False), (["file:robot.csv"], True)])
+async def test_a_robots_own_feed_is_test_calls(test_sources: list[str], dead: bool) -> None:
+    # The robot's file records carry no `test` flag: the spec names its source instead.
+    citizens = [_call(NOW - 60 * i, "answered") for i in range(200)]
+    robot = [{**_call(NOW - 600 * (i + 1), "no_answer", cid=f"r{i}"), "test": False}
+             for i in range(5)]  # fmt: skip
+    store = Store.open(":memory:")
+    _ingest(store, citizens)
+    sink = Sink(store, IngestCounters(), FrozenClock(NOW))
+    tz = dt.timezone(dt.timedelta(hours=8))
+    name = "file:robot.csv"
+    sink.store_batch(name, [(record_from_json(p, source=name, tz=tz), "") for p in robot])
+    _, verdict = await _verdict(store, _channel("bureau", test_sources=test_sources))
+    assert ("hotline_dead" in codes(verdict)) is dead, verdict.summary
 
 
 async def test_slow_answers_are_degraded() -> None:

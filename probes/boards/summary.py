@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from probes.boards import boilerplate
+from probes.boards.reposts import Post, Repost, find_reposts
 from probes.boards.stats import Latency, latency, reply_deadline
 from probes.config.board import BoardSpec
 from probes.config.types import age_text
@@ -51,6 +52,8 @@ class BoardSummary:
     posted_in_silent_window: int
     deadline_estimated: bool
     late_examples: tuple[str, ...] = field(default=())
+    # Answered messages posted again afterwards: answers that solved nothing.
+    reposts: tuple[Repost, ...] = field(default=())
 
     @property
     def overdue(self) -> int:
@@ -165,12 +168,19 @@ def summarise(
         for m in messages
     )
     silent = len(recent) >= spec.silent_min_messages and not replied_recently
+    # A re-post must follow the answer: the shown reply time, else the first run that saw
+    # the message answered (answered by then at the latest).
+    posts = [
+        Post(m.id, m.title, m.posted, (m.replied or m.answered_seen) if m.answered else None)
+        for m in messages
+    ]
+    reposts = [r for r in find_reposts(posts, spec.window) if r.again.posted >= window_start]
     return BoardSummary(
         answered=answered, answered_late=late, unanswered=len(waiting), unknown=unknown,
         waiting=tuple(waiting), latency=latency(pairs), replies_with_text=counts.replies,
         boilerplate=counts.flagged, boilerplate_example=counts.example, silent=silent,
         posted_in_silent_window=len(recent), deadline_estimated=estimated,
-        late_examples=tuple(late_examples),
+        late_examples=tuple(late_examples), reposts=tuple(reposts),
     )  # fmt: skip
 
 
@@ -202,6 +212,7 @@ def evidence(summary: BoardSummary, spec: BoardSpec, now: float) -> list[str]:
             f"boilerplate replies: {summary.boilerplate}/{summary.replies_with_text} "
             f"({ratio:.0%})" + (f", e.g. 「{shown}」" if shown else "")
         )
+    lines.extend(r.evidence for r in summary.reposts[:3])
     if summary.silent:
         lines.append(
             f"silent: {summary.posted_in_silent_window} messages posted in the last "

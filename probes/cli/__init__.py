@@ -13,7 +13,7 @@ import sys
 import typer
 
 from probes import __version__
-from probes.cli import calls, channels, configcmd
+from probes.cli import boardcmd, calls, channels, configcmd, orders
 from probes.cli.check import check_command
 from probes.cli.demo import demo_command
 from probes.cli.history import history_command
@@ -58,6 +58,8 @@ app.command("history")(history_command)
 app.add_typer(configcmd.app, name="config")
 app.add_typer(calls.app, name="calls")
 app.add_typer(channels.app, name="channels")
+app.add_typer(orders.app, name="orders")
+app.add_typer(boardcmd.app, name="board")
 
 
 def main() -> None:

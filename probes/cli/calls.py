@@ -21,6 +21,7 @@ from probes.config.calls import FileSource
 from probes.config.hotline import HotlineSpec
 from probes.config.model import DEFAULT_TIMEZONE
 from probes.config.types import local_time
+from probes.hotline import callcentre
 from probes.hotline.formats import LAYOUTS, bounded_lines, make_parser
 from probes.hotline.ingest import IngestCounters, Sink, run_sources
 from probes.hotline.records import MAX_RECORD_BYTES, Rejected, RejectReason
@@ -37,7 +38,13 @@ SCHEMA_VERSION = 1
 @app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
-    fmt: Annotated[str, typer.Option("--format", help="asterisk-csv, freeswitch-csv or jsonl")],
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="asterisk-csv, freeswitch-csv, jsonl, asterisk-queue-log or 3cx-cdr",
+        ),
+    ],
     columns: Annotated[
         str | None,
         typer.Option(help=f"a layout ({', '.join(LAYOUTS)}) or comma-separated column names"),
@@ -58,6 +65,9 @@ def import_(
     """
     cfg = load(config)
     path = state_path(cfg, state)
+    if fmt in callcentre.FORMATS:
+        _import_call_centre(file, fmt, channel, timezone or DEFAULT_TIMEZONE, cfg, path)
+        return
     source = _file_source(cfg, fmt, file) if cfg is not None else None
     try:
         parser = make_parser(
@@ -120,6 +130,39 @@ class HotlineRow:
     answer_bound: float  # the wait bucket the "answered within" count uses
     within: int
     zone: ZoneInfo
+
+
+def _import_call_centre(
+    file: Path, fmt: str, channel: str | None, timezone: str, cfg: Config | None,
+    path: Path,
+) -> None:  # fmt: skip
+    """A queue_log or a 3CX CDR file: calls grouped or filtered across lines."""
+    if channel is None:
+        raise typer.BadParameter(f"{fmt} needs --channel", param_hint="--channel")
+    reader = callcentre.CallCentreFile(fmt, channel, timezone)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    counters = IngestCounters()
+    known = quick_hangup_limits(cfg.channels) if cfg else None
+    with open_store(path, must_exist=False) as store:
+        sink = Sink(store, counters, SystemClock(), known)
+        items: list[tuple[CallRecord, str]] = []
+        with file.open(encoding="utf-8-sig", errors="replace") as handle:
+            for item, position in reader.records(handle):
+                where = f"{file.name} {position}"
+                if isinstance(item, Rejected):
+                    sink.reject("import", Rejected(item.reason, item.detail, where))
+                else:
+                    items.append((item, where))
+        sink.store_batch("import", items)
+    rejected = ", ".join(f"{r}: {n}" for (_, r), n in sorted(counters.rejected.items()))
+    duplicates = counters.duplicates.get("import", 0)
+    typer.echo(
+        f"imported {counters.ingested.get('import', 0)} calls"
+        + (f"; {duplicates} already stored" if duplicates else "")
+        + (f"; not stored: {rejected}" if rejected else "")
+        + f"; skipped {reader.skipped} rows that are not hotline calls"
+        + (f", {reader.incomplete} calls without an outcome" if reader.incomplete else "")
+    )
 
 
 @app.command()

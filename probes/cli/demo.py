@@ -4,7 +4,9 @@ The portal runs in the same process on localhost; the monitor runs on the built-
 config (`probes/demo/demo.yaml`) with a throwaway SQLite state, serves /metrics like
 `serve`, and after the first round prints every channel that is not ok and why,
 next to the portal's ground truth. Hotline channels need an MQTT broker: with none
-reachable they are left out and the command says how to start one.
+reachable they are left out and the command says how to start one. The work-order
+channels are fed a generated stream with ground truth (`probes.demo.orders`), stored
+before the monitor starts.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from rich.measure import Measurement
 from rich.table import Table
 
 from probes.cli.servecmd import fail
+from probes.clock import SystemClock
 from probes.config import Config, load_config
 from probes.demo.truth import Truth, codes
 from probes.model import State
@@ -79,6 +82,13 @@ async def _demo(listen: str, portal_port: int, mqtt: str | None, once: bool) -> 
                 env["DEMO_MQTT_HOST"], _, env["DEMO_MQTT_PORT"] = broker.rpartition(":")
             with as_file(files("probes.demo") / "demo.yaml") as path:
                 config = load_config(path, environ=env)
+            from probes.demo import orders
+            from probes.state.store import Store
+
+            state_path = str(Path(tmp) / "demo.db")
+            with Store.open(state_path) as store:
+                orders.seed_demo_orders(store, SystemClock())
+            truth = {**truth, **orders.TRUTH}
             if broker:
                 from probes.demo import callrobot
 
@@ -111,7 +121,7 @@ async def _demo(listen: str, portal_port: int, mqtt: str | None, once: bool) -> 
                         robot.cancel()
 
             await run_monitor(
-                config, None, listen=listen, state_path=str(Path(tmp) / "demo.db"),
+                config, None, listen=listen, state_path=state_path,
                 extra=first_round, on_ready=ready, first_run_spread=2.0,
             )  # fmt: skip
     return result["matched"]
@@ -120,7 +130,7 @@ async def _demo(listen: str, portal_port: int, mqtt: str | None, once: bool) -> 
 async def _wait_first_round(monitor: Monitor, fed_at: float) -> None:
     """Until every check has a result, hotline checks one taken after records arrived."""
     wanted = {
-        (c.name, check, c.kind == "hotline")
+        (c.name, check, check == "hotline")
         for c in monitor.status.channels.values()
         for check, _ in c.enabled_checks()
     }
@@ -205,7 +215,8 @@ def _report(console: Console, monitor: Monitor, truth: dict[str, Truth]) -> bool
 
 
 def _without_hotlines(config: Config) -> Config:
-    channels = [c for c in config.channels if c.kind != "hotline"]
+    """The config without the channels judged from call records (work orders stay)."""
+    channels = [c for c in config.channels if c.checks.hotline is None]
     return config.model_copy(update={"channels": channels, "calls": None})
 
 

@@ -130,7 +130,15 @@ class HotlineSpec(CheckSpec):
     )
     answer_within: Duration = Field(default=15.0, description="GB/T 33358: answer within 15 s")
     last_n_test_calls: int = Field(
-        default=5, ge=1, description="none of the last N calls in service hours answered: dead"
+        default=5,
+        ge=1,
+        description="none of the last N test calls (a robot's, or records flagged `test`) in "
+        "service hours answered: dead; citizens' calls never make a line dead",
+    )
+    test_sources: list[str] = Field(
+        default_factory=list,
+        description="sources whose every record is a test call: a test-call robot's own "
+        "feed (`file:robot.csv` for a followed file, `mqtt` when only a robot publishes)",
     )
     feed_silent_after: Duration = Field(
         default=7200.0, description="no record for this much service time: the feed is silent"

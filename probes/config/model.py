@@ -33,6 +33,7 @@ from probes.config.types import (
     label_value,
     time_zone,
 )
+from probes.config.workorders import OrderSourcesConfig, WorkOrdersSpec
 
 DEFAULT_USER_AGENT = (
     "zombie-probes/0.1 (government service channel monitor; "
@@ -65,7 +66,7 @@ ALLOWED_CHECKS: dict[str, frozenset[str]] = {
     "website": frozenset({"availability", "freshness", "links"}),
     "service": frozenset({"availability", "service", "links"}),
     "board": frozenset({"availability", "board", "freshness", "links"}),
-    "hotline": frozenset({"hotline"}),
+    "hotline": frozenset({"hotline", "workorders"}),
 }
 
 
@@ -155,6 +156,7 @@ class ChecksConfig(Strict):
     service: ServiceSpec | None = None
     board: BoardSpec | None = None
     hotline: HotlineSpec | None = None
+    workorders: WorkOrdersSpec | None = None
 
     def items(self) -> list[tuple[str, CheckSpec]]:
         """(check kind, spec) for every configured check, in declaration order."""
@@ -244,6 +246,9 @@ class Config(Strict):
     channels: list[ChannelConfig] = Field(default_factory=list)
     calls: CallSourcesConfig | None = Field(
         default=None, description="hotline call-record sources (MQTT, files)"
+    )
+    orders: OrderSourcesConfig | None = Field(
+        default=None, description="work-order event sources (followed JSON Lines files)"
     )
 
     @field_validator("channels")

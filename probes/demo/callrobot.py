@@ -72,7 +72,8 @@ def _call(channel: str, slot: int, start: float) -> dict[str, Any]:
         body = _answered(start, 6, 120, transfers=chain)
     else:
         raise ValueError(f"unknown demo hotline {channel!r}")
-    return {"channel": channel, "call_id": f"{channel}-{int(start)}", **body}
+    # The robot's calls are test calls: they alone can show a line dead.
+    return {"channel": channel, "call_id": f"{channel}-{int(start)}", "test": True, **body}
 
 
 def records(now: float, since: float | None = None, step: float = STEP) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from probes.findings.freshness import ColumnFindings, FreshnessFindings
 from probes.findings.hotline import CallWindow, HotlineFindings
 from probes.findings.links import BrokenLink, LinksFindings
 from probes.findings.service import ServiceFindings, StepOutcome
+from probes.findings.workorders import FlaggedOrder, OrderReason, WorkOrderFindings
 from probes.model import Findings
 
 FINDINGS: dict[str, type[Findings]] = {
@@ -25,6 +26,7 @@ FINDINGS: dict[str, type[Findings]] = {
     "service": ServiceFindings,
     "board": BoardFindings,
     "hotline": HotlineFindings,
+    "workorders": WorkOrderFindings,
 }
 
 __all__ = [
@@ -34,9 +36,12 @@ __all__ = [
     "BrokenLink",
     "CallWindow",
     "ColumnFindings",
+    "FlaggedOrder",
     "FreshnessFindings",
     "HotlineFindings",
     "LinksFindings",
+    "OrderReason",
     "ServiceFindings",
     "StepOutcome",
+    "WorkOrderFindings",
 ]

@@ -15,7 +15,8 @@ class BoardFindings(Findings):
     with text and how many of them are boilerplate (`boilerplate_ratio` None without
     replies); whether the board is silent (messages keep arriving, none answered) and
     how many arrived in the silent window; whether deadlines were estimated (no holiday
-    calendar for the year)."""
+    calendar for the year); how many answered messages were posted again afterwards
+    (re-posts: the answer solved nothing) and the first such pair."""
 
     unanswered: int
     overdue: int
@@ -29,6 +30,8 @@ class BoardFindings(Findings):
     oldest_vetoed_title: str | None = None
     oldest_overdue_title: str | None = None
     deadline_estimated: bool = False
+    reposts: int = 0
+    repost_example: str | None = None
 
     @property
     def boilerplate_ratio(self) -> float | None:

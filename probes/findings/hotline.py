@@ -40,7 +40,7 @@ class CallWindow:
 @dataclass(frozen=True, slots=True)
 class HotlineFindings(Findings):
     """windows: the rolling windows, shortest first; last_calls: the outcomes of the last
-    N calls in service hours, newest first; silent_for: service seconds since the last
+    N test calls in service hours, newest first; silent_for: service seconds since the last
     record (None: never a record); in_service: whether now is within service hours."""
 
     windows: tuple[CallWindow, ...]

@@ -26,25 +26,69 @@ import functools
 import hashlib
 import logging
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, TypeVar
 
 from probes.config.calls import FileSource
 from probes.hotline.formats import LineParser, make_parser
 from probes.hotline.records import Rejected, RejectReason
-from probes.hotline.sink import Sink
 from probes.model import CallRecord
 from probes.state import calls
 from probes.state.errors import StateWriteError
+from probes.state.store import Store
+
+if TYPE_CHECKING:
+    from probes.hotline.sink import IngestCounters
 
 log = logging.getLogger("probes.hotline.filetail")
 CHUNK = 1 << 20  # bytes read per transaction
 HEAD = 4096  # leading bytes whose hash tells the same file from a rewritten one
 MARK = 256  # bytes before the offset compared on every poll
 
+# The tail is the same for every record type: call records into `hotline.sink.Sink`,
+# work-order events into `hotline.ordersink.OrderSink`.
+R_co = TypeVar("R_co", covariant=True)
+R_contra = TypeVar("R_contra", contravariant=True)
+R = TypeVar("R")
 
-def source_name(source: FileSource) -> str:
+
+class Parser(Protocol[R_co]):
+    def parse(self, line: str) -> R_co: ...
+
+
+class RecordSink(Protocol[R_contra]):
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def counters(self) -> IngestCounters: ...
+
+    def reject(self, source: str, rejected: Rejected) -> None: ...
+
+    # The sink runs the parse, so a record's failure is counted its way (`Sink.parse`).
+    def parse(self, source: str, position: str, parse: Callable[[], Any]) -> Any: ...
+
+    def store_batch(
+        self,
+        source: str,
+        items: Sequence[tuple[R_contra, str]],
+        offset: tuple[int, int] | None = None,
+    ) -> int: ...
+
+
+class Followed(Protocol):
+    """What the tail needs of a file source's config."""
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def poll(self) -> float: ...
+
+
+def source_name(source: Followed) -> str:
     """The `source` label of a followed file: bounded, from the config."""
     return "file:" + Path(source.path).name
 
@@ -96,13 +140,13 @@ class _Open:
         return bool(mark) and self._bytes(self.offset - len(mark), len(mark)) != mark
 
 
-def read_chunk(current: _Open, parser: LineParser, sink: Sink, name: str) -> int:
+def read_chunk(current: _Open, parser: Parser[R], sink: RecordSink[R], name: str) -> int:
     """Parse and store the complete lines after the offset; returns the new offset."""
     offset, inode = current.offset, current.inode
     current.handle.seek(offset)
     data = current.handle.read(CHUNK)
     end = data.rfind(b"\n")
-    items: list[tuple[CallRecord, str]] = []
+    items: list[tuple[R, str]] = []
     if current.in_long_line:
         first = data.find(b"\n")
         if first < 0:
@@ -135,7 +179,7 @@ def read_chunk(current: _Open, parser: LineParser, sink: Sink, name: str) -> int
     return offset + end + 1
 
 
-def _drain(current: _Open, parser: LineParser, sink: Sink, name: str) -> None:
+def _drain(current: _Open, parser: Parser[R], sink: RecordSink[R], name: str) -> None:
     moved = False
     while True:
         new = read_chunk(current, parser, sink, name)
@@ -161,10 +205,16 @@ def _find_rotated(path: Path, inode: int) -> Path | None:
 
 
 def poll_once(
-    source: FileSource, current: _Open | None, sink: Sink, parser: LineParser
+    source: Followed,
+    current: _Open | None,
+    sink: RecordSink[R],
+    parser: Parser[R],
+    name: str | None = None,
 ) -> _Open | None:
-    """One look at the file: read what was appended, follow rotation and truncation."""
-    name = source_name(source)
+    """One look at the file: read what was appended, follow rotation and truncation.
+
+    name: the `source` label and offset key (default `file:<file name>`)."""
+    name = name or source_name(source)
     path = Path(source.path)
     try:
         st = path.stat()
@@ -205,15 +255,21 @@ def poll_once(
     return current
 
 
-async def follow(source: FileSource, sink: Sink) -> None:
-    """Follow one file until cancelled."""
-    parser = parser_for(source)
-    name = source_name(source)
+async def follow(source: FileSource, sink: RecordSink[CallRecord]) -> None:
+    """Follow one call-detail file until cancelled."""
+    await follow_with(source, sink, parser_for(source))
+
+
+async def follow_with(
+    source: Followed, sink: RecordSink[R], parser: Parser[R], name: str | None = None
+) -> None:
+    """Follow one file with the given parser until cancelled."""
+    key = name if name is not None else source_name(source)
     current: _Open | None = None
     try:
         while True:
             try:
-                current = poll_once(source, current, sink, parser)
+                current = poll_once(source, current, sink, parser, name)
             except StateWriteError:
                 # Nothing of the chunk was stored; the offset in the state file is that of
                 # the last stored records, so the file is opened again from there once the
@@ -221,12 +277,12 @@ async def follow(source: FileSource, sink: Sink) -> None:
                 if current is not None:
                     current.handle.close()
                 current = None
-                sink.counters.connected[name] = False
+                sink.counters.connected[key] = False
                 await asyncio.sleep(max(sink.store.retry_in(), source.poll))
                 continue
-            sink.counters.connected[name] = current is not None  # the file is open
+            sink.counters.connected[key] = current is not None  # the file is open
             await asyncio.sleep(source.poll)
     finally:
-        sink.counters.connected[name] = False
+        sink.counters.connected[key] = False
         if current is not None:
             current.handle.close()

@@ -290,7 +290,8 @@ def decode_json(data: bytes | bytearray | str) -> object:
         raise RecordError(RejectReason.MALFORMED, "not JSON") from exc
 
 
-def _json_time(value: object, name: str, tz: dt.tzinfo) -> float:
+def json_time(value: object, name: str, tz: dt.tzinfo) -> float:
+    """Epoch seconds of a JSON time: a number, ISO 8601 (no offset: in `tz`) or a CDR time."""
     if isinstance(value, bool):
         raise RecordError(RejectReason.BAD_TIME, f"{name} is a boolean")
     if isinstance(value, int | float):
@@ -319,8 +320,9 @@ def record_from_json(
     """A record from one decoded JSON object.
 
     Fields: channel (or from the topic), call_id, start, answer (null when unanswered), end,
-    outcome, and optional hangup_by and transfers (a list of departments). Times are epoch
-    seconds or ISO 8601 (a time without offset is in `tz`).
+    outcome, and optional hangup_by, transfers (a list of departments) and test (true for
+    a test call, such as a robot's). Times are epoch seconds or ISO 8601 (a time without
+    offset is in `tz`).
     """
     if not isinstance(obj, dict):
         raise RecordError(RejectReason.MALFORMED, "a record must be a JSON object")
@@ -342,6 +344,9 @@ def record_from_json(
     transfers = obj.get("transfers") or ()
     if not isinstance(transfers, list | tuple) or not all(isinstance(t, str) for t in transfers):
         raise RecordError(RejectReason.MALFORMED, "transfers must be a list of strings")
+    test = obj.get("test", False)
+    if not isinstance(test, bool):
+        raise RecordError(RejectReason.MALFORMED, "test must be true or false")
     side = obj.get("hangup_by")
     try:
         hangup_by = HangupBy(side) if side is not None else None
@@ -350,13 +355,14 @@ def record_from_json(
     return make_record(
         channel=channel or own or "",
         call_id=call_id,
-        start=_json_time(obj.get("start"), "start", tz),
-        answer=None if answer_raw is None else _json_time(answer_raw, "answer", tz),
-        end=_json_time(obj.get("end"), "end", tz),
+        start=json_time(obj.get("start"), "start", tz),
+        answer=None if answer_raw is None else json_time(answer_raw, "answer", tz),
+        end=json_time(obj.get("end"), "end", tz),
         outcome=outcome,
         hangup_by=hangup_by,
         transfers=tuple(transfers),
         source=source,
+        test=test,
     )
 
 

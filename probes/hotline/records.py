@@ -43,6 +43,7 @@ class RejectReason(enum.StrEnum):
     MISSING_FIELD = "missing_field"
     BAD_TIME = "bad_time"
     BAD_OUTCOME = "bad_outcome"
+    BAD_EVENT = "bad_event"  # a work-order event outside the lifecycle steps
     INCONSISTENT = "inconsistent"  # times out of order, answered without an answer time
     FUTURE = "future"
     UNKNOWN_CHANNEL = "unknown_channel"
@@ -79,6 +80,7 @@ def make_record(
     hangup_by: HangupBy | None = None,
     transfers: tuple[str, ...] = (),
     source: str = "",
+    test: bool = False,
 ) -> CallRecord:
     """A validated record, or `RecordError` naming what is wrong with it."""
     if not channel:
@@ -113,7 +115,7 @@ def make_record(
         answer = None
     end = max(end, start)
     return CallRecord(
-        channel, call_id, start, answer, end, outcome, hangup_by, tuple(transfers), source
+        channel, call_id, start, answer, end, outcome, hangup_by, tuple(transfers), source, test
     )
 
 

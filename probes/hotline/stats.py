@@ -1,9 +1,10 @@
 """Rolling statistics of one hotline, read from the stored call records.
 
 Counters (`Totals`) run since the first record; windows (default 1 h and 24 h of service
-time) count only calls that started within service hours; the last N calls in service
-hours decide whether the line is dead; the service time since the last record of any
-outcome decides whether the feed has gone silent.
+time) count only calls that started within service hours; the last N test calls (a
+robot's, or records flagged `test`) in service hours decide whether the line is dead, never
+citizens' calls, whose misses the answered share weighs; the service time since the last
+record of any outcome decides whether the feed has gone silent.
 """
 
 from __future__ import annotations
@@ -57,7 +58,9 @@ def compute(store: Store, channel: str, spec: HotlineSpec, now: float) -> Hotlin
         )
     horizon = now - MAX_LOOKBACK_DAYS * 86400.0
     recent = (
-        c for c in calls.calls_newest_first(store, channel, horizon, now + 1e-6)
+        c for c in calls.newest_test_calls(
+            store, channel, horizon, now + 1e-6, spec.test_sources
+        )
         if service.contains(c.start)
     )  # fmt: skip
     last = tuple(c.outcome for c in itertools.islice(recent, spec.last_n_test_calls))

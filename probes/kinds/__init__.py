@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from probes.kinds import availability, board, freshness, hotline, links, service
+from probes.kinds import availability, board, freshness, hotline, links, service, workorders
 from probes.kinds.context import CheckContext
 from probes.model import Measurement, Report, RunWindow
 
@@ -43,6 +43,7 @@ KINDS: dict[str, Kind] = {
     "service": Kind(service.check, service.window_span, service.window_measurements),
     "board": Kind(board.check),
     "hotline": Kind(hotline.check),
+    "workorders": Kind(workorders.check),
 }
 
 __all__ = ["KINDS", "CheckContext", "CheckFn", "Kind"]

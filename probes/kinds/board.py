@@ -213,4 +213,6 @@ def _findings(s: BoardSummary) -> BoardFindings:
         oldest_vetoed_title=s.vetoed[0].title if s.vetoed else None,
         oldest_overdue_title=next((w.title for w in s.waiting if w.overdue), None),
         deadline_estimated=s.deadline_estimated,
+        reposts=len(s.reposts),
+        repost_example=s.reposts[0].evidence if s.reposts else None,
     )

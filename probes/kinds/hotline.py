@@ -60,7 +60,9 @@ def _evidence(found: HotlineFindings) -> list[str]:
             f"{w.transfer_loops} transfer loops"
         )
     if found.last_calls:
-        lines.append("last calls in service hours: " + ", ".join(o.value for o in found.last_calls))
+        lines.append(
+            "last test calls in service hours: " + ", ".join(o.value for o in found.last_calls)
+        )
     return lines
 
 
@@ -81,7 +83,7 @@ async def check(spec: HotlineSpec, ctx: CheckContext) -> Report:
     low = found.answered_below(th.zombie_answered_ratio, th.min_calls)
     error = ""
     if dead:
-        error = f"none of the last {spec.last_n_test_calls} calls in service hours answered"
+        error = f"none of the last {spec.last_n_test_calls} test calls in service hours answered"
     elif low:
         long = found.long
         error = f"{long.answered}/{long.calls} calls answered in {long.label} of service time"

@@ -205,10 +205,12 @@ class ZombieCollector:
         state: StateView | None = None,
         strict: bool = False,
         clock: Clock | None = None,
+        order_ingest: IngestView | None = None,
     ) -> None:
         self.status = status
         self.ingest = ingest
         self.state = state
+        self.order_ingest = order_ingest  # work-order events (probes.hotline.ordersink)
         self.strict = strict
         self.clock = clock  # for what depends on the time of the scrape (maintenance)
         self._warned: set[str] = set()
@@ -308,3 +310,8 @@ class ZombieCollector:
         if self.state is not None:
             f.add("state_write_errors", (), float(self.state.health.errors))
             f.add("state_writes_pending", (), float(len(self.state.pending)))
+        if self.order_ingest is not None:
+            for source, n in sorted(self.order_ingest.ingested.items()):
+                f.add("workorder_events_ingested", (source,), float(n))
+            for (source, reason), n in sorted(self.order_ingest.rejected.items()):
+                f.add("workorder_events_rejected", (source, reason), float(n))

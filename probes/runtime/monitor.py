@@ -48,6 +48,7 @@ class Monitor:
     scheduler: Scheduler
     ingest: IngestCounters
     exposition: Exposition
+    order_ingest: IngestCounters
     _reloading: asyncio.Lock = field(default_factory=asyncio.Lock)
     _tasks: set[asyncio.Task[tuple[bool, str]]] = field(default_factory=set)
 
@@ -146,7 +147,7 @@ async def open_monitor(
         scheduler = Scheduler(rt, status, shard=shard, spread=first_run_spread, changes=changes)
         scheduler.apply(config)
         scheduler.restore()
-        ingest = IngestCounters()
+        ingest, order_ingest = IngestCounters(), IngestCounters()
         if config.calls is not None:
             ingest.declare(source_names(config.calls))
         # The monitor's own CPU, memory and file descriptors (`process_*`), on a registry
@@ -154,11 +155,11 @@ async def open_monitor(
         process = CollectorRegistry(auto_describe=False)
         ProcessCollector(registry=process)
         exposition = Exposition(
-            ZombieCollector(status, ingest, state=rt.store, clock=clock),
+            ZombieCollector(status, ingest, state=rt.store, clock=clock, order_ingest=order_ingest),
             detail=settings.metrics_detail,
             process=process,
         )
-        yield Monitor(config_path, config, rt, status, scheduler, ingest, exposition)
+        yield Monitor(config_path, config, rt, status, scheduler, ingest, exposition, order_ingest)
 
 
 async def prune_forever(monitor: Monitor) -> None:

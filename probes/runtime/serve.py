@@ -117,6 +117,8 @@ async def run_monitor(
                 ]
                 if config.calls is not None:
                     background.append(tg.create_task(_sources(monitor)))
+                if config.orders is not None:
+                    background.append(tg.create_task(_order_sources(monitor)))
                 if extra is not None:
                     background.append(tg.create_task(extra(monitor)))
                 server_task = tg.create_task(server.serve(sockets=[sock]))
@@ -147,3 +149,19 @@ async def _sources(monitor: Monitor) -> None:
         monitor.config.calls, hotlines, monitor.rt.store, monitor.ingest, monitor.rt.clock,
         shard=monitor.scheduler.shard, others=others,
     )  # fmt: skip
+
+
+async def _order_sources(monitor: Monitor) -> None:
+    from probes.hotline.ordersink import run_order_sources
+
+    assert monitor.config.orders is not None
+    judged = {c.name for c in monitor.status.channels.values() if c.checks.workorders}
+    others = {c.name for c in monitor.config.channels if c.checks.workorders} - judged
+    await run_order_sources(
+        monitor.config.orders,
+        judged,
+        monitor.rt.store,
+        monitor.order_ingest,
+        monitor.rt.clock,
+        others,
+    )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -47,6 +47,15 @@ CREATE TABLE IF NOT EXISTS call_last (
     last_record   REAL,
     last_answered REAL
 );
+-- Test calls (a robot's, or flagged `test`), the only ones that can show a line dead; a
+-- table beside call_records so state files written before it need no migration.
+CREATE TABLE IF NOT EXISTS call_tests (
+    channel TEXT NOT NULL,
+    call_id TEXT NOT NULL,
+    start   REAL NOT NULL,
+    PRIMARY KEY (channel, call_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS call_tests_by_start ON call_tests (channel, start);
 CREATE TABLE IF NOT EXISTS call_offsets (
     source  TEXT PRIMARY KEY,
     inode   INTEGER NOT NULL,
@@ -117,6 +126,7 @@ def insert_records(
     batch = list(records)
     fresh: list[bool] = []
     rows: list[tuple[object, ...]] = []
+    tests: list[tuple[str, str, float]] = []
     totals: dict[tuple[str, str], float] = defaultdict(float)
     last: dict[str, list[float | None]] = {}
     with store.transaction() as conn:
@@ -136,6 +146,8 @@ def insert_records(
                     int(r.transfer_loop), r.source,
                 )
             )  # fmt: skip
+            if r.test:
+                tests.append((r.channel, r.call_id, r.start))
             ch = r.channel
             totals[ch, "calls:" + r.outcome.value] += 1
             seen_at = last.setdefault(ch, [None, None])
@@ -151,6 +163,7 @@ def insert_records(
                     totals[ch, "quick_hangups"] += 1
                 seen_at[1] = r.start if seen_at[1] is None else max(seen_at[1], r.start)
         conn.executemany("INSERT INTO call_records VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+        conn.executemany("INSERT OR IGNORE INTO call_tests VALUES (?,?,?)", tests)
         conn.executemany(
             "INSERT INTO call_totals VALUES (?,?,?) ON CONFLICT (channel, key) "
             "DO UPDATE SET value = value + excluded.value",
@@ -227,15 +240,28 @@ def calls_since(store: Store, channel: str, since: float) -> list[StoredCall]:
     return [StoredCall(s, a, e, Outcome(o), bool(lp)) for s, a, e, o, lp in rows]
 
 
-def calls_newest_first(
-    store: Store, channel: str, since: float, before: float
+def newest_test_calls(
+    store: Store, channel: str, since: float, before: float, sources: Sequence[str] = ()
 ) -> Iterator[StoredCall]:
-    """Records of a channel started in [since, before), newest first, read lazily."""
-    rows = store.conn.execute(
-        "SELECT start, answer, end_, outcome, loop FROM call_records "
-        "WHERE channel = ? AND start >= ? AND start < ? ORDER BY start DESC",
-        (channel, since, before),
-    )
+    """Test calls of a channel started in [since, before), newest first, read lazily:
+    records flagged as test calls, and every record from one of `sources` (a test-call
+    robot's own feed)."""
+    if not sources:
+        rows = store.conn.execute(
+            "SELECT c.start, c.answer, c.end_, c.outcome, c.loop FROM call_tests AS t "
+            "JOIN call_records AS c ON c.channel = t.channel AND c.call_id = t.call_id "
+            "WHERE t.channel = ? AND t.start >= ? AND t.start < ? ORDER BY t.start DESC",
+            (channel, since, before),
+        )
+    else:
+        marks = ",".join("?" * len(sources))
+        rows = store.conn.execute(
+            "SELECT c.start, c.answer, c.end_, c.outcome, c.loop FROM call_records AS c "
+            "WHERE c.channel = ? AND c.start >= ? AND c.start < ? AND (c.source IN "
+            f"({marks}) OR EXISTS (SELECT 1 FROM call_tests AS t WHERE "  # only placeholders
+            "t.channel = c.channel AND t.call_id = c.call_id)) ORDER BY c.start DESC",
+            (channel, since, before, *sources),
+        )
     for s, a, e, o, lp in rows:
         yield StoredCall(s, a, e, Outcome(o), bool(lp))
 
@@ -254,6 +280,9 @@ def prune(store: Store, before: float) -> int:
                 "DELETE FROM call_records WHERE channel = ? AND start < ?", (channel, before)
             )
             deleted += cur.rowcount
+            conn.execute(
+                "DELETE FROM call_tests WHERE channel = ? AND start < ?", (channel, before)
+            )
     return deleted
 
 

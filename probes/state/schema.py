@@ -18,7 +18,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from probes.state import board, calls, content, evidence, history
+from probes.state import board, calls, content, evidence, history, workorders
 from probes.state.errors import StateError
 from probes.state.migrations import MIGRATIONS, Migration
 
@@ -28,6 +28,7 @@ SCHEMAS: tuple[tuple[str, str], ...] = (
     ("board", board.DDL),
     ("calls", calls.DDL),
     ("evidence", evidence.DDL),
+    ("workorders", workorders.DDL),
 )
 # The version this release reads and writes: that of the newest migration.
 SCHEMA_VERSION = MIGRATIONS[-1].VERSION

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from probes.config import ChannelConfig
 from probes.findings import FINDINGS
 from probes.model import CheckResult, Reason, State, Verdict
-from probes.verdict import availability, board, freshness, hotline, links, service
+from probes.verdict import availability, board, freshness, hotline, links, service, workorders
 from probes.verdict.common import JudgeContext, Rule
 
 RULES: dict[str, Rule] = {
@@ -31,6 +31,7 @@ RULES: dict[str, Rule] = {
     "service": service.reasons,
     "board": board.reasons,
     "hotline": hotline.reasons,
+    "workorders": workorders.reasons,
 }
 
 

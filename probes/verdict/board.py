@@ -7,7 +7,10 @@
 - degraded `board_boilerplate`: boilerplate replies reach `boilerplate_max_ratio` of at
   least `boilerplate_min_replies` replies in the window;
 - degraded `board_silent`: messages keep arriving (`silent_min_messages` in
-  `silent_window`) and none is answered.
+  `silent_window`) and none is answered;
+- degraded `board_unresolved`: an answered message was posted again afterwards (再次反映,
+  仍未解决 … about the same title, or the same user's near-identical title): its answer
+  solved nothing (`probes.boards.reposts`); the pair is the evidence.
 
 A board whose pages could not be read (success None) gets no reason here: `judge` makes it
 unknown with the check's own error. A check that ran out of time is unknown too.
@@ -52,6 +55,12 @@ def reasons(
             Reason("board_boilerplate", State.DEGRADED,
                    f"{f.boilerplate}/{replies} replies are boilerplate "
                    f"({ratio:.0%}, limit {spec.boilerplate_max_ratio:.0%})", "board")
+        )  # fmt: skip
+    if f.reposts:
+        out.append(
+            Reason("board_unresolved", State.DEGRADED,
+                   f"{f.reposts} answered message(s) posted again, e.g. {f.repost_example}",
+                   "board")
         )  # fmt: skip
     if f.silent:
         out.append(

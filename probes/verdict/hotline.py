@@ -4,7 +4,8 @@ time) the check measured (`HotlineFindings`); a check that ran out of time reads
 silent feed (unknown):
 
 - unknown `hotline_feed_silent`: no record for `feed_silent_after` of service time;
-- zombie `hotline_dead`: none of the last N calls (default 5) in service hours answered;
+- zombie `hotline_dead`: none of the last N test calls (default 5) in service hours
+  answered (a robot's calls, or records flagged `test`; never citizens' calls);
 - zombie `hotline_unanswered`: answered share < 50%; degraded below 95%;
 - degraded `hotline_slow_answer`: answered within `answer_within` < 80% of answered calls;
 - degraded `hotline_quick_hangup`: answered calls over within `quick_hangup` > 20%;
@@ -33,7 +34,7 @@ def reasons(
     if findings.dead(spec.last_n_test_calls):
         out.append(
             Reason("hotline_dead", State.ZOMBIE,
-                   f"none of the last {len(findings.last_calls)} calls in service hours "
+                   f"none of the last {len(findings.last_calls)} test calls in service hours "
                    "answered", CHECK)
         )  # fmt: skip
     w = findings.long
