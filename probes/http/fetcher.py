@@ -1,12 +1,20 @@
 """The one fetch layer: every HTTP request the monitor makes goes through `Fetcher.fetch`.
 
-It owns the deadline (one overall `asyncio.timeout` per request covering the per-host
-queue, every redirect hop and the body, so a server trickling a byte a second cannot hold
-a check), the body cap (counted on decoded bytes: the raw stream is decompressed here in
-bounded steps, so a gzip bomb never inflates past the cap in memory), redirects (followed
-here, with a limit and loop detection), cookies across redirects, charset decoding and the
-per-host concurrency limit. A target's failure is returned as a `FetchFailure` with a
-reason from the fixed set and one line a human can act on; status codes are not failures
+It owns the deadline (one overall `asyncio.timeout` per request covering every redirect
+hop and the body, so a server trickling a byte a second cannot hold a check), the body
+cap (counted on decoded bytes: the raw stream is decompressed here in bounded steps, so a
+gzip bomb never inflates past the cap in memory), redirects (followed here, with a limit
+and loop detection), cookies across redirects, charset decoding and the per-host
+concurrency limit.
+
+Time spent waiting for the monitor's own per-host slot is not the target's: the request's
+deadline stands still while it waits, and a `QueueTime` given to `for_check` is told, so
+the check's deadline stands still too. Otherwise a burst of checks on one slow host (200
+requests for a site answering in 3 s through 2 slots) would record the monitor's own queue
+as the site's timeouts.
+
+A target's failure is returned as a `FetchFailure` with a reason from the fixed set and
+one line a human can act on; status codes are not failures
 here (the check kinds judge them). Exceptions from here are bugs.
 
 The client (User-Agent, TLS verification, transport, no keep-alive) comes from
@@ -144,6 +152,62 @@ class _Request:
         self.url = location
 
 
+class QueueTime:
+    """The time one check run spent blocked by the monitor's own queue: while some of its
+    requests wait for a per-host slot and none is talking to a target.
+
+    The runner creates one per run, passes it to `Fetcher.for_check` and adds `total` to
+    the run's deadline; `pause_with` registers the run's hard stop, which is pushed back
+    by the same amount while the queue blocks the check.
+    """
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self._waiting = 0
+        self._active = 0
+        self._since: float | None = None
+        self._stops: list[asyncio.Timeout] = []
+        self._left: list[float | None] = []
+
+    def pause_with(self, stop: asyncio.Timeout) -> None:
+        self._stops.append(stop)
+
+    def queued(self) -> None:
+        self._waiting += 1
+        self._update()
+
+    def admitted(self) -> None:
+        self._waiting -= 1
+        self._active += 1
+        self._update()
+
+    def left_queue(self) -> None:
+        """A request that was waiting gave up (its caller's own deadline or cancellation)."""
+        self._waiting -= 1
+        self._update()
+
+    def released(self) -> None:
+        self._active -= 1
+        self._update()
+
+    def _update(self) -> None:
+        now = asyncio.get_running_loop().time()
+        blocked = self._waiting > 0 and self._active == 0
+        if blocked and self._since is None:
+            self._since = now
+            self._left = []
+            for stop in self._stops:
+                when = stop.when()
+                self._left.append(None if when is None else when - now)
+                stop.reschedule(None)
+        elif not blocked and self._since is not None:
+            self.total += now - self._since
+            self._since = None
+            for stop, left in zip(self._stops, self._left, strict=True):
+                if left is not None and not stop.expired():
+                    stop.reschedule(now + left)
+
+
 class _HostSlots:
     """At most `per_host` requests in flight per host. A host's semaphore lives only while
     someone holds or waits for it, so thousands of hosts leave nothing behind."""
@@ -184,6 +248,18 @@ class Fetcher:
         self.max_redirects = max_redirects
         self.per_host = per_host
         self.hosts = _HostSlots(per_host)
+        self.queue: QueueTime | None = None
+
+    def for_check(self, queue: QueueTime) -> Fetcher:
+        """This fetcher (same client, same per-host slots) reporting to one check run's
+        `QueueTime`."""
+        view = Fetcher(
+            self.client, max_body=self.max_body, max_redirects=self.max_redirects,
+            per_host=self.per_host,
+        )  # fmt: skip
+        view.hosts = self.hosts
+        view.queue = queue
+        return view
 
     async def fetch(
         self,
@@ -216,8 +292,8 @@ class Fetcher:
         if not any(k.lower() == "accept-encoding" for k in req.headers):
             req.headers["Accept-Encoding"] = ACCEPT_ENCODING
         try:
-            async with asyncio.timeout(timeout):
-                return await self._follow(req, cookies, cap, progress)
+            async with asyncio.timeout(timeout) as deadline:
+                return await self._follow(req, cookies, cap, progress, deadline)
         except TimeoutError:
             failure, error, status = Failure.TIMEOUT, _timeout_line(timeout, progress), 0
         except _Failed as exc:
@@ -230,7 +306,12 @@ class Fetcher:
         return FetchFailure(url, failure, error, time.monotonic() - started, status)
 
     async def _follow(
-        self, req: _Request, cookies: httpx.Cookies | None, cap: int, progress: _Progress
+        self,
+        req: _Request,
+        cookies: httpx.Cookies | None,
+        cap: int,
+        progress: _Progress,
+        deadline: asyncio.Timeout,
     ) -> Page:
         started = time.monotonic()
         jar = httpx.Cookies(cookies) if cookies is not None else httpx.Cookies()
@@ -253,7 +334,7 @@ class Fetcher:
                 req.method, target, headers=req.headers, data=req.data, json=req.json
             )
             jar.set_cookie_header(request)
-            async with self.hosts.hold(target.host):
+            async with self._slot(target.host, deadline):
                 progress.stage = "waiting for the response headers"
                 response = await self.client.send(request, stream=True, follow_redirects=False)
                 try:
@@ -287,6 +368,31 @@ class Fetcher:
                 tls_not_after=not_after if isinstance(not_after, float) else None,
                 cookies=jar,
             )
+
+    @contextlib.asynccontextmanager
+    async def _slot(self, host: str, deadline: asyncio.Timeout) -> AsyncIterator[None]:
+        """Hold a per-host slot; the request's deadline stops while it waits for one."""
+        loop = asyncio.get_running_loop()
+        when = deadline.when()
+        left = None if when is None else when - loop.time()
+        deadline.reschedule(None)
+        queue = self.queue
+        if queue is not None:
+            queue.queued()
+        admitted = False
+        try:
+            async with self.hosts.hold(host):
+                admitted = True
+                if queue is not None:
+                    queue.admitted()
+                if left is not None:
+                    deadline.reschedule(loop.time() + left)
+                yield
+        finally:
+            if queue is not None and admitted:
+                queue.released()
+            elif queue is not None:
+                queue.left_queue()
 
     @staticmethod
     async def _read_body(response: httpx.Response, cap: int, progress: _Progress) -> bytes:

@@ -22,7 +22,8 @@ from probes.hotline.ingest import IngestCounters
 from probes.http.client import open_client
 from probes.http.fetcher import Fetcher
 from probes.runtime.collector import ZombieCollector, make_registry, render
-from probes.runtime.runner import Runtime, run_channel
+from probes.runtime.probe import ProbeAnswer
+from probes.runtime.runner import Runtime
 from probes.runtime.scheduler import Scheduler
 from probes.runtime.status import MonitorStatus
 from probes.state import history
@@ -71,29 +72,21 @@ class Monitor:
         log.info("%s", message)
         return True, message
 
-    async def probe(self, name: str) -> bytes | None:
-        """Run a configured channel's checks now and render its metrics blackbox-style;
+    async def probe(self, name: str) -> ProbeAnswer | None:
+        """A configured channel's checks, fresh or run now (see `probes.runtime.probe`);
         None when this replica has no such channel (nothing is fetched)."""
         channel = self.status.channels.get(name)
         if channel is None:
             return None
         started = self.rt.clock.monotonic()
-        verdict, results = await run_channel(self.rt, channel)
-        for result in results:
-            self.status.record(channel.name, result)
-        self.status.verdicts[channel.name] = verdict
+        results = await self.scheduler.fresh_or_run(channel)
+        verdict = self.status.verdicts.get(name) or self.scheduler.judge(channel)
         duration = self.rt.clock.monotonic() - started
-        success = int(all(r.success for r in results))
-        head = (
-            "# HELP probe_success Whether every check of the channel succeeded.\n"
-            "# TYPE probe_success gauge\n"
-            f"probe_success {success}\n"
-            "# HELP probe_duration_seconds How long the probe took.\n"
-            "# TYPE probe_duration_seconds gauge\n"
-            f"probe_duration_seconds {duration:.6f}\n"
-        ).encode()
-        only = make_registry(ZombieCollector(self.status, only_channel=name))
-        return head + render(only)
+        return ProbeAnswer(channel, verdict, tuple(results), duration)
+
+    def probe_metrics(self, name: str) -> bytes:
+        """One channel's `zombie_` series, as /metrics shows them."""
+        return render(make_registry(ZombieCollector(self.status, only_channel=name)))
 
     def metrics(self) -> bytes:
         return render(self.registry)

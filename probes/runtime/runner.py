@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from probes.clock import Clock
 from probes.config import ChannelConfig, GlobalConfig
 from probes.config.base import CheckSpec
-from probes.http.fetcher import Fetcher
+from probes.http.fetcher import Fetcher, QueueTime
 from probes.kinds import KINDS, CheckContext
 from probes.model import CheckResult, Failure, Verdict
 from probes.state import history
@@ -39,20 +39,26 @@ class Runtime:
 
 
 async def run_check(rt: Runtime, channel: ChannelConfig, name: str, spec: CheckSpec) -> CheckResult:
-    """Run one check with its deadline, record the result, and return it."""
+    """Run one check with its deadline, record the result, and return it.
+
+    The deadline counts the target's time only: while the run is blocked by the monitor's
+    own per-host queue (`QueueTime`), both the deadline and the hard stop stand still."""
     clock = rt.clock
     started_wall, started = clock.now(), clock.monotonic()
+    queue = QueueTime()
     ctx = CheckContext(
-        fetcher=rt.fetcher,
+        fetcher=rt.fetcher.for_check(queue),
         clock=clock,
         store=rt.store,
         log=logging.getLogger(f"probes.kinds.{name}"),
         channel=channel,
         settings=rt.settings,
         deadline=started + spec.deadline,
+        queue=queue,
     )
     try:
-        async with asyncio.timeout(spec.deadline + HARD_STOP_GRACE):
+        async with asyncio.timeout(spec.deadline + HARD_STOP_GRACE) as stop:
+            queue.pause_with(stop)
             result = await KINDS[name](spec, ctx)
     except TimeoutError:
         result = CheckResult(
