@@ -186,3 +186,34 @@ def test_shard_assignment_is_pinned_so_replicas_agree_across_versions() -> None:
 def test_bad_shard_is_rejected(text: str) -> None:
     with pytest.raises(ValueError, match="shard"):
         parse_shard(text)
+
+
+async def test_the_scheduler_and_concurrent_requests_share_one_run_of_a_due_check(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeKind(duration=0.3)
+    monkeypatch.setitem(kinds.KINDS, "availability", fake)
+    scheduler = Scheduler(runtime, MonitorStatus(), spread=0.0)
+    (channel,) = scheduler.apply(_config(1, interval="1h"))
+    task = asyncio.create_task(scheduler.run())  # due at once: the scheduler starts it
+    await asyncio.sleep(0.05)
+    answers = await asyncio.gather(*(scheduler.fresh_or_run(channel) for _ in range(50)))
+    later = await scheduler.fresh_or_run(channel)  # within the interval: the same result
+    scheduler.stop()
+    await task
+    assert fake.starts["site-0"] == 1
+    assert len({id(result) for ((result, _ran),) in [*answers, later]}) == 1
+    assert later[0][1] is False
+
+
+async def test_a_run_a_request_started_moves_the_scheduled_run_an_interval_on(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeKind()
+    monkeypatch.setitem(kinds.KINDS, "availability", fake)
+    scheduler = Scheduler(runtime, MonitorStatus(), spread=0.4)
+    (channel,) = scheduler.apply(_config(1, interval="1.5s"))
+    ((_, ran),) = await scheduler.fresh_or_run(channel)  # before the first scheduled run
+    await _run_for(scheduler, 1.0)
+    assert ran is True
+    assert fake.starts["site-0"] == 1  # the scheduled run (within 0.4 s) did not happen
