@@ -7,9 +7,8 @@ import pytest
 
 from probes.clock import FrozenClock
 from probes.config import parse_config
-from probes.config.availability import DEFAULT_SOFT_ERRORS
-from probes.kinds.availability import soft_error
 from probes.model import CheckResult, Failure, State
+from probes.pages.softerror import DEFAULT_SOFT_ERRORS, soft_error
 from probes.state import history
 from probes.state.store import Store
 from probes.verdict import JudgeContext, judge

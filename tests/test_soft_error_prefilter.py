@@ -8,9 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from probes.config.availability import DEFAULT_SOFT_ERRORS
-from probes.kinds.availability import (
-    SOFT_ERROR_MAX_TEXT,
+from probes.pages.softerror import (
+    DEFAULT_MAX_TEXT as SOFT_ERROR_MAX_TEXT,
+)
+from probes.pages.softerror import (
+    DEFAULT_SOFT_ERRORS,
     page_message,
     page_soft_error,
     soft_error,

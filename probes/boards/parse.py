@@ -2,10 +2,11 @@
 status, reply time) and, from a message's own page, its reply text and reply time.
 
 Selectors come from config; whatever is not configured is auto-detected: message rows are
-the `tr`/`li`/`dl` elements holding a link and a date, the status is the first status word
-in the row (`probes.boards.status`), the posted time the first date outside the title
-(`probes.pages.dates`), the reply time a second date in an answered row. A row without a link or
-a posted date is skipped and counted, so the caller can tell a changed layout from an
+repeated sibling blocks holding a link and a date (the columns' list detector,
+`probes.pages.listsearch`), the status is the first status word in the row
+(`probes.boards.status`), the posted time the first date outside the title
+(`probes.pages.dates`), the reply time a second date in an answered row. A row without a
+link or a posted date is skipped and counted, so the caller can tell a changed layout from an
 empty board.
 """
 
@@ -22,8 +23,9 @@ from probes.boards.status import classify
 from probes.config.board import BoardSelectors, DetailPage
 from probes.model import ParsedMessage
 from probes.pages.dates import find_dates, parse_datetime
+from probes.pages.listsearch import DateCache, find_list
+from probes.pages.text import followable, visible_text
 
-ROW_TAGS = ("tr", "li", "dl")
 MAX_TITLE = 200
 MAX_REPLY = 20_000
 
@@ -97,7 +99,7 @@ def parse_detail(html: str, detail: DetailPage | None, *, now: dt.datetime) -> D
             elif node is not None:
                 when = parse_datetime(text, now=now)
             return Detail(True, when.timestamp() if when else None, text[:MAX_REPLY])
-    return Detail(classify(_visible_text(tree)))
+    return Detail(classify(visible_text(tree)))
 
 
 def _row(
@@ -109,7 +111,7 @@ def _row(
 ) -> ParsedMessage | str:
     link = row.css_first(sel.link or "a[href]")
     href = link.attributes.get("href") if link is not None else None
-    if link is None or not href or href.startswith(("javascript:", "#")):
+    if link is None or not href or not followable(href):
         return "a row without a message link"
     url = urldefrag(urljoin(page_url, href.strip())).url
     title_node = row.css_first(sel.title) if sel.title else link
@@ -153,21 +155,11 @@ def _message_id(url: str, id_pattern: str | None) -> str:
 
 
 def _auto_rows(tree: LexborHTMLParser, now: dt.datetime) -> tuple[list[LexborNode], str]:
-    """The most numerous kind of row element that holds a link and a date, without rows of
-    the same kind nested inside (menus are lists of links, but undated)."""
-    best: list[LexborNode] = []
-    best_tag = ""
-    for tag in ROW_TAGS:
-        rows = [
-            node
-            for node in tree.css(tag)
-            if node.css_first("a[href]") is not None
-            and len(node.css(tag)) == 1  # lexbor's css() includes the node itself
-            and find_dates(node.text(separator=" "), now=now)
-        ]
-        if len(rows) > len(best):
-            best, best_tag = rows, tag
-    return best, f"auto: {best_tag}" if best_tag else ""
+    """The page's list of dated link-holding rows, found as the columns' lists are
+    (`probes.pages.listsearch`): repeated sibling blocks of any element."""
+    root = tree.body or tree.root
+    rows = find_list(root, DateCache(now)) if root is not None else []
+    return rows, f"auto: {rows[0].tag}" if rows else ""
 
 
 def _next_url(tree: LexborHTMLParser, page_url: str, selector: str | None) -> str | None:
@@ -175,14 +167,7 @@ def _next_url(tree: LexborHTMLParser, page_url: str, selector: str | None) -> st
         return None
     node = tree.css_first(selector)
     href = node.attributes.get("href") if node is not None else None
-    if not href or href.startswith(("javascript:", "#")):
+    if not href or not followable(href):
         return None
     url = urldefrag(urljoin(page_url, href.strip())).url
     return None if url == page_url else url
-
-
-def _visible_text(tree: LexborHTMLParser) -> str:
-    for node in tree.css("script, style, noscript"):
-        node.decompose()
-    body = tree.body
-    return " ".join((body.text(separator=" ") if body is not None else "").split())

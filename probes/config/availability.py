@@ -10,20 +10,7 @@ from pydantic import Field, HttpUrl
 
 from probes.config.base import CheckSpec
 from probes.config.types import Duration, Strict, default_duration
-
-DEFAULT_SOFT_ERRORS = (
-    "系统维护",
-    "系统升级",
-    "服务暂停",
-    "暂停服务",
-    "页面不存在",
-    "网页不存在",
-    "您访问的页面不存在",
-    "404 Not Found",
-    "Service Unavailable",
-    "502 Bad Gateway",
-    "网站暂时无法访问",
-)
+from probes.pages.softerror import DEFAULT_SOFT_ERRORS
 
 
 class UnreachableRule(Strict):

@@ -17,24 +17,8 @@ from pydantic import Field, field_validator, model_validator
 from probes.config.base import CheckSpec
 from probes.config.types import Duration, Strict
 from probes.pages.extract import parse_json_path
+from probes.pages.softerror import DEFAULT_SOFT_ERRORS
 
-DEFAULT_SERVICE_SOFT_ERRORS = (
-    "系统维护",
-    "系统升级",
-    "系统繁忙",
-    "服务暂停",
-    "暂停服务",
-    "网络错误",
-    "服务器繁忙",
-    "请稍后再试",
-    # WAF block pages answer 200 with a page of their own.
-    "您的访问被拦截",
-    "访问被拦截",
-    "安全狗",
-    "Web应用防火墙",
-    "网站防火墙",
-    "Service Unavailable",
-)
 # Consecutive failures are counted over the history the state keeps (35 days by default);
 # a service failing for longer than that is long broken anyway.
 HISTORY_LOOKBACK = 35 * 86400.0
@@ -153,7 +137,7 @@ class ServiceSpec(CheckSpec):
         "from the first step after its value is known, e.g. Authorization: Bearer {token}",
     )
     soft_error_patterns: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_SERVICE_SOFT_ERRORS),
+        default_factory=lambda: list(DEFAULT_SOFT_ERRORS),
         description="text that fails a step even with a good status (maintenance, WAF pages)",
     )
     failures_for_broken: int = Field(

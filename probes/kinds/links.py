@@ -27,6 +27,7 @@ from probes.config.links import LinksSpec
 from probes.http.fetcher import FetchFailure, FetchOutcome
 from probes.kinds.context import CheckContext
 from probes.model import CheckResult, Failure, Measurement
+from probes.pages.text import followable
 
 # A GET fallback reads at most this much: enough to know the link answers.
 GET_CAP = 64 * 1024
@@ -71,7 +72,7 @@ def collect_links(html: str, page_url: str) -> list[Link]:
             if tag == "link" and (node.attributes.get("rel") or "").lower() not in _LINK_RELS:
                 continue
             raw = (node.attributes.get(attr) or "").strip()
-            if not raw or raw.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
+            if not followable(raw):
                 continue
             parts = urlsplit(urljoin(page_url, raw))
             if parts.scheme not in ("http", "https") or not parts.hostname:

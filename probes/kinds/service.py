@@ -20,8 +20,13 @@ from probes.config.service import HISTORY_LOOKBACK, PLACEHOLDER, ServiceSpec, St
 from probes.http.fetcher import FetchFailure, Page
 from probes.kinds.context import CheckContext
 from probes.model import CheckResult, Failure, Measurement
-from probes.pages.extract import decode_json, extract, json_get, visible_head
+from probes.pages.extract import decode_json, extract, json_get
+from probes.pages.softerror import soft_error
 from probes.state import history
+
+# A step's error page says little besides its message; a result page with more text than
+# this that mentions 系统维护 is a working page carrying a notice.
+SOFT_ERROR_MAX_TEXT = 3000
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,10 +148,7 @@ def assess(step: Step, spec: ServiceSpec, page: Page) -> tuple[Failure | None, s
     if page.status not in expect.status:
         return Failure.HTTP_STATUS, f"http_status: got {page.status}, want {expect.status}"
     text = page.text
-    # Soft-error phrases count only in the page's title and opening text: a working page
-    # may mention 系统维护 in a notice far down, a maintenance page says it up front.
-    head = visible_head(text)
-    if phrase := next((p for p in spec.soft_error_patterns if p and p in head), None):
+    if phrase := soft_error(text, spec.soft_error_patterns, max_text=SOFT_ERROR_MAX_TEXT):
         return Failure.SOFT_ERROR, f"soft_error: page says {phrase!r}"
     if expect.content_type and not page.content_type.startswith(expect.content_type.lower()):
         got = page.content_type or "none"

@@ -28,6 +28,8 @@ from collections.abc import Iterator
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from probes.pages.text import is_link
+
 # Elements the column template marks as its list.
 _LIST_CSS = '[class*="list" i], [id*="list" i], [class*="liebiao" i], [class~="lb"], [id="lb"]'
 # Marks of page chrome: lists there (menus, friendly links) are not the column's.
@@ -55,7 +57,6 @@ _MARKUP_SIGNS = re.compile(
     re.I,
 )
 _SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script\s*>", re.S | re.I)
-_SKIP_HREF = ("javascript:", "mailto:", "tel:", "#", "data:")
 
 
 def scripted(html: str) -> bool:
@@ -118,11 +119,7 @@ def _is_chrome(node: LexborNode | None) -> bool:
 
 
 def _holds_link(node: LexborNode) -> bool:
-    for a in node.css("a"):
-        href = (a.attributes.get("href") or "").strip()
-        if href and not href.startswith(_SKIP_HREF):
-            return True
-    return False
+    return any(is_link(a) for a in node.css("a"))
 
 
 def _describe(node: LexborNode) -> str:

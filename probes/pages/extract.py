@@ -124,17 +124,6 @@ def extract(
     raise ValueError("an extraction needs one of css, regex or jsonpath")
 
 
-def visible_head(html: str, limit: int = 3000) -> str:
-    """The title and the start of the visible text of an HTML page, markup dropped."""
-    tree = LexborHTMLParser(html)
-    for node in tree.css("script, style, noscript"):
-        node.decompose()
-    title = tree.css_first("title")
-    body = tree.body.text(separator=" ") if tree.body is not None else (tree.text() or "")
-    head = (title.text() if title is not None else "") + " " + " ".join(body.split())
-    return head[:limit]
-
-
 def scalar_text(value: Any) -> str:
     """How a JSON value is spelled when substituted into a later step."""
     if isinstance(value, str):

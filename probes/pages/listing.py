@@ -38,8 +38,8 @@ from probes.pages.listsearch import (
     URL_HINT,
     DateCache,
     find_list,
-    is_link,
 )
+from probes.pages.text import is_link, visible_text
 
 # A blank column (空白栏目) says so in place of its list.
 PLACEHOLDERS = (
@@ -130,7 +130,7 @@ def extract(
     # in a JS template must not make a column blank.
     tree = LexborHTMLParser(strip_non_content(html))
     root = tree.body or tree.root
-    visible = root.text(separator=" ") if root is not None else ""
+    visible = visible_text(tree)
     placeholder = next((p for p in PLACEHOLDERS if p in visible), None)
     dates = DateCache(now)
     if item_selector:

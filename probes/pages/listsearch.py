@@ -18,6 +18,7 @@ import re
 from selectolax.lexbor import LexborNode
 
 from probes.pages.dates import DateMatch, find_dates, url_date
+from probes.pages.text import SKIP_HREF, followable, is_link
 
 # How far above a link an item's element may be (a > span > div.title > div.item).
 MAX_LEVELS = 4
@@ -35,7 +36,6 @@ _ASIDE = re.compile(r"side|hot|rank|redian|tuijian|recommend|related|xgxx|paihan
 # date at all (menus, footers), and these reject them at C speed.
 DATE_HINT = re.compile(r"\d\s?[-/.年月－／．]\s?\d|[〇○零]")
 URL_HINT = re.compile(r"/t?20\d\d")
-SKIP_HREF = ("javascript:", "mailto:", "tel:", "#", "data:")
 # Links that can make an item (lexbor selects them in C; the Python side sees only these).
 _LINK = 'a[href]:not([href=""])' + "".join(f':not([href^="{p}"])' for p in SKIP_HREF)
 # Links whose URL may carry a date (`URL_HINT` and `url_date` decide); one plain
@@ -112,7 +112,7 @@ def _url_dated(root: LexborNode, dates: DateCache) -> tuple[dict[int, int], set[
     wanted: set[int] = set()
     for a in root.css(_URL_LINK):
         href = (a.attributes.get("href") or "").strip()
-        if href.startswith(SKIP_HREF) or not URL_HINT.search(href):
+        if not followable(href) or not URL_HINT.search(href):
             continue
         if dates.url("/" + href.lstrip("./")) is None:
             continue
@@ -135,11 +135,6 @@ def holds_link(node: LexborNode) -> bool:
     if first is None:
         return False
     return is_link(first) or node.css_first(_LINK) is not None
-
-
-def is_link(a: LexborNode) -> bool:
-    href = (a.attributes.get("href") or "").strip()
-    return bool(href) and not href.startswith(SKIP_HREF)
 
 
 def _is_aside(node: LexborNode) -> bool:
