@@ -51,6 +51,26 @@ def subscriptions(topics: Sequence[str], channels: Sequence[str]) -> dict[str, s
     return out
 
 
+class Topics:
+    """The topic filters this replica subscribes to, kept current across reloads.
+
+    `set` replaces the wanted set (from `subscriptions()`); the connected source then
+    subscribes to what is new and unsubscribes from what is gone without reconnecting.
+    `on_broker` is what the broker's persistent session holds as far as this process
+    knows, so a reconnect also drops a filter removed while the connection was down.
+    """
+
+    def __init__(self, wanted: dict[str, str | None] | None = None) -> None:
+        self.wanted: dict[str, str | None] = dict(wanted or {})
+        self.on_broker: set[str] = set()
+        self.changed = asyncio.Event()
+
+    def set(self, wanted: dict[str, str | None]) -> None:
+        if wanted != self.wanted:
+            self.wanted = dict(wanted)
+            self.changed.set()
+
+
 def _tls_context(cfg: MqttSource) -> ssl.SSLContext | None:
     if cfg.tls is None:
         return None
@@ -186,10 +206,14 @@ class Consumer:
     """Parses, stores and acknowledges message batches of one connection."""
 
     def __init__(self, subs: dict[str, str | None], sink: Sink, timezone: str) -> None:
-        self.exact = {t: ch for t, ch in subs.items() if "+" not in t and "#" not in t}
-        self.wild = [(t, ch) for t, ch in subs.items() if t not in self.exact]
         self.sink = sink
         self.tz = zoneinfo.ZoneInfo(timezone)
+        self.route(subs)
+
+    def route(self, subs: dict[str, str | None]) -> None:
+        """Map topics to channels by these subscriptions (after a reload)."""
+        self.exact = {t: ch for t, ch in subs.items() if "+" not in t and "#" not in t}
+        self.wild = [(t, ch) for t, ch in subs.items() if t not in self.exact]
 
     def _channel_of(self, topic: str) -> str | None:
         if topic in self.exact:
@@ -242,24 +266,57 @@ async def consume(
 async def run(
     cfg: MqttSource, channels: Sequence[str], sink: Sink, timezone: str = "Asia/Shanghai"
 ) -> None:
-    """Subscribe and ingest until cancelled, reconnecting with exponential backoff."""
-    subs = subscriptions(cfg.topics, channels)
-    if not subs:
-        log.info("no hotline channel to subscribe for; MQTT source idle")
-        return
-    consumer = Consumer(subs, sink, timezone)
+    """Subscribe for these channels and ingest until cancelled (see `follow`)."""
+    await follow(cfg, Topics(subscriptions(cfg.topics, channels)), sink, timezone)
+
+
+async def follow(cfg: MqttSource, topics: Topics, sink: Sink, timezone: str) -> None:
+    """Ingest until cancelled, reconnecting with exponential backoff and following the
+    wanted topics as a reload changes them."""
+    consumer = Consumer(topics.wanted, sink, timezone)
     delay = cfg.reconnect_min
     while True:
+        if not topics.wanted and not topics.on_broker:
+            log.info("no hotline channel to subscribe for; MQTT source idle")
+            topics.changed.clear()
+            await topics.changed.wait()
+            continue
         try:
             client, queue = _client(cfg)
             async with client:
                 _buffer_reads(client)
-                topics: list[tuple[str, int]] = [(t, int(cfg.qos)) for t in subs]
-                await client.subscribe(topics)
-                log.info("subscribed to %d topics on %s:%d", len(subs), cfg.host, cfg.port)
+                topics.changed.set()  # subscribe to what is wanted now
                 delay = cfg.reconnect_min
-                await consume(client, queue, consumer, cfg.batch, cfg.linger)
-        except aiomqtt.MqttError as exc:
+                async with asyncio.TaskGroup() as tg:
+                    tg.create_task(_resubscribe(client, topics, consumer, cfg))
+                    tg.create_task(consume(client, queue, consumer, cfg.batch, cfg.linger))
+        except* aiomqtt.MqttError as group:
+            exc = group.exceptions[0]
             log.warning("MQTT %s:%d: %s; reconnecting in %.0fs", cfg.host, cfg.port, exc, delay)
         await asyncio.sleep(delay)
         delay = min(delay * 2, cfg.reconnect_max)
+
+
+async def _resubscribe(
+    client: aiomqtt.Client, topics: Topics, consumer: Consumer, cfg: MqttSource
+) -> None:
+    """Keep the broker's subscriptions equal to the wanted ones while connected. A fresh
+    connection subscribes to every wanted filter again (cheap, and right whether or not
+    the broker kept the session)."""
+    fresh = True
+    while True:
+        await topics.changed.wait()
+        topics.changed.clear()
+        wanted = dict(topics.wanted)
+        added = sorted(wanted if fresh else set(wanted) - topics.on_broker)
+        gone = sorted(topics.on_broker - set(wanted))
+        consumer.route(wanted)
+        # Dropped first: once a new topic's records arrive, the old ones no longer do.
+        if gone:
+            await client.unsubscribe(gone)
+        if added:
+            await client.subscribe([(t, int(cfg.qos)) for t in added])
+        topics.on_broker = set(wanted)
+        fresh = False
+        log.info("subscribed to %d topics on %s:%d (%d new, %d dropped)",
+                 len(wanted), cfg.host, cfg.port, len(added), len(gone))  # fmt: skip

@@ -18,7 +18,7 @@ from prometheus_client import CollectorRegistry
 
 from probes.clock import Clock, SystemClock
 from probes.config import Config, ConfigError, load_config
-from probes.hotline.ingest import IngestCounters
+from probes.hotline.ingest import IngestCounters, Ingestion
 from probes.http.client import open_client
 from probes.http.fetcher import Fetcher
 from probes.runtime.collector import ZombieCollector, make_registry, render
@@ -47,6 +47,7 @@ class Monitor:
     scheduler: Scheduler
     ingest: IngestCounters
     registry: CollectorRegistry
+    ingestion: Ingestion
 
     def reload(self) -> tuple[bool, str]:
         """Load the config file again; a bad one is rejected and the old one keeps running."""
@@ -64,6 +65,8 @@ class Monitor:
         ]
         self.config = new
         channels = self.scheduler.apply(new)
+        hotlines = [c for c in channels if c.kind == "hotline"]
+        changed += self.ingestion.apply(new.calls, hotlines)
         self.status.reload_ok = True
         self.status.reload_ts = self.rt.clock.now()
         message = f"config reloaded: {len(channels)} channels"
@@ -120,7 +123,8 @@ async def open_monitor(
             scheduler.restore()
             ingest = IngestCounters()
             registry = make_registry(ZombieCollector(status, ingest))
-            yield Monitor(config_path, config, rt, status, scheduler, ingest, registry)
+            ingestion = Ingestion(store, ingest, clock)
+            yield Monitor(config_path, config, rt, status, scheduler, ingest, registry, ingestion)
 
 
 async def prune_forever(monitor: Monitor) -> None:

@@ -117,10 +117,6 @@ async def run_monitor(
 
 
 async def _sources(monitor: Monitor) -> None:
-    from probes.hotline.ingest import run_sources
-
     assert monitor.config.calls is not None
     hotlines = [c for c in monitor.status.channels.values() if c.kind == "hotline"]
-    await run_sources(
-        monitor.config.calls, hotlines, monitor.rt.store, monitor.ingest, monitor.rt.clock
-    )
+    await monitor.ingestion.run(monitor.config.calls, hotlines)
