@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from probes.config import ConfigError, load_config
+from probes.config.types import label_value
 from probes.runtime.scheduler import parse_shard
 from probes.runtime.serve import run_monitor
 
@@ -23,6 +24,9 @@ def serve_command(
         None, "--web.config.file", help="TLS and basic auth, exporter-toolkit format"
     ),
     log_level: str = typer.Option("info", "--log-level", help="debug, info, warning, error"),
+    location: str | None = typer.Option(
+        None, "--location", help="vantage point: a `location` label on every series"
+    ),
 ) -> None:
     """Run the scheduler, the call-record sources and the HTTP server."""
     logging.basicConfig(
@@ -31,6 +35,8 @@ def serve_command(
     try:
         config = load_config(config_file)
         shard_tuple = parse_shard(shard) if shard else None
+        if location is not None:
+            label_value(location, "--location")
     except (ConfigError, ValueError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
@@ -46,7 +52,12 @@ def serve_command(
     try:
         asyncio.run(
             run_monitor(
-                config, config_file, listen=address, shard=shard_tuple, web_config=web_config
+                config,
+                config_file,
+                listen=address,
+                shard=shard_tuple,
+                web_config=web_config,
+                location=location,
             )
         )
     except OSError as exc:

@@ -69,10 +69,20 @@ class GlobalConfig(Strict):
     )
     listen: str = Field(default="127.0.0.1:9705", pattern=r"^[^\s:]*:\d{1,5}$")
     state_path: str = Field(default="zombie-probes.db", description="SQLite state file")
+    location: str | None = Field(
+        default=None,
+        description="vantage point: when set, a `location` label on every exported series "
+        "(`serve --location` overrides it); letters, digits, _ . -",
+    )
     history_retention: Duration = Field(
         default=default_duration("35d"),
         description="how long check history is kept in the state file",
     )
+
+    @field_validator("location")
+    @classmethod
+    def _location_is_a_label(cls, value: str | None) -> str | None:
+        return None if value is None else label_value(value, "location")
 
 
 class ChecksConfig(Strict):

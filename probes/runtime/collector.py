@@ -4,6 +4,10 @@ time, on a registry its owner creates (never the global one).
 Families, types and labels come from `probes.catalogue`; a measurement whose name or labels
 are not declared there is a bug: in strict mode (tests) it raises, in production it is
 skipped and logged once, so one bad check cannot take /metrics down.
+
+A monitor started with a vantage point (`serve --location NAME`, `global.location`) adds
+`location="NAME"` to every series it renders, beyond the catalogue's labels: replicas
+watching the same channels from different networks stay apart in one Prometheus.
 """
 
 from __future__ import annotations
@@ -44,8 +48,9 @@ class IngestView(Protocol):
 class _Families:
     """Families being filled for one scrape, created on first use, in catalogue order."""
 
-    def __init__(self, strict: bool) -> None:
+    def __init__(self, strict: bool, location: str | None = None) -> None:
         self.strict = strict
+        self.location = () if location is None else (location,)
         self.made: dict[str, AnyFamily] = {}
         self._warned: set[str] = set()
 
@@ -54,9 +59,10 @@ class _Families:
         if fam is None or len(labels) != len(fam.labels):
             self._bad(f"measurement {name!r} with {len(labels)} labels is not in the catalogue")
             return
+        labels = (*labels, *self.location)
         metric = self.made.get(name)
         if metric is None:
-            metric = self.made[name] = _new_family(fam)
+            metric = self.made[name] = _new_family(fam, bool(self.location))
         if isinstance(value, Histogram):
             if not isinstance(metric, HistogramMetricFamily):
                 self._bad(f"{name} is a {fam.type}, got a histogram")
@@ -91,14 +97,16 @@ class ZombieCollector(Collector):
         *,
         only_channel: str | None = None,
         strict: bool = False,
+        location: str | None = None,
     ) -> None:
+        self.location = location
         self.status = status
         self.ingest = ingest
         self.only_channel = only_channel
         self.strict = strict
 
     def collect(self) -> Iterable[Metric]:
-        f = _Families(self.strict)
+        f = _Families(self.strict, self.location)
         st = self.status
         for channel in st.channels.values():
             if self.only_channel is None or channel.name == self.only_channel:
@@ -156,8 +164,8 @@ class ZombieCollector(Collector):
                 f.add("hotline_records_rejected", (source, reason), float(n))
 
 
-def _new_family(fam: Family) -> AnyFamily:
-    name, labels = fam.full_name, list(fam.labels)
+def _new_family(fam: Family, location: bool) -> AnyFamily:
+    name, labels = fam.full_name, [*fam.labels, *(("location",) if location else ())]
     if fam.type == "counter":
         return CounterMetricFamily(name, fam.help, labels=labels)
     if fam.type == "histogram":

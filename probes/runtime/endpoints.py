@@ -45,8 +45,9 @@ def build_app(monitor: Monitor) -> Starlette:
             return PlainTextResponse(f"unknown channel {name!r}\n", status_code=404)
         metrics = monitor.probe_metrics(name)
         if debug == "true":
-            return PlainTextResponse(answer.debug(metrics, monitor.rt.clock.now()))
-        return Response(answer.head() + metrics, media_type=CONTENT_TYPE)
+            now = monitor.rt.clock.now()
+            return PlainTextResponse(answer.debug(metrics, now, monitor.location))
+        return Response(answer.head(monitor.location) + metrics, media_type=CONTENT_TYPE)
 
     async def healthy(request: Request) -> Response:
         return PlainTextResponse("OK\n")

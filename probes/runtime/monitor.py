@@ -34,7 +34,7 @@ log = logging.getLogger("probes.runtime.monitor")
 # Settings that shape objects opened once at start; a reload that changes them is applied
 # for everything else and says that these need a restart.
 RESTART_ONLY = ("listen", "state_path", "user_agent", "verify_tls", "http_transport",
-                "max_body", "max_redirects", "per_host_concurrency")  # fmt: skip
+                "max_body", "max_redirects", "per_host_concurrency", "location")  # fmt: skip
 PRUNE_EVERY = 3600.0
 
 
@@ -48,6 +48,7 @@ class Monitor:
     ingest: IngestCounters
     registry: CollectorRegistry
     ingestion: Ingestion
+    location: str | None = None  # the vantage point's `location` label, fixed at start
 
     def reload(self) -> tuple[bool, str]:
         """Load the config file again; a bad one is rejected and the old one keeps running."""
@@ -89,7 +90,8 @@ class Monitor:
 
     def probe_metrics(self, name: str) -> bytes:
         """One channel's `zombie_` series, as /metrics shows them."""
-        return render(make_registry(ZombieCollector(self.status, only_channel=name)))
+        only = ZombieCollector(self.status, only_channel=name, location=self.location)
+        return render(make_registry(only))
 
     def metrics(self) -> bytes:
         return render(self.registry)
@@ -104,9 +106,12 @@ async def open_monitor(
     clock: Clock | None = None,
     state_path: str | None = None,
     first_run_spread: float | None = None,
+    location: str | None = None,
 ) -> AsyncIterator[Monitor]:
-    """Open everything a running monitor owns; close it all on exit."""
+    """Open everything a running monitor owns; close it all on exit. `location` (else
+    `global.location`) labels every series with the vantage point."""
     settings = config.global_
+    location = location or settings.location
     clock = clock or SystemClock()
     async with open_client(settings) as client:
         with Store.open(state_path or settings.state_path) as store:
@@ -122,9 +127,11 @@ async def open_monitor(
             scheduler.apply(config)
             scheduler.restore()
             ingest = IngestCounters()
-            registry = make_registry(ZombieCollector(status, ingest))
+            registry = make_registry(ZombieCollector(status, ingest, location=location))
             ingestion = Ingestion(store, ingest, clock)
-            yield Monitor(config_path, config, rt, status, scheduler, ingest, registry, ingestion)
+            yield Monitor(
+                config_path, config, rt, status, scheduler, ingest, registry, ingestion, location
+            )
 
 
 async def prune_forever(monitor: Monitor) -> None:

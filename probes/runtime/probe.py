@@ -37,19 +37,20 @@ class ProbeAnswer:
             result.success is True for result, _ in self.results
         )
 
-    def head(self) -> bytes:
+    def head(self, location: str | None = None) -> bytes:
         """The blackbox_exporter-style series that lead the answer."""
+        labels = "" if location is None else f'{{location="{location}"}}'
         return (
             "# HELP probe_success Whether every check of the channel succeeded and the "
             "channel is neither zombie nor unknown.\n"
             "# TYPE probe_success gauge\n"
-            f"probe_success {int(self.success)}\n"
+            f"probe_success{labels} {int(self.success)}\n"
             "# HELP probe_duration_seconds How long the probe took.\n"
             "# TYPE probe_duration_seconds gauge\n"
-            f"probe_duration_seconds {self.duration:.6f}\n"
+            f"probe_duration_seconds{labels} {self.duration:.6f}\n"
         ).encode()
 
-    def debug(self, metrics: bytes, now: float) -> str:
+    def debug(self, metrics: bytes, now: float, location: str | None = None) -> str:
         """The evidence as text, then the metrics the probe would have returned."""
         v = self.verdict
         lines = [
@@ -74,4 +75,4 @@ class ProbeAnswer:
                 labels = ",".join(f'{k}="{val}"' for k, val in m.labels)
                 lines.append(f"  measurement: zombie_{m.name}{{{labels}}} {m.value}")
         lines += ["", "Metrics that would have been returned:", ""]
-        return "\n".join(lines) + "\n" + (self.head() + metrics).decode()
+        return "\n".join(lines) + "\n" + (self.head(location) + metrics).decode()

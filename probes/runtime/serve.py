@@ -63,13 +63,14 @@ async def run_monitor(
     extra: Callable[[Monitor], Coroutine[Any, Any, None]] | None = None,
     on_ready: Callable[[Monitor, str], None] | None = None,
     first_run_spread: float | None = None,
+    location: str | None = None,
 ) -> None:
     """Run until SIGTERM/SIGINT (or cancellation). `extra` runs beside the monitor (the
     demo's first-round report) and `on_ready` is told the bound address."""
     sock = bind(listen)
     async with open_monitor(
         config, config_path, shard=shard, clock=clock, state_path=state_path,
-        first_run_spread=first_run_spread,
+        first_run_spread=first_run_spread, location=location,
     ) as monitor:  # fmt: skip
         app: ASGIApp = build_app(monitor)
         ssl_kwargs: dict[str, Any] = {}
