@@ -170,7 +170,14 @@ class QueueTime:
         self._left: list[float | None] = []
 
     def pause_with(self, stop: asyncio.Timeout) -> None:
+        """Push `stop` back by the time the queue blocks the run, until `detach`."""
         self._stops.append(stop)
+        self._left.append(None)
+
+    def detach(self, stop: asyncio.Timeout) -> None:
+        """Forget `stop` (its block has ended: it can no longer be rescheduled)."""
+        i = self._stops.index(stop)
+        del self._stops[i], self._left[i]
 
     def queued(self) -> None:
         self._waiting += 1
@@ -195,11 +202,12 @@ class QueueTime:
         blocked = self._waiting > 0 and self._active == 0
         if blocked and self._since is None:
             self._since = now
-            self._left = []
-            for stop in self._stops:
+            for i, stop in enumerate(self._stops):
                 when = stop.when()
-                self._left.append(None if when is None else when - now)
-                stop.reschedule(None)
+                # An expired stop is cancelling the run: nothing left to push back.
+                self._left[i] = None if when is None or stop.expired() else when - now
+                if self._left[i] is not None:
+                    stop.reschedule(None)
         elif not blocked and self._since is not None:
             self.total += now - self._since
             self._since = None

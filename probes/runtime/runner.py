@@ -59,7 +59,10 @@ async def run_check(rt: Runtime, channel: ChannelConfig, name: str, spec: CheckS
     try:
         async with asyncio.timeout(spec.deadline + HARD_STOP_GRACE) as stop:
             queue.pause_with(stop)
-            result = await KINDS[name](spec, ctx)
+            try:
+                result = await KINDS[name](spec, ctx)
+            finally:
+                queue.detach(stop)
     except TimeoutError:
         result = CheckResult(
             name, name, False, started_wall, clock.monotonic() - started,
