@@ -17,7 +17,7 @@ import random
 import time
 
 from probes.pages.dates import CN_TZ, find_dates
-from probes.pages.listing import extract
+from probes.pages.listing import extract, newest
 
 NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=CN_TZ)
 FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "[%m-%d]", "%Y-%m-%d %H:%M", "%Y.%m.%d")
@@ -105,7 +105,7 @@ def run(seconds: float, sizes: list[int]) -> None:
         print(f"== {label}: {len(pages)} pages, {total / len(pages) / 1024:.0f} KB on average")
         for p in pages:
             listing = extract(p, "http://www.yz.gov.cn/xxgk/", now=NOW)
-            assert listing.newest is not None, "extraction broke"
+            assert newest(listing.dated) is not None, "extraction broke"
             assert len(listing.dated) >= 20, "extraction broke"
         measure(seconds, pages)
 

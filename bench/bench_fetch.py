@@ -27,8 +27,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from probes.clock import SystemClock
 from probes.config import GlobalConfig
-from probes.http.client import fetcher_for, open_client
+from probes.http.client import open_fetcher
 from probes.http.fetcher import Page
 
 NGINX_CONF = """
@@ -106,8 +107,7 @@ async def run(transport: str, url: str, requests: int, in_flight: int) -> tuple[
     """(CPU µs per fetch, fetches per second)."""
     # per-host limit raised to the in-flight count: the bench measures cost, not politeness
     settings = GlobalConfig(http_transport=transport, per_host_concurrency=in_flight)  # type: ignore[arg-type]
-    async with open_client(settings) as client:
-        fetcher = fetcher_for(settings, client)
+    async with open_fetcher(settings, clock=SystemClock()) as fetcher:
         warm = await fetcher.fetch(url, timeout=10)
         if not isinstance(warm, Page) or warm.status != 200:
             raise SystemExit(f"warm-up fetch failed: {warm}")

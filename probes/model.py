@@ -1,15 +1,15 @@
 """Plain data shared by every part of the monitor: check results, measurements, verdicts.
 
-A check kind returns a `CheckResult`; the runner stores it, the verdict module turns the
-latest results and their history into a `Verdict`, and the exporter renders both. Nothing
-here does I/O. Everything is frozen: a result is a fact about one moment.
+A check kind returns a `Report` (what it found, with its typed `Findings`); the runner
+wraps it in a `CheckResult` (check name, start, duration, the history window) and stores
+it; the verdict module turns the latest results into a `Verdict`, and the exporter renders
+both. Nothing here does I/O. Everything is frozen: a result is a fact about one moment.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class Failure(enum.StrEnum):
@@ -77,23 +77,77 @@ class Measurement:
     labels: tuple[tuple[str, str], ...] = ()
 
 
+class Findings:
+    """Base of every check kind's findings: a frozen dataclass per kind in
+    `probes.findings`, which the kind returns, the state layer stores and the kind's verdict
+    rule reads as fields."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True, slots=True)
-class CheckResult:
-    """What one run of one check found.
+class RunWindow:
+    """Runs of one check within the span its rule judges (the official "site unreachable"
+    week, the service's consecutive failures), this run included: how many told success
+    or failure, how many failed, and how many failed in a row up to this run (runs that
+    could not tell are neither)."""
+
+    span: float
+    runs: int = 0
+    failures: int = 0
+    consecutive_failures: int = 0
+
+    def including(self, success: bool | None) -> RunWindow:
+        """The window after one more run with this outcome."""
+        if success is None:
+            return self
+        failed = not success
+        return RunWindow(
+            self.span,
+            self.runs + 1,
+            self.failures + failed,
+            self.consecutive_failures + 1 if failed else 0,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What a check kind returns for one run; the runner adds the envelope.
 
     success: True when the target did what it should, False when it demonstrably did not,
         None when the check could not tell (missing or unparseable evidence): the latter
         can only ever lead to `unknown`, never to `ok`.
+    findings: the kind's typed findings for its verdict rule (`probes.findings`); None
+        when there is nothing to find (no URL configured).
     failure: why it failed, from the fixed set (None on success).
     error: one line a human can act on ("connect: connection refused").
     evidence: short human-readable strings (the newest date found and where, the failing
         step, a sample unanswered message).
-    measurements: numbers for the exporter and the verdict.
-    details: kind-specific structured data the verdict rules read (JSON-serialisable).
+    measurements: numbers for the exporter.
+    """
+
+    success: bool | None
+    findings: Findings | None = None
+    failure: Failure | None = None
+    error: str = ""
+    evidence: tuple[str, ...] = ()
+    measurements: tuple[Measurement, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """What one run of one check found: the kind's `Report` in the runner's envelope.
+
+    check: the check's name in the channel's `checks:` (its kind).
+    started: wall-clock start (epoch seconds); duration: seconds the run took.
+    findings: None when the check did not finish (it ran out of time or crashed; then
+        `failure`/`error` say so) or had nothing to find; the rules see that case too.
+    window: the check's past runs over its rule's span with this one, for kinds whose
+        rule judges history (None for the others).
+    The other fields are the `Report`'s.
     """
 
     check: str
-    kind: str
     success: bool | None
     started: float
     duration: float
@@ -101,15 +155,8 @@ class CheckResult:
     error: str = ""
     evidence: tuple[str, ...] = ()
     measurements: tuple[Measurement, ...] = ()
-    details: Mapping[str, object] = field(default_factory=dict)
-
-    def measurement(self, name: str, **labels: str) -> float | None:
-        """The plain value of the named measurement with exactly these extra labels."""
-        want = tuple(sorted(labels.items()))
-        for m in self.measurements:
-            if m.name == name and tuple(sorted(m.labels)) == want:
-                return m.value if isinstance(m.value, float | int) else None
-        return None
+    findings: Findings | None = None
+    window: RunWindow | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,8 +28,7 @@ except ImportError:  # not pip-installed: run from the checkout (imports below n
 from probes.clock import FrozenClock  # noqa: E402
 from probes.config import Config, load_config  # noqa: E402
 from probes.demo.portal import RunningPortal, run_portal  # noqa: E402
-from probes.http.client import fetcher_for, open_client  # noqa: E402
-from probes.runtime.runner import Runtime  # noqa: E402
+from probes.runtime.runner import Runtime, open_runtime  # noqa: E402
 from probes.state.store import Store  # noqa: E402
 
 DEMO_CONFIG = ROOT / "config" / "demo.yaml"
@@ -70,10 +69,12 @@ def demo_config(portal: RunningPortal, tmp_path: Path) -> Config:
 
 @pytest.fixture
 async def runtime(
-    demo_config: Config, store: Store, frozen_clock: FrozenClock
+    demo_config: Config, tmp_path: Path, frozen_clock: FrozenClock
 ) -> AsyncIterator[Runtime]:
-    """What the monitor runs checks with, against the running portal: the real shared
-    client and fetcher, the test's store, and the frozen clock."""
-    settings = demo_config.global_
-    async with open_client(settings) as client:
-        yield Runtime(fetcher_for(settings, client), store, frozen_clock, settings)
+    """What the monitor runs checks with, against the running portal, as `open_runtime`
+    opens it for serve, demo and check: the real shared client and fetcher, a state store
+    in the test's directory, and the frozen clock."""
+    async with open_runtime(
+        demo_config.global_, clock=frozen_clock, state_path=tmp_path / "runtime.db"
+    ) as rt:
+        yield rt

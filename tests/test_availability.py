@@ -1,14 +1,15 @@
-"""The availability kind and its verdict rule, without a network: soft error pages, and
-the official "site unreachable" window over the stored history."""
+"""The availability kind and its verdict rule: soft error pages, and the official "site
+unreachable" window over the stored history, judged through the runner (on loopback)."""
 
 from __future__ import annotations
 
 import pytest
 
-from probes.clock import FrozenClock
-from probes.config import parse_config
-from probes.model import CheckResult, Failure, State
+from probes.config import ChannelConfig, parse_config
+from probes.demo.portal import RunningPortal
+from probes.model import CheckResult, Failure, State, Verdict
 from probes.pages.softerror import DEFAULT_SOFT_ERRORS, soft_error
+from probes.runtime.runner import Runtime, run_channel
 from probes.state import history
 from probes.state.store import Store
 from probes.verdict import JudgeContext, judge
@@ -38,64 +39,75 @@ def test_soft_error_is_the_pages_message_not_a_mention(html: str, found: str | N
     assert soft_error(html, list(DEFAULT_SOFT_ERRORS)) == found
 
 
-CONFIG = parse_config(
-    """
+DEAD = "http://127.0.0.1:1/"  # nothing listens on port 1: connection refused
+NOW = 1_794_967_200.0  # the frozen clock of the `runtime` fixture
+
+
+def _channel(url: str) -> ChannelConfig:
+    config = parse_config(
+        f"""
 channels:
   - name: portal
     kind: website
     owner: 市政府办公厅
-    url: http://www.example.gov.cn/
-    checks: {availability: {}}
+    url: {url}
+    checks: {{availability: {{}}}}
 """
-)
-CHANNEL = CONFIG.channels[0]
-NOW = 1_794_967_200.0
+    )
+    return config.channels[0]
 
 
 def _fill(store: Store, outcomes: list[bool], start: float, step: float) -> None:
+    """Past runs, as the runner records them."""
     for i, ok in enumerate(outcomes):
         result = CheckResult(
-            "availability", "availability", ok, start + i * step, 0.1,
+            "availability", ok, start + i * step, 0.1,
             failure=None if ok else Failure.CONNECT, error="" if ok else "connect: refused",
         )  # fmt: skip
-        history.record(store, CHANNEL.name, result)
+        history.record(store, "portal", result)
 
 
+async def _probe(runtime: Runtime, up: bool, portal: RunningPortal) -> Verdict:
+    """One more probe through the runner, of the healthy home page or of a dead port."""
+    verdict, _ = await run_channel(runtime, _channel(f"{portal.base_url}/" if up else DEAD))
+    return verdict
+
+
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("failures", "tail_failures", "state"),
     [(0, 0, State.OK), (6, 0, State.DEGRADED), (12, 0, State.ZOMBIE), (1, 2, State.DEGRADED),
      (0, 1, State.OK)],
     ids=["all-up", "3pct-degraded", "5pct-zombie", "two-in-a-row", "one-blip"],
 )  # fmt: skip
-def test_site_unreachable_follows_the_official_weekly_share(
-    failures: int, tail_failures: int, state: State
+async def test_site_unreachable_follows_the_official_weekly_share(
+    failures: int, tail_failures: int, state: State, runtime: Runtime, portal: RunningPortal
 ) -> None:
-    # 200 probes over the week (about 28 a day), failures spread, then the latest ones.
-    with Store.open(":memory:") as store:
-        outcomes = [True] * 200
-        for i in range(failures):
-            outcomes[10 + i * 15] = False
-        outcomes += [False] * tail_failures
-        _fill(store, outcomes, NOW - 7 * 86400 + 60, 3000)
-        latest = history.latest_for(store, CHANNEL.name)
-        verdict = judge(CHANNEL, latest, JudgeContext(CHANNEL, store, NOW))
-    assert verdict.state is state
+    # 200 probes over the week (about 28 a day), failures spread, then the latest ones;
+    # the last of them is probed now.
+    outcomes = [True] * 200
+    for i in range(failures):
+        outcomes[10 + i * 15] = False
+    outcomes += [False] * tail_failures
+    _fill(runtime.store, outcomes[:-1], NOW - 7 * 86400 + 60, 3000)
+    verdict = await _probe(runtime, outcomes[-1], portal)
+    assert verdict.state is state, verdict.summary
     if state is not State.OK:
         assert {r.code for r in verdict.reasons} == {"site_unreachable"}
 
 
-def test_failures_older_than_the_window_are_forgotten() -> None:
-    clock = FrozenClock(NOW)
-    with Store.open(":memory:") as store:
-        _fill(store, [False] * 20, NOW - 9 * 86400, 600)  # a bad day, 9 days ago
-        _fill(store, [True] * 150, NOW - 6 * 86400, 3000)
-        latest = history.latest_for(store, CHANNEL.name)
-        verdict = judge(CHANNEL, latest, JudgeContext(CHANNEL, store, clock.now()))
-    assert verdict.state is State.OK
+@pytest.mark.integration
+async def test_failures_older_than_the_window_are_forgotten(
+    runtime: Runtime, portal: RunningPortal
+) -> None:
+    _fill(runtime.store, [False] * 20, NOW - 9 * 86400, 600)  # a bad day, 9 days ago
+    _fill(runtime.store, [True] * 150, NOW - 6 * 86400, 3000)
+    verdict = await _probe(runtime, True, portal)
+    assert verdict.state is State.OK, verdict.summary
 
 
 def test_a_channel_never_checked_is_unknown_not_ok() -> None:
-    with Store.open(":memory:") as store:
-        verdict = judge(CHANNEL, {}, JudgeContext(CHANNEL, store, NOW))
+    channel = _channel(DEAD)
+    verdict = judge(channel, {}, JudgeContext(channel, NOW))
     assert verdict.state is State.UNKNOWN
     assert [r.code for r in verdict.reasons] == ["not_checked_yet"]

@@ -10,6 +10,7 @@ from probes.config import Config
 from probes.demo import boards
 from probes.runtime.runner import Runtime, run_channel
 from probes.state import board as tracked
+from tests.measurements import measured
 
 pytestmark = pytest.mark.integration
 
@@ -38,4 +39,4 @@ async def test_gbk_board_replies_are_decoded_and_templates_found(
     _, (result,) = await run_channel(runtime, channel)
     texts = {m.id: m.reply_text for m in tracked.messages(runtime.store, "board-boilerplate")}
     assert texts == {str(m.id): m.reply for m in boards.BOILERPLATE}
-    assert result.measurement("board_boilerplate_ratio") == 5 / 8
+    assert measured(result, "board_boilerplate_ratio") == 5 / 8

@@ -19,12 +19,13 @@ from starlette.routing import Route
 from probes.clock import FrozenClock
 from probes.config import ChannelConfig, parse_config
 from probes.config.board import BoardSpec
-from probes.http.fetcher import Fetcher
+from probes.http.client import open_fetcher
 from probes.model import CheckResult, Failure, State, Verdict
 from probes.pages.dates import CN_TZ
-from probes.runtime.runner import Runtime, judge_channel, run_check
+from probes.runtime.runner import Runtime, run_channel
 from probes.state import board as tracked
 from probes.state.store import Store
+from tests.measurements import measured
 
 NOW = dt.datetime(2026, 11, 18, 10, 0, tzinfo=CN_TZ).timestamp()
 DAY = 86400.0
@@ -88,17 +89,18 @@ def board() -> FakeBoard:
 
 @pytest.fixture
 async def runtime(board: FakeBoard) -> AsyncIterator[Runtime]:
+    # What `open_runtime` opens, with the board app as the client's transport.
+    settings = parse_config("").global_
+    clock = FrozenClock(NOW)
     transport = httpx.ASGITransport(app=board.app())
-    async with httpx.AsyncClient(transport=transport) as client:
+    async with open_fetcher(settings, clock=clock, transport=transport) as fetcher:
         with Store.open(":memory:") as store:
-            yield Runtime(Fetcher(client), store, FrozenClock(NOW), parse_config("").global_)
+            yield Runtime(fetcher, store, clock, settings)
 
 
 async def run(rt: Runtime, ch: ChannelConfig) -> tuple[CheckResult, Verdict]:
-    spec = ch.checks.board
-    assert spec is not None
-    result = await run_check(rt, ch, "board", spec)
-    return result, judge_channel(rt, ch)
+    verdict, (result,) = await run_channel(rt, ch)
+    return result, verdict
 
 
 async def test_message_that_left_the_list_is_followed_until_answered(
@@ -113,7 +115,7 @@ async def test_message_that_left_the_list_is_followed_until_answered(
     ]
     result, verdict = await run(runtime, ch)
     assert verdict.state is State.OK, verdict.summary
-    assert result.measurement("board_messages", state="unanswered") == 1.0
+    assert measured(result, "board_messages", state="unanswered") == 1.0
 
     # Ten days on the message is off the list, and its own page says it is still waiting.
     clock.advance(10 * DAY)
@@ -122,8 +124,8 @@ async def test_message_that_left_the_list_is_followed_until_answered(
     assert (verdict.state, [r.code for r in verdict.reasons]) == (State.DEGRADED,
                                                                    ["board_overdue"])  # fmt: skip
     assert any("路灯不亮" in line and "overdue" in line for line in result.evidence)
-    assert result.measurement("board_overdue_messages") == 1.0
-    assert result.measurement("board_oldest_unanswered_timestamp_seconds") == NOW - 2 * DAY
+    assert measured(result, "board_overdue_messages") == 1.0
+    assert measured(result, "board_oldest_unanswered_timestamp_seconds") == NOW - 2 * DAY
 
     # A day later its page says it was answered: the board is back to ok, and the reply
     # time is the run that first saw it answered.
@@ -131,10 +133,10 @@ async def test_message_that_left_the_list_is_followed_until_answered(
     board.details[1] = "已回复"
     result, verdict = await run(runtime, ch)
     assert verdict.state is State.OK, verdict.summary
-    assert result.measurement("board_messages", state="unanswered") == 0.0
+    assert measured(result, "board_messages", state="unanswered") == 0.0
     message = next(m for m in tracked.messages(runtime.store, "board") if m.id == "1")
     assert message.reply_time == clock.now()
-    assert result.measurement("board_messages", state="answered_late") == 1.0
+    assert measured(result, "board_messages", state="answered_late") == 1.0
 
 
 async def test_layout_change_after_messages_were_tracked_is_unknown(
@@ -152,7 +154,7 @@ async def test_layout_change_after_messages_were_tracked_is_unknown(
     assert "layout changed?" in result.error
     assert "2 messages were tracked" in result.error
     assert verdict.state is State.UNKNOWN
-    assert result.measurement("board_messages", state="unanswered") is None
+    assert measured(result, "board_messages", state="unanswered") is None
 
 
 ROW = '<tr><td><a href="/msg/{0}">t{0}</a></td><td>{1}</td><td>{2}</td></tr>'
@@ -272,5 +274,5 @@ async def test_reply_deadline_across_national_day(
     board.rows = [(1, "国庆前的留言", posted, "办理中")]
     result, verdict = await run(runtime, channel())
     assert verdict.state is state, verdict.summary
-    assert result.measurement("board_overdue_messages") == float(state is State.DEGRADED)
+    assert measured(result, "board_overdue_messages") == float(state is State.DEGRADED)
     assert any("reply due 2026-10-12" in line for line in result.evidence)

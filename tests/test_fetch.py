@@ -17,8 +17,9 @@ import httpx
 import pytest
 import respx
 
+from probes.clock import SystemClock
 from probes.config import GlobalConfig
-from probes.http.client import fetcher_for, open_client
+from probes.http.client import open_fetcher
 from probes.http.errors import classify
 from probes.http.fetcher import Fetcher, FetchFailure, Page, detect_encoding
 from probes.model import Failure
@@ -32,7 +33,7 @@ def make_fetcher(handler: Handler | respx.Router, **kwargs: int) -> Fetcher:
     if isinstance(handler, respx.Router):
         handler = handler.async_handler
     client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    return Fetcher(client, **kwargs)
+    return Fetcher(client, clock=SystemClock(), **kwargs)
 
 
 async def fetch_page(fetcher: Fetcher, url: str, **kwargs: object) -> Page:
@@ -350,8 +351,9 @@ async def test_user_agent_and_accept_encoding_come_from_the_shared_client() -> N
     router = respx.Router()
     route = router.get("http://a.test/").respond(200)
     settings = GlobalConfig(user_agent="zombie-probes/test (+ops@example.gov.cn)")
-    async with open_client(settings, transport=httpx.MockTransport(router.async_handler)) as c:
-        await fetch_page(fetcher_for(settings, c), "http://a.test/")
+    transport = httpx.MockTransport(router.async_handler)
+    async with open_fetcher(settings, clock=SystemClock(), transport=transport) as fetcher:
+        await fetch_page(fetcher, "http://a.test/")
     sent = route.calls.last.request.headers
     assert sent["user-agent"] == "zombie-probes/test (+ops@example.gov.cn)"
     assert sent["accept-encoding"] == "gzip, deflate"  # nothing it could not bound (br)
@@ -362,8 +364,8 @@ async def test_shared_client_keeps_no_cookies_between_fetches() -> None:
     router = respx.Router()
     route = router.get("http://a.test/").respond(200, headers={"set-cookie": "sid=1"})
     settings = GlobalConfig()
-    async with open_client(settings, transport=httpx.MockTransport(router.async_handler)) as c:
-        fetcher = fetcher_for(settings, c)
+    transport = httpx.MockTransport(router.async_handler)
+    async with open_fetcher(settings, clock=SystemClock(), transport=transport) as fetcher:
         first = await fetch_page(fetcher, "http://a.test/")
         await fetch_page(fetcher, "http://a.test/")
     assert first.cookies.get("sid") == "1"

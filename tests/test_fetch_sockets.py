@@ -17,8 +17,9 @@ from contextlib import asynccontextmanager, suppress
 import pytest
 import trustme
 
+from probes.clock import SystemClock
 from probes.config import GlobalConfig
-from probes.http.client import der_not_after, fetcher_for, open_client
+from probes.http.client import der_not_after, open_fetcher
 from probes.http.fetcher import Fetcher, FetchFailure, Page
 from probes.model import Failure
 
@@ -84,8 +85,8 @@ async def fetcher(
     transport: str, trust: ssl.SSLContext | None = None, **settings: object
 ) -> AsyncIterator[Fetcher]:
     config = GlobalConfig(http_transport=transport, **settings)  # type: ignore[arg-type]
-    async with open_client(config, trust=trust) as client:
-        yield fetcher_for(config, client)
+    async with open_fetcher(config, clock=SystemClock(), trust=trust) as opened:
+        yield opened
 
 
 @pytest.mark.parametrize(

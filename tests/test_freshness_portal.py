@@ -10,16 +10,17 @@ from probes.clock import FrozenClock
 from probes.config import Config
 from probes.demo import columns
 from probes.demo.portal import RunningPortal
+from probes.findings.freshness import ColumnFindings, FreshnessFindings
 from probes.model import CheckResult
 from probes.runtime.runner import Runtime, run_channel
+from tests.measurements import measured
 
 pytestmark = pytest.mark.integration
 
 
-def _columns(result: CheckResult) -> dict[str, dict[str, object]]:
-    cols = result.details["columns"]
-    assert isinstance(cols, list)
-    return {str(c["id"]): c for c in cols}
+def _columns(result: CheckResult) -> dict[str, ColumnFindings]:
+    assert isinstance(result.findings, FreshnessFindings)
+    return {c.id: c for c in result.findings.columns}
 
 
 @pytest.mark.parametrize("name", sorted(columns.TRUTH))
@@ -40,7 +41,7 @@ async def test_every_column_yields_exactly_its_ground_truth(
     assert found.keys() == expected.keys()
     for col, truth in expected.items():
         got = found[col]
-        assert (got["status"], got["newest"], got["newest_title"], got["items"], got["fake"]) == (
+        assert (got.status, got.newest, got.newest_title, got.items, got.fake) == (
             truth.status, truth.newest, truth.title, truth.items, truth.fake,
         ), (col, got)  # fmt: skip
 
@@ -55,13 +56,13 @@ async def test_fake_freshness_without_dates_in_urls_is_caught_on_the_second_run(
     frozen_clock.advance(1800)
     _, (second,) = await run_channel(runtime, channel)
 
-    assert _columns(first)["bulletin"]["fake"] is False
-    assert _columns(second)["bulletin"]["fake"] is True
+    assert _columns(first)["bulletin"].fake is False
+    assert _columns(second)["bulletin"].fake is True
     # The list did not change, so its newest item cannot be newer than the first sighting.
-    last_change = _columns(first)["bulletin"]["last_change"]
-    assert _columns(second)["bulletin"]["last_change"] == last_change
+    last_change = _columns(first)["bulletin"].last_change
+    assert _columns(second)["bulletin"].last_change == last_change
     assert isinstance(last_change, float)
-    assert _columns(second)["bulletin"]["newest"] <= last_change
+    assert _columns(second)["bulletin"].newest <= last_change
     assert any("bulletin" in line and "fake freshness" in line for line in second.evidence)
 
 
@@ -74,12 +75,12 @@ async def test_unreadable_columns_are_unknown_not_fresh_and_not_stale(
     _, (result,) = await run_channel(runtime, channel)
 
     assert result.success is None
-    reasons = {c: str(v["reason"]) for c, v in _columns(result).items()}
+    reasons = {c: v.reason for c, v in _columns(result).items()}
     assert reasons["undated"].startswith("no dated items found")
     assert reasons["huge"].startswith("too_large")
     assert reasons["junk"].startswith("parse_error: not an HTML page")
-    assert result.measurement("content_stale_columns") == 0
-    assert result.measurement("content_items", column="undated") is None
+    assert measured(result, "content_stale_columns") == 0
+    assert measured(result, "content_items", column="undated") is None
 
 
 async def test_measurements_are_labelled_by_column_id(
@@ -91,10 +92,10 @@ async def test_measurements_are_labelled_by_column_id(
 
     _, (result,) = await run_channel(runtime, channel)
 
-    assert result.measurement("content_newest_item_timestamp_seconds", column="notices") == (
+    assert measured(result, "content_newest_item_timestamp_seconds", column="notices") == (
         truth.newest
     )
-    assert result.measurement("content_items", column="notices") == truth.items
-    assert result.measurement("content_max_age_seconds", column="notices") == 180 * 86400
-    assert result.measurement("content_stale_columns") == 5
-    assert result.measurement("content_blank_columns") == 0
+    assert measured(result, "content_items", column="notices") == truth.items
+    assert measured(result, "content_max_age_seconds", column="notices") == 180 * 86400
+    assert measured(result, "content_stale_columns") == 5
+    assert measured(result, "content_blank_columns") == 0

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from probes.config import ChannelConfig
 from probes.config.freshness import FreshnessSpec
+from probes.findings.freshness import ColumnFindings, ColumnStatus, FreshnessFindings
 from probes.model import CheckResult, State
 from probes.state import content
 from probes.state.store import Store
+from probes.verdict.common import JudgeContext
 from probes.verdict.freshness import reasons
 
 DAY = 86400.0
@@ -19,14 +22,24 @@ def _spec(n: int) -> FreshnessSpec:
     )
 
 
-def _col(i: int, status: str, cls: str = "news", age: float = DAY, fake: bool = False) -> dict:
-    return {"id": f"c{i}", "class": cls, "status": status, "age": age, "fake": fake,
-            "reason": "no dated items found" if status == "unknown" else ""}  # fmt: skip
+def _col(
+    i: int, status: ColumnStatus, cls: str = "news", age: float = DAY, fake: bool = False
+) -> ColumnFindings:
+    return ColumnFindings(f"c{i}", cls, 14 * DAY, status, age=age, fake=fake,
+                          reason="no dated items found" if status == "unknown" else "")  # fmt: skip
 
 
-def _judge(cols: list[dict]) -> set[tuple[str, State]]:
-    result = CheckResult("freshness", "freshness", True, 0.0, 0.1, details={"columns": cols})
-    return {(r.code, r.state) for r in reasons(_spec(len(cols)), result, None)}  # type: ignore[arg-type]
+def _judge(cols: list[ColumnFindings]) -> set[tuple[str, State]]:
+    findings = FreshnessFindings(tuple(cols))
+    result = CheckResult("freshness", True, 0.0, 0.1, findings=findings)
+    jc = JudgeContext(_channel(len(cols)), 0.0)
+    return {(r.code, r.state) for r in reasons(_spec(len(cols)), result, findings, jc)}
+
+
+def _channel(n: int) -> ChannelConfig:
+    return ChannelConfig.model_validate(
+        {"name": "site", "kind": "website", "owner": "-", "checks": {"freshness": _spec(n)}}
+    )
 
 
 @pytest.mark.parametrize(
@@ -47,7 +60,7 @@ def _judge(cols: list[dict]) -> set[tuple[str, State]]:
     ],
 )  # fmt: skip
 def test_site_counts_of_stale_and_blank_columns(
-    statuses: list[str], expected: set[tuple[str, State]]
+    statuses: list[ColumnStatus], expected: set[tuple[str, State]]
 ) -> None:
     assert _judge([_col(i, s) for i, s in enumerate(statuses)]) == expected
 

@@ -4,22 +4,21 @@ feed, and the counters a redelivered record must not move."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from typing import Any
 
 import pytest
 
 from probes.clock import FrozenClock
-from probes.config import ChannelConfig
+from probes.config import ChannelConfig, parse_config
 from probes.demo import callrobot
 from probes.demo.truth import codes
 from probes.hotline.formats import record_from_json
 from probes.hotline.sink import IngestCounters, Sink
-from probes.kinds import hotline as kind
-from probes.kinds.context import CheckContext
+from probes.http.client import open_fetcher
 from probes.model import CheckResult, State, Verdict
+from probes.runtime.runner import Runtime, run_channel
 from probes.state.store import Store
-from probes.verdict import JudgeContext, judge
+from tests.measurements import measured
 
 TZ = dt.timezone(dt.timedelta(hours=8))
 # Wednesday 2026-11-18 10:00 Beijing time, a working day.
@@ -45,16 +44,10 @@ async def _verdict(
     store: Store, channel: ChannelConfig, now: float = NOW
 ) -> tuple[CheckResult, Verdict]:
     clock = FrozenClock(now)
-    spec = channel.checks.hotline
-    assert spec is not None
-    ctx = CheckContext(
-        fetcher=None,  # type: ignore[arg-type]  # the hotline kind makes no request
-        clock=clock, store=store, log=logging.getLogger("test"), channel=channel,
-        settings=None,  # type: ignore[arg-type]
-        deadline=clock.monotonic() + 10,
-    )  # fmt: skip
-    result = await kind.check(spec, ctx)
-    return result, judge(channel, {"hotline": result}, JudgeContext(channel, store, now))
+    settings = parse_config("").global_
+    async with open_fetcher(settings, clock=clock) as fetcher:  # the kind makes no request
+        verdict, (result,) = await run_channel(Runtime(fetcher, store, clock, settings), channel)
+    return result, verdict
 
 
 @pytest.mark.parametrize("name", sorted(callrobot.TRUTH))
@@ -76,7 +69,7 @@ async def test_redelivered_records_do_not_move_the_counters() -> None:
     assert again.ingested == {}
     assert again.rejected == {("test", "duplicate"): len(payloads)}
     assert first.measurements == second.measurements
-    assert first.measurement("hotline_calls", outcome="busy") == 2 * len(payloads) // 3
+    assert measured(first, "hotline_calls", outcome="busy") == 2 * len(payloads) // 3
 
 
 async def test_silent_feed_is_unknown_never_ok() -> None:
@@ -113,8 +106,8 @@ async def test_calls_outside_service_hours_do_not_count() -> None:
     channel = _channel("bureau", service_hours="workdays 09:00-17:00")
     result, verdict = await _verdict(store, channel)
     assert verdict.state is State.OK, verdict.summary
-    assert result.measurement("hotline_window_calls", window="24h", outcome="no_answer") == 0
-    assert result.measurement("hotline_window_answered_ratio", window="24h") == 1.0
+    assert measured(result, "hotline_window_calls", window="24h", outcome="no_answer") == 0
+    assert measured(result, "hotline_window_answered_ratio", window="24h") == 1.0
     # Around the clock the same records are a failing line.
     _, around = await _verdict(store, _channel("bureau"))
     assert (around.state, codes(around)) == (State.DEGRADED, {"hotline_unanswered"})

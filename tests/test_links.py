@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from probes.config import Config
+from probes.config import ChannelConfig, Config
 from probes.config.links import LinksSpec
 from probes.demo import linkfarm
 from probes.demo.truth import codes
+from probes.findings.links import LinksFindings
 from probes.kinds.links import collect_links
 from probes.model import CheckResult, State
 from probes.runtime.runner import Runtime, run_channel
+from probes.verdict.common import JudgeContext
 from probes.verdict.links import reasons
+from tests.measurements import measured
 
 PAGE = "http://www.yz.gov.cn/xxgk/index.html"
 
@@ -41,13 +44,15 @@ def test_collects_every_loadable_link_once_and_tells_internal_from_external() ->
     ]
 
 
-def _result(checked: int, internal: int, external: int) -> CheckResult:
-    broken = internal + external
-    return CheckResult(
-        "links", "links", not broken, 0.0, 0.1,
-        details={"checked": checked, "broken": broken, "internal_broken": internal,
-                 "external_broken": external, "examples": []},
-    )  # fmt: skip
+def _findings(checked: int, internal: int, external: int) -> LinksFindings:
+    return LinksFindings(
+        found=checked, checked=checked, internal_broken=internal, external_broken=external
+    )
+
+
+def links_findings(result: CheckResult) -> LinksFindings:
+    assert isinstance(result.findings, LinksFindings)
+    return result.findings
 
 
 @pytest.mark.parametrize(
@@ -67,7 +72,12 @@ def test_links_verdict_thresholds(
     checked: int, internal: int, external: int, expected: State | None
 ) -> None:
     spec = LinksSpec.for_url(PAGE, {})
-    found = reasons(spec, _result(checked, internal, external), None)  # type: ignore[arg-type]
+    findings = _findings(checked, internal, external)
+    result = CheckResult("links", checked > 0 and not findings.broken, 0.0, 0.1, findings=findings)
+    channel = ChannelConfig.model_validate(
+        {"name": "site", "kind": "website", "owner": "-", "checks": {"links": spec}}
+    )
+    found = reasons(spec, result, findings, JudgeContext(channel, 0.0))
     assert [(r.code, r.state) for r in found] == (
         [] if expected is None else [("links_broken", expected)]
     )
@@ -85,11 +95,11 @@ async def test_link_pages_match_ground_truth(
     verdict, (result,) = await run_channel(runtime, channel)
 
     assert (verdict.state, codes(verdict)) == (truth.state, truth.reasons), verdict.summary
-    d = result.details
-    counts = (d["checked"], d["broken"], d["internal_broken"], d["external_broken"])
+    d = links_findings(result)
+    counts = (d.checked, d.broken, d.internal_broken, d.external_broken)
     assert counts == linkfarm.EXPECTED[name], result.evidence
-    assert result.measurement("links_checked") == linkfarm.EXPECTED[name][0]
-    assert result.measurement("links_broken") == linkfarm.EXPECTED[name][1]
+    assert measured(result, "links_checked") == linkfarm.EXPECTED[name][0]
+    assert measured(result, "links_broken") == linkfarm.EXPECTED[name][1]
 
 
 @pytest.mark.integration
@@ -101,9 +111,8 @@ async def test_dead_links_are_listed_with_their_status(
 
     _, (result,) = await run_channel(runtime, channel)
 
-    examples = result.details["examples"]
-    assert isinstance(examples, list)
-    by_path = {str(e["url"]).split("/", 3)[-1]: (e["status"], e["element"]) for e in examples}
+    examples = links_findings(result).examples
+    by_path = {e.url.split("/", 3)[-1]: (e.status, e.element) for e in examples}
     assert by_path == {
         "links/page/404.html": (404, "a"),
         "links/page/500.html": (500, "a"),

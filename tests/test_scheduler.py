@@ -1,5 +1,6 @@
 """The scheduler: intervals, no self-overlap, the in-flight limit, lateness, reloads and
-sharding. A fake `availability` kind stands in for the network so these pin scheduling."""
+sharding. A fake `availability` kind stands in for the network so these pin scheduling;
+time is a frozen clock the tests step, so nothing waits for real seconds."""
 
 from __future__ import annotations
 
@@ -9,19 +10,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from probes import kinds
-from probes.clock import SystemClock
+from probes.clock import FrozenClock
 from probes.config import Config, parse_config
-from probes.http.fetcher import Fetcher
+from probes.kinds import Kind
 from probes.kinds.context import CheckContext
-from probes.model import CheckResult
-from probes.runtime.runner import Runtime
+from probes.model import Report
+from probes.runtime.runner import Runtime, open_runtime
 from probes.runtime.scheduler import Scheduler, in_shard, parse_shard
 from probes.runtime.status import MonitorStatus
-from probes.state.store import Store
 
 
 def _config(n: int, interval: str = "0.2s", max_in_flight: int = 64, timeout: str = "5s") -> Config:
@@ -50,7 +49,7 @@ class FakeKind:
         self.in_flight = 0
         self.max_in_flight = 0
 
-    async def __call__(self, spec: Any, ctx: CheckContext) -> CheckResult:
+    async def __call__(self, spec: Any, ctx: CheckContext) -> Report:
         name = ctx.channel.name
         self.starts[name] += 1
         self.running[name] += 1
@@ -58,34 +57,57 @@ class FakeKind:
         self.max_same = max(self.max_same, self.running[name])
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
-            await asyncio.sleep(self.duration)
+            await ctx.clock.sleep(self.duration)
         finally:
             self.running[name] -= 1
             self.in_flight -= 1
-        return CheckResult("availability", "availability", True, ctx.clock.now(), self.duration)
+        return Report(True)
 
 
 @pytest.fixture
 async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
-    config = _config(1)
-    async with httpx.AsyncClient() as client:
-        with Store.open(tmp_path / "state.db") as store:
-            yield Runtime(Fetcher(client), store, SystemClock(), config.global_)
+    clock = FrozenClock(1_794_967_200.0)
+    async with open_runtime(_config(1).global_, clock=clock, state_path=tmp_path / "s.db") as rt:
+        yield rt
+
+
+STEP = 1 / 64  # seconds of frozen time per step: exact in binary, finer than any interval
+
+
+async def _settle() -> None:
+    """Let every task that can run do so before the clock moves again (the fake kind and
+    the runner do no real I/O, so a bounded number of loop turns is enough)."""
+    for _ in range(50):
+        await asyncio.sleep(0)
+
+
+async def _step(runtime: Runtime, seconds: float) -> None:
+    """Advance the frozen clock by `seconds`, in small steps, letting tasks run between."""
+    clock = runtime.clock
+    assert isinstance(clock, FrozenClock)
+    for _ in range(round(seconds / STEP)):
+        await _settle()
+        clock.advance(STEP)
+    await _settle()
 
 
 async def _run_for(scheduler: Scheduler, seconds: float) -> None:
     task = asyncio.create_task(scheduler.run())
-    await asyncio.sleep(seconds)
+    await _step(scheduler.rt, seconds)
     scheduler.stop()
-    async with asyncio.timeout(10):
-        await task
+    # Running checks end in their own time, then `run()` returns.
+    for _ in range(round(10 / STEP)):
+        await _step(scheduler.rt, STEP)
+        if task.done():
+            break
+    await task
 
 
 async def test_each_check_runs_on_its_interval(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = FakeKind()
-    monkeypatch.setitem(kinds.KINDS, "availability", fake)
+    monkeypatch.setitem(kinds.KINDS, "availability", Kind(fake))
     scheduler = Scheduler(runtime, MonitorStatus(), spread=0.0)
     scheduler.apply(_config(3, interval="0.25s"))
     await _run_for(scheduler, 1.1)
@@ -98,7 +120,7 @@ async def test_a_slow_check_never_overlaps_itself(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = FakeKind(duration=0.5)
-    monkeypatch.setitem(kinds.KINDS, "availability", fake)
+    monkeypatch.setitem(kinds.KINDS, "availability", Kind(fake))
     scheduler = Scheduler(runtime, MonitorStatus(), spread=0.0)
     scheduler.apply(_config(1, interval="0.1s"))
     await _run_for(scheduler, 1.6)
@@ -110,7 +132,7 @@ async def test_checks_in_flight_never_exceed_the_global_limit(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = FakeKind(duration=0.2)
-    monkeypatch.setitem(kinds.KINDS, "availability", fake)
+    monkeypatch.setitem(kinds.KINDS, "availability", Kind(fake))
     status = MonitorStatus()
     scheduler = Scheduler(runtime, status, spread=0.0)
     scheduler.apply(_config(12, interval="10s", max_in_flight=3))
@@ -127,18 +149,18 @@ async def test_reload_keeps_unchanged_schedules_adds_new_and_drops_removed(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = FakeKind()
-    monkeypatch.setitem(kinds.KINDS, "availability", fake)
+    monkeypatch.setitem(kinds.KINDS, "availability", Kind(fake))
     status = MonitorStatus()
     scheduler = Scheduler(runtime, status, spread=0.0)
     scheduler.apply(_config(2, interval="0.2s"))
     task = asyncio.create_task(scheduler.run())
-    await asyncio.sleep(0.5)
+    await _step(runtime, 0.5)
     before = fake.starts["site-0"]
     channels = scheduler.apply(_config(3, interval="0.2s").model_copy(
         update={"channels": _config(3, interval="0.2s").channels[1:]}
     ))  # fmt: skip
     assert [c.name for c in channels] == ["site-1", "site-2"]
-    await asyncio.sleep(0.5)
+    await _step(runtime, 0.5)
     scheduler.stop()
     await task
     assert fake.starts["site-0"] == before  # removed: no more runs
@@ -151,11 +173,11 @@ async def test_a_crashing_check_is_unknown_and_scheduling_goes_on(
 ) -> None:
     calls = Counter[str]()
 
-    async def broken(spec: Any, ctx: CheckContext) -> CheckResult:
+    async def broken(spec: Any, ctx: CheckContext) -> Report:
         calls["n"] += 1
         raise RuntimeError("bug in a kind")
 
-    monkeypatch.setitem(kinds.KINDS, "availability", broken)
+    monkeypatch.setitem(kinds.KINDS, "availability", Kind(broken))
     status = MonitorStatus()
     scheduler = Scheduler(runtime, status, spread=0.0)
     scheduler.apply(_config(1, interval="0.2s"))
@@ -192,14 +214,17 @@ async def test_the_scheduler_and_concurrent_requests_share_one_run_of_a_due_chec
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = FakeKind(duration=0.3)
-    monkeypatch.setitem(kinds.KINDS, "availability", fake)
+    monkeypatch.setitem(kinds.KINDS, "availability", Kind(fake))
     scheduler = Scheduler(runtime, MonitorStatus(), spread=0.0)
     (channel,) = scheduler.apply(_config(1, interval="1h"))
     task = asyncio.create_task(scheduler.run())  # due at once: the scheduler starts it
-    await asyncio.sleep(0.05)
-    answers = await asyncio.gather(*(scheduler.fresh_or_run(channel) for _ in range(50)))
+    await _settle()
+    asking = [asyncio.create_task(scheduler.fresh_or_run(channel)) for _ in range(50)]
+    await _step(runtime, 0.5)  # the one run ends
+    answers = [await a for a in asking]
     later = await scheduler.fresh_or_run(channel)  # within the interval: the same result
     scheduler.stop()
+    await _step(runtime, STEP)
     await task
     assert fake.starts["site-0"] == 1
     assert len({id(result) for ((result, _ran),) in [*answers, later]}) == 1
@@ -210,10 +235,15 @@ async def test_a_run_a_request_started_moves_the_scheduled_run_an_interval_on(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = FakeKind()
-    monkeypatch.setitem(kinds.KINDS, "availability", fake)
+    monkeypatch.setitem(kinds.KINDS, "availability", Kind(fake))
     scheduler = Scheduler(runtime, MonitorStatus(), spread=0.4)
     (channel,) = scheduler.apply(_config(1, interval="1.5s"))
     ((_, ran),) = await scheduler.fresh_or_run(channel)  # before the first scheduled run
-    await _run_for(scheduler, 1.0)
+    task = asyncio.create_task(scheduler.run())
+    await _step(runtime, 1.0)
     assert ran is True
     assert fake.starts["site-0"] == 1  # the scheduled run (within 0.4 s) did not happen
+    await _step(runtime, 1.0)  # 2 s on: an interval after the request's run
+    assert fake.starts["site-0"] == 2
+    scheduler.stop()
+    await task

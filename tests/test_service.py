@@ -8,6 +8,7 @@ need no socket; `test_service_portal.py` runs the same services over real HTTP.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -19,10 +20,12 @@ from starlette.routing import Route
 from probes.clock import FrozenClock
 from probes.config import ChannelConfig, ConfigError, parse_config
 from probes.demo import services
-from probes.http.fetcher import Fetcher
-from probes.model import Failure, State
-from probes.runtime.runner import Runtime, judge_channel, run_check
+from probes.findings import ServiceFindings
+from probes.http.client import open_fetcher
+from probes.model import CheckResult, Failure, State, Verdict
+from probes.runtime.runner import Runtime, run_channel
 from probes.state.store import Store
+from tests.measurements import measured
 
 BASE = "http://portal.test"
 NOW = 1_795_000_000.0  # 2026-11-19
@@ -89,34 +92,46 @@ channels:
     return channel
 
 
+@asynccontextmanager
+async def in_process(app: Starlette, clock: FrozenClock) -> AsyncIterator[Runtime]:
+    """The runtime `open_runtime` opens, with the portal app as the client's transport."""
+    settings = parse_config("").global_
+    transport = httpx.ASGITransport(app=app)
+    async with open_fetcher(settings, clock=clock, transport=transport) as fetcher:
+        with Store.open(":memory:") as store:
+            yield Runtime(fetcher, store, clock, settings)
+
+
 @pytest.fixture
 async def runtime() -> AsyncIterator[Runtime]:
-    app = Starlette(routes=services.routes(NOW))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as client:
-        with Store.open(":memory:") as store:
-            yield Runtime(Fetcher(client), store, FrozenClock(NOW), parse_config("").global_)
+    async with in_process(Starlette(routes=services.routes(NOW)), FrozenClock(NOW)) as rt:
+        yield rt
 
 
-async def run(rt: Runtime, channel: ChannelConfig) -> tuple[object, State]:
-    spec = channel.checks.service
-    assert spec is not None
-    result = await run_check(rt, channel, "service", spec)
-    return result, judge_channel(rt, channel).state
+async def run(rt: Runtime, channel: ChannelConfig) -> tuple[CheckResult, Verdict]:
+    verdict, (result,) = await run_channel(rt, channel)
+    return result, verdict
+
+
+def failed_step(result: CheckResult) -> str:
+    """The step the transaction stopped at: the last one run, and the one that failed."""
+    assert isinstance(result.findings, ServiceFindings)
+    *passed, last = result.findings.steps
+    assert all(s.ok for s in passed) and not last.ok
+    return last.name
 
 
 async def test_working_transaction_carries_token_cookie_and_id_through_three_steps(
     runtime: Runtime,
 ) -> None:
     channel = channel_config("svc-ok", OK_STEPS)
-    spec = channel.checks.service
-    assert spec is not None
-    result = await run_check(runtime, channel, "service", spec)
+    result, verdict = await run(runtime, channel)
     assert result.success is True, result.error
     for step in ("form", "submit", "status"):
-        assert result.measurement("service_step_success", step=step) == 1.0
-    assert result.measurement("service_consecutive_failures") == 0.0
+        assert measured(result, "service_step_success", step=step) == 1.0
+    assert measured(result, "service_consecutive_failures") == 0.0
     assert any("step status: ok" in line for line in result.evidence)
-    assert judge_channel(runtime, channel).state is State.OK
+    assert verdict.state is State.OK
 
 
 @pytest.mark.parametrize(
@@ -131,20 +146,20 @@ async def test_failing_service_names_the_step_and_why(
     runtime: Runtime, name: str, failing_step: str, failure: Failure, words: str
 ) -> None:
     channel = channel_config(name, CHANNELS[name])
-    result, state = await run(runtime, channel)
-    assert result.success is False  # type: ignore[attr-defined]
-    assert result.failure is failure  # type: ignore[attr-defined]
-    assert result.details["failed_step"] == failing_step  # type: ignore[attr-defined]
-    assert result.error.startswith(f"step {failing_step}:")  # type: ignore[attr-defined]
-    assert words in result.error  # type: ignore[attr-defined]
-    assert result.measurement("service_step_success", step=failing_step) == 0.0  # type: ignore[attr-defined]
-    assert state is State.DEGRADED
+    result, verdict = await run(runtime, channel)
+    assert result.success is False
+    assert result.failure is failure
+    assert failed_step(result) == failing_step
+    assert result.error.startswith(f"step {failing_step}:")
+    assert words in result.error
+    assert measured(result, "service_step_success", step=failing_step) == 0.0
+    assert verdict.state is State.DEGRADED
 
 
 async def test_steps_after_the_failing_one_are_not_run_and_say_so(runtime: Runtime) -> None:
     result, _ = await run(runtime, channel_config("svc-maint", CHANNELS["svc-maint"]))
-    assert result.measurement("service_step_success", step="submit") is None  # type: ignore[attr-defined]
-    assert any("not run after the failure: submit" in e for e in result.evidence)  # type: ignore[attr-defined]
+    assert measured(result, "service_step_success", step="submit") is None
+    assert any("not run after the failure: submit" in e for e in result.evidence)
 
 
 async def test_service_is_broken_after_k_consecutive_failed_runs(runtime: Runtime) -> None:
@@ -153,12 +168,11 @@ async def test_service_is_broken_after_k_consecutive_failed_runs(runtime: Runtim
     assert isinstance(clock, FrozenClock)
     states = []
     for _ in range(3):
-        result, state = await run(runtime, channel)
-        states.append(state)
+        result, verdict = await run(runtime, channel)
+        states.append(verdict.state)
         clock.advance(1800)
     assert states == [State.DEGRADED, State.DEGRADED, State.ZOMBIE]
-    assert result.measurement("service_consecutive_failures") == 3.0  # type: ignore[attr-defined]
-    verdict = judge_channel(runtime, channel)
+    assert measured(result, "service_consecutive_failures") == 3.0
     assert [r.code for r in verdict.reasons] == ["service_broken"]
     assert "3 consecutive failed runs" in verdict.reasons[0].detail
 
@@ -173,16 +187,14 @@ async def test_a_successful_run_resets_the_consecutive_count() -> None:
 
     app = Starlette(routes=[Route("/q", page)])
     clock = FrozenClock(NOW)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as client:
-        with Store.open(":memory:") as store:
-            rt = Runtime(Fetcher(client), store, clock, parse_config("").global_)
-            channel = channel_config("flaky", "          - {name: q, url: /q}\n")
-            seen = []
-            for flip in (False, False, True, False):
-                healthy["now"] = flip
-                result, state = await run(rt, channel)
-                seen.append((state, result.measurement("service_consecutive_failures")))  # type: ignore[attr-defined]
-                clock.advance(1800)
+    async with in_process(app, clock) as rt:
+        channel = channel_config("flaky", "          - {name: q, url: /q}\n")
+        seen = []
+        for flip in (False, False, True, False):
+            healthy["now"] = flip
+            result, verdict = await run(rt, channel)
+            seen.append((verdict.state, measured(result, "service_consecutive_failures")))
+            clock.advance(1800)
     assert seen == [
         (State.DEGRADED, 1.0),
         (State.DEGRADED, 2.0),
@@ -205,9 +217,9 @@ async def test_a_missing_extracted_value_fails_the_step_that_should_provide_it(
             form: {csrf_token: "{token}"}
 """
     result, _ = await run(runtime, channel_config("svc-x", steps))
-    assert result.failure is Failure.ASSERTION  # type: ignore[attr-defined]
-    assert result.details["failed_step"] == "form"  # type: ignore[attr-defined]
-    assert "could not take token" in result.error  # type: ignore[attr-defined]
+    assert result.failure is Failure.ASSERTION
+    assert failed_step(result) == "form"
+    assert "could not take token" in result.error
 
 
 async def test_without_the_session_cookie_the_submission_is_refused(runtime: Runtime) -> None:
@@ -221,8 +233,8 @@ async def test_without_the_session_cookie_the_submission_is_refused(runtime: Run
             expect: {status: [200], json_equals: {$.code: 0}}
 """
     result, _ = await run(runtime, channel_config("svc-y", steps))
-    assert result.failure is Failure.HTTP_STATUS  # type: ignore[attr-defined]
-    assert "got 403" in result.error  # type: ignore[attr-defined]
+    assert result.failure is Failure.HTTP_STATUS
+    assert "got 403" in result.error
 
 
 @pytest.mark.parametrize(

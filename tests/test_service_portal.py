@@ -15,6 +15,7 @@ from probes.clock import FrozenClock
 from probes.config import Config
 from probes.demo.portal import RunningPortal
 from probes.demo.truth import codes
+from probes.findings import ServiceFindings
 from probes.model import State
 from probes.runtime.runner import Runtime, run_channel
 
@@ -38,7 +39,10 @@ async def test_failing_service_is_a_zombie_at_the_third_failed_run(
     for _ in range(spec.failures_for_broken):
         verdict, (result,) = await run_channel(runtime, channel)
         states.append(verdict.state)
-        assert result.details["failed_step"] == failing_step
+        assert isinstance(result.findings, ServiceFindings)
+        *passed, last = result.findings.steps
+        assert all(s.ok for s in passed)
+        assert (last.name, last.ok) == (failing_step, False)
         frozen_clock.advance(spec.every)
 
     assert states == [State.DEGRADED, State.DEGRADED, State.ZOMBIE]

@@ -66,12 +66,3 @@ def latency(pairs: Iterable[tuple[float, float]]) -> Latency:
     if not values:
         return Latency(0, math.nan, math.nan, math.nan)
     return Latency(len(values), quantile(values, 0.5), quantile(values, 0.9), max(values))
-
-
-def age_text(seconds: float) -> str:
-    """A message's age for humans: `132 days`, `5 hours`."""
-    if seconds >= 2 * 86400:
-        return f"{seconds / 86400:.0f} days"
-    if seconds >= 2 * 3600:
-        return f"{seconds / 3600:.0f} hours"
-    return f"{max(seconds, 0) / 60:.0f} minutes"

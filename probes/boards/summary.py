@@ -14,8 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from probes.boards import boilerplate
-from probes.boards.stats import Latency, age_text, latency, reply_deadline
+from probes.boards.stats import Latency, latency, reply_deadline
 from probes.config.board import BoardSpec
+from probes.config.types import age_text
 from probes.pages.dates import CN_TZ
 from probes.state.board import TrackedMessage
 

@@ -27,11 +27,8 @@ from probes.clock import SystemClock
 from probes.config import ChannelConfig, Config, ConfigError, load_config
 from probes.config.base import CheckSpec
 from probes.config.model import ChecksConfig
-from probes.http.client import open_client
-from probes.http.fetcher import Fetcher
 from probes.model import CheckResult, State, Verdict
-from probes.runtime.runner import Runtime, run_channel
-from probes.state.store import Store
+from probes.runtime.runner import open_runtime, run_channel
 
 # The channel kind a bare URL is taken for, per check kind.
 URL_CHANNEL_KIND = {
@@ -139,32 +136,26 @@ async def _run(
     config: Config, channels: list[ChannelConfig], state: Path | None, *, progress: bool
 ) -> list[tuple[Verdict, list[CheckResult]]]:
     settings = config.global_
-    async with open_client(settings) as client:
-        with Store.open(state if state is not None else ":memory:") as store:
-            fetcher = Fetcher(
-                client,
-                max_body=settings.max_body,
-                max_redirects=settings.max_redirects,
-                per_host=settings.per_host_concurrency,
-            )
-            rt = Runtime(fetcher=fetcher, store=store, clock=SystemClock(), settings=settings)
-            limit = asyncio.Semaphore(settings.max_in_flight)
+    async with open_runtime(
+        settings, clock=SystemClock(), state_path=state if state is not None else ":memory:"
+    ) as rt:
+        limit = asyncio.Semaphore(settings.max_in_flight)
 
-            async def one(channel: ChannelConfig) -> tuple[Verdict, list[CheckResult]]:
-                async with limit:
-                    return await run_channel(rt, channel)
+        async def one(channel: ChannelConfig) -> tuple[Verdict, list[CheckResult]]:
+            async with limit:
+                return await run_channel(rt, channel)
 
-            if not progress:
-                return list(await asyncio.gather(*(one(c) for c in channels)))
-            with Progress(console=Console(file=sys.stderr), transient=True) as bar:
-                task = bar.add_task("checking", total=len(channels))
+        if not progress:
+            return list(await asyncio.gather(*(one(c) for c in channels)))
+        with Progress(console=Console(file=sys.stderr), transient=True) as bar:
+            task = bar.add_task("checking", total=len(channels))
 
-                async def tracked(channel: ChannelConfig) -> tuple[Verdict, list[CheckResult]]:
-                    out = await one(channel)
-                    bar.advance(task)
-                    return out
+            async def tracked(channel: ChannelConfig) -> tuple[Verdict, list[CheckResult]]:
+                out = await one(channel)
+                bar.advance(task)
+                return out
 
-                return list(await asyncio.gather(*(tracked(c) for c in channels)))
+            return list(await asyncio.gather(*(tracked(c) for c in channels)))
 
 
 def _one_line(exc: BaseException) -> str:

@@ -56,6 +56,16 @@ def format_duration(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
+def age_text(seconds: float) -> str:
+    """A rough human age for evidence: `132 days`, `5 hours`, `12 minutes` (whole units,
+    days from two days on, hours from two hours on)."""
+    if seconds >= 2 * 86400:
+        return f"{seconds / 86400:.0f} days"
+    if seconds >= 2 * 3600:
+        return f"{seconds / 3600:.0f} hours"
+    return f"{max(seconds, 0) / 60:.0f} minutes"
+
+
 def parse_size(value: Any) -> int:
     """Bytes from `5MiB`, `512KiB`, `10MB` or a plain number."""
     if isinstance(value, bool):

@@ -50,14 +50,6 @@ class WindowStats:
     def answered_ratio(self) -> float | None:
         return self.answered / self.total if self.total else None
 
-    @property
-    def answered_within_ratio(self) -> float | None:
-        return self.answered_within / self.answered if self.answered else None
-
-    @property
-    def quick_hangup_ratio(self) -> float | None:
-        return self.quick_hangups / self.answered if self.answered else None
-
 
 @dataclass(frozen=True, slots=True)
 class HotlineStats:

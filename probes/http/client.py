@@ -1,4 +1,4 @@
-"""The one shared HTTP client: `open_client(settings)` builds it, `fetcher_for` wraps it.
+"""The one shared HTTP client: `open_client(settings)` builds it, `open_fetcher` wraps it.
 
 Transport. The httpx API runs on the httpx-aiohttp transport by default (half the CPU per
 request of httpx's own httpcore transport, see bench/README.md); `http_transport:
@@ -35,6 +35,7 @@ import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
+from probes.clock import Clock
 from probes.config.model import GlobalConfig
 from probes.http.fetcher import ACCEPT_ENCODING, Fetcher
 
@@ -235,11 +236,22 @@ async def open_client(
         yield client
 
 
-def fetcher_for(settings: GlobalConfig, client: httpx.AsyncClient) -> Fetcher:
-    """The fetcher with the body cap, redirect limit and per-host limit from `settings`."""
-    return Fetcher(
-        client,
-        max_body=settings.max_body,
-        max_redirects=settings.max_redirects,
-        per_host=settings.per_host_concurrency,
-    )
+@asynccontextmanager
+async def open_fetcher(
+    settings: GlobalConfig,
+    *,
+    clock: Clock,
+    transport: httpx.AsyncBaseTransport | None = None,
+    trust: ssl.SSLContext | None = None,
+) -> AsyncIterator[Fetcher]:
+    """The fetcher on the shared client for `settings` (see `open_client`), with the body
+    cap, redirect limit and per-host limit from `settings`: the one place a fetcher is
+    built."""
+    async with open_client(settings, transport=transport, trust=trust) as client:
+        yield Fetcher(
+            client,
+            clock=clock,
+            max_body=settings.max_body,
+            max_redirects=settings.max_redirects,
+            per_host=settings.per_host_concurrency,
+        )

@@ -18,20 +18,21 @@ one line a human can act on; status codes are not failures
 here (the check kinds judge them). Exceptions from here are bugs.
 
 The client (User-Agent, TLS verification, transport, no keep-alive) comes from
-`probes.http.client.open_client`.
+`probes.http.client.open_client`. Durations are read on the injected clock; the deadline
+itself is the event loop's (`asyncio.timeout`), since it must bound real sockets.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from probes.clock import Clock
 from probes.http.decode import (
     ACCEPT_ENCODING,
     BodyDecoder,
@@ -247,11 +248,13 @@ class Fetcher:
         self,
         client: httpx.AsyncClient,
         *,
+        clock: Clock,
         max_body: int = 5 * 1024 * 1024,
         max_redirects: int = 10,
         per_host: int = 2,
     ) -> None:
         self.client = client
+        self.clock = clock
         self.max_body = max_body
         self.max_redirects = max_redirects
         self.per_host = per_host
@@ -262,8 +265,8 @@ class Fetcher:
         """This fetcher (same client, same per-host slots) reporting to one check run's
         `QueueTime`."""
         view = Fetcher(
-            self.client, max_body=self.max_body, max_redirects=self.max_redirects,
-            per_host=self.per_host,
+            self.client, clock=self.clock, max_body=self.max_body,
+            max_redirects=self.max_redirects, per_host=self.per_host,
         )  # fmt: skip
         view.hosts = self.hosts
         view.queue = queue
@@ -288,7 +291,7 @@ class Fetcher:
         `max_body` decoded bytes, an unreadable body, a redirect loop or too many redirects
         come back as a `FetchFailure`. Any HTTP status comes back as a `Page`.
         """
-        started = time.monotonic()
+        started = self.clock.monotonic()
         cap = self.max_body if max_body is None else max_body
         try:
             target = httpx.URL(url)
@@ -311,7 +314,7 @@ class Fetcher:
         except (httpx.HTTPError, OSError) as exc:
             failure, error = classify(exc, progress.url)
             status = 0
-        return FetchFailure(url, failure, error, time.monotonic() - started, status)
+        return FetchFailure(url, failure, error, self.clock.monotonic() - started, status)
 
     async def _follow(
         self,
@@ -321,7 +324,7 @@ class Fetcher:
         progress: _Progress,
         deadline: asyncio.Timeout,
     ) -> Page:
-        started = time.monotonic()
+        started = self.clock.monotonic()
         jar = httpx.Cookies(cookies) if cookies is not None else httpx.Cookies()
         seen: set[tuple[str, str, frozenset[tuple[str, str, str | None]]]] = set()
         redirects: list[str] = []
@@ -371,7 +374,7 @@ class Fetcher:
                 headers=response.headers,
                 content=content,
                 encoding=detect_encoding(response.headers.get("content-type", ""), content),
-                duration=time.monotonic() - started,
+                duration=self.clock.monotonic() - started,
                 redirects=tuple(redirects),
                 tls_not_after=not_after if isinstance(not_after, float) else None,
                 cookies=jar,

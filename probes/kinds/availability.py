@@ -2,42 +2,29 @@
 expected status, and is it not a soft error page (HTTP 200 saying 系统维护 / 页面不存在)?
 
 One probe per run; the official window rule over many probes is the verdict's job
-(`probes.verdict.availability`), from the history the runner records. The window's
-counts including this run are reported as measurements, so dashboards show the share the
-verdict judged.
+(`probes.verdict.availability`), over the window of past runs the runner hands it
+(`history_span`). The window's counts including this run are reported as measurements
+(`window_measurements`), so dashboards show the share the verdict judged.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from probes.config.availability import AvailabilitySpec
+from probes.findings.availability import AvailabilityFindings
 from probes.http.fetcher import FetchFailure
 from probes.kinds.context import CheckContext
-from probes.model import CheckResult, Failure, Measurement
+from probes.model import Failure, Measurement, Report, RunWindow
 from probes.pages.softerror import page_soft_error
-from probes.state import history
 
 
-async def check(spec: AvailabilitySpec, ctx: CheckContext) -> CheckResult:
+async def check(spec: AvailabilitySpec, ctx: CheckContext) -> Report:
     url = str(spec.url or ctx.channel.url or "")
-    started = ctx.clock.now()
     if not url:
-        return CheckResult(
-            "availability", "availability", None, started, 0.0,
-            error="no url: set checks.availability.url or the channel's url",
-        )  # fmt: skip
-    result = await _probe(spec, ctx, url, started)
-    return _with_window(spec, ctx, result)
-
-
-async def _probe(
-    spec: AvailabilitySpec, ctx: CheckContext, url: str, started: float
-) -> CheckResult:
-    outcome = await ctx.fetcher.fetch(url, timeout=ctx.remaining(), method=spec.method)
+        return Report(None, error="no url: set checks.availability.url or the channel's url")
+    outcome = await ctx.fetch(url, method=spec.method)
     if isinstance(outcome, FetchFailure):
-        return CheckResult(
-            "availability", "availability", False, started, outcome.duration,
+        return Report(
+            False, AvailabilityFindings(url, outcome.status, outcome.duration),
             failure=outcome.failure, error=outcome.line,
             evidence=(f"{url}: {outcome.line}",),
             measurements=(
@@ -63,24 +50,23 @@ async def _probe(
     evidence = [f"{page.url}: HTTP {page.status} in {page.duration:.2f}s"]
     if error:
         evidence.append(error)
-    return CheckResult(
-        "availability", "availability", failure is None, started, page.duration,
+    return Report(
+        failure is None, AvailabilityFindings(url, page.status, page.duration, page.tls_not_after),
         failure=failure, error=error, evidence=tuple(evidence),
         measurements=tuple(measurements),
     )  # fmt: skip
 
 
-def _with_window(spec: AvailabilitySpec, ctx: CheckContext, result: CheckResult) -> CheckResult:
-    """Add the rule window's probe, failure and consecutive-failure counts, this run
-    included (it is recorded after the check returns)."""
-    stats = history.window(
-        ctx.store, ctx.channel.name, "availability", ctx.clock.now() - spec.unreachable.window
+def history_span(spec: AvailabilitySpec) -> float:
+    """The span of past probes the rule judges: the official window (default 7 days)."""
+    return spec.unreachable.window
+
+
+def window_measurements(window: RunWindow) -> tuple[Measurement, ...]:
+    """The rule window's probe, failure and consecutive-failure counts, this run included,
+    so dashboards show the share the verdict judged."""
+    return (
+        Measurement("availability_window_probes", float(window.runs)),
+        Measurement("availability_window_failures", float(window.failures)),
+        Measurement("availability_consecutive_failures", float(window.consecutive_failures)),
     )
-    failed = result.success is False
-    consecutive = stats.consecutive_failures + 1 if failed else 0
-    extra = (
-        Measurement("availability_window_probes", float(stats.runs + 1)),
-        Measurement("availability_window_failures", float(stats.failures + failed)),
-        Measurement("availability_consecutive_failures", float(consecutive)),
-    )
-    return replace(result, measurements=result.measurements + extra)

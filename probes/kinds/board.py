@@ -26,27 +26,23 @@ from probes.boards.summary import (
     summarise,
 )
 from probes.config.board import BoardSpec
+from probes.findings.board import BoardFindings
 from probes.http.fetcher import FetchFailure
 from probes.kinds.context import CheckContext
-from probes.model import CheckResult, Failure, Measurement, ParsedMessage
+from probes.model import Failure, Measurement, ParsedMessage, Report
 from probes.pages.dates import CN_TZ
 from probes.state import board as tracked_store
 from probes.state.store import Store
 
 
-async def check(spec: BoardSpec, ctx: CheckContext) -> CheckResult:
-    started, mono = ctx.clock.now(), ctx.clock.monotonic()
+async def check(spec: BoardSpec, ctx: CheckContext) -> Report:
+    started = ctx.clock.now()
     now = dt.datetime.fromtimestamp(started, CN_TZ)
     channel = ctx.channel.name
     url = str(spec.url or ctx.channel.url or "")
 
-    def unknown(
-        error: str, failure: Failure | None = None, notes: tuple[str, ...] = ()
-    ) -> CheckResult:
-        return CheckResult(
-            "board", "board", None, started, ctx.clock.monotonic() - mono,
-            failure=failure, error=error, evidence=(error, *notes),
-        )  # fmt: skip
+    def unknown(error: str, failure: Failure | None = None) -> Report:
+        return Report(None, failure=failure, error=error, evidence=(error,))
 
     if not url:
         return unknown("no url: set checks.board.url or the channel's url")
@@ -58,7 +54,7 @@ async def check(spec: BoardSpec, ctx: CheckContext) -> CheckResult:
     visited: set[str] = set()
     while page_url is not None and pages < spec.max_pages and page_url not in visited:
         visited.add(page_url)
-        got = await ctx.fetcher.fetch(page_url, timeout=ctx.remaining())
+        got = await ctx.fetch(page_url)
         if isinstance(got, FetchFailure) or got.status >= 400:
             line = got.line if isinstance(got, FetchFailure) else f"http_status: got {got.status}"
             if first is None:
@@ -106,10 +102,9 @@ async def check(spec: BoardSpec, ctx: CheckContext) -> CheckResult:
     lines = [head, *evidence(summary, spec, started), *notes]
     if skipped:
         lines.append(f"{skipped} row(s) skipped: {first.skipped[0]}")
-    return CheckResult(
-        "board", "board", True, started, ctx.clock.monotonic() - mono,
-        evidence=tuple(lines), measurements=_measurements(summary), details=_details(summary),
-    )  # fmt: skip
+    return Report(
+        True, _findings(summary), evidence=tuple(lines), measurements=_measurements(summary)
+    )
 
 
 def _cached_counter(store: Store, channel: str) -> Counter:
@@ -170,7 +165,7 @@ async def _follow_up(
     for m in todo[: spec.max_detail_pages]:
         if ctx.remaining() <= 0:
             break
-        got = await ctx.fetcher.fetch(m.url, timeout=ctx.remaining())
+        got = await ctx.fetch(m.url)
         done += 1
         if isinstance(got, FetchFailure) or got.status >= 400:
             ctx.log.info("board %s: message page %s unreadable", ctx.channel.name, m.url)
@@ -205,20 +200,18 @@ def _measurements(s: BoardSummary) -> tuple[Measurement, ...]:
     return tuple(out)
 
 
-def _details(s: BoardSummary) -> dict[str, object]:
-    oldest = s.waiting[0].posted if s.waiting else None
-    return {
-        "unanswered": s.unanswered,
-        "overdue": s.overdue,
-        "vetoed": len(s.vetoed),
-        "oldest_unanswered": oldest,
-        "oldest_vetoed_title": s.vetoed[0].title if s.vetoed else None,
-        "oldest_overdue_title": next((w.title for w in s.waiting if w.overdue), None),
-        "answered_late": s.answered_late,
-        "replies_with_text": s.replies_with_text,
-        "boilerplate": s.boilerplate,
-        "boilerplate_ratio": s.boilerplate_ratio,
-        "silent": s.silent,
-        "posted_in_silent_window": s.posted_in_silent_window,
-        "deadline_estimated": s.deadline_estimated,
-    }
+def _findings(s: BoardSummary) -> BoardFindings:
+    return BoardFindings(
+        unanswered=s.unanswered,
+        overdue=s.overdue,
+        vetoed=len(s.vetoed),
+        answered_late=s.answered_late,
+        replies_with_text=s.replies_with_text,
+        boilerplate=s.boilerplate,
+        silent=s.silent,
+        posted_in_silent_window=s.posted_in_silent_window,
+        oldest_unanswered=s.waiting[0].posted if s.waiting else None,
+        oldest_vetoed_title=s.vetoed[0].title if s.vetoed else None,
+        oldest_overdue_title=next((w.title for w in s.waiting if w.overdue), None),
+        deadline_estimated=s.deadline_estimated,
+    )

@@ -19,25 +19,26 @@ column:
 
 The check's `success` is None when no column could be judged, False when a column is
 stale, blank or fakes freshness, True otherwise. The site-level thresholds are the
-verdict's job (`probes.verdict.freshness`), from `details["columns"]`.
+verdict's job (`probes.verdict.freshness`), from the `FreshnessFindings` columns.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from dataclasses import asdict, dataclass
-from typing import Literal
+from dataclasses import replace
+from typing import Any
 from urllib.parse import urlsplit
 
 from probes.config.freshness import Column, FreshnessSpec
-from probes.config.types import format_duration
+from probes.config.types import age_text, format_duration
+from probes.findings.freshness import ColumnFindings, FreshnessFindings
 from probes.http.fetcher import FetchFailure, Page
 from probes.kinds.context import CheckContext
-from probes.model import CheckResult, Failure, Measurement
+from probes.model import Failure, Measurement, Report
 from probes.pages.dates import CN_TZ
 from probes.pages.feeds import looks_like_feed, parse_feed
-from probes.pages.listing import PLACEHOLDERS, Item, Listing, extract
+from probes.pages.listing import PLACEHOLDERS, Item, Listing, extract, newest
 from probes.state import content
 
 # Extraction reads at most this much of a page: list pages are 100-500 KB, the newest items
@@ -50,32 +51,10 @@ FAKE_MIN_ITEMS = 3
 _BINARY_TYPES = ("image/", "audio/", "video/", "application/pdf", "application/zip",
                  "application/octet-stream", "application/msword")  # fmt: skip
 
-Status = Literal["fresh", "stale", "blank", "unknown"]
 
-
-@dataclass(frozen=True, slots=True)
-class ColumnFacts:
-    """What one column's run found; `asdict` of it is the verdict's input."""
-
-    id: str
-    class_: str
-    max_age: float
-    status: Status
-    reason: str = ""
-    newest: float | None = None
-    newest_title: str = ""
-    newest_url: str = ""
-    newest_text: str = ""
-    items: int = 0
-    last_change: float | None = None
-    fake: bool = False
-    age: float | None = None
-
-
-async def check(spec: FreshnessSpec, ctx: CheckContext) -> CheckResult:
-    started, mono = ctx.clock.now(), ctx.clock.monotonic()
+async def check(spec: FreshnessSpec, ctx: CheckContext) -> Report:
+    started = ctx.clock.now()
     facts = await asyncio.gather(*(_column(c, spec, ctx, started) for c in spec.columns))
-    duration = ctx.clock.monotonic() - mono
     measurements: list[Measurement] = []
     evidence: list[str] = []
     for f in facts:
@@ -107,20 +86,19 @@ async def check(spec: FreshnessSpec, ctx: CheckContext) -> CheckResult:
         error = "; ".join(f"{f.id}: {'fake freshness' if f.fake else f.status}" for f in bad)
     else:
         success, failure, error = True, None, ""
-    return CheckResult(
-        "freshness", "freshness", success, started, duration,
+    return Report(
+        success, FreshnessFindings(tuple(facts)),
         failure=failure, error=error, evidence=tuple(evidence),
         measurements=tuple(measurements),
-        details={"columns": [_detail(f) for f in facts], "stale": stale, "blank": blank},
     )  # fmt: skip
 
 
 async def _column(
     column: Column, spec: FreshnessSpec, ctx: CheckContext, now: float
-) -> ColumnFacts:
-    base = ColumnFacts(column.id, column.class_, column.limit, "unknown")
+) -> ColumnFindings:
+    base = ColumnFindings(column.id, column.class_, column.limit, "unknown")
     url = str(column.url)
-    outcome = await ctx.fetcher.fetch(url, timeout=ctx.remaining())
+    outcome = await ctx.fetch(url)
     if isinstance(outcome, FetchFailure):
         return _with(base, reason=outcome.line)
     if outcome.status >= 400:
@@ -145,17 +123,18 @@ async def _column(
     if shifted:
         # The page prints dates its own URLs deny: trust the URLs.
         dated = tuple(_use_url_date(i) for i in dated)
-    newest_item = max(dated, key=lambda i: i.when or dt.datetime.min.replace(tzinfo=CN_TZ))
+    newest_item = newest(dated)
+    assert newest_item is not None
     assert newest_item.when is not None
-    newest = newest_item.when.timestamp()
+    newest_ts = newest_item.when.timestamp()
     change = content.observe(
         ctx.store, ctx.channel.name, column.id,
         items_fp=content.fingerprint((i.title, i.url) for i in listing.items),
         dates_fp=content.fingerprint(((i.date_text,) for i in dated), ordered=True),
-        newest=newest, now=now,
+        newest=newest_ts, now=now,
     )  # fmt: skip
     # An unchanged list holds nothing newer than its last change, whatever it prints.
-    effective = min(newest, change.last_change)
+    effective = min(newest_ts, change.last_change)
     age = max(0.0, now - effective)
     return _with(
         base,
@@ -200,17 +179,11 @@ def _use_url_date(item: Item) -> Item:
     return Item(item.title, item.url, item.url_when, path, "url", item.url_when)
 
 
-def _with(base: ColumnFacts, **changes: object) -> ColumnFacts:
-    return ColumnFacts(**{**asdict(base), **changes})
+def _with(base: ColumnFindings, **changes: Any) -> ColumnFindings:
+    return replace(base, **changes)
 
 
-def _detail(f: ColumnFacts) -> dict[str, object]:
-    out = asdict(f)
-    out["class"] = out.pop("class_")
-    return out
-
-
-def _evidence(f: ColumnFacts) -> str:
+def _evidence(f: ColumnFindings) -> str:
     if f.status == "unknown":
         return f"{f.id}: unknown: {f.reason}"
     if f.status == "blank":
@@ -230,17 +203,8 @@ def _evidence(f: ColumnFacts) -> str:
     return line
 
 
-def age_text(seconds: float) -> str:
-    """A rough human age: `383d`, `5h`, `12m`."""
-    if seconds >= 86400:
-        return f"{seconds / 86400:.0f}d"
-    if seconds >= 3600:
-        return f"{seconds / 3600:.0f}h"
-    return f"{seconds / 60:.0f}m"
-
-
 def _short(title: str, limit: int = 40) -> str:
     return title if len(title) <= limit else title[: limit - 1] + "…"
 
 
-__all__ = ["PLACEHOLDERS", "ColumnFacts", "age_text", "check"]
+__all__ = ["PLACEHOLDERS", "check"]

@@ -2,19 +2,20 @@
 
 Hotlines are not probed over HTTP: the MQTT and file sources (probes.hotline) store call
 records in SQLite, and this check reads them for `ctx.channel` at `ctx.clock.now()`.
-A feed silent for longer than `feed_silent_after` of service time gives success=None (the
-channel is unknown, never ok). Otherwise success is False when the rule's zombie
-conditions hold (none of the last N calls answered, or the answered share below the
-zombie ratio), True else; the verdict rule grades the rest from `details`.
+The check measures (`HotlineFindings`); the verdict rule judges. Its own success uses the
+findings' predicates the rule uses: None when the feed is silent for longer than
+`feed_silent_after` of service time (the channel is unknown, never ok), False when the
+line is dead or its answered share is below the zombie ratio, True else.
 """
 
 from __future__ import annotations
 
 from probes.config.hotline import HotlineSpec
 from probes.config.types import format_duration
+from probes.findings.hotline import CallWindow, HotlineFindings
 from probes.hotline.stats import HotlineStats, compute
 from probes.kinds.context import CheckContext
-from probes.model import CheckResult, Failure, Histogram, Measurement, Outcome
+from probes.model import Failure, Histogram, Measurement, Outcome, Report
 
 
 def _measurements(stats: HotlineStats) -> list[Measurement]:
@@ -49,22 +50,13 @@ def _measurements(stats: HotlineStats) -> list[Measurement]:
     return out
 
 
-def _details(stats: HotlineStats, spec: HotlineSpec) -> dict[str, object]:
-    return {
-        "windows": {
-            w.label: {
-                "seconds": w.seconds, "since": w.since, "calls": w.total, "answered": w.answered,
-                "answered_within": w.answered_within, "quick_hangups": w.quick_hangups,
-                "transfer_loops": w.transfer_loops,
-                "by_outcome": {o.value: n for o, n in w.calls.items()},
-            }
-            for w in stats.windows
-        },
-        "long_window": stats.long.label,
-        "last_calls": [o.value for o in stats.last_calls],
-        "silent_for": stats.silent_for,
-        "in_service": stats.in_service,
-    }  # fmt: skip
+def _findings(stats: HotlineStats) -> HotlineFindings:
+    windows = tuple(
+        CallWindow(w.label, w.seconds, w.since, w.total, w.answered, w.answered_within,
+                   w.quick_hangups, w.transfer_loops)
+        for w in stats.windows
+    )  # fmt: skip
+    return HotlineFindings(windows, stats.last_calls, stats.silent_for, stats.in_service)
 
 
 def _evidence(stats: HotlineStats) -> list[str]:
@@ -81,45 +73,28 @@ def _evidence(stats: HotlineStats) -> list[str]:
     return lines
 
 
-def is_dead(stats: HotlineStats, spec: HotlineSpec) -> bool:
-    """None of the last N calls in service hours answered (and there were N)."""
-    last = stats.last_calls
-    return len(last) >= spec.last_n_test_calls and Outcome.ANSWERED not in last
-
-
-async def check(spec: HotlineSpec, ctx: CheckContext) -> CheckResult:
-    now = ctx.clock.now()
-    began = ctx.clock.monotonic()
-    stats = compute(ctx.store, ctx.channel.name, spec, now)
+async def check(spec: HotlineSpec, ctx: CheckContext) -> Report:
+    stats = compute(ctx.store, ctx.channel.name, spec, ctx.clock.now())
+    found = _findings(stats)
     measurements = tuple(_measurements(stats))
-    details = _details(stats, spec)
     evidence = tuple(_evidence(stats))
-    duration = ctx.clock.monotonic() - began
-    if stats.silent_for is None or stats.silent_for > spec.feed_silent_after:
+    if found.feed_silent(spec.feed_silent_after):
         error = (
             "no call record received yet"
-            if stats.silent_for is None
-            else f"no call record for {format_duration(round(stats.silent_for))} of service time"
+            if found.silent_for is None
+            else f"no call record for {format_duration(round(found.silent_for))} of service time"
         )
-        return CheckResult(
-            check="hotline", kind="hotline", success=None, started=now, duration=duration,
-            error=error, evidence=evidence, measurements=measurements,
-            details={**details, "feed_silent": True},
-        )  # fmt: skip
-    long = stats.long
-    low = (
-        long.answered_ratio is not None
-        and long.total >= spec.thresholds.min_calls
-        and long.answered_ratio < spec.thresholds.zombie_answered_ratio
-    )
-    dead = is_dead(stats, spec)
+        return Report(None, found, error=error, evidence=evidence, measurements=measurements)
+    th = spec.thresholds
+    dead = found.dead(spec.last_n_test_calls)
+    low = found.answered_below(th.zombie_answered_ratio, th.min_calls)
     error = ""
     if dead:
         error = f"none of the last {spec.last_n_test_calls} calls in service hours answered"
     elif low:
-        error = f"{long.answered}/{long.total} calls answered in {long.label} of service time"
-    return CheckResult(
-        check="hotline", kind="hotline", success=not (dead or low), started=now,
-        duration=duration, failure=Failure.ASSERTION if (dead or low) else None, error=error,
-        evidence=evidence, measurements=measurements, details={**details, "feed_silent": False},
+        long = found.long
+        error = f"{long.answered}/{long.calls} calls answered in {long.label} of service time"
+    return Report(
+        not (dead or low), found, failure=Failure.ASSERTION if (dead or low) else None,
+        error=error, evidence=evidence, measurements=measurements,
     )  # fmt: skip

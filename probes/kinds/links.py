@@ -24,9 +24,10 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from selectolax.lexbor import LexborHTMLParser
 
 from probes.config.links import LinksSpec
+from probes.findings.links import BrokenLink, LinksFindings
 from probes.http.fetcher import FetchFailure, FetchOutcome
 from probes.kinds.context import CheckContext
-from probes.model import CheckResult, Failure, Measurement
+from probes.model import Failure, Measurement, Report
 from probes.pages.text import followable
 
 # A GET fallback reads at most this much: enough to know the link answers.
@@ -36,6 +37,8 @@ HEAD_REFUSED = frozenset({400, 403, 405, 501})
 ATTACHMENTS = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".zip", ".rar",
                ".wps", ".et", ".ofd", ".txt", ".csv")  # fmt: skip
 EXAMPLES = 10
+# Less time left than this is too little to tell a live link from a dead one.
+OUT_OF_TIME = 0.05
 _SOURCES = (("a", "href"), ("img", "src"), ("script", "src"), ("iframe", "src"),
             ("link", "href"))  # fmt: skip
 _LINK_RELS = ("stylesheet", "icon", "shortcut icon", "apple-touch-icon")
@@ -88,19 +91,16 @@ def collect_links(html: str, page_url: str) -> list[Link]:
     return out
 
 
-async def check(spec: LinksSpec, ctx: CheckContext) -> CheckResult:
-    started, mono = ctx.clock.now(), ctx.clock.monotonic()
+async def check(spec: LinksSpec, ctx: CheckContext) -> Report:
     url = str(spec.url or ctx.channel.url or "")
     if not url:
-        return CheckResult("links", "links", None, started, 0.0,
-                           error="no url: set checks.links.url or the channel's url")  # fmt: skip
-    page = await ctx.fetcher.fetch(url, timeout=ctx.remaining())
+        return Report(None, error="no url: set checks.links.url or the channel's url")
+    page = await ctx.fetch(url)
     if isinstance(page, FetchFailure) or page.status >= 400:
         line = page.line if isinstance(page, FetchFailure) else f"http_status: got {page.status}"
         failure = page.failure if isinstance(page, FetchFailure) else Failure.HTTP_STATUS
-        return CheckResult("links", "links", None, started, ctx.clock.monotonic() - mono,
-                           failure=failure, error=f"the page itself: {line}",
-                           evidence=(f"{url}: {line}",))  # fmt: skip
+        return Report(None, failure=failure, error=f"the page itself: {line}",
+                      evidence=(f"{url}: {line}",))  # fmt: skip
     links = [
         link
         for link in collect_links(page.text, page.url)
@@ -120,8 +120,16 @@ async def check(spec: LinksSpec, ctx: CheckContext) -> CheckResult:
     ]  # fmt: skip
     evidence += [_example(s) for s in broken[:EXAMPLES]]
     success = None if not checked else not broken
-    return CheckResult(
-        "links", "links", success, started, ctx.clock.monotonic() - mono,
+    found = LinksFindings(
+        found=len(links), checked=len(checked), internal_broken=internal_broken,
+        external_broken=len(broken) - internal_broken,
+        examples=tuple(
+            BrokenLink(s.link.url, s.link.element, s.link.internal, s.status, s.error)
+            for s in broken[:EXAMPLES]
+        ),
+    )  # fmt: skip
+    return Report(
+        success, found,
         failure=Failure.HTTP_STATUS if broken else None,
         error=f"{len(broken)} broken links" if broken else ("" if checked else "no links"),
         evidence=tuple(evidence),
@@ -129,15 +137,6 @@ async def check(spec: LinksSpec, ctx: CheckContext) -> CheckResult:
             Measurement("links_checked", float(len(checked))),
             Measurement("links_broken", float(len(broken))),
         ),
-        details={
-            "found": len(links), "checked": len(checked), "broken": len(broken),
-            "internal_broken": internal_broken, "external_broken": len(broken) - internal_broken,
-            "examples": [
-                {"url": s.link.url, "element": s.link.element, "internal": s.link.internal,
-                 "status": s.status, "error": s.error}
-                for s in broken[:EXAMPLES]
-            ],
-        },
     )  # fmt: skip
 
 
@@ -145,15 +144,13 @@ async def _check_link(
     link: Link, spec: LinksSpec, ctx: CheckContext, gate: asyncio.Semaphore
 ) -> LinkStatus | None:
     async with gate:
-        timeout = min(spec.link_timeout, ctx.remaining())
-        if timeout <= 0.05:
+        if ctx.remaining() <= OUT_OF_TIME:
             return None  # out of time: not checked, rather than falsely broken
-        outcome = await ctx.fetcher.fetch(link.url, timeout=timeout, method="HEAD", max_body=0)
+        outcome = await ctx.fetch(link.url, timeout=spec.link_timeout, method="HEAD", max_body=0)
         if _refused(outcome):
-            timeout = min(spec.link_timeout, ctx.remaining())
-            if timeout <= 0.05:
+            if ctx.remaining() <= OUT_OF_TIME:
                 return None
-            outcome = await ctx.fetcher.fetch(link.url, timeout=timeout, max_body=GET_CAP)
+            outcome = await ctx.fetch(link.url, timeout=spec.link_timeout, max_body=GET_CAP)
     return _status(link, outcome)
 
 

@@ -4,53 +4,31 @@ first step that fails its assertions or shows a soft-error page (系统维护 / 
 HTTP 200). The result names the failing step and why.
 
 One run is one transaction; the "broken after K consecutive failed runs" rule is the
-verdict's (`probes.verdict.service`), over the history the runner records.
+verdict's (`probes.verdict.service`), over the window of past runs the runner hands it.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urljoin
 
 import httpx
 
 from probes.config.service import HISTORY_LOOKBACK, PLACEHOLDER, ServiceSpec, Step
+from probes.findings.service import ServiceFindings, StepOutcome
 from probes.http.fetcher import FetchFailure, Page
 from probes.kinds.context import CheckContext
-from probes.model import CheckResult, Failure, Measurement
+from probes.model import Failure, Measurement, Report, RunWindow
 from probes.pages.extract import decode_json, extract, json_get
 from probes.pages.softerror import soft_error
-from probes.state import history
 
 # A step's error page says little besides its message; a result page with more text than
 # this that mentions 系统维护 is a working page carrying a notice.
 SOFT_ERROR_MAX_TEXT = 3000
 
 
-@dataclass(frozen=True, slots=True)
-class StepOutcome:
-    """What happened at one step: passed or not, why, and how long it took."""
-
-    name: str
-    ok: bool
-    status: int
-    duration: float
-    failure: Failure | None = None
-    error: str = ""
-
-    @property
-    def line(self) -> str:
-        head = f"step {self.name}: "
-        if self.ok:
-            return head + f"ok, HTTP {self.status} in {self.duration:.2f}s"
-        status = f"HTTP {self.status}, " if self.status else ""
-        return head + f"FAILED ({status}{self.duration:.2f}s) {self.error}"
-
-
-async def check(spec: ServiceSpec, ctx: CheckContext) -> CheckResult:
-    started_wall, started = ctx.clock.now(), ctx.clock.monotonic()
+async def check(spec: ServiceSpec, ctx: CheckContext) -> Report:
     base = str(ctx.channel.url or "")
     values: dict[str, str] = dict(spec.variables)
     cookies = httpx.Cookies()
@@ -62,40 +40,32 @@ async def check(spec: ServiceSpec, ctx: CheckContext) -> CheckResult:
         outcomes.append(outcome)
         if not outcome.ok:
             break
-    # The requests' own times count even on a clock that does not move (tests, replays).
-    duration = max(ctx.clock.monotonic() - started, sum(o.duration for o in outcomes))
     failed = next((o for o in outcomes if not o.ok), None)
-    prior = history.window(
-        ctx.store, ctx.channel.name, "service", started_wall - HISTORY_LOOKBACK
-    ).consecutive_failures
-    consecutive = prior + 1 if failed else 0
     measurements = [
         Measurement("service_step_success", float(o.ok), (("step", o.name),)) for o in outcomes
     ]
-    measurements += [
-        Measurement("service_duration_seconds", duration),
-        Measurement("service_consecutive_failures", float(consecutive)),
-    ]
+    # The transaction's time is its requests' (the runner's duration adds the rest).
+    measurements.append(Measurement("service_duration_seconds", sum(o.duration for o in outcomes)))
     evidence = [o.line for o in outcomes]
     skipped = [s.name for s in spec.steps[len(outcomes) :]]
     if skipped:
         evidence.append(f"not run after the failure: {', '.join(skipped)}")
-    return CheckResult(
-        "service", "service", failed is None, started_wall, duration,
+    return Report(
+        failed is None, ServiceFindings(tuple(outcomes)),
         failure=failed.failure if failed else None,
         error=f"step {failed.name}: {failed.error}" if failed else "",
         evidence=tuple(evidence),
         measurements=tuple(measurements),
-        details={
-            "failed_step": failed.name if failed else None,
-            "consecutive_failures": consecutive,
-            "steps": [
-                {"name": o.name, "ok": o.ok, "status": o.status, "duration": o.duration,
-                 "failure": o.failure.value if o.failure else None, "error": o.error}
-                for o in outcomes
-            ],
-        },
     )  # fmt: skip
+
+
+def history_span(spec: ServiceSpec) -> float:
+    """How far back consecutive failed runs are counted."""
+    return HISTORY_LOOKBACK
+
+
+def window_measurements(window: RunWindow) -> tuple[Measurement, ...]:
+    return (Measurement("service_consecutive_failures", float(window.consecutive_failures)),)
 
 
 async def _run_step(
@@ -109,12 +79,9 @@ async def _run_step(
 ) -> tuple[StepOutcome, httpx.Cookies]:
     url = fill(step.url, values, url=True)
     url = urljoin(base, url) if base else url
-    timeout = ctx.remaining()
-    if step.timeout is not None:
-        timeout = min(timeout, step.timeout)
-    got = await ctx.fetcher.fetch(
+    got = await ctx.fetch(
         url,
-        timeout=timeout,
+        timeout=step.timeout,
         method=step.method,
         headers=step_headers(spec, step, values) or None,
         data={k: fill(v, values) for k, v in step.form.items()} if step.form else None,

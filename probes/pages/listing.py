@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
@@ -106,10 +107,11 @@ class Listing:
     def dated(self) -> tuple[Item, ...]:
         return tuple(i for i in self.items if i.when is not None)
 
-    @property
-    def newest(self) -> Item | None:
-        dated = self.dated
-        return max(dated, key=lambda i: i.when or _EPOCH) if dated else None
+
+def newest(items: Iterable[Item]) -> Item | None:
+    """The item with the latest date (the first of equals), None when none is dated."""
+    dated = [i for i in items if i.when is not None]
+    return max(dated, key=lambda i: i.when or _EPOCH) if dated else None
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

@@ -7,7 +7,6 @@ and the call-record sources, opened in `async with` blocks and passed down.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,15 +18,12 @@ from prometheus_client import CollectorRegistry
 from probes.clock import Clock, SystemClock
 from probes.config import Config, ConfigError, load_config
 from probes.hotline.ingest import IngestCounters, Ingestion
-from probes.http.client import open_client
-from probes.http.fetcher import Fetcher
 from probes.runtime.collector import ZombieCollector, make_registry, render
 from probes.runtime.probe import ProbeAnswer
-from probes.runtime.runner import Runtime
+from probes.runtime.runner import Runtime, open_runtime
 from probes.runtime.scheduler import Scheduler
 from probes.runtime.status import MonitorStatus
 from probes.state import history
-from probes.state.store import Store
 
 log = logging.getLogger("probes.runtime.monitor")
 
@@ -113,25 +109,19 @@ async def open_monitor(
     settings = config.global_
     location = location or settings.location
     clock = clock or SystemClock()
-    async with open_client(settings) as client:
-        with Store.open(state_path or settings.state_path) as store:
-            fetcher = Fetcher(
-                client,
-                max_body=settings.max_body,
-                max_redirects=settings.max_redirects,
-                per_host=settings.per_host_concurrency,
-            )
-            rt = Runtime(fetcher=fetcher, store=store, clock=clock, settings=settings)
-            status = MonitorStatus(reload_ts=clock.now())
-            scheduler = Scheduler(rt, status, shard=shard, spread=first_run_spread)
-            scheduler.apply(config)
-            scheduler.restore()
-            ingest = IngestCounters()
-            registry = make_registry(ZombieCollector(status, ingest, location=location))
-            ingestion = Ingestion(store, ingest, clock)
-            yield Monitor(
-                config_path, config, rt, status, scheduler, ingest, registry, ingestion, location
-            )
+    async with open_runtime(
+        settings, clock=clock, state_path=state_path or settings.state_path
+    ) as rt:
+        status = MonitorStatus(reload_ts=clock.now())
+        scheduler = Scheduler(rt, status, shard=shard, spread=first_run_spread)
+        scheduler.apply(config)
+        scheduler.restore()
+        ingest = IngestCounters()
+        registry = make_registry(ZombieCollector(status, ingest, location=location))
+        ingestion = Ingestion(rt.store, ingest, clock)
+        yield Monitor(
+            config_path, config, rt, status, scheduler, ingest, registry, ingestion, location
+        )
 
 
 async def prune_forever(monitor: Monitor) -> None:
@@ -141,4 +131,4 @@ async def prune_forever(monitor: Monitor) -> None:
         removed = history.prune(monitor.rt.store, cutoff)
         if removed:
             log.info("pruned %d check runs older than the retention", removed)
-        await asyncio.sleep(PRUNE_EVERY)
+        await monitor.rt.clock.sleep(PRUNE_EVERY)

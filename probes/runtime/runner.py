@@ -1,22 +1,32 @@
-"""Runs one configured check once: the deadline, the dispatch, the recording, the verdict.
+"""Runs one configured check once: the deadline, the dispatch, the envelope, the
+recording, the verdict.
 
 The scheduler, `/probe` and the CLI all come through here, so a check behaves the same
-however it was started. `Runtime` holds what one owner opened (`async with` in `serve`,
-`demo` or `check`) and passes down: the fetcher on its shared client, the store, the clock.
+however it was started. A kind returns a `Report`; the runner stamps the check name, the
+start and the duration, turns a kind that overran its deadline into a timeout failure and a
+kind that crashed into an unknown result (a bug, logged with its traceback), and for a
+kind whose rule judges history computes the window of past runs once, with this run in it.
+
+`Runtime` holds what one owner opened with `open_runtime()` (`serve`, `demo` and `check`)
+and passes down: the fetcher on its shared client, the store, the clock.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from probes.clock import Clock
 from probes.config import ChannelConfig, GlobalConfig
 from probes.config.base import CheckSpec
+from probes.http.client import open_fetcher
 from probes.http.fetcher import Fetcher, QueueTime
 from probes.kinds import KINDS, CheckContext
-from probes.model import CheckResult, Failure, Verdict
+from probes.model import CheckResult, Failure, Report, Verdict
 from probes.state import history
 from probes.state.store import Store
 from probes.verdict import JudgeContext, judge
@@ -38,14 +48,29 @@ class Runtime:
     settings: GlobalConfig
 
 
+@asynccontextmanager
+async def open_runtime(
+    settings: GlobalConfig, *, clock: Clock, state_path: str | Path
+) -> AsyncIterator[Runtime]:
+    """Open the shared HTTP client and fetcher and the state store for `settings`; close
+    both on exit. `state_path` may be `:memory:` (one-off checks)."""
+    async with open_fetcher(settings, clock=clock) as fetcher:
+        with Store.open(state_path) as store:
+            yield Runtime(fetcher=fetcher, store=store, clock=clock, settings=settings)
+
+
 async def run_check(rt: Runtime, channel: ChannelConfig, name: str, spec: CheckSpec) -> CheckResult:
     """Run one check with its deadline, record the result, and return it.
 
     The deadline counts the target's time only: while the run is blocked by the monitor's
     own per-host queue (`QueueTime`), both the deadline and the hard stop stand still."""
     clock = rt.clock
+    kind = KINDS[name]
     started_wall, started = clock.now(), clock.monotonic()
     queue = QueueTime()
+    past = None
+    if kind.history is not None:
+        past = history.window(rt.store, channel.name, name, kind.history(spec), started_wall)
     ctx = CheckContext(
         fetcher=rt.fetcher.for_check(queue),
         clock=clock,
@@ -60,15 +85,33 @@ async def run_check(rt: Runtime, channel: ChannelConfig, name: str, spec: CheckS
         async with asyncio.timeout(spec.deadline + HARD_STOP_GRACE) as stop:
             queue.pause_with(stop)
             try:
-                result = await KINDS[name](spec, ctx)
+                report = await kind.check(spec, ctx)
             finally:
                 queue.detach(stop)
     except TimeoutError:
-        result = CheckResult(
-            name, name, False, started_wall, clock.monotonic() - started,
-            failure=Failure.TIMEOUT,
+        report = Report(
+            False, failure=Failure.TIMEOUT,
             error=f"timeout: the check did not finish within {spec.deadline:g}s",
         )  # fmt: skip
+    except Exception as exc:
+        # A bug in a kind must not end the monitor: log it with its traceback and show the
+        # check as unknown with the error.
+        log.exception("check %s/%s crashed", channel.name, name)
+        report = Report(None, error=f"internal error in the {name} check: {exc!r}")
+    window = None if past is None else past.including(report.success)
+    shown = () if window is None else kind.window_measurements(window)
+    result = CheckResult(
+        check=name,
+        success=report.success,
+        started=started_wall,
+        duration=clock.monotonic() - started,
+        failure=report.failure,
+        error=report.error,
+        evidence=report.evidence,
+        measurements=report.measurements + shown,
+        findings=report.findings,
+        window=window,
+    )
     history.record(rt.store, channel.name, result)
     return result
 
@@ -78,12 +121,10 @@ async def run_channel(rt: Runtime, channel: ChannelConfig) -> tuple[Verdict, lis
     (they are every check's latest: no need to read them back from the store)."""
     checks = channel.enabled_checks()
     results = await asyncio.gather(*(run_check(rt, channel, n, s) for n, s in checks))
-    latest = {result.check: result for result in results}
-    verdict = judge(channel, latest, JudgeContext(channel, rt.store, rt.clock.now()))
+    verdict = judge_latest(rt, channel, {result.check: result for result in results})
     return verdict, list(results)
 
 
-def judge_channel(rt: Runtime, channel: ChannelConfig) -> Verdict:
-    """The verdict on a channel from its latest stored results (checks run one by one)."""
-    latest = history.latest_for(rt.store, channel.name)
-    return judge(channel, latest, JudgeContext(channel, rt.store, rt.clock.now()))
+def judge_latest(rt: Runtime, channel: ChannelConfig, latest: Mapping[str, CheckResult]) -> Verdict:
+    """The verdict on a channel from the latest result of each of its checks, now."""
+    return judge(channel, latest, JudgeContext(channel, rt.clock.now()))

@@ -31,10 +31,9 @@ from probes.config import ChannelConfig, Config
 from probes.config.base import CheckSpec
 from probes.model import CheckResult, Verdict
 from probes.runtime.flight import Flights, is_fresh
-from probes.runtime.runner import Runtime, run_check
+from probes.runtime.runner import Runtime, judge_latest, run_check
 from probes.runtime.status import MonitorStatus
 from probes.state import history
-from probes.verdict import JudgeContext, judge
 
 log = logging.getLogger("probes.runtime.scheduler")
 
@@ -142,13 +141,20 @@ class Scheduler:
                 self._running.add(task)
                 task.add_done_callback(self._running.discard)
             delay = (self._heap[0][0] - now) if self._heap else 3600.0
-            try:
-                async with asyncio.timeout(max(0.0, delay)):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
+            await self._wait(max(0.0, delay))
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def _wait(self, delay: float) -> None:
+        """Until `delay` seconds have passed on the clock or something woke the loop (a
+        check ended, a reload, `stop()`)."""
+        sleeping = asyncio.ensure_future(self.rt.clock.sleep(delay))
+        woken = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait((sleeping, woken), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeping.cancel()
+            woken.cancel()
 
     def stop(self) -> None:
         """Stop dispatching; `run()` returns once running checks have ended."""
@@ -202,14 +208,6 @@ class Scheduler:
             self.status.in_flight += 1
             try:
                 result = await run_check(self.rt, channel, check, spec)
-            except Exception as exc:
-                # A bug in a kind must not kill the scheduler: log it with its traceback and
-                # show the check as unknown with the error, then keep scheduling.
-                log.exception("check %s/%s crashed", channel.name, check)
-                result = CheckResult(
-                    check, check, None, started, clock.now() - started,
-                    error=f"internal error in the {check} check: {exc!r}",
-                )  # fmt: skip
             finally:
                 self.status.in_flight -= 1
         self.status.record(channel.name, result)
@@ -251,4 +249,4 @@ class Scheduler:
             for name, _ in channel.enabled_checks()
             if (channel.name, name) in results
         }
-        return judge(channel, latest, JudgeContext(channel, self.rt.store, self.rt.clock.now()))
+        return judge_latest(self.rt, channel, latest)

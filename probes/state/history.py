@@ -5,10 +5,13 @@ check (so a restart shows the last verdicts at once and loses none of the week).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import logging
 from typing import TYPE_CHECKING, Any
 
-from probes.model import CheckResult, Failure, Histogram, Measurement
+from pydantic import TypeAdapter
+
+from probes.findings import FINDINGS
+from probes.model import CheckResult, Failure, Findings, Histogram, Measurement, RunWindow
 
 if TYPE_CHECKING:
     from probes.state.store import Store
@@ -30,18 +33,11 @@ CREATE TABLE IF NOT EXISTS check_latest (
     PRIMARY KEY (channel, check_)
 );
 """
+# The shape of a stored result: findings and the run window since 2 (1 held a `details`
+# dict, read by nothing now).
+FORMAT = 2
 
-
-@dataclass(frozen=True, slots=True)
-class WindowStats:
-    """Runs of one check in a window: how many told success or failure, how many failed,
-    and how many failed in a row up to the latest run (runs that could not tell are
-    neither)."""
-
-    runs: int
-    failures: int
-    consecutive_failures: int
-    first_ts: float | None
+log = logging.getLogger("probes.state.history")
 
 
 def record(store: Store, channel: str, result: CheckResult) -> None:
@@ -59,10 +55,11 @@ def record(store: Store, channel: str, result: CheckResult) -> None:
         )
 
 
-def window(store: Store, channel: str, check: str, since: float) -> WindowStats:
-    """Counts of the runs of a check since `since` (epoch seconds)."""
+def window(store: Store, channel: str, check: str, span: float, now: float) -> RunWindow:
+    """The runs of a check in the `span` seconds up to `now`."""
+    since = now - span
     row = store.conn.execute(
-        "SELECT COUNT(success), COALESCE(SUM(success = 0), 0), MIN(ts) FROM check_runs "
+        "SELECT COUNT(success), COALESCE(SUM(success = 0), 0) FROM check_runs "
         "WHERE channel = ? AND check_ = ? AND ts >= ?",
         (channel, check, since),
     ).fetchone()
@@ -76,23 +73,23 @@ def window(store: Store, channel: str, check: str, since: float) -> WindowStats:
         if success:
             break
         consecutive += 1
-    return WindowStats(int(row[0]), int(row[1]), consecutive, row[2])
+    return RunWindow(span, int(row[0]), int(row[1]), consecutive)
 
 
 def latest(store: Store) -> dict[tuple[str, str], CheckResult]:
-    """The latest stored result of every (channel, check)."""
+    """The latest stored result of every (channel, check). A result stored in a shape this
+    version does not read (an older release's) is left out, so its check counts as not
+    checked yet until it runs again."""
     out = {}
     for channel, check, text in store.conn.execute("SELECT * FROM check_latest"):
-        out[(channel, check)] = _from_json(json.loads(text))
+        try:
+            out[(channel, check)] = _from_json(check, json.loads(text))
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning(
+                "stored result of %s/%s not read (%s): not checked yet until its next run",
+                channel, check, _one_line(exc),
+            )  # fmt: skip
     return out
-
-
-def latest_for(store: Store, channel: str) -> dict[str, CheckResult]:
-    """The latest stored result of each check of one channel."""
-    rows = store.conn.execute(
-        "SELECT check_, result FROM check_latest WHERE channel = ?", (channel,)
-    )
-    return {check: _from_json(json.loads(text)) for check, text in rows}
 
 
 def prune(store: Store, before: float) -> int:
@@ -102,9 +99,12 @@ def prune(store: Store, before: float) -> int:
 
 
 def _to_json(r: CheckResult) -> dict[str, Any]:
+    findings = None
+    if r.findings is not None:
+        findings = _adapter(type(r.findings)).dump_python(r.findings, mode="json")
     return {
+        "format": FORMAT,
         "check": r.check,
-        "kind": r.kind,
         "success": r.success,
         "started": r.started,
         "duration": r.duration,
@@ -112,7 +112,8 @@ def _to_json(r: CheckResult) -> dict[str, Any]:
         "error": r.error,
         "evidence": list(r.evidence),
         "measurements": [_m_to_json(m) for m in r.measurements],
-        "details": r.details,
+        "findings": findings,
+        "window": None if r.window is None else _WINDOW.dump_python(r.window, mode="json"),
     }
 
 
@@ -123,7 +124,9 @@ def _m_to_json(m: Measurement) -> dict[str, Any]:
     return {"name": m.name, "value": value, "labels": m.labels}
 
 
-def _from_json(d: dict[str, Any]) -> CheckResult:
+def _from_json(check: str, d: dict[str, Any]) -> CheckResult:
+    if d.get("format") != FORMAT:
+        raise ValueError(f"stored in format {d.get('format', 1)}, this version reads {FORMAT}")
     ms = []
     for m in d["measurements"]:
         value = m["value"]
@@ -134,9 +137,15 @@ def _from_json(d: dict[str, Any]) -> CheckResult:
                 value["count"],
             )
         ms.append(Measurement(m["name"], value, tuple(tuple(x) for x in m["labels"])))
+    findings: Findings | None = None
+    if d["findings"] is not None:
+        kind = FINDINGS.get(check)
+        if kind is None:
+            raise ValueError(f"no findings type for the {check} check")
+        findings = _adapter(kind).validate_python(d["findings"])
+    window = None if d["window"] is None else _WINDOW.validate_python(d["window"])
     return CheckResult(
         check=d["check"],
-        kind=d["kind"],
         success=d["success"],
         started=d["started"],
         duration=d["duration"],
@@ -144,5 +153,22 @@ def _from_json(d: dict[str, Any]) -> CheckResult:
         error=d["error"],
         evidence=tuple(d["evidence"]),
         measurements=tuple(ms),
-        details=d["details"],
+        findings=findings,
+        window=window,
     )
+
+
+def _adapter(kind: type[Findings]) -> TypeAdapter[Any]:
+    return _ADAPTERS[kind]
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200]
+
+
+# Findings are frozen dataclasses; pydantic's adapters turn them into JSON and back,
+# checking every field, so a stored shape that no longer fits is an error, not a crash.
+_ADAPTERS: dict[type[Findings], TypeAdapter[Any]] = {
+    kind: TypeAdapter(kind) for kind in FINDINGS.values()
+}
+_WINDOW: TypeAdapter[RunWindow] = TypeAdapter(RunWindow)

@@ -3,8 +3,11 @@
 `judge` is the one place a state is decided; the CLI, `/metrics` and `/probe` all show
 what it returns. Each check kind's thresholds live in a rule module beside this one
 (`availability.py`, `freshness.py`, …) behind the literal `RULES` table. A rule reads the
-check's latest result and, where the official rule is over a window, its history in the
-state store; it returns reasons, and the channel takes the worst of them.
+check's latest result: its typed findings (`probes.findings`) as fields and, where the
+official rule is over a window, the run window the runner stamped on it; it returns
+reasons, and the channel takes the worst of them. A check that did not finish (it ran out
+of time) reaches its rule with no findings, and the rule says what that means for its
+kind (a failed probe, a failed run, or could not tell): never ok.
 
 Precedence: zombie > degraded > unknown > ok. A check that could not tell (no result yet,
 unparseable page, silent feed) makes the channel unknown unless another check has positive
@@ -16,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from probes.config import ChannelConfig
+from probes.findings import FINDINGS
 from probes.model import CheckResult, Reason, State, Verdict
 from probes.verdict import availability, board, freshness, hotline, links, service
 from probes.verdict.common import JudgeContext, Rule
@@ -38,7 +42,8 @@ def judge(channel: ChannelConfig, latest: Mapping[str, CheckResult], jc: JudgeCo
         if result is None:
             reasons.append(Reason("not_checked_yet", State.UNKNOWN, "no result yet", name))
             continue
-        found = RULES[name](spec, result, jc)
+        findings = result.findings if isinstance(result.findings, FINDINGS[name]) else None
+        found = RULES[name](spec, result, findings, jc)
         if result.success is None and not any(r.state is State.UNKNOWN for r in found):
             found.append(
                 Reason("evidence_missing", State.UNKNOWN, result.error or "could not tell", name)

@@ -6,25 +6,32 @@
 - degraded `site_slow`: the last probe slower than `max_duration` (when set);
 - degraded `cert_expiring`: the certificate expires within `cert_expiry_warning`.
 
-While the history is shorter than the window the share is taken over the history there
-is, so a site that is down from its first probe is a zombie at once (and a one-off CLI
-check of a dead URL says so) rather than "ok until a week has passed".
+The window is the one the runner stamped on the result (this probe included). While the
+history is shorter than the window the share is taken over the history there is, so a
+site that is down from its first probe is a zombie at once (and a one-off CLI check of a
+dead URL says so) rather than "ok until a week has passed". A probe that ran out of time is
+a failed probe in that window.
 """
 
 from __future__ import annotations
 
 from probes.config.availability import AvailabilitySpec
 from probes.config.types import format_duration
+from probes.findings.availability import AvailabilityFindings
 from probes.model import CheckResult, Reason, State
-from probes.state import history
 from probes.verdict.common import JudgeContext
 
 
-def reasons(spec: AvailabilitySpec, result: CheckResult, jc: JudgeContext) -> list[Reason]:
+def reasons(
+    spec: AvailabilitySpec,
+    result: CheckResult,
+    findings: AvailabilityFindings | None,
+    jc: JudgeContext,
+) -> list[Reason]:
     out: list[Reason] = []
     rule = spec.unreachable
-    stats = history.window(jc.store, jc.channel.name, "availability", jc.now - rule.window)
-    if stats.runs:
+    stats = result.window
+    if stats is not None and stats.runs:
         share = stats.failures / stats.runs
         span = f"{stats.failures}/{stats.runs} probes failed in {format_duration(rule.window)}"
         last = f"; last: {result.error}" if result.success is False and result.error else ""
@@ -44,18 +51,15 @@ def reasons(spec: AvailabilitySpec, result: CheckResult, jc: JudgeContext) -> li
                        f"{stats.consecutive_failures} consecutive failures{last}",
                        "availability")
             )  # fmt: skip
-    duration = result.measurement("http_duration_seconds")
-    if (
-        result.success
-        and spec.max_duration is not None
-        and duration is not None
-        and duration > spec.max_duration
-    ):
+    if findings is None:
+        return out
+    if result.success and spec.max_duration is not None and findings.duration > spec.max_duration:
         out.append(
             Reason("site_slow", State.DEGRADED,
-                   f"took {duration:.1f}s (limit {spec.max_duration:g}s)", "availability")
+                   f"took {findings.duration:.1f}s (limit {spec.max_duration:g}s)",
+                   "availability")
         )  # fmt: skip
-    not_after = result.measurement("tls_cert_not_after_timestamp_seconds")
+    not_after = findings.tls_not_after
     if not_after is not None and not_after - jc.now < spec.cert_expiry_warning:
         days = (not_after - jc.now) / 86400
         out.append(

@@ -10,56 +10,53 @@
   `silent_window`) and none is answered.
 
 A board whose pages could not be read (success None) gets no reason here: `judge` makes it
-unknown with the check's own error.
+unknown with the check's own error. A check that ran out of time is unknown too.
 """
 
 from __future__ import annotations
 
 from probes.config.board import BoardSpec
+from probes.findings.board import BoardFindings
 from probes.model import CheckResult, Reason, State
-from probes.verdict.common import JudgeContext
+from probes.verdict.common import JudgeContext, not_finished
 
 
-def reasons(spec: BoardSpec, result: CheckResult, jc: JudgeContext) -> list[Reason]:
-    if result.success is None:
-        return []
-    d = result.details
+def reasons(
+    spec: BoardSpec, result: CheckResult, findings: BoardFindings | None, jc: JudgeContext
+) -> list[Reason]:
+    if findings is None:
+        return [] if result.success is None else [not_finished(result)]
+    f = findings
     out: list[Reason] = []
-    vetoed = _int(d.get("vetoed"))
-    overdue = _int(d.get("overdue"))
     days = spec.unanswered_zombie_after / 86400
-    if vetoed:
+    if f.vetoed:
         out.append(
             Reason("board_unanswered", State.ZOMBIE,
-                   f"{vetoed} message(s) unanswered for more than {days:.0f} days, oldest "
-                   f"「{d.get('oldest_vetoed_title')}」", "board")
+                   f"{f.vetoed} message(s) unanswered for more than {days:.0f} days, oldest "
+                   f"「{f.oldest_vetoed_title}」", "board")
         )  # fmt: skip
-    if overdue > vetoed:
+    if f.overdue > f.vetoed:
         out.append(
             Reason("board_overdue", State.DEGRADED,
-                   f"{overdue - vetoed} message(s) past the {spec.reply_deadline_workdays}-"
+                   f"{f.overdue - f.vetoed} message(s) past the {spec.reply_deadline_workdays}-"
                    f"working-day reply deadline", "board")
         )  # fmt: skip
-    ratio = d.get("boilerplate_ratio")
-    replies = _int(d.get("replies_with_text"))
+    ratio = f.boilerplate_ratio
+    replies = f.replies_with_text
     if (
-        isinstance(ratio, float | int)
+        ratio is not None
         and replies >= spec.boilerplate_min_replies
         and ratio >= spec.boilerplate_max_ratio
     ):
         out.append(
             Reason("board_boilerplate", State.DEGRADED,
-                   f"{_int(d.get('boilerplate'))}/{replies} replies are boilerplate "
+                   f"{f.boilerplate}/{replies} replies are boilerplate "
                    f"({ratio:.0%}, limit {spec.boilerplate_max_ratio:.0%})", "board")
         )  # fmt: skip
-    if d.get("silent"):
+    if f.silent:
         out.append(
             Reason("board_silent", State.DEGRADED,
-                   f"{_int(d.get('posted_in_silent_window'))} messages in "
+                   f"{f.posted_in_silent_window} messages in "
                    f"{spec.silent_window / 86400:.0f} days, none answered", "board")
         )  # fmt: skip
     return out
-
-
-def _int(value: object) -> int:
-    return int(value) if isinstance(value, int | float) else 0

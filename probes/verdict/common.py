@@ -1,4 +1,5 @@
-"""What every verdict rule receives and returns."""
+"""What every verdict rule receives and returns, and the reason for a check that did not
+finish."""
 
 from __future__ import annotations
 
@@ -7,17 +8,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from probes.config import ChannelConfig
-from probes.model import CheckResult, Reason
-from probes.state.store import Store
+from probes.model import CheckResult, Reason, State
 
 
 @dataclass(frozen=True, slots=True)
 class JudgeContext:
-    """The channel being judged, the state store (for window rules) and the time."""
+    """The channel being judged and the time. Rules read history only through the run
+    window the runner stamped on a result (`CheckResult.window`)."""
 
     channel: ChannelConfig
-    store: Store
     now: float
 
 
-Rule = Callable[[Any, CheckResult, JudgeContext], list[Reason]]
+Rule = Callable[[Any, CheckResult, Any, JudgeContext], list[Reason]]
+"""`reasons(spec, result, findings, jc)`: `findings` is the result's findings when they
+are of the kind's type, None when the check did not finish (timed out, crashed) or had
+nothing to find; a rule must say something then, never let it pass as ok."""
+
+
+def not_finished(result: CheckResult) -> Reason:
+    """A check that produced no findings could not tell: unknown, with its error."""
+    return Reason(
+        "evidence_missing", State.UNKNOWN, result.error or "the check did not finish",
+        result.check,
+    )  # fmt: skip

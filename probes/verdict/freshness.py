@@ -1,5 +1,5 @@
 """Verdict rule of the `freshness` check: the official column rules (政府网站检查指标) over
-the columns of one site, from the check's `details["columns"]`.
+the columns of one site, from the check's `FreshnessFindings`.
 
 - `homepage_stale`: a `home` column with no new item for `homepage_zombie_age` (default
   14 days) is zombie, for `homepage_degraded_age` (10 days) degraded.
@@ -16,6 +16,8 @@ the columns of one site, from the check's `details["columns"]`.
   whose shown dates its own URLs contradict): the site pretends to be updated.
 - `column_undated`: unknown for a column that could not be fetched or where no date could
   be found; it never counts as fresh, nor as stale.
+- `evidence_missing`: unknown when the check did not finish (it ran out of time): no
+  column was judged, which is never ok.
 """
 
 from __future__ import annotations
@@ -23,54 +25,53 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from probes.config.freshness import FreshnessSpec
+from probes.findings.freshness import ColumnFindings, FreshnessFindings
 from probes.model import CheckResult, Reason, State
-from probes.verdict.common import JudgeContext
+from probes.verdict.common import JudgeContext, not_finished
 
 
-def reasons(spec: FreshnessSpec, result: CheckResult, jc: JudgeContext) -> list[Reason]:
-    columns = result.details.get("columns")
-    if not isinstance(columns, list):
-        return []
+def reasons(
+    spec: FreshnessSpec, result: CheckResult, findings: FreshnessFindings | None, jc: JudgeContext
+) -> list[Reason]:
+    if findings is None:
+        return [not_finished(result)]
     site = spec.site
-    cols = [c for c in columns if isinstance(c, dict)]
-    judged = [c for c in cols if c.get("status") != "unknown"]
+    cols = findings.columns
+    judged = [c for c in cols if c.status != "unknown"]
     out: list[Reason] = []
 
     for c in judged:
-        if c.get("class") != "home" or c.get("status") == "blank":
+        if c.class_ != "home" or c.status == "blank" or c.age is None:
             continue
-        age = c.get("age")
-        if not isinstance(age, int | float):
-            continue
-        days = f"home page column {c['id']}: no new item for {age / 86400:.0f} days"
-        if age > site.homepage_zombie_age:
+        days = f"home page column {c.id}: no new item for {c.age / 86400:.0f} days"
+        if c.age > site.homepage_zombie_age:
             out.append(Reason("homepage_stale", State.ZOMBIE, days, "freshness"))
-        elif age > site.homepage_degraded_age:
+        elif c.age > site.homepage_degraded_age:
             out.append(Reason("homepage_stale", State.DEGRADED, days, "freshness"))
 
-    columns_only = [c for c in judged if c.get("class") != "home"]
-    stale = [c for c in columns_only if c.get("status") == "stale"]
+    columns_only = [c for c in judged if c.class_ != "home"]
+    stale = [c for c in columns_only if c.status == "stale"]
     level = _level(len(stale), len(columns_only), site.stale_columns_zombie,
                    site.stale_columns_degraded)  # fmt: skip
     if level is not None:
         out.append(Reason("content_stale", level, _names("stale", stale), "freshness"))
 
-    blank = [c for c in judged if c.get("status") == "blank"]
+    blank = [c for c in judged if c.status == "blank"]
     level = _level(len(blank), len(judged), site.blank_columns_zombie,
                    site.blank_columns_degraded)  # fmt: skip
     if level is not None:
         out.append(Reason("column_blank", level, _names("blank", blank), "freshness"))
 
-    fake = [c for c in judged if c.get("fake")]
+    fake = [c for c in judged if c.fake]
     if fake:
         out.append(
             Reason("fake_freshness", State.DEGRADED,
                    _names("dates move but items do not", fake), "freshness")
         )  # fmt: skip
 
-    unknown = [c for c in cols if c.get("status") == "unknown"]
+    unknown = [c for c in cols if c.status == "unknown"]
     if unknown:
-        detail = "; ".join(f"{c.get('id')}: {c.get('reason')}" for c in unknown)
+        detail = "; ".join(f"{c.id}: {c.reason}" for c in unknown)
         out.append(Reason("column_undated", State.UNKNOWN, detail, "freshness"))
     return out
 
@@ -83,6 +84,6 @@ def _level(count: int, of: int, zombie: int, degraded: int) -> State | None:
     return None
 
 
-def _names(what: str, cols: Sequence[dict[str, object]]) -> str:
-    ids = ", ".join(str(c.get("id")) for c in cols)
+def _names(what: str, cols: Sequence[ColumnFindings]) -> str:
+    ids = ", ".join(c.id for c in cols)
     return f"{len(cols)} column{'s' if len(cols) != 1 else ''} {what}: {ids}"

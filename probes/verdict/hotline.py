@@ -1,6 +1,7 @@
 """Verdict rule of the `hotline` check (DESIGN table; GB/T 33358-2016: answer within 15 s,
 at least 95% of calls connected over 24 h), over the long window (default 24 h of service
-time) computed by the check:
+time) the check measured (`HotlineFindings`); a check that ran out of time reads as a
+silent feed (unknown):
 
 - unknown `hotline_feed_silent`: no record for `feed_silent_after` of service time;
 - zombie `hotline_dead`: none of the last N calls (default 5) in service hours answered;
@@ -14,58 +15,55 @@ Ratios are judged only with at least `min_calls` calls in the window.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, cast
-
 from probes.config.hotline import HotlineSpec
+from probes.findings.hotline import HotlineFindings
 from probes.model import CheckResult, Reason, State
 from probes.verdict.common import JudgeContext
 
 CHECK = "hotline"
 
 
-def reasons(spec: HotlineSpec, result: CheckResult, jc: JudgeContext) -> list[Reason]:
-    d = result.details
-    if d.get("feed_silent", False) or "windows" not in d:
+def reasons(
+    spec: HotlineSpec, result: CheckResult, findings: HotlineFindings | None, jc: JudgeContext
+) -> list[Reason]:
+    if findings is None or findings.feed_silent(spec.feed_silent_after):
         return [Reason("hotline_feed_silent", State.UNKNOWN, result.error or "no records", CHECK)]
     th = spec.thresholds
     out: list[Reason] = []
-    last = cast(list[str], d.get("last_calls", []))
-    if len(last) >= spec.last_n_test_calls and "answered" not in last:
+    if findings.dead(spec.last_n_test_calls):
         out.append(
             Reason("hotline_dead", State.ZOMBIE,
-                   f"none of the last {len(last)} calls in service hours answered", CHECK)
+                   f"none of the last {len(findings.last_calls)} calls in service hours "
+                   "answered", CHECK)
         )  # fmt: skip
-    windows = cast(Mapping[str, Mapping[str, Any]], d["windows"])
-    label = cast(str, d["long_window"])
-    w = windows[label]
-    total, answered = int(w["calls"]), int(w["answered"])
+    w = findings.long
+    total, answered = w.calls, w.answered
     if total >= th.min_calls:
         share = answered / total
-        span = f"{answered}/{total} calls answered in {label} of service time ({share:.0%})"
-        if share < th.zombie_answered_ratio:
+        span = f"{answered}/{total} calls answered in {w.label} of service time ({share:.0%})"
+        if findings.answered_below(th.zombie_answered_ratio, th.min_calls):
             out.append(Reason("hotline_unanswered", State.ZOMBIE, span, CHECK))
-        elif share < th.degraded_answered_ratio:
+        elif findings.answered_below(th.degraded_answered_ratio, th.min_calls):
             out.append(Reason("hotline_unanswered", State.DEGRADED, span, CHECK))
     if answered >= th.min_calls:
-        within = int(w["answered_within"]) / answered
+        within = w.answered_within / answered
         if within < th.degraded_answered_within_ratio:
             out.append(
                 Reason("hotline_slow_answer", State.DEGRADED,
                        f"{within:.0%} of answered calls answered within "
                        f"{spec.answer_within:g}s", CHECK)
             )  # fmt: skip
-        quick = int(w["quick_hangups"]) / answered
+        quick = w.quick_hangups / answered
         if quick > th.degraded_quick_hangup_ratio:
             out.append(
                 Reason("hotline_quick_hangup", State.DEGRADED,
                        f"{quick:.0%} of answered calls over within {spec.quick_hangup:g}s",
                        CHECK)
             )  # fmt: skip
-    loops = int(w["transfer_loops"])
-    if loops >= th.degraded_transfer_loops:
+    if w.transfer_loops >= th.degraded_transfer_loops:
         out.append(
             Reason("hotline_transfer_loop", State.DEGRADED,
-                   f"{loops} calls passed back to a department they had left", CHECK)
+                   f"{w.transfer_loops} calls passed back to a department they had left",
+                   CHECK)
         )  # fmt: skip
     return out

@@ -7,34 +7,34 @@
   `rule.external_degraded` (3) broken external links (one dead link to another site is
   common and mostly the other site's doing).
 
-A run that checked no link says nothing (the judge makes it unknown).
+A run that checked no link says nothing (the judge makes it unknown); a run that ran out
+of time is unknown.
 """
 
 from __future__ import annotations
 
 from probes.config.links import LinksSpec
+from probes.findings.links import LinksFindings
 from probes.model import CheckResult, Reason, State
-from probes.verdict.common import JudgeContext
+from probes.verdict.common import JudgeContext, not_finished
 
 
-def reasons(spec: LinksSpec, result: CheckResult, jc: JudgeContext) -> list[Reason]:
-    d = result.details
-    checked, broken = _int(d.get("checked")), _int(d.get("broken"))
-    internal, external = _int(d.get("internal_broken")), _int(d.get("external_broken"))
+def reasons(
+    spec: LinksSpec, result: CheckResult, findings: LinksFindings | None, jc: JudgeContext
+) -> list[Reason]:
+    if findings is None:
+        return [] if result.success is None else [not_finished(result)]
+    checked, broken = findings.checked, findings.broken
+    internal, external = findings.internal_broken, findings.external_broken
     if not checked or not broken:
         return []
     rule = spec.rule
     detail = f"{broken}/{checked} links broken ({internal} internal, {external} external)"
-    examples = d.get("examples")
-    if isinstance(examples, list) and examples and isinstance(examples[0], dict):
-        first = examples[0]
-        detail += f"; e.g. {first.get('url')}: {first.get('error')}"
+    if findings.examples:
+        first = findings.examples[0]
+        detail += f"; e.g. {first.url}: {first.error}"
     if broken >= rule.zombie_min_broken and broken / checked >= rule.zombie_ratio:
         return [Reason("links_broken", State.ZOMBIE, detail, "links")]
     if internal >= rule.internal_degraded or external >= rule.external_degraded:
         return [Reason("links_broken", State.DEGRADED, detail, "links")]
     return []
-
-
-def _int(value: object) -> int:
-    return int(value) if isinstance(value, int | float) else 0

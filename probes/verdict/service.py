@@ -1,23 +1,24 @@
 """Verdict rule of the `service` check: an online service is a zombie (`service_broken`)
 after `failures_for_broken` consecutive failed runs (default 3), and degraded from its
-first failed run until then, so one network blip warns but does not veto.
+first failed run until then, so one network blip warns but does not veto. A run that ran
+out of time is a failed run.
 """
 
 from __future__ import annotations
 
-from probes.config.service import HISTORY_LOOKBACK, ServiceSpec
+from probes.config.service import ServiceSpec
+from probes.findings.service import ServiceFindings
 from probes.model import CheckResult, Reason, State
-from probes.state import history
 from probes.verdict.common import JudgeContext
 
 
-def reasons(spec: ServiceSpec, result: CheckResult, jc: JudgeContext) -> list[Reason]:
+def reasons(
+    spec: ServiceSpec, result: CheckResult, findings: ServiceFindings | None, jc: JudgeContext
+) -> list[Reason]:
     if result.success is not False:
         return []
-    stats = history.window(jc.store, jc.channel.name, "service", jc.now - HISTORY_LOOKBACK)
-    # The runner records before judging; a result judged without being recorded (a dry
-    # run) still counts as one failure.
-    failures = max(stats.consecutive_failures, 1)
+    # The window includes this run; a result with none still is one failure.
+    failures = max(result.window.consecutive_failures if result.window else 0, 1)
     k = spec.failures_for_broken
     detail = f"{failures} consecutive failed runs (broken at {k}); last: {result.error}"
     state = State.ZOMBIE if failures >= k else State.DEGRADED
