@@ -247,3 +247,19 @@ async def test_a_run_a_request_started_moves_the_scheduled_run_an_interval_on(
     assert fake.starts["site-0"] == 2
     scheduler.stop()
     await task
+
+
+async def test_a_request_that_gives_up_does_not_cancel_the_run_others_share(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeKind(duration=0.3)
+    monkeypatch.setitem(kinds.KINDS, "availability", Kind(fake))
+    scheduler = Scheduler(runtime, MonitorStatus(), spread=0.0)
+    (channel,) = scheduler.apply(_config(1, interval="1h"))
+    leaving, staying = (asyncio.create_task(scheduler.fresh_or_run(channel)) for _ in range(2))
+    await _settle()
+    leaving.cancel()  # a /probe client hung up
+    await _step(runtime, 0.5)
+    ((result, ran),) = await staying
+    assert leaving.cancelled()
+    assert (result.success, ran, fake.starts["site-0"]) == (True, True, 1)
