@@ -125,7 +125,7 @@ def report(
             stats = compute(store, name, spec, now)
             t = stats.totals
             within = next((n for b, n in t.wait_buckets if b >= spec.answer_within), 0)
-            ratio = stats.long.answered_ratio
+            ratio = stats.found.long.answered_ratio
             table.add_row(
                 name, str(sum(t.calls.values())),
                 *(str(t.calls[o]) for o in Outcome),

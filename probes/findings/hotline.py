@@ -4,6 +4,7 @@ kind also uses for its own success."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from probes.model import Findings, Outcome
@@ -11,16 +12,29 @@ from probes.model import Findings, Outcome
 
 @dataclass(frozen=True, slots=True)
 class CallWindow:
-    """Calls that started in service hours within one rolling window of service time."""
+    """Calls that started in service hours within one rolling window of service time:
+    how many ended each way, how many were answered within `answer_within`, hung up
+    within `quick_hangup` of the answer, or passed back to a department they had left."""
 
     label: str
     seconds: float
     since: float
-    calls: int
-    answered: int
-    answered_within: int  # answered within spec.answer_within
+    by_outcome: Mapping[Outcome, int]
+    answered_within: int
     quick_hangups: int
     transfer_loops: int
+
+    @property
+    def calls(self) -> int:
+        return sum(self.by_outcome.values())
+
+    @property
+    def answered(self) -> int:
+        return self.by_outcome.get(Outcome.ANSWERED, 0)
+
+    @property
+    def answered_ratio(self) -> float | None:
+        return self.answered / self.calls if self.calls else None
 
 
 @dataclass(frozen=True, slots=True)

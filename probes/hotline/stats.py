@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from probes.config.hotline import HotlineSpec
 from probes.config.types import format_duration
+from probes.findings.hotline import CallWindow, HotlineFindings
 from probes.hotline.servicehours import MAX_LOOKBACK_DAYS, ServiceTime
 from probes.model import Outcome
 from probes.state import calls
@@ -27,41 +28,11 @@ def window_label(seconds: float) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class WindowStats:
-    """Calls that started in service hours within one rolling window of service time."""
-
-    label: str
-    seconds: float
-    since: float
-    calls: dict[Outcome, int]
-    answered_within: int  # answered within spec.answer_within
-    quick_hangups: int
-    transfer_loops: int
-
-    @property
-    def total(self) -> int:
-        return sum(self.calls.values())
-
-    @property
-    def answered(self) -> int:
-        return self.calls[Outcome.ANSWERED]
-
-    @property
-    def answered_ratio(self) -> float | None:
-        return self.answered / self.total if self.total else None
-
-
-@dataclass(frozen=True, slots=True)
 class HotlineStats:
-    totals: calls.Totals
-    windows: tuple[WindowStats, ...]
-    last_calls: tuple[Outcome, ...]  # the last N calls in service hours, newest first
-    silent_for: float | None  # service seconds since the last record; None: never a record
-    in_service: bool
+    """The counters since the first record, and what the hotline check finds."""
 
-    @property
-    def long(self) -> WindowStats:
-        return max(self.windows, key=lambda w: w.seconds)
+    totals: calls.Totals
+    found: HotlineFindings
 
 
 def compute(store: Store, channel: str, spec: HotlineSpec, now: float) -> HotlineStats:
@@ -82,7 +53,7 @@ def compute(store: Store, channel: str, spec: HotlineSpec, now: float) -> Hotlin
                 within += c.answer - c.start <= spec.answer_within
                 quick += c.end - c.answer <= spec.quick_hangup
         windows.append(
-            WindowStats(window_label(seconds), seconds, since, counts, within, quick, loops)
+            CallWindow(window_label(seconds), seconds, since, counts, within, quick, loops)
         )
     horizon = now - MAX_LOOKBACK_DAYS * 86400.0
     recent = (
@@ -96,4 +67,5 @@ def compute(store: Store, channel: str, spec: HotlineSpec, now: float) -> Hotlin
         if totals.last_record is None
         else service.seconds_between(min(totals.last_record, now), now)
     )
-    return HotlineStats(totals, tuple(windows), last, silent_for, service.contains(now))
+    found = HotlineFindings(tuple(windows), last, silent_for, service.contains(now))
+    return HotlineStats(totals, found)

@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -153,32 +153,39 @@ class _Request:
         self.url = location
 
 
+class Pausable(Protocol):
+    """A deadline that stands still between `pause()` and `resume()` (a run's hard stop)."""
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+
 class QueueTime:
     """The time one check run spent blocked by the monitor's own queue: while some of its
     requests wait for a per-host slot and none is talking to a target.
 
-    The runner creates one per run, passes it to `Fetcher.for_check` and adds `total` to
-    the run's deadline; `pause_with` registers the run's hard stop, which is pushed back
-    by the same amount while the queue blocks the check.
+    The runner creates one per run on its clock, passes it to `Fetcher.for_check` and adds
+    `total` to the run's deadline; `pause_with` registers the run's hard stop, which stands
+    still while the queue blocks the run.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
         self.total = 0.0
         self._waiting = 0
         self._active = 0
         self._since: float | None = None
-        self._stops: list[asyncio.Timeout] = []
-        self._left: list[float | None] = []
+        self._stops: list[Pausable] = []
 
-    def pause_with(self, stop: asyncio.Timeout) -> None:
-        """Push `stop` back by the time the queue blocks the run, until `detach`."""
+    def pause_with(self, stop: Pausable) -> None:
+        """Pause `stop` whenever the queue blocks the run, until `detach`."""
         self._stops.append(stop)
-        self._left.append(None)
+        if self._since is not None:
+            stop.pause()
 
-    def detach(self, stop: asyncio.Timeout) -> None:
-        """Forget `stop` (its block has ended: it can no longer be rescheduled)."""
-        i = self._stops.index(stop)
-        del self._stops[i], self._left[i]
+    def detach(self, stop: Pausable) -> None:
+        self._stops.remove(stop)
 
     def queued(self) -> None:
         self._waiting += 1
@@ -199,22 +206,16 @@ class QueueTime:
         self._update()
 
     def _update(self) -> None:
-        now = asyncio.get_running_loop().time()
         blocked = self._waiting > 0 and self._active == 0
         if blocked and self._since is None:
-            self._since = now
-            for i, stop in enumerate(self._stops):
-                when = stop.when()
-                # An expired stop is cancelling the run: nothing left to push back.
-                self._left[i] = None if when is None or stop.expired() else when - now
-                if self._left[i] is not None:
-                    stop.reschedule(None)
+            self._since = self.clock.monotonic()
+            for stop in self._stops:
+                stop.pause()
         elif not blocked and self._since is not None:
-            self.total += now - self._since
+            self.total += self.clock.monotonic() - self._since
             self._since = None
-            for stop, left in zip(self._stops, self._left, strict=True):
-                if left is not None and not stop.expired():
-                    stop.reschedule(now + left)
+            for stop in self._stops:
+                stop.resume()
 
 
 class _HostSlots:

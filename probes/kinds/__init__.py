@@ -3,7 +3,7 @@
 `KINDS` is the one literal dispatch table; the runner looks a check's kind up here and
 nothing else knows which modules exist. A kind whose rule judges its past runs (the
 official "site unreachable" week, consecutive failed service runs) says over what span
-(`history`) and which measurements show that window (`window_measurements`); the runner
+(`window_span`) and which measurements show that window (`window_measurements`); the runner
 computes the window once per run and stamps it on the result.
 """
 
@@ -30,17 +30,17 @@ class Kind:
     runs (from its spec) and the measurements of that window."""
 
     check: CheckFn
-    history: Callable[[Any], float] | None = None
+    window_span: Callable[[Any], float] | None = None
     window_measurements: Callable[[RunWindow], tuple[Measurement, ...]] = _no_window_measurements
 
 
 KINDS: dict[str, Kind] = {
     "availability": Kind(
-        availability.check, availability.history_span, availability.window_measurements
+        availability.check, availability.window_span, availability.window_measurements
     ),
     "freshness": Kind(freshness.check),
     "links": Kind(links.check),
-    "service": Kind(service.check, service.history_span, service.window_measurements),
+    "service": Kind(service.check, service.window_span, service.window_measurements),
     "board": Kind(board.check),
     "hotline": Kind(hotline.check),
 }

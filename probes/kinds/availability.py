@@ -3,7 +3,7 @@ expected status, and is it not a soft error page (HTTP 200 saying 系统维护 /
 
 One probe per run; the official window rule over many probes is the verdict's job
 (`probes.verdict.availability`), over the window of past runs the runner hands it
-(`history_span`). The window's counts including this run are reported as measurements
+(`window_span`). The window's counts including this run are reported as measurements
 (`window_measurements`), so dashboards show the share the verdict judged.
 """
 
@@ -57,7 +57,7 @@ async def check(spec: AvailabilitySpec, ctx: CheckContext) -> Report:
     )  # fmt: skip
 
 
-def history_span(spec: AvailabilitySpec) -> float:
+def window_span(spec: AvailabilitySpec) -> float:
     """The span of past probes the rule judges: the official window (default 7 days)."""
     return spec.unreachable.window
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from probes.config.hotline import HotlineSpec
 from probes.config.types import format_duration
-from probes.findings.hotline import CallWindow, HotlineFindings
+from probes.findings.hotline import HotlineFindings
 from probes.hotline.stats import HotlineStats, compute
 from probes.kinds.context import CheckContext
 from probes.model import Failure, Histogram, Measurement, Outcome, Report
@@ -37,10 +37,10 @@ def _measurements(stats: HotlineStats) -> list[Measurement]:
         out.append(Measurement("hotline_last_answered_timestamp_seconds", t.last_answered))
     if t.last_record is not None:
         out.append(Measurement("hotline_last_record_timestamp_seconds", t.last_record))
-    for w in stats.windows:
+    for w in stats.found.windows:
         for o in Outcome:
             labels = (("window", w.label), ("outcome", o.value))
-            out.append(Measurement("hotline_window_calls", float(w.calls[o]), labels))
+            out.append(Measurement("hotline_window_calls", float(w.by_outcome[o]), labels))
         if w.answered_ratio is not None:
             out.append(
                 Measurement(
@@ -50,34 +50,25 @@ def _measurements(stats: HotlineStats) -> list[Measurement]:
     return out
 
 
-def _findings(stats: HotlineStats) -> HotlineFindings:
-    windows = tuple(
-        CallWindow(w.label, w.seconds, w.since, w.total, w.answered, w.answered_within,
-                   w.quick_hangups, w.transfer_loops)
-        for w in stats.windows
-    )  # fmt: skip
-    return HotlineFindings(windows, stats.last_calls, stats.silent_for, stats.in_service)
-
-
-def _evidence(stats: HotlineStats) -> list[str]:
+def _evidence(found: HotlineFindings) -> list[str]:
     lines = []
-    for w in stats.windows:
+    for w in found.windows:
         ratio = "n/a" if w.answered_ratio is None else f"{w.answered_ratio:.0%}"
         lines.append(
-            f"{w.label} of service time: {w.total} calls, {w.answered} answered ({ratio}), "
+            f"{w.label} of service time: {w.calls} calls, {w.answered} answered ({ratio}), "
             f"{w.answered_within} within limit, {w.quick_hangups} quick hang-ups, "
             f"{w.transfer_loops} transfer loops"
         )
-    if stats.last_calls:
-        lines.append("last calls in service hours: " + ", ".join(o.value for o in stats.last_calls))
+    if found.last_calls:
+        lines.append("last calls in service hours: " + ", ".join(o.value for o in found.last_calls))
     return lines
 
 
 async def check(spec: HotlineSpec, ctx: CheckContext) -> Report:
     stats = compute(ctx.store, ctx.channel.name, spec, ctx.clock.now())
-    found = _findings(stats)
+    found = stats.found
     measurements = tuple(_measurements(stats))
-    evidence = tuple(_evidence(stats))
+    evidence = tuple(_evidence(found))
     if found.feed_silent(spec.feed_silent_after):
         error = (
             "no call record received yet"

@@ -59,7 +59,7 @@ async def check(spec: ServiceSpec, ctx: CheckContext) -> Report:
     )  # fmt: skip
 
 
-def history_span(spec: ServiceSpec) -> float:
+def window_span(spec: ServiceSpec) -> float:
     """How far back consecutive failed runs are counted."""
     return HISTORY_LOOKBACK
 

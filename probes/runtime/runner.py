@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from probes.clock import Clock
+from probes.clock import Clock, Timer
 from probes.config import ChannelConfig, GlobalConfig
 from probes.config.base import CheckSpec
 from probes.http.client import open_fetcher
@@ -67,10 +67,10 @@ async def run_check(rt: Runtime, channel: ChannelConfig, name: str, spec: CheckS
     clock = rt.clock
     kind = KINDS[name]
     started_wall, started = clock.now(), clock.monotonic()
-    queue = QueueTime()
+    queue = QueueTime(clock)
     past = None
-    if kind.history is not None:
-        past = history.window(rt.store, channel.name, name, kind.history(spec), started_wall)
+    if kind.window_span is not None:
+        past = history.window(rt.store, channel.name, name, kind.window_span(spec), started_wall)
     ctx = CheckContext(
         fetcher=rt.fetcher.for_check(queue),
         clock=clock,
@@ -82,12 +82,7 @@ async def run_check(rt: Runtime, channel: ChannelConfig, name: str, spec: CheckS
         queue=queue,
     )
     try:
-        async with asyncio.timeout(spec.deadline + HARD_STOP_GRACE) as stop:
-            queue.pause_with(stop)
-            try:
-                report = await kind.check(spec, ctx)
-            finally:
-                queue.detach(stop)
+        report = await _within(clock, spec.deadline + HARD_STOP_GRACE, kind.check(spec, ctx), queue)
     except TimeoutError:
         report = Report(
             False, failure=Failure.TIMEOUT,
@@ -114,6 +109,54 @@ async def run_check(rt: Runtime, channel: ChannelConfig, name: str, spec: CheckS
     )
     history.record(rt.store, channel.name, result)
     return result
+
+
+async def _within(
+    clock: Clock, seconds: float, work: Awaitable[Report], queue: QueueTime
+) -> Report:
+    """`await work`, stopped with TimeoutError once `seconds` have passed on the clock (the
+    event loop's time on the system clock; a frozen clock's when a test advances it), not
+    counting the time the monitor's own per-host queue alone held the run (`queue`)."""
+    async with asyncio.timeout(None) as hard_stop:
+        stop = _HardStop(clock, seconds, hard_stop)
+        queue.pause_with(stop)
+        try:
+            return await work
+        finally:
+            queue.detach(stop)
+            stop.cancel()
+
+
+class _HardStop:
+    """A clock timer that expires an `asyncio.timeout`, paused while the queue blocks."""
+
+    def __init__(self, clock: Clock, seconds: float, timeout: asyncio.Timeout) -> None:
+        self.clock, self.timeout = clock, timeout
+        self.loop = asyncio.get_running_loop()
+        self.left = seconds
+        self.fired = False
+        self.timer: Timer | None = None
+        self.resume()
+
+    def _fire(self) -> None:
+        self.fired, self.timer = True, None
+        self.timeout.reschedule(self.loop.time())
+
+    def pause(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+            self.left = max(0.0, self.due - self.clock.monotonic())
+
+    def resume(self) -> None:
+        if self.timer is None and not self.fired:
+            self.due = self.clock.monotonic() + self.left
+            self.timer = self.clock.call_later(self.left, self._fire)
+
+    def cancel(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
 
 
 async def run_channel(rt: Runtime, channel: ChannelConfig) -> tuple[Verdict, list[CheckResult]]:

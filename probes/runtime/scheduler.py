@@ -148,13 +148,11 @@ class Scheduler:
     async def _wait(self, delay: float) -> None:
         """Until `delay` seconds have passed on the clock or something woke the loop (a
         check ended, a reload, `stop()`)."""
-        sleeping = asyncio.ensure_future(self.rt.clock.sleep(delay))
-        woken = asyncio.ensure_future(self._wake.wait())
+        timer = self.rt.clock.call_later(delay, self._wake.set)
         try:
-            await asyncio.wait((sleeping, woken), return_when=asyncio.FIRST_COMPLETED)
+            await self._wake.wait()
         finally:
-            sleeping.cancel()
-            woken.cancel()
+            timer.cancel()
 
     def stop(self) -> None:
         """Stop dispatching; `run()` returns once running checks have ended."""
