@@ -7,6 +7,7 @@ only a restart can apply is named in the reload's answer."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import signal
@@ -21,6 +22,10 @@ import httpx
 import pytest
 from test_serve import free_port, start, stop, wait_healthy
 
+from probes.clock import SystemClock
+from probes.config.calls import CallSourcesConfig
+from probes.hotline.ingest import IngestCounters, Ingestion
+from probes.state.store import Store
 from tests.mosquitto import Mosquitto, available
 
 pytestmark = pytest.mark.integration
@@ -184,3 +189,39 @@ async def test_a_reload_names_the_settings_that_need_a_restart(running: Running)
     assert "restart to apply: calls.mqtt" in answer
     # Everything else was applied: h2 is subscribed on the running connection.
     await running.until_stored("h2")
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "restart"),
+    [
+        (None, {"files": []}, ["calls"]),
+        ({"files": []}, None, ["calls"]),
+        ({"files": []}, {"files": [], "retention": "40d"}, []),
+        ({"mqtt": {"host": "127.0.0.1", "port": 1}},
+         {"mqtt": {"host": "127.0.0.1", "port": 1, "topics": ["cdr/{channel}"]}}, []),
+        ({"mqtt": {"host": "127.0.0.1", "port": 1}}, {"mqtt": {"host": "127.0.0.2", "port": 1}},
+         ["calls.mqtt"]),
+    ],
+    ids=["calls-added", "calls-removed", "retention", "topics", "broker"],
+)  # fmt: skip
+async def test_a_reload_says_which_call_settings_need_a_restart(
+    tmp_path: Path,
+    before: dict[str, object] | None,
+    after: dict[str, object] | None,
+    restart: list[str],
+) -> None:
+    def calls(raw: dict[str, object] | None) -> CallSourcesConfig | None:
+        return None if raw is None else CallSourcesConfig.model_validate(raw)
+
+    with Store.open(tmp_path / "state.db") as store:
+        ingestion = Ingestion(store, IngestCounters(), SystemClock())
+        first = calls(before)
+        running = None if first is None else asyncio.create_task(ingestion.run(first, []))
+        await asyncio.sleep(0)  # the sources have started
+        try:
+            assert ingestion.apply(calls(after), []) == restart
+        finally:
+            if running is not None:
+                running.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await running
