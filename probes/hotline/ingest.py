@@ -79,8 +79,7 @@ class Ingestion:
             self._tg = tg
             tg.create_task(prune_forever(self.store, self.clock, self.keep), name="calls-retention")
             if config.mqtt is not None:
-                source = mqtt.follow(config.mqtt, self.topics, self.sink, "Asia/Shanghai")
-                tg.create_task(source, name="calls-mqtt")
+                tg.create_task(mqtt.follow(config.mqtt, self.topics, self.sink), name="calls-mqtt")
             for file in config.files:
                 self._follow(file)
 

@@ -270,7 +270,9 @@ async def run(
     await follow(cfg, Topics(subscriptions(cfg.topics, channels)), sink, timezone)
 
 
-async def follow(cfg: MqttSource, topics: Topics, sink: Sink, timezone: str) -> None:
+async def follow(
+    cfg: MqttSource, topics: Topics, sink: Sink, timezone: str = "Asia/Shanghai"
+) -> None:
     """Ingest until cancelled, reconnecting with exponential backoff and following the
     wanted topics as a reload changes them."""
     consumer = Consumer(topics.wanted, sink, timezone)
