@@ -10,6 +10,10 @@ and the history gets one entry per interval, as if the scheduler alone had run i
 `probe_success` is 1 only when every check succeeded and the verdict is neither zombie nor
 unknown: a channel judged zombie from its week of history is not a successful probe even
 when its latest fetch worked. Degraded is a warning, not a failure, so it stays 1.
+
+The debug text leaves out what blackbox_exporter calls the module configuration: a
+channel's config may hold secrets substituted from the environment (service step
+credentials, headers), which a debug page must not show.
 """
 
 from __future__ import annotations
