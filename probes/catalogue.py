@@ -49,7 +49,9 @@ FAMILIES: tuple[Family, ...] = (
        *CH, "reason"),
     _f("channel_info", "gauge", "Descriptive text of a channel; always 1.",
        *CH, "owner", "title", "url"),
-    _f("check_failure", "gauge", "1 when the check's last run failed, labelled with why.",
+    _f("check_failure", "gauge", "1 when the check's last run failed, labelled with why "
+       "(dns, connect, tls, timeout, http_status, soft_error, blocked, assertion, "
+       "parse_error, too_large).",
        *CH, "check", "reason"),
     _f("check_success", "gauge", "1 if the check's last run succeeded, 0 if it failed; "
        "absent when it could not tell.", *CH, "check"),
@@ -127,6 +129,13 @@ FAMILIES: tuple[Family, ...] = (
        "Call records rejected at ingest, by source and reason.", "source", "reason"),
     _f("hotline_records_ingested", "counter", "Call records accepted at ingest, by source.",
        "source"),
+    _f("hotline_records_not_mine", "counter",
+       "Call records for a hotline of another replica (--shard), skipped, by source.",
+       "source"),
+    _f("state_write_errors", "counter",
+       "Failed writes to the state file (locked by another process, disk full, I/O)."),
+    _f("state_writes_pending", "gauge",
+       "Writes kept in memory until the state file can be written again."),
     _f("build_info", "gauge", "Version of the monitor; always 1.", "version"),
 )  # fmt: skip
 

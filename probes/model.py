@@ -21,6 +21,8 @@ class Failure(enum.StrEnum):
     TIMEOUT = "timeout"
     HTTP_STATUS = "http_status"
     SOFT_ERROR = "soft_error"
+    # An anti-bot challenge stood in front of the page: the check could not see it.
+    BLOCKED = "blocked"
     ASSERTION = "assertion"
     PARSE_ERROR = "parse_error"
     TOO_LARGE = "too_large"

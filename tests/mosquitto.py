@@ -44,7 +44,9 @@ def _answers_mqtt(port: int) -> bool:
 class Mosquitto:
     """One broker process on 127.0.0.1:`port`, persisting to `workdir`."""
 
-    def __init__(self, max_inflight: int = 1000) -> None:
+    def __init__(self, max_inflight: int = 1000, shipped: str | None = None) -> None:
+        """shipped: a broker configuration to run instead of the tests' own, with only
+        where it listens, persists and logs changed (the rest exactly as written)."""
         # Under /tmp rather than pytest's tmp_path: started as root, mosquitto drops to its
         # own user, which must reach and write the persistence directory.
         workdir = Path(tempfile.mkdtemp(prefix="zombie-mosquitto-"))
@@ -55,9 +57,17 @@ class Mosquitto:
         workdir.chmod(0o777)
         self.conf = workdir / "mosquitto.conf"
         self.max_inflight = max_inflight
+        self.shipped = shipped
         self._write_conf()
 
     def _write_conf(self) -> None:
+        if self.shipped is not None:
+            local = {"listener": f"listener {self.port} 127.0.0.1",
+                     "persistence_location": f"persistence_location {self.workdir}/",
+                     "log_dest": "log_dest stderr"}  # fmt: skip
+            lines = [local.get(ln.split(" ", 1)[0], ln) for ln in self.shipped.splitlines()]
+            self.conf.write_text("\n".join(lines) + "\n")
+            return
         self.conf.write_text(
             f"listener {self.port} 127.0.0.1\n"
             "allow_anonymous true\n"

@@ -309,3 +309,53 @@ async def test_demo_robot_over_mqtt_gets_every_hotline_its_ground_truth(
             task.cancel()
         await asyncio.gather(robot, monitor, return_exceptions=True)
         store.close()
+
+
+SHIPPED_BROKER = (ROOT / "deploy" / "mosquitto.conf").read_text()
+# mosquitto keeps 1,000 messages for an offline session unless told otherwise.
+DEFAULT_QUEUE = "\n".join(
+    ln for ln in SHIPPED_BROKER.splitlines() if not ln.startswith("max_queued_messages")
+)
+
+
+@pytest.mark.parametrize(
+    ("conf", "keeps_all"),
+    [(SHIPPED_BROKER, True), (DEFAULT_QUEUE, False)],
+    ids=["shipped", "without-max_queued_messages"],
+)
+async def test_shipped_broker_keeps_every_record_while_the_monitor_is_down(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, conf: str, keeps_all: bool
+) -> None:
+    if not available():
+        pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
+    total = 3000  # three times mosquitto's default queue for an offline session
+    db = tmp_path / "state.db"
+    caplog.set_level(logging.INFO, logger="probes.hotline.mqtt")
+    with Mosquitto(shipped=conf) as broker, Store.open(db) as store:
+
+        def start() -> asyncio.Task[None]:
+            coro = run_sources(_sources(broker.port), _channels(), store, IngestCounters(),
+                               SystemClock())  # fmt: skip
+            return asyncio.create_task(coro)
+
+        monitor = start()
+        await _subscribed(caplog)
+        monitor.cancel()  # the monitor is down (an upgrade, an outage) ...
+        with pytest.raises(asyncio.CancelledError):
+            await monitor
+        await _publish(broker.port, range(total))  # ... while the PBX goes on publishing
+        monitor = start()
+        try:
+            if keeps_all:
+                await _wait_for(db, total)
+            else:  # until the count stops growing: what the broker kept has arrived
+                await _wait_for(db, 1)
+                last = -1
+                while (now := _count(db)) != last:
+                    last = now
+                    await asyncio.sleep(1.0)
+        finally:
+            monitor.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await monitor
+    assert (_count(db) == total) is keeps_all, _count(db)

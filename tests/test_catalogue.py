@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from probes.catalogue import CH, FAMILIES, PREFIX
+from probes.model import Failure
 
 PINNED = Path(__file__).parent / "data" / "metric_catalogue.txt"
 URLISH = {"url"}
@@ -41,3 +42,13 @@ def test_per_channel_families_carry_channel_and_kind_and_no_free_text_labels() -
             assert family.labels[:2] == CH, family.name
         free_text = URLISH & set(family.labels)
         assert not free_text or family.name == "channel_info", family.name
+
+
+def test_check_failure_reasons_are_the_fixed_set_its_help_names() -> None:
+    # The `reason` label of zombie_check_failure takes these values only; dashboards and
+    # alerts match on them, so a new one is a deliberate edit here and in the help text.
+    fixed = ["dns", "connect", "tls", "timeout", "http_status", "soft_error", "blocked",
+             "assertion", "parse_error", "too_large"]  # fmt: skip
+    assert sorted(f.value for f in Failure) == sorted(fixed)
+    [family] = [f for f in FAMILIES if f.name == "check_failure"]
+    assert all(reason in family.help for reason in fixed)

@@ -121,7 +121,9 @@ def test_per_channel_queries_follow_the_channel_and_kind_variables(query: PanelQ
 MONITOR_FAMILIES = (
     "scheduler_lateness_seconds_bucket", "scheduler_checks_in_flight", "scheduler_channels",
     "config_last_reload_successful", "config_last_reload_success_timestamp_seconds",
-    "hotline_records_rejected_total", "hotline_records_ingested_total", "build_info",
+    "hotline_records_rejected_total", "hotline_records_ingested_total",
+    "hotline_records_not_mine_total", "state_write_errors_total", "state_writes_pending",
+    "build_info",
 )  # fmt: skip
 
 

@@ -146,3 +146,15 @@ def test_mosquitto_listens_on_the_port_compose_publishes() -> None:
     conf = (DEPLOY / "mosquitto.conf").read_text()
     assert re.search(r"^listener 1883$", conf, re.M)
     assert "1883:1883" in COMPOSE["services"]["mosquitto"]["ports"]
+
+
+def test_compose_sets_only_what_the_monitor_reads() -> None:
+    """The monitor reads its environment only through `${NAME}` in its config: every
+    variable compose sets must be one the mounted config names."""
+    monitor = COMPOSE["services"]["monitor"]
+    mount = next(v for v in monitor["volumes"] if v.endswith(":/etc/zombie-probes/config.yaml:ro"))
+    default = re.match(r"\$\{\w+:-([^}]+)\}", mount)
+    config = (DEPLOY / (default.group(1) if default else mount.split(":")[0])).read_text()
+    named = set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)", config))
+    assert set(monitor.get("environment", {})) <= named
+    assert "MQTT_HOST" in monitor["environment"], "the monitor's broker is compose's mosquitto"

@@ -83,6 +83,7 @@ INNER = {
     "IngestionStalled": f"increase(zombie_hotline_records_ingested_total{{{SELECTOR}}}[30m])",
     "CallRecordsRejected": f"rate(zombie_hotline_records_ingested_total{{{SELECTOR}}}[15m])",
     "MonitorFallingBehind": f"rate(zombie_scheduler_lateness_seconds_bucket{{{SELECTOR}}}[10m])",
+    "StateWritesFailing": f"increase(zombie_state_write_errors_total{{{SELECTOR}}}[5m])",
 }
 
 # Series produced only by one check kind (the others come from the exporter for every
@@ -403,7 +404,7 @@ def test_alert_expression_returns_data(stack: Stack, rule: AlertRule) -> None:
 
 def test_catalogue_kind_prefixes_cover_every_per_kind_family() -> None:
     """The skip rule above must know every family's kind; a new family prefix fails here."""
-    shared = ("channel_", "check_", "scheduler_", "config_", "build_info")
+    shared = ("channel_", "check_", "scheduler_", "config_", "state_", "build_info")
     for name in BY_NAME:
         if not name.startswith(shared):
             assert any(("zombie_" + name).startswith(p) for p in _KIND_OF_PREFIX), name

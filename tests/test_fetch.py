@@ -263,19 +263,35 @@ async def test_redirect_to_itself_after_setting_a_cookie_is_not_a_loop() -> None
     assert page.redirects == ("http://a.test/",)
 
 
-async def test_credentials_are_not_sent_to_another_host_after_a_redirect() -> None:
+@pytest.mark.parametrize(
+    ("start", "location", "kept"),
+    [
+        ("http://a.test/", "http://b.test/", False),  # another host
+        ("https://a.test/", "http://a.test/", False),  # downgraded to plain http
+        ("https://a.test/", "https://a.test:8443/", False),  # another port
+        ("http://a.test/", "http://a.test:8080/", False),
+        ("http://a.test:8080/", "https://a.test/", False),  # not the default ports
+        ("https://a.test/x", "/y", True),  # same origin
+        ("http://a.test:80/x", "http://a.test/y", True),  # the default port written out
+        ("http://a.test/", "https://a.test/", True),  # upgraded to https, as httpx allows
+    ],
+)
+async def test_credentials_follow_a_redirect_only_within_their_origin(
+    start: str, location: str, kept: bool
+) -> None:
     seen: list[httpx.Request] = []
 
     async def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        if request.url.host == "a.test":
-            return httpx.Response(302, headers={"location": "http://b.test/"})
+        if len(seen) == 1:
+            return httpx.Response(302, headers={"location": location})
         return httpx.Response(200)
 
-    await fetch_page(make_fetcher(handler), "http://a.test/",
-                     headers={"Authorization": "Bearer t", "X-Trace": "1"})  # fmt: skip
+    credentials = {"Authorization": "Bearer t", "Cookie": "sid=1", "X-Trace": "1"}
+    await fetch_page(make_fetcher(handler), start, headers=credentials)
     assert seen[0].headers["authorization"] == "Bearer t"
-    assert "authorization" not in seen[1].headers
+    assert ("authorization" in seen[1].headers) is kept
+    assert ("cookie" in seen[1].headers) is kept
     assert seen[1].headers["x-trace"] == "1"
 
 

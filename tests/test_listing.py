@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from probes.pages.dates import CN_TZ, find_dates, parse_datetime
 from probes.pages.feeds import looks_like_feed, parse_feed
-from probes.pages.listing import extract, strip_non_content
+from probes.pages.listing import extract
 from probes.pages.listing import newest as newest_item
+from probes.pages.text import strip_non_content
 
 NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=CN_TZ)
 BASE = "http://www.yz.gov.cn/xxgk/tzgg/"

@@ -17,6 +17,8 @@ from probes.cli import calls, configcmd
 from probes.cli.check import check_command
 from probes.cli.demo import demo_command
 from probes.cli.servecmd import serve_command
+from probes.config import ConfigError
+from probes.state.errors import StateError
 
 EXIT_USAGE = 3
 
@@ -58,6 +60,11 @@ app.add_typer(calls.app, name="calls")
 def main() -> None:
     try:
         code = app(standalone_mode=False)
+    except (StateError, ConfigError) as exc:
+        # Whichever command opened the state file or read a config: one line, exit 2
+        # (`serve` and `demo` also say so for their own start-up failures).
+        typer.echo(str(exc), err=True)
+        sys.exit(2)
     except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(130)

@@ -19,11 +19,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from probes.cli.servecmd import fail
 from probes.config import Config, load_config
 from probes.demo.truth import Truth, codes
 from probes.model import State
 from probes.runtime.monitor import Monitor
-from probes.runtime.serve import run_monitor
+from probes.runtime.serve import StartupError, bind, run_monitor
+from probes.state.errors import StateError
 
 FIRST_ROUND_LIMIT = 120.0
 ROBOT_ATTEMPTS = 10
@@ -45,7 +47,17 @@ def demo_command(
     ),
 ) -> None:
     """Start the simulated government portal and monitor it."""
-    matched = asyncio.run(_demo(listen, portal_port, mqtt, once))
+    # Both ports are tried first, so a second demo (or anything else on them) is one line.
+    for address, hint in ((f"127.0.0.1:{portal_port}", "--portal-port 0 picks a free port"),
+                          (listen, "--listen HOST:PORT picks another")):  # fmt: skip
+        try:
+            bind(address).close()
+        except StartupError as exc:
+            fail(f"{exc} (is another demo running? {hint})")
+    try:
+        matched = asyncio.run(_demo(listen, portal_port, mqtt, once))
+    except (StartupError, StateError) as exc:
+        fail(str(exc))
     if once:
         raise typer.Exit(0 if matched else 1)
 

@@ -1,17 +1,30 @@
-"""`zombie-probes serve -c FILE`: run the monitor."""
+"""`zombie-probes serve -c FILE`: run the monitor.
+
+Every start-up failure (the config or a file it names, the web config, the listen
+address, the state file) is one line on stderr naming what and where, and exit status 2;
+the config is checked exactly as `config check` does.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 
 from probes.config import ConfigError, load_config
 from probes.config.types import label_value
 from probes.runtime.scheduler import parse_shard
-from probes.runtime.serve import run_monitor
+from probes.runtime.serve import StartupError, run_monitor
+from probes.state.errors import StateError
+
+
+def fail(message: str) -> NoReturn:
+    """End a command that could not start: the one line, exit status 2."""
+    typer.echo(message, err=True)
+    raise typer.Exit(2)
 
 
 def serve_command(
@@ -34,12 +47,14 @@ def serve_command(
     )
     try:
         config = load_config(config_file)
+    except ConfigError as exc:
+        fail(str(exc))
+    try:
         shard_tuple = parse_shard(shard) if shard else None
         if location is not None:
             label_value(location, "--location")
-    except (ConfigError, ValueError) as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from exc
+    except ValueError as exc:
+        fail(str(exc))
     address = listen or config.global_.listen
     if web_config is not None:
         from probes.runtime.webconfig import WebConfigError, load_web_config
@@ -47,8 +62,7 @@ def serve_command(
         try:
             load_web_config(web_config)  # fail before binding, with the file named
         except WebConfigError as exc:
-            typer.echo(str(exc), err=True)
-            raise typer.Exit(2) from exc
+            fail(str(exc))
     try:
         asyncio.run(
             run_monitor(
@@ -60,6 +74,5 @@ def serve_command(
                 location=location,
             )
         )
-    except OSError as exc:
-        typer.echo(f"cannot serve on {address}: {exc}", err=True)
-        raise typer.Exit(2) from exc
+    except (StartupError, StateError) as exc:
+        fail(str(exc))

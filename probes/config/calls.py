@@ -8,6 +8,9 @@ environment with `${ENV}` substitution, done by the config loader.
 
 from __future__ import annotations
 
+import os
+import ssl
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -17,13 +20,54 @@ from probes.config.types import Duration, Strict, time_zone
 FileFormat = Literal["asterisk-csv", "freeswitch-csv", "jsonl"]
 
 
+def readable_file(value: str | None) -> str | None:
+    """A file the config names must exist and be readable when the config is loaded, so
+    `config check` and the start fail with its line instead of the source failing later."""
+    if value is None:
+        return None
+    path = Path(value)
+    if not path.is_file():
+        raise ValueError(f"no such file: {path.absolute()}")
+    if not os.access(path, os.R_OK):
+        raise ValueError(f"cannot read {path.absolute()}: permission denied")
+    return value
+
+
 class MqttTls(Strict):
-    """TLS to the broker; the system trust store when `ca_file` is not set."""
+    """TLS to the broker; the system trust store when `ca_file` is not set. The files are
+    read at load time (`config check`, start, reload), so a missing or bad one is an
+    error at its line."""
 
     ca_file: str | None = None
     cert_file: str | None = Field(default=None, description="client certificate (mutual TLS)")
     key_file: str | None = None
     insecure: bool = Field(default=False, description="skip host name verification (tests only)")
+
+    files_readable = field_validator("ca_file", "cert_file", "key_file")(readable_file)
+
+    @model_validator(mode="after")
+    def _loads(self) -> MqttTls:
+        if self.key_file and not self.cert_file:
+            raise ValueError("key_file needs cert_file")
+        self.context()
+        return self
+
+    def context(self) -> ssl.SSLContext:
+        """The client TLS context; ValueError naming the file when one does not load."""
+        try:
+            ctx = ssl.create_default_context(cafile=self.ca_file)
+        except (ssl.SSLError, OSError) as exc:
+            raise ValueError(f"ca_file {self.ca_file}: not a PEM CA bundle ({exc})") from exc
+        if self.cert_file:
+            try:
+                ctx.load_cert_chain(self.cert_file, self.key_file)
+            except (ssl.SSLError, OSError) as exc:
+                raise ValueError(
+                    f"cert_file {self.cert_file}: cannot load the certificate and key ({exc})"
+                ) from exc
+        if self.insecure:
+            ctx.check_hostname = False
+        return ctx
 
 
 class MqttSource(Strict):
@@ -38,7 +82,8 @@ class MqttSource(Strict):
     client_id: str = Field(
         default="zombie-probes",
         min_length=1,
-        description="fixed id of the persistent session (use one per replica)",
+        description="fixed id of the persistent session; `serve --shard I/N` appends "
+        "-shard-I-of-N so every replica has a session of its own",
     )
     clean_session: bool = Field(
         default=False, description="false keeps records published while the monitor is down"
@@ -93,6 +138,21 @@ class FileSource(Strict):
     @classmethod
     def _known_zone(cls, value: str) -> str:
         return time_zone(value)
+
+    @field_validator("path")
+    @classmethod
+    def _directory_exists(cls, value: str) -> str:
+        # The file itself may appear later (followed like `tail -F`); its directory is
+        # where the PBX writes, so a missing one is a typo or a host without the PBX.
+        folder = Path(value).absolute().parent
+        if not folder.is_dir():
+            raise ValueError(f"directory {folder} does not exist (the file may come later)")
+        return value
+
+    def named_channels(self) -> list[tuple[str, str]]:
+        """(field, channel name) for every channel this source names."""
+        out = [("channel", self.channel)] if self.channel is not None else []
+        return out + [(f"channels[{key!r}]", name) for key, name in self.channels.items()]
 
     @model_validator(mode="after")
     def _one_way_to_the_channel(self) -> FileSource:

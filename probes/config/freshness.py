@@ -49,6 +49,11 @@ class Column(Strict):
         default=None,
         description="true: the URL is an RSS/Atom feed; default: detected from the response",
     )
+    type: Literal["auto", "listing", "article"] = Field(
+        default="auto",
+        description="listing: a column's list page; article: one page (a policy, the latest "
+        "notice) dated by its own publication date; auto: detected from the page",
+    )
 
     @field_validator("id")
     @classmethod
@@ -94,13 +99,14 @@ class FreshnessSpec(CheckSpec):
     @classmethod
     def for_url(cls, url: str, options: dict[str, Any]) -> Self:
         """One column at `url`: `check URL --as freshness [--max-age 14d]`; options may
-        also give `class`, `item_selector`, `date_selector`, `title_selector`, `feed`."""
+        also give `class`, `item_selector`, `date_selector`, `title_selector`, `feed`, `type`."""
         column: dict[str, Any] = {"id": "page", "url": url}
         rest: dict[str, Any] = {}
         for key, value in options.items():
             if value is None:
                 continue
-            if key in {"max_age", "item_selector", "date_selector", "title_selector", "feed"}:
+            if key in {"max_age", "item_selector", "date_selector", "title_selector", "feed",
+                       "type"}:  # fmt: skip
                 column[key] = value
             elif key in {"class", "class_", "column_class"}:
                 column["class"] = value

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, HttpUrl, field_validator, model_validator
+from pydantic import Field, HttpUrl, ValidationInfo, field_validator, model_validator
 
 from probes.config.availability import AvailabilitySpec
 from probes.config.base import CheckSpec
@@ -32,6 +32,19 @@ DEFAULT_USER_AGENT = (
     "+https://github.com/zombie-probes/zombie-probes)"
 )
 ChannelKind = Literal["website", "service", "board", "hotline"]
+
+
+def listen_address(listen: str) -> tuple[str, int]:
+    """(host, port) of a `HOST:PORT` listen address (`[::1]:9705` for IPv6; an empty host
+    is every interface); ValueError with the expected form otherwise. Port 0 picks any."""
+    host, sep, port = listen.rpartition(":")
+    if not sep or not port.isdigit() or (host and not host.strip("[]")):
+        raise ValueError("not HOST:PORT (for example 127.0.0.1:9705)")
+    if int(port) > 65535:
+        raise ValueError(f"port {port} is not between 0 and 65535")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
 # Which check kinds may watch which channel kind: a hotline has no web page to fetch and a
 # website has no call log.
 ALLOWED_CHECKS: dict[str, frozenset[str]] = {
@@ -67,7 +80,14 @@ class GlobalConfig(Strict):
         default="aiohttp",
         description="httpx transport: aiohttp costs half the CPU per request of httpcore",
     )
-    listen: str = Field(default="127.0.0.1:9705", pattern=r"^[^\s:]*:\d{1,5}$")
+    listen: str = Field(default="127.0.0.1:9705", description="HOST:PORT of the HTTP endpoints")
+
+    @field_validator("listen")
+    @classmethod
+    def _listen_is_host_port(cls, value: str) -> str:
+        listen_address(value)
+        return value
+
     state_path: str = Field(default="zombie-probes.db", description="SQLite state file")
     location: str | None = Field(
         default=None,
@@ -158,6 +178,28 @@ class Config(Strict):
                 )
             seen[channel.name] = index
         return channels
+
+    @field_validator("calls")
+    @classmethod
+    def _calls_name_hotlines(
+        cls, calls: CallSourcesConfig | None, info: ValidationInfo
+    ) -> CallSourcesConfig | None:
+        channels = info.data.get("channels")
+        if calls is None or channels is None:  # no channels: their own errors are reported
+            return calls
+        hotlines = {c.name for c in channels if c.kind == "hotline"}
+        wrong = [
+            f"files[{i}].{where} names {name!r}"
+            for i, source in enumerate(calls.files)
+            for where, name in source.named_channels()
+            if name not in hotlines
+        ]
+        if wrong:
+            known = ", ".join(sorted(hotlines)) or "none"
+            raise ValueError(
+                f"{'; '.join(wrong)}: not a hotline channel of this config (hotlines: {known})"
+            )
+        return calls
 
     def with_defaults(self) -> Config:
         """A copy where every check's interval and timeout are filled from `global:`."""

@@ -30,7 +30,9 @@ def _allow_env(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     out = {key: _allow_env(value) for key, value in node.items()}
-    if out.get("type") in _LEAF_TYPES:
+    # `type` is a keyword here unless it is a property's schema (a column's `type:`).
+    kind = out.get("type")
+    if isinstance(kind, str) and kind in _LEAF_TYPES:
         keep = {k: v for k, v in out.items() if k in {"title", "description", "default"}}
         typed = {k: v for k, v in out.items() if k not in keep}
         return {**keep, "anyOf": [typed, ENV_REFERENCE]}

@@ -15,7 +15,10 @@ class ColumnFindings:
     """One column: its id, class and age limit from config, its status, and for a dated
     column the newest item (capped by the list's last change), how many dated items,
     whether it fakes freshness and the newest item's age. `reason` says why a column is
-    blank or unknown."""
+    blank or unknown; `code` the verdict's reason for an unknown column when it is not
+    `column_undated` (`blocked_by_waf`, `list_rendered_by_script`). `page` is what the
+    URL was read as: a column's list, an article (dated by its own publication date,
+    `newest_text` saying from where), or a feed."""
 
     id: str
     class_: str
@@ -30,6 +33,8 @@ class ColumnFindings:
     last_change: float | None = None
     fake: bool = False
     age: float | None = None
+    page: Literal["listing", "article", "feed"] = "listing"
+    code: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from probes.hotline.records import RecordError, Rejected
 from probes.hotline.sink import Sink
 from probes.model import CallRecord
 from probes.state import calls
+from probes.state.errors import StateWriteError
 
 log = logging.getLogger("probes.hotline.filetail")
 CHUNK = 1 << 20  # bytes read per transaction
@@ -132,7 +133,17 @@ async def follow(source: FileSource, sink: Sink) -> None:
     current: _Open | None = None
     try:
         while True:
-            current = poll_once(source, current, sink, parser)
+            try:
+                current = poll_once(source, current, sink, parser)
+            except StateWriteError:
+                # Nothing of the chunk was stored; the offset in the state file is that of
+                # the last stored records, so the file is opened again from there once the
+                # state file can be written (the failure is counted and logged by the store).
+                if current is not None:
+                    current.handle.close()
+                current = None
+                await asyncio.sleep(max(sink.store.retry_in(), source.poll))
+                continue
             await asyncio.sleep(source.poll)
     finally:
         if current is not None:

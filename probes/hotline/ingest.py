@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from probes.clock import Clock
 from probes.config import ChannelConfig
@@ -27,6 +27,7 @@ from probes.config.calls import CallSourcesConfig, FileSource, MqttSource
 from probes.hotline import filetail, mqtt
 from probes.hotline.sink import IngestCounters, Sink, quick_hangup_limits
 from probes.state import calls
+from probes.state.errors import StateWriteError
 from probes.state.store import Store
 
 __all__ = ["IngestCounters", "Ingestion", "Sink", "prune_forever", "run_sources"]
@@ -39,7 +40,10 @@ async def prune_forever(store: Store, clock: Clock, keep: Callable[[], float]) -
     """Delete call records older than `keep()` seconds now and then every hour (totals
     stay)."""
     while True:
-        deleted = calls.prune(store, clock.now() - keep())
+        try:
+            deleted = calls.prune(store, clock.now() - keep())
+        except StateWriteError:  # counted and logged by the store; the next round prunes
+            deleted = 0
         if deleted:
             log.info("deleted %d call records older than %.0f days", deleted, keep() / 86400)
         await asyncio.sleep(PRUNE_EVERY)
@@ -53,8 +57,15 @@ def _session(cfg: MqttSource | None) -> dict[str, object] | None:
 class Ingestion:
     """This replica's running call-record sources, re-pointed by `apply` after a reload."""
 
-    def __init__(self, store: Store, counters: IngestCounters, clock: Clock) -> None:
-        self.store, self.clock = store, clock
+    def __init__(
+        self,
+        store: Store,
+        counters: IngestCounters,
+        clock: Clock,
+        *,
+        shard: tuple[int, int] | None = None,
+    ) -> None:
+        self.store, self.clock, self.shard = store, clock, shard
         self.known: dict[str, float] = {}
         self.sink = Sink(store, counters, clock, self.known)
         self.topics = mqtt.Topics()
@@ -71,19 +82,34 @@ class Ingestion:
         spec = [ch.checks.hotline for ch in self._channels]
         return max([self.config.retention, *(s.long_window for s in spec if s is not None)])
 
-    async def run(self, config: CallSourcesConfig, channels: list[ChannelConfig]) -> None:
-        """Run the MQTT and file sources of these hotline channels until cancelled."""
+    async def run(
+        self,
+        config: CallSourcesConfig,
+        channels: list[ChannelConfig],
+        *,
+        others: Collection[str] = (),
+    ) -> None:
+        """Run the MQTT and file sources of these hotline channels until cancelled;
+        `others` are the config's hotlines that other replicas own (records skipped)."""
         self.config = config
-        self._point(channels)
+        self._point(channels, others)
         async with asyncio.TaskGroup() as tg:
             self._tg = tg
             tg.create_task(prune_forever(self.store, self.clock, self.keep), name="calls-retention")
             if config.mqtt is not None:
-                tg.create_task(mqtt.follow(config.mqtt, self.topics, self.sink), name="calls-mqtt")
+                client_id = mqtt.session_id(config.mqtt.client_id, self.shard)
+                source = mqtt.follow(config.mqtt, self.topics, self.sink, client_id=client_id)
+                tg.create_task(source, name="calls-mqtt")
             for file in config.files:
                 self._follow(file)
 
-    def apply(self, config: CallSourcesConfig | None, channels: list[ChannelConfig]) -> list[str]:
+    def apply(
+        self,
+        config: CallSourcesConfig | None,
+        channels: list[ChannelConfig],
+        *,
+        others: Collection[str] = (),
+    ) -> list[str]:
         """Take a reloaded config's sources and hotlines; returns the settings that only a
         restart applies (empty when everything was applied)."""
         old = self.config
@@ -91,7 +117,7 @@ class Ingestion:
             return [] if old is config else ["calls"]
         restart = ["calls.mqtt"] if _session(old.mqtt) != _session(config.mqtt) else []
         self.config = config.model_copy(update={"mqtt": old.mqtt}) if restart else config
-        self._point(channels)
+        self._point(channels, others)
         wanted = {file.model_dump_json(): file for file in config.files}
         for key in set(self._files) - set(wanted):
             log.info("no longer following %s", self._files[key].get_name())
@@ -101,11 +127,13 @@ class Ingestion:
                 self._follow(file)
         return restart
 
-    def _point(self, channels: list[ChannelConfig]) -> None:
-        """Accept records of these hotlines (and only these), subscribe to their topics."""
+    def _point(self, channels: list[ChannelConfig], others: Collection[str]) -> None:
+        """Accept records of these hotlines, skip those of `others`, refuse the rest;
+        subscribe to these hotlines' topics."""
         self._channels = channels
         self.known.clear()
         self.known.update(quick_hangup_limits(channels))
+        self.sink.others = frozenset(others) - set(self.known)
         assert self.config is not None
         if self.config.mqtt is not None:
             self.topics.set(mqtt.subscriptions(self.config.mqtt.topics, sorted(self.known)))
@@ -123,6 +151,13 @@ async def run_sources(
     store: Store,
     counters: IngestCounters,
     clock: Clock,
+    *,
+    shard: tuple[int, int] | None = None,
+    others: Collection[str] = (),
 ) -> None:
-    """Run the MQTT and file sources of this replica's hotline channels until cancelled."""
-    await Ingestion(store, counters, clock).run(config, channels)
+    """Run the MQTT and file sources of this replica's hotline channels until cancelled.
+
+    shard: this replica's `--shard`, which makes its MQTT client id its own.
+    others: the config's hotlines that other replicas own (their records are skipped).
+    """
+    await Ingestion(store, counters, clock, shard=shard).run(config, channels, others=others)

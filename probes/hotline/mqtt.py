@@ -3,6 +3,13 @@
 Delivery is at least once and nothing is lost: the session is persistent (fixed client id,
 clean_session false), so the broker keeps records published while the monitor is down,
 and a record is acknowledged only after the transaction that stored it has committed.
+
+Replicas (`serve --shard I/N`) of one config each have a session of their own: the client
+id is the configured one with `-shard-I-of-N` appended (`session_id`), since two clients
+with one id throw each other off the broker. A replica subscribes only to its own
+hotlines' `{channel}` topics; a topic without `{channel}` reaches every replica, which
+skips the records of the others' hotlines (`Sink.others`).
+
 aiomqtt acknowledges QoS 1 messages on receipt; paho-mqtt (underneath) can leave that to
 the application (`manual_ack`), which aiomqtt 2.x does not expose, so this module sets it on
 the paho client and sends the PUBACKs itself. A crash between commit and PUBACK makes the
@@ -34,6 +41,7 @@ from probes.hotline.formats import record_from_json
 from probes.hotline.records import RecordError, Rejected, RejectReason
 from probes.hotline.sink import Sink
 from probes.model import CallRecord
+from probes.state.errors import StateWriteError
 
 SOURCE = "mqtt"
 log = logging.getLogger("probes.hotline.mqtt")
@@ -71,15 +79,17 @@ class Topics:
             self.changed.set()
 
 
+def session_id(configured: str, shard: tuple[int, int] | None) -> str:
+    """This replica's MQTT client id: the configured one, plus the shard when sharded (a
+    change of N is a new set of sessions: the old ones' queued records stay with them)."""
+    if shard is None:
+        return configured
+    index, count = shard
+    return f"{configured}-shard-{index}-of-{count}"
+
+
 def _tls_context(cfg: MqttSource) -> ssl.SSLContext | None:
-    if cfg.tls is None:
-        return None
-    ctx = ssl.create_default_context(cafile=cfg.tls.ca_file)
-    if cfg.tls.cert_file:
-        ctx.load_cert_chain(cfg.tls.cert_file, cfg.tls.key_file)
-    if cfg.tls.insecure:
-        ctx.check_hostname = False
-    return ctx
+    return None if cfg.tls is None else cfg.tls.context()
 
 
 class Incoming(NamedTuple):
@@ -172,9 +182,9 @@ def _buffer_reads(client: aiomqtt.Client) -> None:
 _MessageQueue = type[asyncio.Queue[aiomqtt.Message]]  # what aiomqtt's signature says
 
 
-def _client(cfg: MqttSource) -> tuple[aiomqtt.Client, _Queue]:
+def _client(cfg: MqttSource, identifier: str) -> tuple[aiomqtt.Client, _Queue]:
     client = aiomqtt.Client(
-        cfg.host, cfg.port, identifier=cfg.client_id, clean_session=cfg.clean_session,
+        cfg.host, cfg.port, identifier=identifier, clean_session=cfg.clean_session,
         username=cfg.username, password=cfg.password, tls_context=_tls_context(cfg),
         keepalive=int(cfg.keepalive), queue_type=cast(_MessageQueue, _Queue), timeout=10.0,
     )  # fmt: skip
@@ -223,7 +233,8 @@ class Consumer:
                 return ch
         return None
 
-    def handle(self, batch: Sequence[Incoming]) -> int:
+    def parse(self, batch: Sequence[Incoming]) -> list[tuple[CallRecord, str]]:
+        """The batch's records with their positions; bad ones are rejected (counted)."""
         items: list[tuple[CallRecord, str]] = []
         for msg in batch:
             topic = msg.topic
@@ -236,7 +247,18 @@ class Consumer:
                 self.sink.reject(SOURCE, Rejected(exc.reason, exc.detail, position))
                 continue
             items.append((record, position))
-        return self.sink.store_batch(SOURCE, items)
+        return items
+
+    async def store(self, items: Sequence[tuple[CallRecord, str]]) -> int:
+        """Store parsed records, waiting while the state file cannot be written: the
+        batch stays unacknowledged meanwhile, so the broker keeps it (and sends it again
+        after a crash), and its next messages wait in the in-flight window."""
+        while True:
+            try:
+                return self.sink.store_batch(SOURCE, items)
+            except StateWriteError:  # counted and logged by the store
+                store = self.sink.store
+                await store.clock.sleep(max(store.retry_in(), 0.05))
 
 
 async def consume(
@@ -258,24 +280,38 @@ async def consume(
         msgs = [first]
         while len(msgs) < batch and not queue.empty():
             msgs.append(queue.get_nowait())
-        consumer.handle(msgs)  # committed when this returns
+        await consumer.store(consumer.parse(msgs))  # committed when this returns
         for msg in msgs:
             paho.ack(msg.mid, msg.qos)
 
 
 async def run(
-    cfg: MqttSource, channels: Sequence[str], sink: Sink, timezone: str = "Asia/Shanghai"
+    cfg: MqttSource,
+    channels: Sequence[str],
+    sink: Sink,
+    timezone: str = "Asia/Shanghai",
+    *,
+    client_id: str | None = None,
 ) -> None:
-    """Subscribe for these channels and ingest until cancelled (see `follow`)."""
-    await follow(cfg, Topics(subscriptions(cfg.topics, channels)), sink, timezone)
+    """Subscribe for these channels and ingest until cancelled (see `follow`).
+
+    client_id: the session's id (default: the configured one; see `session_id()`)."""
+    topics = Topics(subscriptions(cfg.topics, channels))
+    await follow(cfg, topics, sink, timezone, client_id=client_id)
 
 
 async def follow(
-    cfg: MqttSource, topics: Topics, sink: Sink, timezone: str = "Asia/Shanghai"
+    cfg: MqttSource,
+    topics: Topics,
+    sink: Sink,
+    timezone: str = "Asia/Shanghai",
+    *,
+    client_id: str | None = None,
 ) -> None:
     """Ingest until cancelled, reconnecting with exponential backoff and following the
     wanted topics as a reload changes them."""
     consumer = Consumer(topics.wanted, sink, timezone)
+    identifier = client_id or cfg.client_id
     delay = cfg.reconnect_min
     while True:
         if not topics.wanted and not topics.on_broker:
@@ -284,13 +320,13 @@ async def follow(
             await topics.changed.wait()
             continue
         try:
-            client, queue = _client(cfg)
+            client, queue = _client(cfg, identifier)
             async with client:
                 _buffer_reads(client)
                 topics.changed.set()  # subscribe to what is wanted now
                 delay = cfg.reconnect_min
                 async with asyncio.TaskGroup() as tg:
-                    tg.create_task(_resubscribe(client, topics, consumer, cfg))
+                    tg.create_task(_resubscribe(client, topics, consumer, cfg, identifier))
                     tg.create_task(consume(client, queue, consumer, cfg.batch, cfg.linger))
         except* aiomqtt.MqttError as group:
             exc = group.exceptions[0]
@@ -300,7 +336,7 @@ async def follow(
 
 
 async def _resubscribe(
-    client: aiomqtt.Client, topics: Topics, consumer: Consumer, cfg: MqttSource
+    client: aiomqtt.Client, topics: Topics, consumer: Consumer, cfg: MqttSource, identifier: str
 ) -> None:
     """Keep the broker's subscriptions equal to the wanted ones while connected. A fresh
     connection subscribes to every wanted filter again (cheap, and right whether or not
@@ -320,5 +356,5 @@ async def _resubscribe(
             await client.subscribe([(t, int(cfg.qos)) for t in added])
         topics.on_broker = set(wanted)
         fresh = False
-        log.info("subscribed to %d topics on %s:%d (%d new, %d dropped)",
-                 len(wanted), cfg.host, cfg.port, len(added), len(gone))  # fmt: skip
+        log.info("subscribed to %d topics on %s:%d as %s (%d new, %d dropped)",
+                 len(wanted), cfg.host, cfg.port, identifier, len(added), len(gone))  # fmt: skip

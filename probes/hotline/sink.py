@@ -1,11 +1,14 @@
 """The common path of every call record into the state file.
 
 `Sink` takes parsed records from any source (MQTT, a followed file, a one-off import),
-rejects the ones for channels this replica does not own or dated in the future, stores the
-rest in one transaction per batch (deduplicated by channel and call id), and counts both
-in `IngestCounters`, which the exporter renders as
-`zombie_hotline_records_ingested_total{source}` and
-`zombie_hotline_records_rejected_total{source,reason}`.
+skips the ones for hotlines of another replica (`--shard`: a shared file or a topic
+without `{channel}` reaches every replica), rejects the ones for channels no replica has
+or dated in the future, stores the rest in one transaction per batch (deduplicated by
+channel and call id), and counts all three in `IngestCounters`, which the exporter
+renders as `zombie_hotline_records_ingested_total{source}`,
+`zombie_hotline_records_not_mine_total{source}` and
+`zombie_hotline_records_rejected_total{source,reason}`. A skipped record is expected
+(each replica sees the others' records) and is neither logged nor rejected.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ class IngestCounters:
 
     ingested: dict[str, int] = field(default_factory=dict)
     rejected: dict[tuple[str, str], int] = field(default_factory=dict)
+    not_mine: dict[str, int] = field(default_factory=dict)
 
     def add_ingested(self, source: str, n: int = 1) -> None:
         if n:
@@ -57,6 +61,8 @@ class Sink:
 
     known: channel -> quick hang-up limit; records for other channels are rejected
         (`unknown_channel`). None accepts any channel (one-off imports without a config).
+    others: hotlines of the config that other replicas own; their records are skipped
+        and counted as not mine.
     """
 
     store: Store
@@ -64,6 +70,7 @@ class Sink:
     clock: Clock
     known: Mapping[str, float] | None = None
     logger: logging.Logger = log
+    others: frozenset[str] = frozenset()
 
     def reject(self, source: str, rejected: Rejected) -> None:
         self.counters.add_rejected(source, rejected.reason.value)
@@ -86,14 +93,21 @@ class Sink:
         """Store (record, position) pairs in one transaction; returns how many were new.
 
         offset: (inode, byte offset) of a followed file, committed with the records.
+        Raises `StateWriteError` when the state file cannot be written now; nothing is
+        counted then, so the caller can retry the same batch (and must not acknowledge it).
         """
         now = self.clock.now()
         accepted: list[tuple[CallRecord, str]] = []
+        refused: list[Rejected] = []
+        not_mine = 0
         for record, position in items:
+            if record.channel in self.others:
+                not_mine += 1
+                continue
             try:
                 self._admit(record, now)
             except RecordError as exc:
-                self.reject(source, Rejected(exc.reason, exc.detail, position))
+                refused.append(Rejected(exc.reason, exc.detail, position))
                 continue
             accepted.append((record, position))
         known = self.known
@@ -105,6 +119,10 @@ class Sink:
             else (lambda _ch: calls.DEFAULT_QUICK_HANGUP),
             offset=None if offset is None else (source, offset[0], offset[1], now),
         )
+        for rejected in refused:
+            self.reject(source, rejected)
+        if not_mine:
+            self.counters.not_mine[source] = self.counters.not_mine.get(source, 0) + not_mine
         new = sum(fresh)
         self.counters.add_ingested(source, new)
         # A redelivered or re-read record is expected now and then (QoS 1, crash recovery):

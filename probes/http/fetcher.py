@@ -55,8 +55,27 @@ __all__ = [
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # Headers that describe a request body; dropped when a redirect turns the request into a GET.
 _BODY_HEADERS = ("content-type", "content-length", "transfer-encoding")
-# Credentials the caller set for one host are not sent to another one a redirect names.
-_HOST_BOUND_HEADERS = ("authorization", "cookie")
+# Credentials the caller set for one origin are not sent to another one a redirect names.
+_ORIGIN_BOUND_HEADERS = ("authorization", "cookie")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port or _DEFAULT_PORTS.get(url.scheme)
+
+
+def keeps_credentials(source: httpx.URL, target: httpx.URL) -> bool:
+    """Whether a redirect from `source` to `target` may carry the caller's credentials:
+    the same origin (scheme, host and port), or, as httpx allows, the same host upgraded
+    from http on port 80 to https on port 443. A downgrade to http, another port or
+    another host drops them."""
+    if _origin(source) == _origin(target):
+        return True
+    return (
+        source.host == target.host
+        and _origin(source)[::2] == ("http", 80)
+        and _origin(target)[::2] == ("https", 443)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,9 +160,9 @@ class _Request:
     follow: bool
 
     def redirect(self, status: int, location: httpx.URL) -> None:
-        if location.host != self.url.host:
+        if not keeps_credentials(self.url, location):
             self.headers = {
-                k: v for k, v in self.headers.items() if k.lower() not in _HOST_BOUND_HEADERS
+                k: v for k, v in self.headers.items() if k.lower() not in _ORIGIN_BOUND_HEADERS
             }
         # 303 always becomes a GET; 301/302 after a POST too, as every browser does.
         if status == 303 or (status in (301, 302) and self.method == "POST"):

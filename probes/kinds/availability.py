@@ -1,5 +1,7 @@
 """The `availability` check kind: does the page open within the deadline, with an
 expected status, and is it not a soft error page (HTTP 200 saying 系统维护 / 页面不存在)?
+An anti-bot challenge (瑞数 412, 加速乐 521, …: `probes.pages.challenge`) in front of the
+page is neither: the run could not tell (`blocked`), and the window does not count it.
 
 One probe per run; the official window rule over many probes is the verdict's job
 (`probes.verdict.availability`), over the window of past runs the runner hands it
@@ -11,10 +13,15 @@ from __future__ import annotations
 
 from probes.config.availability import AvailabilitySpec
 from probes.findings.availability import AvailabilityFindings
-from probes.http.fetcher import FetchFailure
+from probes.http.fetcher import FetchFailure, Page
 from probes.kinds.context import CheckContext
 from probes.model import Failure, Measurement, Report, RunWindow
+from probes.pages import challenge
+from probes.pages.complexity import EXACT_FROM, not_text, too_complex
 from probes.pages.softerror import page_soft_error
+
+# Bodies read as text (an unknown content type is too).
+_TEXT_TYPES = ("text/", "application/xhtml", "application/xml")
 
 
 async def check(spec: AvailabilitySpec, ctx: CheckContext) -> Report:
@@ -41,20 +48,40 @@ async def check(spec: AvailabilitySpec, ctx: CheckContext) -> Report:
     ]
     if page.tls_not_after is not None:
         measurements.append(Measurement("tls_cert_not_after_timestamp_seconds", page.tls_not_after))
+    findings = AvailabilityFindings(url, page.status, page.duration, page.tls_not_after)
+    if blocked := challenge.detect(page.status, page.content, page.encoding):
+        return Report(
+            None, findings, failure=Failure.BLOCKED, error=blocked.line,
+            evidence=(f"{page.url}: HTTP {page.status}: {blocked.line}",),
+            measurements=tuple(measurements),
+        )  # fmt: skip
     failure: Failure | None = None
     error = ""
     if page.status not in spec.valid_status_codes:
         failure, error = Failure.HTTP_STATUS, f"http_status: got {page.status}"
+    elif unreadable := _unreadable(page):
+        failure, error = Failure.PARSE_ERROR, unreadable
     elif phrase := page_soft_error(page.content, page.encoding, spec.soft_error_patterns):
         failure, error = Failure.SOFT_ERROR, f"soft_error: page says {phrase!r}"
     evidence = [f"{page.url}: HTTP {page.status} in {page.duration:.2f}s"]
     if error:
         evidence.append(error)
     return Report(
-        failure is None, AvailabilityFindings(url, page.status, page.duration, page.tls_not_after),
-        failure=failure, error=error, evidence=tuple(evidence),
+        failure is None, findings, failure=failure, error=error, evidence=tuple(evidence),
         measurements=tuple(measurements),
     )  # fmt: skip
+
+
+def _unreadable(page: Page) -> str | None:
+    """Why a text page cannot be a healthy page: bytes that are not text, or markup too
+    complex to read (`probes.pages.complexity`). Other content types are not read."""
+    if page.content_type and not page.content_type.startswith(_TEXT_TYPES):
+        return None
+    if garbled := not_text(page.content, page.encoding):
+        return garbled
+    if page.content.count(b"<") <= EXACT_FROM:
+        return None  # too few tags to be too complex: no need to decode
+    return too_complex(page.content.decode(page.encoding, errors="replace"))
 
 
 def window_span(spec: AvailabilitySpec) -> float:

@@ -30,6 +30,7 @@ from probes.findings.board import BoardFindings
 from probes.http.fetcher import FetchFailure
 from probes.kinds.context import CheckContext
 from probes.model import Failure, Measurement, ParsedMessage, Report
+from probes.pages import challenge
 from probes.pages.dates import CN_TZ
 from probes.state import board as tracked_store
 from probes.state.store import Store
@@ -55,6 +56,16 @@ async def check(spec: BoardSpec, ctx: CheckContext) -> Report:
     while page_url is not None and pages < spec.max_pages and page_url not in visited:
         visited.add(page_url)
         got = await ctx.fetch(page_url)
+        wall = (
+            None
+            if isinstance(got, FetchFailure)
+            else challenge.detect(got.status, got.content, got.encoding)
+        )
+        if wall is not None:
+            if first is None:
+                return unknown(f"list page {page_url}: {wall.line}", Failure.BLOCKED)
+            notes.append(f"list page {pages + 1} ({page_url}): {wall.line}; later pages not read")
+            break
         if isinstance(got, FetchFailure) or got.status >= 400:
             line = got.line if isinstance(got, FetchFailure) else f"http_status: got {got.status}"
             if first is None:

@@ -14,8 +14,14 @@ column:
 - fake freshness: the dates moved while the items stayed the same (seen over two runs),
   or on one page the shown dates of most items are far later than the dates their URLs
   carry (`/t20240315_1.html` shown as today); the URL dates are then taken as the truth;
-- unknown: the page could not be fetched or parsed, or no date could be found. An unknown
+- unknown: the page could not be fetched or parsed, or no date could be found, or an
+  anti-bot challenge (`probes.pages.challenge`) stood in its place (`blocked_by_waf`), or
+  its list is rendered by script in the browser (`list_rendered_by_script`). An unknown
   column is never fresh and never stale.
+
+A column declared `type: article` (or detected as one: `probes.pages.article`) is one
+page, a policy or the latest notice, judged by its own publication date (its PubDate
+meta, its 发布日期 label, its URL), never by the related links around it.
 
 The check's `success` is None when no column could be judged, False when a column is
 stale, blank or fakes freshness, True otherwise. The site-level thresholds are the
@@ -26,9 +32,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
+
+from selectolax.lexbor import LexborHTMLParser
 
 from probes.config.freshness import Column, FreshnessSpec
 from probes.config.types import age_text, format_duration
@@ -36,9 +44,13 @@ from probes.findings.freshness import ColumnFindings, FreshnessFindings
 from probes.http.fetcher import FetchFailure, Page
 from probes.kinds.context import CheckContext
 from probes.model import Failure, Measurement, Report
+from probes.pages import challenge
+from probes.pages.article import ArticleDate, article_date, is_article
+from probes.pages.complexity import not_text, too_complex
 from probes.pages.dates import CN_TZ
 from probes.pages.feeds import looks_like_feed, parse_feed
 from probes.pages.listing import PLACEHOLDERS, Item, Listing, extract, newest
+from probes.pages.text import page_title
 from probes.state import content
 
 # Extraction reads at most this much of a page: list pages are 100-500 KB, the newest items
@@ -79,7 +91,10 @@ async def check(spec: FreshnessSpec, ctx: CheckContext) -> Report:
     bad = [f for f in judged if f.status in ("stale", "blank") or f.fake]
     success: bool | None
     if not judged:
-        success, failure = None, Failure.PARSE_ERROR
+        # Every column behind an anti-bot challenge: the site hid itself, not a bad page.
+        walled = all(f.code == "blocked_by_waf" for f in facts)
+        failure = Failure.BLOCKED if walled else Failure.PARSE_ERROR
+        success = None
         error = f"no column could be judged: {facts[0].id}: {facts[0].reason}"
     elif bad:
         success, failure = False, Failure.ASSERTION
@@ -101,11 +116,17 @@ async def _column(
     outcome = await ctx.fetch(url)
     if isinstance(outcome, FetchFailure):
         return _with(base, reason=outcome.line)
+    if blocked := challenge.detect(outcome.status, outcome.content, outcome.encoding):
+        return _with(base, reason=blocked.line, code="blocked_by_waf")
     if outcome.status >= 400:
         return _with(base, reason=f"http_status: got {outcome.status}")
     listing = _listing(outcome, column, dt.datetime.fromtimestamp(now, CN_TZ))
     if isinstance(listing, str):
         return _with(base, reason=listing)
+    if isinstance(listing, _Article):
+        return _article(base, listing, column, now)
+    if listing.mode == "feed":
+        base = _with(base, page="feed")
     placeholder = listing.placeholder or next(
         (p for p in spec.blank_patterns if p and p in outcome.text), None
     )
@@ -117,8 +138,12 @@ async def _column(
             return _with(base, status="blank", reason="the feed has no entries")
         if listing.empty is not None and not listing.items:
             return _with(base, status="blank", reason=f"the list {listing.empty} has no items")
+        if listing.script is not None:
+            return _with(base, reason=listing.script, code="list_rendered_by_script")
         undated = len(listing.items)
-        return _with(base, reason=f"no dated items found ({undated} items without a date)")
+        return _with(
+            base, reason=f"no dated items found ({undated} items without a date)", items=undated
+        )
     shifted = _url_contradicts(dated)
     if shifted:
         # The page prints dates its own URLs deny: trust the URLs.
@@ -145,19 +170,65 @@ async def _column(
     )  # fmt: skip
 
 
-def _listing(page: Page, column: Column, now: dt.datetime) -> Listing | str:
-    """The page's items, or why they cannot be read."""
+_SOURCES = {"meta": "publication meta", "label": "publication label", "url": "URL"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Article:
+    """An article page: its title and its own publication date (None: none found)."""
+
+    title: str
+    url: str
+    date: ArticleDate | None
+
+
+def _article(base: ColumnFindings, page: _Article, column: Column, now: float) -> ColumnFindings:
+    base = _with(base, page="article", newest_title=page.title, newest_url=page.url)
+    if page.date is None:
+        return _with(
+            base, reason="no publication date on the article page (no PubDate meta, "
+            "发布日期 label or date in its URL)",
+        )  # fmt: skip
+    newest_ts = page.date.when.timestamp()
+    age = max(0.0, now - newest_ts)
+    return _with(
+        base, status="stale" if age > column.limit else "fresh", newest=newest_ts,
+        newest_text=f"{page.date.written} (by its {_SOURCES[page.date.source]})", age=age,
+    )  # fmt: skip
+
+
+def _listing(page: Page, column: Column, now: dt.datetime) -> Listing | _Article | str:
+    """The page's items (or, for an article page, its publication date), or why they
+    cannot be read."""
     body = page.content[:MAX_PARSE_BYTES]
     if column.feed or (column.feed is None and looks_like_feed(page.content_type, body)):
         feed = parse_feed(body, page.url, now=now)
         return feed if feed is not None else "parse_error: the feed is not well-formed XML"
     if page.content_type.startswith(_BINARY_TYPES) or b"\x00" in body[:8192]:
         return f"parse_error: not an HTML page ({page.content_type or 'binary content'})"
+    if garbled := not_text(body, page.encoding):
+        return garbled
     text = body.decode(page.encoding, errors="replace")
-    return extract(
+    # Refused before any parse: a page too deep to parse within the deadline.
+    if hostile := too_complex(text):
+        return hostile
+    if column.type == "article":
+        return _Article(_title(text), page.url, article_date(text, page.url, now=now))
+    listing = extract(
         text, page.url, now=now, item_selector=column.item_selector,
         date_selector=column.date_selector, title_selector=column.title_selector,
     )  # fmt: skip
+    if (
+        column.type == "auto"
+        and listing.mode == "auto"
+        and is_article(text, len(listing.items), len(listing.dated))
+    ):
+        return _Article(_title(text), page.url, article_date(text, page.url, now=now))
+    return listing
+
+
+def _title(html: str) -> str:
+    return page_title(LexborHTMLParser(html))
 
 
 def _url_contradicts(dated: tuple[Item, ...]) -> bool:
@@ -193,6 +264,12 @@ def _evidence(f: ColumnFindings) -> str:
     when = dt.datetime.fromtimestamp(f.newest, CN_TZ).strftime("%Y-%m-%d %H:%M")
     when = when.removesuffix(" 00:00")
     where = urlsplit(f.newest_url).path or f.newest_url
+    if f.page == "article":
+        return (
+            f"{f.id}: article 《{_short(f.newest_title)}》 at {where} published "
+            f"{f.newest_text} ({f.status}, {age_text(f.age)} old, "
+            f"limit {format_duration(f.max_age)})"
+        )
     line = (
         f"{f.id}: newest {when} 《{_short(f.newest_title)}》 at {where} "
         f"({f.items} dated items; {f.status}, {age_text(f.age)} old, "

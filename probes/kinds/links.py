@@ -28,6 +28,7 @@ from probes.findings.links import BrokenLink, LinksFindings
 from probes.http.fetcher import FetchFailure, FetchOutcome
 from probes.kinds.context import CheckContext
 from probes.model import Failure, Measurement, Report
+from probes.pages import challenge
 from probes.pages.text import followable
 
 # A GET fallback reads at most this much: enough to know the link answers.
@@ -96,6 +97,11 @@ async def check(spec: LinksSpec, ctx: CheckContext) -> Report:
     if not url:
         return Report(None, error="no url: set checks.links.url or the channel's url")
     page = await ctx.fetch(url)
+    if not isinstance(page, FetchFailure) and (
+        wall := challenge.detect(page.status, page.content, page.encoding)
+    ):
+        return Report(None, failure=Failure.BLOCKED, error=wall.line,
+                      evidence=(f"{url}: {wall.line}",))  # fmt: skip
     if isinstance(page, FetchFailure) or page.status >= 400:
         line = page.line if isinstance(page, FetchFailure) else f"http_status: got {page.status}"
         failure = page.failure if isinstance(page, FetchFailure) else Failure.HTTP_STATUS

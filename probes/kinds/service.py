@@ -20,6 +20,8 @@ from probes.findings.service import ServiceFindings, StepOutcome
 from probes.http.fetcher import FetchFailure, Page
 from probes.kinds.context import CheckContext
 from probes.model import Failure, Measurement, Report, RunWindow
+from probes.pages import challenge
+from probes.pages.complexity import too_complex
 from probes.pages.extract import decode_json, extract, json_get
 from probes.pages.softerror import soft_error
 
@@ -50,8 +52,10 @@ async def check(spec: ServiceSpec, ctx: CheckContext) -> Report:
     skipped = [s.name for s in spec.steps[len(outcomes) :]]
     if skipped:
         evidence.append(f"not run after the failure: {', '.join(skipped)}")
+    # A run stopped by an anti-bot challenge could not tell: not a failed run.
+    blocked = failed is not None and failed.failure is Failure.BLOCKED
     return Report(
-        failed is None, ServiceFindings(tuple(outcomes)),
+        None if blocked else failed is None, ServiceFindings(tuple(outcomes)),
         failure=failed.failure if failed else None,
         error=f"step {failed.name}: {failed.error}" if failed else "",
         evidence=tuple(evidence),
@@ -112,9 +116,13 @@ async def _run_step(
 def assess(step: Step, spec: ServiceSpec, page: Page) -> tuple[Failure | None, str]:
     """The first unmet expectation of a step's response, as (failure, error)."""
     expect = step.expect
+    if wall := challenge.detect(page.status, page.content, page.encoding):
+        return Failure.BLOCKED, wall.line
     if page.status not in expect.status:
         return Failure.HTTP_STATUS, f"http_status: got {page.status}, want {expect.status}"
     text = page.text
+    if hostile := too_complex(text):
+        return Failure.PARSE_ERROR, hostile
     if phrase := soft_error(text, spec.soft_error_patterns, max_text=SOFT_ERROR_MAX_TEXT):
         return Failure.SOFT_ERROR, f"soft_error: page says {phrase!r}"
     if expect.content_type and not page.content_type.startswith(expect.content_type.lower()):

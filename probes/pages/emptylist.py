@@ -28,16 +28,15 @@ from collections.abc import Iterator
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from probes.pages.text import is_link
+from probes.pages.chrome import is_chrome
+from probes.pages.text import is_link, node_text
 
 # Elements the column template marks as its list.
 _LIST_CSS = '[class*="list" i], [id*="list" i], [class*="liebiao" i], [class~="lb"], [id="lb"]'
-# Marks of page chrome: lists there (menus, friendly links) are not the column's.
-_CHROME = re.compile(
-    r"nav|menu|head|foot|side|banner|link|yqlj|friend|bottom|crumb|tab|page|aside|hot|rank",
-    re.I,
-)
-_CHROME_TAGS = frozenset({"nav", "header", "footer", "aside", "menu"})
+# Pagers, tab bars, page heads and link lists hold list-marked elements that are not the
+# column's list either (besides page chrome: `probes.pages.chrome`); an empty one of them
+# proves nothing, so these marks count anywhere in a class or id.
+_NOT_COLUMN = re.compile(r"head|tab|page|link", re.I)
 # Bounds that keep a page of thousands of nested list elements linear: list elements
 # looked at, and ancestors read for chrome marks.
 _MAX_CANDIDATES = 50
@@ -57,6 +56,52 @@ _MARKUP_SIGNS = re.compile(
     re.I,
 )
 _SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script\s*>", re.S | re.I)
+# Client-side list templates (see `item_template`).
+_TEMPLATE_BLOCK = re.compile(
+    r"<(script)\b[^>]*\btype\s*=\s*[\"']?text/(?:html|template|x-[\w-]+)[^>]*>|<(template)\b[^>]*>",
+    re.I,
+)
+_TEMPLATE_CLOSE = {
+    "script": re.compile(r"</script\s*>", re.I),
+    "template": re.compile(r"</template\s*>", re.I),
+}
+_TEMPLATE_HINT = re.compile(r"text/(?:html|template|x-)|<template", re.I)
+_REPEAT_WORDS = ("v-for", "ng-repeat", "x-for", "wx:for")
+_TEMPLATE_LINK = re.compile(r"<a\b[^>]*\bhref", re.I)
+_REPEAT = re.compile(
+    r"<[a-z][\w-]*\b[^>]*\s(?:v-for|ng-repeat|x-for|wx:for)\s*=\s*[\"'][^\"']*[\"']", re.I
+)
+_TEMPLATED_HREF = re.compile(r"\shref\s*=\s*[\"'][^\"']*(?:\{\{|\$\{|<%=)[^\"']*[\"']", re.I)
+
+
+def item_template(html: str) -> str | None:
+    """The client-side template of a list the page renders by script, if it has one: a
+    `<script type="text/html">` (art-template, Handlebars, Mustache) or `<template>` block
+    holding a link, a Vue/Angular/Alpine repeat (`v-for`, `ng-repeat`, `x-for`), or a
+    link whose URL is a template expression (`href="/news/{{id}}"`). Such a list is not in
+    the HTML however the column is doing, so no date on the page speaks for it."""
+    # Literal searches first: a regex that tries every `<` of a 300 KB page costs more
+    # than the rest of the page's reading.
+    blocks = _TEMPLATE_BLOCK.finditer(html) if _TEMPLATE_HINT.search(html) else iter(())
+    for block in blocks:
+        close = _TEMPLATE_CLOSE[(block.group(1) or block.group(2)).lower()].search(
+            html, block.end()
+        )
+        if close is None:
+            break
+        body = html[block.end() : close.start()]
+        if _TEMPLATE_LINK.search(body):
+            return f"a client-side template ({_short(block.group(0))}) holds the list's links"
+    if any(w in html for w in _REPEAT_WORDS) and (m := _REPEAT.search(html)):
+        return f"a client-side repeat ({_short(m.group(0))}) renders the list"
+    if any(w in html for w in ("{{", "${", "<%=")) and (m := _TEMPLATED_HREF.search(html)):
+        return f"links are template expressions ({_short(m.group(0))})"
+    return None
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def scripted(html: str) -> bool:
@@ -98,7 +143,7 @@ def empty_list(root: LexborNode) -> str | None:
             continue
         if _holds_link(node):
             continue
-        text = " ".join(node.text(separator=" ").split())
+        text = node_text(node)
         if len(text) > _MAX_HEADER_CHARS or any(c.isdigit() for c in text):
             continue
         return _describe(node)
@@ -110,7 +155,7 @@ def _is_chrome(node: LexborNode | None) -> bool:
         if node is None or node.tag in ("body", "html", "#document"):
             break
         attrs = node.attributes
-        if node.tag in _CHROME_TAGS or _CHROME.search(
+        if is_chrome(node) or _NOT_COLUMN.search(
             f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
         ):
             return True

@@ -30,17 +30,20 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from probes.pages import emptylist
+from probes.pages import datastore, emptylist
+from probes.pages.chrome import is_chrome
 from probes.pages.dates import DateMatch, url_date
 from probes.pages.emptylist import scripted
 from probes.pages.listsearch import (
     DATE_HINT,
     MAX_ITEM_CHARS,
+    MIN_ROWS,
     URL_HINT,
     DateCache,
     find_list,
+    find_rows,
 )
-from probes.pages.text import is_link, visible_text
+from probes.pages.text import is_link, node_text, strip_non_content, visible_text
 
 # A blank column (空白栏目) says so in place of its list.
 PLACEHOLDERS = (
@@ -57,12 +60,14 @@ PLACEHOLDERS = (
     "没有找到相关信息",
     "暂时没有内容",
 )
-# Non-content blocks cut before parsing: their openers, and each one's closer.
-_NOT_CONTENT_OPEN = re.compile(r"<(?:(script|style|noscript|template)\b|!--)", re.I)
-_NOT_CONTENT_CLOSE = {
-    tag: re.compile(rf"</{tag}\s*>", re.I) for tag in ("script", "style", "noscript", "template")
-}
 Source = Literal["text", "title", "url"]
+MAX_TITLE = 200
+# A date element's text: a date and its label, never a sentence.
+_MAX_DATE_TEXT = 40
+_NOT_DATE_TAGS = frozenset({"script", "style", "select", "option", "textarea"})
+_DATE_LABEL = re.compile(
+    r"[\s:：\[\]【】()（）<>《》|/\-·]|发布|公开|公布|成文|发文|印发|更新|日期|时间|时|间"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,16 +97,22 @@ class Listing:
 
     items: the list's items in page order, dated or not.
     placeholder: the blank-column phrase the page shows (暂无信息 …), if any.
-    mode: how the items were found (auto, selector, feed).
+    mode: how the items were found (auto, selector, feed, or datastore: 大汉 JCMS records).
     empty: when no item was found, the column's list element the page shows empty
         (`ul.news-list`, or the configured selector's container): the column is blank.
         None when the page's layout cannot be read (see `probes.pages.emptylist`).
+    script: why the list is rendered by script in the browser (a client-side item
+        template; a page without items that loads its content by script), else None.
+        Such a list is not in the HTML: no date elsewhere on the page speaks for it.
+    total: the column's record count when the page states it (JCMS `totalrecord`).
     """
 
     items: tuple[Item, ...]
     placeholder: str | None = None
-    mode: Literal["auto", "selector", "feed"] = "auto"
+    mode: Literal["auto", "selector", "feed", "datastore"] = "auto"
     empty: str | None = None
+    script: str | None = None
+    total: int | None = None
 
     @property
     def dated(self) -> tuple[Item, ...]:
@@ -127,14 +138,15 @@ def extract(
     title_selector: str | None = None,
 ) -> Listing:
     """The list of items of the HTML column page `html` fetched from `base_url`."""
-    # Scripts and styles go before parsing (cutting them out of the string is far cheaper
-    # than removing the nodes afterwards): their text is not the page's, and "暂无数据"
+    dates = DateCache(now)
+    if not item_selector and (island := datastore.records(html)) is not None:
+        return _records(island, base_url, dates, title_selector)
+    # Scripts and styles go before parsing: their text is not the page's, and "暂无数据"
     # in a JS template must not make a column blank.
     tree = LexborHTMLParser(strip_non_content(html))
     root = tree.body or tree.root
     visible = visible_text(tree)
     placeholder = next((p for p in PLACEHOLDERS if p in visible), None)
-    dates = DateCache(now)
     if item_selector:
         nodes = tree.css(item_selector)
         items = tuple(
@@ -146,51 +158,46 @@ def extract(
             empty = emptylist.empty_container(tree, item_selector)
         return Listing(items, placeholder, "selector", empty)
     group = find_list(root, dates) if root is not None else []
-    items = tuple(
-        i for i in (_item(n, base_url, dates, title_selector=title_selector) for n in group)
-        if i.title or i.when
-    )  # fmt: skip
-    empty = None
-    if not items and root is not None and not scripted(html):
-        empty = emptylist.empty_list(root)
-    return Listing(items, placeholder, "auto", empty)
+    items = _items(group, base_url, dates, title_selector)
+    if len(items) < MIN_ROWS and (script := _rendered_by_script(html, root)) is not None:
+        # The list is the script's; a date or two found elsewhere is not its date.
+        return Listing((), placeholder, "auto", script=script)
+    if not items and root is not None:
+        items = _items(find_rows(root), base_url, dates, title_selector)
+    if items:
+        return Listing(items, placeholder, "auto")
+    if scripted(html):
+        return Listing((), placeholder, "auto", script="the page loads its content by script")
+    empty = emptylist.empty_list(root) if root is not None else None
+    return Listing((), placeholder, "auto", empty)
 
 
-def strip_non_content(html: str) -> str:
-    """`html` without its scripts, styles, noscript and template blocks and comments.
+def _rendered_by_script(html: str, root: LexborNode | None) -> str | None:
+    """Why the page's list is drawn by script (a client-side item template, or an empty
+    list element on a page that loads content by script), or None."""
+    if (template := emptylist.item_template(html)) is not None:
+        return template
+    if root is not None and scripted(html) and (empty := emptylist.empty_list(root)):
+        return f"the list {empty} is empty and the page fills it by script"
+    return None
 
-    A scan from opener to closer with C-level searches: a regex with a lazy `.*?` and a
-    back-reference costs more than parsing the page. A block without a closer is kept (as
-    the parser would show it as text anyway), and its kind is not searched for again, which
-    keeps a page of thousands of unclosed `<script` openers linear."""
-    pieces: list[str] = []
-    pos = 0
-    unclosed: set[str] = set()
-    while True:
-        opener = _NOT_CONTENT_OPEN.search(html, pos)
-        if opener is None:
-            break
-        tag = (opener.group(1) or "!--").lower()
-        end = -1
-        if tag not in unclosed:
-            if tag == "!--":
-                close = html.find("-->", opener.end())
-                end = close + 3 if close >= 0 else -1
-            else:
-                found = _NOT_CONTENT_CLOSE[tag].search(html, opener.end())
-                end = found.end() if found is not None else -1
-        if end < 0:
-            unclosed.add(tag)
-            pieces.append(html[pos : opener.end()])
-            pos = opener.end()
-            continue
-        pieces.append(html[pos : opener.start()])
-        pieces.append(" ")
-        pos = end
-    if not pieces:
-        return html
-    pieces.append(html[pos:])
-    return "".join(pieces)
+
+def _items(
+    nodes: list[LexborNode], base_url: str, dates: DateCache, title_selector: str | None
+) -> tuple[Item, ...]:
+    found = (_item(n, base_url, dates, title_selector=title_selector) for n in nodes)
+    return tuple(i for i in found if i.title or i.when)
+
+
+def _records(
+    island: datastore.Records, base_url: str, dates: DateCache, title_selector: str | None
+) -> Listing:
+    """The items of 大汉 JCMS records, one per record, in the records' order."""
+    wrapped = "".join(f"<jcms-record>{m}</jcms-record>" for m in island.markup)
+    tree = LexborHTMLParser(f"<html><body>{strip_non_content(wrapped)}</body></html>")
+    nodes = [n for n in tree.css("jcms-record") if n.parent is not None and n.parent.tag == "body"]
+    items = _items(nodes, base_url, dates, title_selector)
+    return Listing(items, mode="datastore", total=island.total)
 
 
 def _item(
@@ -207,6 +214,9 @@ def _item(
     anchors = [a for a in ([node] if node.tag == "a" else node.css("a")) if is_link(a)]
     title_node: LexborNode | None = node.css_first(title_selector) if title_selector else None
     link, title = _title_anchor(anchors)
+    if link is None and title_node is None:
+        # A row opened by script (every anchor `javascript:`): its text names it.
+        title = node_text(node)[:MAX_TITLE]
     if title_node is not None:
         title = _title(title_node)
     else:
@@ -229,6 +239,8 @@ def _item(
         date_node = node.css_first(date_selector)
         text = date_node.text(separator=" ") if date_node is not None else ""
         title_text = ""
+    elif _ambiguous(text, dates) and (own := _date_element(node, dates)) is not None:
+        text, title_text = own, ""
     found, source = _pick_date(text[:MAX_ITEM_CHARS], title_text, dates)
     if found is not None:
         when = found.when
@@ -240,13 +252,54 @@ def _item(
             and (url_when.month, url_when.day) == (when.month, when.day)
         ):
             when = when.replace(year=url_when.year)
-        if source == "title" and written:
+        if written and (source == "title" or written in title):
             # The date styled inside the link is not part of the title.
             title = " ".join(title.replace(written, " ").split()).strip(" -|[]()（）")
         return Item(title, url, when, written, source, url_when)
     if from_url is not None:
         return Item(title, url, from_url.when, urlsplit(url).path, "url", url_when)
     return Item(title, url, None, "", "text", url_when)
+
+
+def _ambiguous(text: str, dates: DateCache) -> bool:
+    """True when the item's text does not settle its date by itself: several dates, or
+    more text than is read (a search result's snippet)."""
+    if len(text) > MAX_ITEM_CHARS:
+        return True
+    return DATE_HINT.search(text) is not None and len(dates.find(text)) > 1
+
+
+def _date_element(node: LexborNode, dates: DateCache) -> str | None:
+    """The text of the item's date element: an element that holds one date and nothing
+    else but a label (`<span>2024-11-03</span>`, `<td>发布日期：2024年11月3日</td>`), the
+    newest when there are several (成文日期 and 发布日期). Dates in nested lists or chrome
+    inside the item (a result's "相似文章") and dates inside prose (a snippet, a title
+    naming a day) are not it."""
+    best: tuple[dt.datetime, str] | None = None
+    for el in node.css("*"):
+        if el.tag in _NOT_DATE_TAGS:
+            continue
+        text = node_text(el)
+        if not text or len(text) > _MAX_DATE_TEXT or not DATE_HINT.search(text):
+            continue
+        found = dates.find(text)
+        if len(found) != 1:
+            continue
+        rest = text[: found[0].start] + text[found[0].end :]
+        if _DATE_LABEL.sub("", rest).strip() or _nested(el, node):
+            continue
+        if best is None or found[0].when > best[0]:
+            best = (found[0].when, text)
+    return best[1] if best is not None else None
+
+
+def _nested(el: LexborNode, item: LexborNode) -> bool:
+    parent = el.parent
+    while parent is not None and parent.mem_id != item.mem_id:
+        if parent.tag in ("ul", "ol", "li", "dl") or is_chrome(parent):
+            return True
+        parent = parent.parent
+    return False
 
 
 def _join(base_url: str, href: str) -> str:
@@ -286,6 +339,7 @@ def _title_anchor(anchors: list[LexborNode]) -> tuple[LexborNode | None, str]:
 
 def _title(node: LexborNode) -> str:
     attr = (node.attributes.get("title") or "").strip()
-    text = " ".join(node.text(separator=" ").split())
+    text = node_text(node)
     # The title attribute holds the untruncated title ("关于开展…" shown, full one in it).
-    return attr if attr and (len(attr) >= len(text) or text.endswith(("…", "..."))) else text
+    shown = "".join(text.split())
+    return attr if attr and (len(attr) >= len(shown) or text.endswith(("…", "..."))) else text

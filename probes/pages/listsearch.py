@@ -6,8 +6,11 @@ group; a child is entered only when its text has a date hint or it holds a link 
 carries a date, so menus, footers and hidden link blocks - most of a big page's links -
 cost one C-level `text()` and one regex call each, not a Python walk per link. The
 winner has the most dated children (ties: the fewest undated ones). Children of an element
-marked as a sidebar are never entered: a blank or undated column must not borrow its
-sidebar's dates. `probes.pages.listing` reads the winning group's items.
+that are page chrome (navigation, footers, sidebars, link menus: `probes.pages.chrome`)
+are never entered, and a group headed as a link menu (友情链接, 下属单位) never wins: a
+column's own list wins whatever their count of dated links, and a blank or undated
+column must not borrow their dates. `probes.pages.listing` reads the winning group's items;
+board pages find their message rows with the same search (`probes.boards.parse`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import re
 
 from selectolax.lexbor import LexborNode
 
+from probes.pages.chrome import is_chrome, labelled_chrome
 from probes.pages.dates import DateMatch, find_dates, url_date
 from probes.pages.text import SKIP_HREF, followable, is_link
 
@@ -29,9 +33,6 @@ MAX_DEPTH = 64
 # A list's child longer than this is a page section, not an item: its dates are not one
 # item's date, and reading them would make auto mode quadratic on huge pages.
 MAX_ITEM_CHARS = 800
-# A list inside an element marked as a sidebar (热点, 排行, 推荐, 相关) is never the
-# column's own list: a blank or undated column must not borrow its sidebar's dates.
-_ASIDE = re.compile(r"side|hot|rank|redian|tuijian|recommend|related|xgxx|paihang", re.I)
 # Cheap tests run before the full date engine: most texts and links of a page hold no
 # date at all (menus, footers), and these reject them at C speed.
 DATE_HINT = re.compile(r"\d\s?[-/.年月－／．]\s?\d|[〇○零]")
@@ -41,6 +42,8 @@ _LINK = 'a[href]:not([href=""])' + "".join(f':not([href^="{p}"])' for p in SKIP_
 # Links whose URL may carry a date (`URL_HINT` and `url_date` decide); one plain
 # selector, as each alternative of a selector list is another walk of the tree.
 _URL_LINK = 'a[href*="20"]'
+# A list that prints no dates has at least this many rows (fewer is a menu or a pager).
+MIN_ROWS = 3
 # Elements that are never an item.
 _NOT_ITEM = frozenset({"script", "style", "noscript", "template", "head", "-text", "_comment"})
 
@@ -63,7 +66,7 @@ def find_list(root: LexborNode, dates: DateCache) -> list[LexborNode]:
         below: list[LexborNode] = []
         for child in parent.iter():
             tag = child.tag or ""
-            if tag in _NOT_ITEM or _is_aside(child):
+            if tag in _NOT_ITEM or is_chrome(child):
                 continue
             mem_id = child.mem_id
             text = child.text(separator=" ")
@@ -81,10 +84,15 @@ def find_list(root: LexborNode, dates: DateCache) -> list[LexborNode]:
                 below.append(child)
         if depth < MAX_DEPTH:
             stack.extend((node, depth + 1) for node in reversed(below))
+        labelled: bool | None = None
         for members in groups.values():
             # Only children holding a link are items; asked only of groups that can win,
             # as it costs a selector query per child.
             if not any(dated for _, dated in members):
+                continue
+            if labelled is None:
+                labelled = _in_menu(parent)
+            if labelled:
                 continue
             # A node dated by a URL holds that link already.
             held = [
@@ -137,13 +145,56 @@ def holds_link(node: LexborNode) -> bool:
     return is_link(first) or node.css_first(_LINK) is not None
 
 
-def _is_aside(node: LexborNode) -> bool:
-    # Only the node itself: the top-down walk never enters an aside, so its descendants
-    # are never reached.
-    if node.tag == "aside":
-        return True
-    attrs = node.attributes
-    return _ASIDE.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''}") is not None
+def _in_menu(parent: LexborNode) -> bool:
+    """True when the group's parent (or its parent) is headed as a link menu (友情链接,
+    下属单位, 相关阅读 …): however dated its links, it is not the page's list."""
+    node: LexborNode | None = parent
+    for _ in range(2):
+        if node is None or node.tag in ("body", "html"):
+            return False
+        if labelled_chrome(node):
+            return True
+        node = node.parent
+    return False
+
+
+def find_rows(root: LexborNode) -> list[LexborNode]:
+    """The page's largest group of undated rows, for a list that prints no dates (a
+    registry table of ids and names): same-tag siblings outside page chrome that each
+    hold an anchor (a `javascript:` one too: such tables open rows by script) and at least
+    two elements with text, as table rows and record blocks do and menu entries do not.
+    At least `MIN_ROWS` of them, or none."""
+    best: list[LexborNode] = []
+    stack = [(root, 0)]
+    while stack:
+        parent, depth = stack.pop()
+        groups: dict[str, list[LexborNode]] = {}
+        for child in parent.iter():
+            tag = child.tag or ""
+            if tag in _NOT_ITEM or is_chrome(child):
+                continue
+            groups.setdefault(tag, []).append(child)
+            if depth < MAX_DEPTH:
+                stack.append((child, depth + 1))
+        for members in groups.values():
+            if len(members) < max(MIN_ROWS, len(best) + 1):
+                continue
+            rows = [m for m in members if _is_row(m)]
+            if len(rows) >= MIN_ROWS and len(rows) > len(best) and not _in_menu(parent):
+                best = rows
+    return best
+
+
+def _is_row(node: LexborNode) -> bool:
+    if node.css_first("a") is None:
+        return False
+    cells = 0
+    for child in node.iter():
+        if child.tag not in _NOT_ITEM and child.text(separator=" ").strip():
+            cells += 1
+            if cells >= 2:
+                return True
+    return False
 
 
 class DateCache:

@@ -37,12 +37,6 @@ DEFAULT_SOFT_ERRORS = (
     "404 Not Found",
     "Service Unavailable",
     "502 Bad Gateway",
-    # WAF block pages answer 200 with a page of their own.
-    "您的访问被拦截",
-    "访问被拦截",
-    "安全狗",
-    "Web应用防火墙",
-    "网站防火墙",
 )
 # A page's own text longer than this is a working page that mentions a phrase.
 DEFAULT_MAX_TEXT = 1500

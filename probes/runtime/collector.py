@@ -13,7 +13,7 @@ watching the same channels from different networks stay apart in one Prometheus.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sized
 from typing import Protocol
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -30,6 +30,7 @@ from probes.catalogue import BY_NAME, CH, FAMILIES, Family
 from probes.config import ChannelConfig
 from probes.model import CheckResult, Histogram, State
 from probes.runtime.status import MonitorStatus
+from probes.state.store import WriteHealth
 
 log = logging.getLogger("probes.runtime.collector")
 AnyFamily = GaugeMetricFamily | CounterMetricFamily | HistogramMetricFamily
@@ -43,6 +44,19 @@ class IngestView(Protocol):
 
     @property
     def rejected(self) -> Mapping[tuple[str, str], int]: ...
+
+    @property
+    def not_mine(self) -> Mapping[str, int]: ...
+
+
+class StateView(Protocol):
+    """The state store's write health (see `probes.state.store`)."""
+
+    @property
+    def health(self) -> WriteHealth: ...
+
+    @property
+    def pending(self) -> Sized: ...
 
 
 class _Families:
@@ -95,6 +109,7 @@ class ZombieCollector(Collector):
         status: MonitorStatus,
         ingest: IngestView | None = None,
         *,
+        state: StateView | None = None,
         only_channel: str | None = None,
         strict: bool = False,
         location: str | None = None,
@@ -102,6 +117,7 @@ class ZombieCollector(Collector):
         self.location = location
         self.status = status
         self.ingest = ingest
+        self.state = state
         self.only_channel = only_channel
         self.strict = strict
 
@@ -162,6 +178,14 @@ class ZombieCollector(Collector):
                 f.add("hotline_records_ingested", (source,), float(n))
             for (source, reason), n in sorted(self.ingest.rejected.items()):
                 f.add("hotline_records_rejected", (source, reason), float(n))
+            # From a source's first record on, at 0 until another replica's record comes,
+            # so a rate over it starts at the start.
+            not_mine = self.ingest.not_mine
+            for source in sorted(set(self.ingest.ingested) | set(not_mine)):
+                f.add("hotline_records_not_mine", (source,), float(not_mine.get(source, 0)))
+        if self.state is not None:
+            f.add("state_write_errors", (), float(self.state.health.errors))
+            f.add("state_writes_pending", (), float(len(self.state.pending)))
 
 
 def _new_family(fam: Family, location: bool) -> AnyFamily:

@@ -53,8 +53,11 @@ def build_app(monitor: Monitor) -> Starlette:
         return PlainTextResponse("OK\n")
 
     async def ready(request: Request) -> Response:
-        if monitor.status.ready:
+        health = monitor.rt.store.health
+        if monitor.status.ready and not health.failing:
             return PlainTextResponse("OK\n")
+        if health.failing:  # results are kept and written once the file takes writes again
+            return PlainTextResponse(f"not ready: {health.reason}\n", status_code=503)
         return PlainTextResponse("not ready\n", status_code=503)
 
     async def reload(request: Request) -> Response:

@@ -24,6 +24,8 @@ from probes.runtime.runner import Runtime, open_runtime
 from probes.runtime.scheduler import Scheduler
 from probes.runtime.status import MonitorStatus
 from probes.state import history
+from probes.state.errors import StateWriteError
+from probes.state.store import SHORT_BUSY_TIMEOUT
 
 log = logging.getLogger("probes.runtime.monitor")
 
@@ -63,7 +65,8 @@ class Monitor:
         self.config = new
         channels = self.scheduler.apply(new)
         hotlines = [c for c in channels if c.kind == "hotline"]
-        changed += self.ingestion.apply(new.calls, hotlines)
+        others = [c.name for c in new.channels if c.kind == "hotline"]
+        changed += self.ingestion.apply(new.calls, hotlines, others=others)
         self.status.reload_ok = True
         self.status.reload_ts = self.rt.clock.now()
         message = f"config reloaded: {len(channels)} channels"
@@ -110,15 +113,16 @@ async def open_monitor(
     location = location or settings.location
     clock = clock or SystemClock()
     async with open_runtime(
-        settings, clock=clock, state_path=state_path or settings.state_path
-    ) as rt:
+        settings, clock=clock, state_path=state_path or settings.state_path,
+        write_timeout=SHORT_BUSY_TIMEOUT,
+    ) as rt:  # fmt: skip
         status = MonitorStatus(reload_ts=clock.now())
         scheduler = Scheduler(rt, status, shard=shard, spread=first_run_spread)
         scheduler.apply(config)
         scheduler.restore()
         ingest = IngestCounters()
-        registry = make_registry(ZombieCollector(status, ingest, location=location))
-        ingestion = Ingestion(rt.store, ingest, clock)
+        registry = make_registry(ZombieCollector(status, ingest, state=rt.store, location=location))
+        ingestion = Ingestion(rt.store, ingest, clock, shard=shard)
         yield Monitor(
             config_path, config, rt, status, scheduler, ingest, registry, ingestion, location
         )
@@ -128,7 +132,10 @@ async def prune_forever(monitor: Monitor) -> None:
     """Drop history older than `history_retention`, hourly."""
     while True:
         cutoff = monitor.rt.clock.now() - monitor.config.global_.history_retention
-        removed = history.prune(monitor.rt.store, cutoff)
+        try:
+            removed = history.prune(monitor.rt.store, cutoff)
+        except StateWriteError:  # counted and logged by the store; the next round prunes
+            removed = 0
         if removed:
             log.info("pruned %d check runs older than the retention", removed)
         await monitor.rt.clock.sleep(PRUNE_EVERY)

@@ -28,6 +28,7 @@ from probes.http.fetcher import Fetcher, QueueTime
 from probes.kinds import KINDS, CheckContext
 from probes.model import CheckResult, Failure, Report, Verdict
 from probes.state import history
+from probes.state.errors import StateWriteError
 from probes.state.store import Store
 from probes.verdict import JudgeContext, judge
 
@@ -50,12 +51,17 @@ class Runtime:
 
 @asynccontextmanager
 async def open_runtime(
-    settings: GlobalConfig, *, clock: Clock, state_path: str | Path
+    settings: GlobalConfig,
+    *,
+    clock: Clock,
+    state_path: str | Path,
+    write_timeout: float | None = None,
 ) -> AsyncIterator[Runtime]:
     """Open the shared HTTP client and fetcher and the state store for `settings`; close
-    both on exit. `state_path` may be `:memory:` (one-off checks)."""
+    both on exit. `state_path` may be `:memory:` (one-off checks); `write_timeout` is the
+    store's busy timeout once open (see `Store.open`)."""
     async with open_fetcher(settings, clock=clock) as fetcher:
-        with Store.open(state_path) as store:
+        with Store.open(state_path, write_timeout=write_timeout, clock=clock) as store:
             yield Runtime(fetcher=fetcher, store=store, clock=clock, settings=settings)
 
 
@@ -88,6 +94,10 @@ async def run_check(rt: Runtime, channel: ChannelConfig, name: str, spec: CheckS
             False, failure=Failure.TIMEOUT,
             error=f"timeout: the check did not finish within {spec.deadline:g}s",
         )  # fmt: skip
+    except StateWriteError as exc:
+        # The kind could not record what it tracks (board messages, column fingerprints):
+        # the monitor's fault, not the target's, so the check could not tell.
+        report = Report(None, error=f"could not record the check's state: {exc}")
     except Exception as exc:
         # A bug in a kind must not end the monitor: log it with its traceback and show the
         # check as unknown with the error.

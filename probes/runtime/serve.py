@@ -22,8 +22,10 @@ from starlette.types import ASGIApp
 
 from probes.clock import Clock
 from probes.config import Config
+from probes.config.model import listen_address
 from probes.runtime.endpoints import build_app
 from probes.runtime.monitor import Monitor, open_monitor, prune_forever
+from probes.state.store import retry_forever
 
 log = logging.getLogger("probes.runtime.serve")
 
@@ -35,18 +37,25 @@ class _Server(uvicorn.Server):
         yield
 
 
-def split_listen(listen: str) -> tuple[str, int]:
-    host, _, port = listen.rpartition(":")
-    return host.strip("[]") or "0.0.0.0", int(port)
+class StartupError(Exception):
+    """The monitor cannot start; the message is one line naming what and where."""
 
 
 def bind(listen: str) -> socket.socket:
     """Bind the listening socket before anything starts, so a busy port fails at once."""
-    host, port = split_listen(listen)
+    try:
+        host, port = listen_address(listen)
+    except ValueError as exc:
+        raise StartupError(f"cannot listen on {listen!r}: {exc}") from exc
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        reason = exc.strerror or str(exc)
+        raise StartupError(f"cannot listen on {listen!r}: {reason}") from exc
     sock.set_inheritable(True)
     return sock
 
@@ -95,7 +104,10 @@ async def run_monitor(
         loop.add_signal_handler(signal.SIGHUP, monitor.reload)
         try:
             async with asyncio.TaskGroup() as tg:
-                background = [tg.create_task(prune_forever(monitor))]
+                background = [
+                    tg.create_task(prune_forever(monitor)),
+                    tg.create_task(retry_forever(monitor.rt.store)),
+                ]
                 if config.calls is not None:
                     background.append(tg.create_task(_sources(monitor)))
                 if extra is not None:
@@ -120,4 +132,6 @@ async def run_monitor(
 async def _sources(monitor: Monitor) -> None:
     assert monitor.config.calls is not None
     hotlines = [c for c in monitor.status.channels.values() if c.kind == "hotline"]
-    await monitor.ingestion.run(monitor.config.calls, hotlines)
+    # The config's other hotlines belong to other replicas: their records are skipped.
+    others = [c.name for c in monitor.config.channels if c.kind == "hotline"]
+    await monitor.ingestion.run(monitor.config.calls, hotlines, others=others)

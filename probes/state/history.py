@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
@@ -41,18 +42,18 @@ log = logging.getLogger("probes.state.history")
 
 
 def record(store: Store, channel: str, result: CheckResult) -> None:
-    """Append a run and replace the check's latest result, atomically."""
+    """Append a run and replace the check's latest result, atomically; while the state
+    file cannot be written the rows are kept and stored later, in order (`Store.write`)."""
     success = None if result.success is None else int(result.success)
     failure = result.failure.value if result.failure else None
-    with store.transaction() as conn:
-        conn.execute(
-            "INSERT INTO check_runs VALUES (?, ?, ?, ?, ?, ?)",
-            (channel, result.check, result.started, success, failure, result.duration),
-        )
-        conn.execute(
-            "INSERT OR REPLACE INTO check_latest VALUES (?, ?, ?)",
-            (channel, result.check, json.dumps(_to_json(result), ensure_ascii=False)),
-        )
+    run = (channel, result.check, result.started, success, failure, result.duration)
+    latest = (channel, result.check, json.dumps(_to_json(result), ensure_ascii=False))
+
+    def rows(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO check_runs VALUES (?, ?, ?, ?, ?, ?)", run)
+        conn.execute("INSERT OR REPLACE INTO check_latest VALUES (?, ?, ?)", latest)
+
+    store.write(rows)
 
 
 def window(store: Store, channel: str, check: str, span: float, now: float) -> RunWindow:

@@ -4,7 +4,9 @@
 - zombie `site_unreachable`: failures ≥ 5% of the window's probes (default 7 days);
 - degraded `site_unreachable`: failures ≥ 3%, or ≥ 2 consecutive failures;
 - degraded `site_slow`: the last probe slower than `max_duration` (when set);
-- degraded `cert_expiring`: the certificate expires within `cert_expiry_warning`.
+- degraded `cert_expiring`: the certificate expires within `cert_expiry_warning`;
+- unknown `blocked_by_waf`: the last probe met an anti-bot challenge. Blocked probes are
+  neither successes nor failures: they never count toward the unreachable share.
 
 The window is the one the runner stamped on the result (this probe included). While the
 history is shorter than the window the share is taken over the history there is, so a
@@ -19,7 +21,7 @@ from probes.config.availability import AvailabilitySpec
 from probes.config.types import format_duration
 from probes.findings.availability import AvailabilityFindings
 from probes.model import CheckResult, Reason, State
-from probes.verdict.common import JudgeContext
+from probes.verdict.common import JudgeContext, blocked
 
 
 def reasons(
@@ -28,7 +30,7 @@ def reasons(
     findings: AvailabilityFindings | None,
     jc: JudgeContext,
 ) -> list[Reason]:
-    out: list[Reason] = []
+    out = blocked(result, "availability")
     rule = spec.unreachable
     stats = result.window
     if stats is not None and stats.runs:

@@ -18,14 +18,14 @@ from __future__ import annotations
 from probes.config.board import BoardSpec
 from probes.findings.board import BoardFindings
 from probes.model import CheckResult, Reason, State
-from probes.verdict.common import JudgeContext, not_finished
+from probes.verdict.common import JudgeContext, blocked, not_finished
 
 
 def reasons(
     spec: BoardSpec, result: CheckResult, findings: BoardFindings | None, jc: JudgeContext
 ) -> list[Reason]:
     if findings is None:
-        return [] if result.success is None else [not_finished(result)]
+        return blocked(result, "board") if result.success is None else [not_finished(result)]
     f = findings
     out: list[Reason] = []
     days = spec.unanswered_zombie_after / 86400

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from probes.config import ChannelConfig
-from probes.model import CheckResult, Reason, State
+from probes.model import CheckResult, Failure, Reason, State
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,3 +32,11 @@ def not_finished(result: CheckResult) -> Reason:
         "evidence_missing", State.UNKNOWN, result.error or "the check did not finish",
         result.check,
     )  # fmt: skip
+
+
+def blocked(result: CheckResult, check: str) -> list[Reason]:
+    """`blocked_by_waf` (unknown) when an anti-bot challenge hid the page from the run:
+    the monitor cannot tell, and the reason names the product and asks for access."""
+    if result.failure is not Failure.BLOCKED:
+        return []
+    return [Reason("blocked_by_waf", State.UNKNOWN, result.error, check)]

@@ -18,6 +18,9 @@ the columns of one site, from the check's `FreshnessFindings`.
   be found; it never counts as fresh, nor as stale.
 - `evidence_missing`: unknown when the check did not finish (it ran out of time): no
   column was judged, which is never ok.
+- `blocked_by_waf`: unknown for a column an anti-bot challenge hid (the product named);
+  `list_rendered_by_script`: unknown for a column whose list the browser renders by
+  script (it is not in the HTML, and no other date on the page speaks for it).
 """
 
 from __future__ import annotations
@@ -69,10 +72,15 @@ def reasons(
                    _names("dates move but items do not", fake), "freshness")
         )  # fmt: skip
 
-    unknown = [c for c in cols if c.status == "unknown"]
-    if unknown:
-        detail = "; ".join(f"{c.id}: {c.reason}" for c in unknown)
-        out.append(Reason("column_undated", State.UNKNOWN, detail, "freshness"))
+    # Unknown columns by why: column_undated, or the code the kind gave (blocked_by_waf,
+    # list_rendered_by_script); one reason per code, in a fixed order.
+    unknown: dict[str, list[ColumnFindings]] = {}
+    for c in cols:
+        if c.status == "unknown":
+            unknown.setdefault(c.code or "column_undated", []).append(c)
+    for code in sorted(unknown):
+        detail = "; ".join(f"{c.id}: {c.reason}" for c in unknown[code])
+        out.append(Reason(code, State.UNKNOWN, detail, "freshness"))
     return out
 
 

@@ -16,14 +16,14 @@ from __future__ import annotations
 from probes.config.links import LinksSpec
 from probes.findings.links import LinksFindings
 from probes.model import CheckResult, Reason, State
-from probes.verdict.common import JudgeContext, not_finished
+from probes.verdict.common import JudgeContext, blocked, not_finished
 
 
 def reasons(
     spec: LinksSpec, result: CheckResult, findings: LinksFindings | None, jc: JudgeContext
 ) -> list[Reason]:
     if findings is None:
-        return [] if result.success is None else [not_finished(result)]
+        return blocked(result, "links") if result.success is None else [not_finished(result)]
     checked, broken = findings.checked, findings.broken
     internal, external = findings.internal_broken, findings.external_broken
     if not checked or not broken:
