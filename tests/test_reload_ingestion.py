@@ -23,6 +23,7 @@ import pytest
 from test_serve import free_port, start, stop, wait_healthy
 
 from probes.clock import SystemClock
+from probes.config import ChannelConfig
 from probes.config.calls import CallSourcesConfig
 from probes.hotline.ingest import IngestCounters, Ingestion
 from probes.state.store import Store
@@ -225,3 +226,42 @@ async def test_a_reload_says_which_call_settings_need_a_restart(
                 running.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await running
+
+
+def _hotline_channel(name: str) -> ChannelConfig:
+    return ChannelConfig.model_validate(
+        {"name": name, "kind": "hotline", "owner": "热线办", "checks": {"hotline": {}}}
+    )
+
+
+async def test_a_reload_repoints_which_hotlines_are_another_replicas(tmp_path: Path) -> None:
+    """A sharded replica gains h2 by a reload while h3 joins the config on another
+    replica: from then on a shared call file's h2 records are stored, h3's skipped as not
+    mine (not rejected), and a hotline no replica has is still rejected."""
+    cdr = tmp_path / "calls.jsonl"
+    cdr.write_text("", encoding="utf-8")
+    source = CallSourcesConfig.model_validate(
+        {"files": [{"path": str(cdr), "format": "jsonl", "poll": "0.05s"}]}
+    )
+    counters = IngestCounters()
+    with Store.open(tmp_path / "state.db") as store:
+        ingestion = Ingestion(store, counters, SystemClock(), shard=(0, 2))
+        running = asyncio.create_task(
+            ingestion.run(source, [_hotline_channel("h1")], others=["h1"])
+        )
+        await asyncio.sleep(0)
+        try:
+            hotlines = [_hotline_channel("h1"), _hotline_channel("h2")]
+            assert ingestion.apply(source, hotlines, others=["h1", "h2", "h3"]) == []
+            lines = [record(ch) for ch in ("h1", "h2", "h3", "nobody")]
+            cdr.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            async with asyncio.timeout(DEADLINE):
+                while sum(counters.ingested.values()) < 2:
+                    await asyncio.sleep(0.05)
+        finally:
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
+        assert (stored(tmp_path / "state.db", "h1"), stored(tmp_path / "state.db", "h2")) == (1, 1)
+    assert counters.not_mine == {"file:calls.jsonl": 1}
+    assert counters.rejected == {("file:calls.jsonl", "unknown_channel"): 1}
