@@ -8,8 +8,9 @@ import datetime as dt
 import pytest
 
 from probes.boards.parse import parse_detail, parse_list
-from probes.boards.status import classify
-from probes.config.board import BoardSelectors, DetailPage
+from probes.boards.status import DEFAULT_WORDS, Status, board_words
+from probes.boards.summary import interim_rule
+from probes.config.board import BoardSelectors, BoardSpec, DetailPage
 from probes.pages.dates import CN_TZ
 
 NOW = dt.datetime(2026, 11, 18, 10, 0, tzinfo=CN_TZ)
@@ -38,7 +39,7 @@ def ts(*args: int) -> float:
     ],
 )
 def test_status_words(text: str, answered: bool | None) -> None:
-    assert classify(text) is answered
+    assert DEFAULT_WORDS.classify(text) is answered
 
 
 TABLE = """<html><body>
@@ -167,3 +168,157 @@ def test_message_page(
 ) -> None:
     got = parse_detail(f"<html><body>{html}</body></html>", detail, now=NOW)
     assert (got.answered, got.replied, got.reply_text) == (answered, replied, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("已办理", Status.ANSWERED),  # 人民网's answered word
+        ("办理完毕", Status.ANSWERED),
+        ("[已办结]", Status.ANSWERED),
+        ("未办理", Status.PENDING),
+        ("待受理", Status.PENDING),
+        ("已受理", Status.IN_PROGRESS),
+        ("已转办", Status.IN_PROGRESS),
+        ("已交办", Status.IN_PROGRESS),
+        ("正在办理", Status.IN_PROGRESS),
+        ("已关注", Status.IN_PROGRESS),
+        ("已受理 已回复", Status.IN_PROGRESS),  # a waiting word wins
+        ("市投诉处理中心", None),  # a department, not 处理中
+        ("受理", Status.IN_PROGRESS),  # 人民网: a whole status cell
+        ("[在办]", Status.IN_PROGRESS),
+        ("已办", Status.ANSWERED),
+        ("受理单位：市住建局", None),  # a label
+    ],
+)
+def test_shipped_status_vocabulary(text: str, status: Status | None) -> None:
+    assert DEFAULT_WORDS.status(text) is status
+
+
+def test_a_boards_own_status_words_are_merged_with_the_shipped_ones() -> None:
+    spec = BoardSpec.model_validate(
+        {
+            "status_words": {
+                "answered": ["已评价", "受理"],
+                "in_progress": ["已办结待评价", "已处理"],
+            }
+        }
+    )
+    words = board_words(spec)
+    assert words.status("已评价") is Status.ANSWERED
+    assert words.status("已办结待评价") is Status.IN_PROGRESS  # longer than 已办结
+    assert words.status("已处理") is Status.IN_PROGRESS  # moved from answered
+    assert words.status("已回复") is Status.ANSWERED  # shipped words stay
+    assert words.status("受理") is Status.ANSWERED  # a board's own meaning of a cell word
+
+
+def test_status_and_title_are_read_per_element() -> None:
+    html = (
+        '<table><tr><td><span>已办理</span><a href="/m/1">中心城区停车难</a></td>'
+        "<td>2026-11-02</td></tr>"
+        '<tr><td>办理中</td><td><a href="/m/2" title="关于老旧小区加装电梯补贴何时发放的问题">'
+        "关于老旧小区加装电梯…</a></td><td>2026-11-03</td></tr></table>"
+    )
+    page = parse_list(html, "http://b.gov.cn/", AUTO, now=NOW)
+    assert [(m.title, m.answered) for m in page.messages] == [
+        ("中心城区停车难", True),
+        ("关于老旧小区加装电梯补贴何时发放的问题", False),
+    ]
+
+
+def test_title_dates_and_status_words_are_not_the_rows() -> None:
+    html = (
+        '<ul><li><a href="/m/1">反映2026年10月1日起三个工作日未回复的问题</a>'
+        "<span>已回复</span><span>2026-11-02</span></li></ul>"
+    )
+    (m,) = parse_list(html, "http://b.gov.cn/", AUTO, now=NOW).messages
+    assert (m.answered, m.posted) == (True, ts(2026, 11, 2))
+
+
+INTERIM = interim_rule(BoardSpec())
+REPLIES = DetailPage(reply="div.reply", reply_date="p.time")
+
+
+@pytest.mark.parametrize(
+    ("blocks", "answered", "replied", "text"),
+    [
+        # an interim reply, then the answer: answered at the answer's time
+        ([("2026-11-03", "您的留言我们已收到，已转相关部门处理。"),
+          ("2026-11-10", "经核实，该路段路灯线路已于11月9日更换，现已恢复照明。")],
+         True, ts(2026, 11, 10), "经核实，该路段路灯线路已于11月9日更换，现已恢复照明。"),
+        # only the interim reply: in progress
+        ([("2026-11-03", "您好！您的留言已收悉，已转相关部门办理，敬请关注后续回复。")],
+         False, None, "您好！您的留言已收悉，已转相关部门办理，敬请关注后续回复。"),
+        ([("2026-11-03", "已转交市公安局处理。")], False, None, "已转交市公安局处理。"),
+    ],
+)  # fmt: skip
+def test_an_interim_reply_is_no_answer(
+    blocks: list[tuple[str, str]], answered: bool, replied: float | None, text: str
+) -> None:
+    body = "".join(f'<p class="time">{when}</p><div class="reply">{t}</div>' for when, t in blocks)
+    got = parse_detail(f"<html><body>{body}</body></html>", REPLIES, now=NOW, interim=INTERIM)
+    assert (got.answered, got.replied, got.reply_text) == (answered, replied, text)
+
+
+@pytest.mark.parametrize(
+    ("row", "title", "answered"),
+    [
+        # a department link with a title of its own: the message's title is the longer one
+        ('<a href="/dept/3" title="市住建局">市住建局</a><a href="/m/1" title="关于小区电梯'
+         '长期停运无人维修的问题">关于小区电梯…</a><span>2026-11-02</span><span>已办结</span>',
+         "关于小区电梯长期停运无人维修的问题", True),
+        # the status as an icon
+        ('<a href="/m/2">路灯不亮</a><img src="s2.gif" alt="办理中"><span>2026-11-02</span>',
+         "路灯不亮", False),
+        ('<a href="/m/3">噪音扰民</a><span>2026-11-02</span><span>待评价</span>', "噪音扰民", True),
+    ],
+)  # fmt: skip
+def test_row_cells(row: str, title: str, answered: bool) -> None:
+    (m,) = parse_list(f"<ul><li>{row}</li></ul>", "http://b.gov.cn/", AUTO, now=NOW).messages
+    assert (m.title, m.answered) == (title, answered)
+
+
+@pytest.mark.parametrize(
+    ("row", "title", "answered"),
+    [
+        # a department whose name holds 受理中 is not a status
+        ('<a href="/m/4">供暖不热</a><span>市民投诉受理中心</span><span>2026-11-02</span>',
+         "供暖不热", None),
+        # a 查看详情 link with a title attribute names no message
+        ('<a href="/m/5">井盖缺失</a><span>2026-11-02</span><span>已回复</span>'
+         '<a href="/m/5" title="查看详情">查看</a>', "井盖缺失", True),
+        # a title attribute that is not the cut title's full text is not used
+        ('<a href="/m/6" title="点击进入详情页面查看">路面塌陷…</a><span>2026-11-02</span>'
+         "<span>办理中</span>", "路面塌陷…", False),
+    ],
+)  # fmt: skip
+def test_row_cells_that_are_not_what_they_look_like(
+    row: str, title: str, answered: bool | None
+) -> None:
+    (m,) = parse_list(f"<ul><li>{row}</li></ul>", "http://b.gov.cn/", AUTO, now=NOW).messages
+    assert (m.title, m.answered) == (title, answered)
+
+
+def test_the_message_link_is_the_one_whose_text_changes_from_row_to_row() -> None:
+    # A department link before the title, neither with a title attribute.
+    rows = "".join(
+        f'<li><a href="/dept/7">市住房和城乡建设局</a><a href="/m/{i}">{title}</a>'
+        f"<span>2026-11-0{i}</span><span>已回复</span></li>"
+        for i, title in enumerate(["电梯停运", "物业乱收费", "小区停车难"], start=1)
+    )
+    page = parse_list(f"<ul>{rows}</ul>", "http://b.gov.cn/", AUTO, now=NOW)
+    assert [(m.title, m.url) for m in page.messages] == [
+        ("电梯停运", "http://b.gov.cn/m/1"),
+        ("物业乱收费", "http://b.gov.cn/m/2"),
+        ("小区停车难", "http://b.gov.cn/m/3"),
+    ]
+
+
+def test_a_date_inside_a_content_snippet_is_not_the_posting_date() -> None:
+    html = (
+        '<ul><li><a href="/m/1">停水问题</a><p>我家所在小区自2026年10月3日起每天停水，物业'
+        "一直没有给出说法，希望有关部门尽快处理。</p><span>留言时间：2026-11-02 09:30</span>"
+        "<span>办理中</span></li></ul>"
+    )
+    (m,) = parse_list(html, "http://b.gov.cn/", AUTO, now=NOW).messages
+    assert m.posted == ts(2026, 11, 2, 9, 30)

@@ -38,6 +38,8 @@ class FakeBoard:
 
     rows: list[tuple[int, str, float, str]] = field(default_factory=list)
     details: dict[int, str] = field(default_factory=dict)
+    replies: dict[int, list[str]] = field(default_factory=dict)
+    asked: list[str] = field(default_factory=list)
     list_status: int = 200
     raw_list: str | None = None
 
@@ -45,6 +47,7 @@ class FakeBoard:
         async def listing(request: Request) -> Response:
             if self.raw_list is not None:
                 return HTMLResponse(self.raw_list, status_code=self.list_status)
+            self.asked.append(request.url.query)
             page = int(request.query_params.get("page", "1"))
             cells = "".join(
                 f'<tr><td><a href="/msg/{mid}">{title}</a></td><td>{day(posted)}</td>'
@@ -56,7 +59,8 @@ class FakeBoard:
 
         async def message(request: Request) -> Response:
             mid = int(request.path_params["mid"])
-            return HTMLResponse(f"<p>状态：{self.details.get(mid, '办理中')}</p>")
+            replies = "".join(f'<div class="reply">{r}</div>' for r in self.replies.get(mid, []))
+            return HTMLResponse(f"<p>状态：{self.details.get(mid, '办理中')}</p>{replies}")
 
         return Starlette(routes=[Route("/list", listing), Route("/msg/{mid:int}", message)])
 
@@ -276,3 +280,54 @@ async def test_reply_deadline_across_national_day(
     assert verdict.state is state, verdict.summary
     assert measured(result, "board_overdue_messages") == float(state is State.DEGRADED)
     assert any("reply due 2026-10-12" in line for line in result.evidence)
+
+
+async def test_interim_reply_leaves_the_message_in_progress_until_answered(
+    board: FakeBoard, runtime: Runtime
+) -> None:
+    ch = channel(", detail: {reply: div.reply}")
+    clock = runtime.clock
+    assert isinstance(clock, FrozenClock)
+    # The list says 已回复, but the only reply forwards the message: four months on, that
+    # is the 3-month veto, not an answered board.
+    board.rows = [(1, "村道破损", NOW - 120 * DAY, "已回复"), (2, "路灯", NOW - DAY, "已回复")]
+    board.replies = {
+        1: ["您的留言我们已收到，已转相关部门处理。"],
+        2: ["经核实，路灯线路已于昨日更换，现已恢复照明。"],
+    }
+    result, verdict = await run(runtime, ch)
+    assert verdict.state is State.ZOMBIE, verdict.summary
+    assert [r.code for r in verdict.reasons] == ["board_unanswered"]
+    assert any("村道破损" in line and "interim reply only" in line for line in result.evidence)
+
+    # The real answer arrives: answered, at the time it was first seen.
+    clock.advance(DAY)
+    board.replies[1].append("村道已列入本月修缮计划，施工队已进场，预计月底完工。")
+    result, verdict = await run(runtime, ch)
+    assert verdict.state is State.OK, verdict.summary
+    message = next(m for m in tracked.messages(runtime.store, "board") if m.id == "1")
+    assert message.reply_text == "村道已列入本月修缮计划，施工队已进场，预计月底完工。"
+    assert message.reply_time == clock.now()
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [("", True), (", next_page: a.next, max_pages: 1", False),
+     (f", page_url_template: '{BASE}/list?page={{page}}', max_pages: 1", False)],
+)  # fmt: skip
+async def test_a_board_read_on_page_1_only_says_why(
+    board: FakeBoard, runtime: Runtime, extra: str, said: bool
+) -> None:
+    board.rows = [(1, "留言", NOW - DAY, "已回复")]
+    result, _ = await run(runtime, channel(extra))
+    note = "only list page 1 read: no pagination configured"
+    assert any(note in line for line in result.evidence) is said
+
+
+async def test_list_pages_by_row_offset(board: FakeBoard, runtime: Runtime) -> None:
+    # sun0769: `page` is a row offset in steps of 30 (page 2 is page=30)
+    board.rows = [(1, "留言", NOW - DAY, "已回复")]
+    extra = f", page_url_template: '{BASE}/list?page={{offset}}', page_size: 30, max_pages: 3"
+    result, _ = await run(runtime, channel(extra))
+    assert board.asked == ["", "page=30", "page=60"]
+    assert result.evidence[0].startswith("read 3 list page(s)")

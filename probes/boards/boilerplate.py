@@ -173,6 +173,37 @@ def forwards_only(text: str, forward_words: Sequence[str], short_reply: int) -> 
     return len(norm) <= short_reply and any(w in norm for w in forward_words)
 
 
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    """The acknowledge-only rule: a reply with fewer than `min_substance` characters of
+    substance, or a reply of at most `short_reply` characters holding a forward word.
+    Such a reply is boilerplate, and it is no answer: the message it replies to is still
+    in progress."""
+
+    stripped: tuple[str, ...]
+    forwards: tuple[str, ...]
+    min_substance: int = 10
+    short_reply: int = 50
+
+    @classmethod
+    def of(
+        cls,
+        phrases: Sequence[str],
+        forward_words: Sequence[str] = (),
+        *,
+        min_substance: int = 10,
+        short_reply: int = 50,
+    ) -> Acknowledgement:
+        forwards = tuple(sorted({normalise(w) for w in forward_words} - {""}))
+        return cls(strip_list(phrases), forwards, min_substance, short_reply)
+
+    def only(self, text: str) -> bool:
+        """True when `text` only acknowledges or forwards."""
+        return substance(text, self.stripped) < self.min_substance or forwards_only(
+            text, self.forwards, self.short_reply
+        )
+
+
 def detect(
     replies: Sequence[str],
     *,
@@ -186,12 +217,9 @@ def detect(
 ) -> BoilerplateReport:
     """Which of `replies` are boilerplate (`owners`: the message each reply answers,
     `topics`: that message's title)."""
-    stripped = strip_list(phrases)
-    forwards = tuple({normalise(w) for w in forward_words} - {""})
-    acks = frozenset(
-        i
-        for i, text in enumerate(replies)
-        if substance(text, stripped) < min_substance or forwards_only(text, forwards, short_reply)
+    rule = Acknowledgement.of(
+        phrases, forward_words, min_substance=min_substance, short_reply=short_reply
     )
+    acks = frozenset(i for i, text in enumerate(replies) if rule.only(text))
     dups = near_duplicates(replies, threshold, owners, topics)
     return BoilerplateReport(len(replies), dups, acks)

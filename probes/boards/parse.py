@@ -3,38 +3,44 @@ status, reply time) and, from a message's own page, its reply text and reply tim
 
 Selectors come from config; whatever is not configured is auto-detected: message rows are
 repeated sibling blocks holding a link and a date (the columns' list detector,
-`probes.pages.listsearch`), the status is the first status word in the row
-(`probes.boards.status`), the posted time the first date outside the title
-(`probes.pages.dates`), the reply time a second date in an answered row. A row without a
-link or a posted date is skipped and counted, so the caller can tell a changed layout from an
+`probes.pages.listsearch`); each row's cells are read element by element
+(`probes.boards.cells`: link, title, status, posted and reply time). A row without a link
+or a posted date is skipped and counted, so the caller can tell a changed layout from an
 empty board.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from urllib.parse import urldefrag, urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from probes.boards.status import classify
+from probes.boards.boilerplate import Acknowledgement
+from probes.boards.cells import Undated, read_row, stated_status, texts
+from probes.boards.links import title_column
+from probes.boards.status import DEFAULT_WORDS, StatusWords
 from probes.config.board import BoardSelectors, DetailPage
 from probes.model import ParsedMessage
 from probes.pages.dates import find_dates, parse_datetime
 from probes.pages.listsearch import DateCache, find_list
-from probes.pages.text import followable, visible_text
+from probes.pages.text import followable
 
-MAX_TITLE = 200
 MAX_REPLY = 20_000
+# Labels of a message page's posting time (徐州 12345 受理日期, 佳木斯 咨询时间 …).
+POSTED_LABELS = (
+    "受理日期", "受理时间", "留言时间", "留言日期", "来信时间", "来信日期", "提交时间", "咨询时间",
+    "反映时间", "提问时间", "诉求时间", "发起时间", "登记时间", "投诉时间", "写信时间", "发布时间",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
 class ListPage:
     """The messages of one list page, the next page's URL, and what could not be read.
 
-    rows: elements taken as message rows (parsed or not); skipped: why rows were dropped.
+    rows: elements taken as message rows (parsed or not); skipped: why rows were dropped;
+    undated: rows read but for their posting time, which only their own page can give.
     """
 
     messages: tuple[ParsedMessage, ...]
@@ -42,16 +48,19 @@ class ListPage:
     rows: int
     skipped: tuple[str, ...] = ()
     item_selector: str = ""
+    undated: tuple[Undated, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Detail:
     """What a message's own page says: answered or not (None: cannot tell), reply time
-    and reply text when found."""
+    and reply text when found (an interim reply's text with answered False), and its
+    posting time when found."""
 
     answered: bool | None
     replied: float | None = None
     reply_text: str | None = None
+    posted: float | None = None
 
 
 def parse_list(
@@ -62,6 +71,7 @@ def parse_list(
     now: dt.datetime,
     id_pattern: str | None = None,
     next_page: str | None = None,
+    words: StatusWords = DEFAULT_WORDS,
 ) -> ListPage:
     """The messages on one list page."""
     tree = LexborHTMLParser(html)
@@ -71,87 +81,77 @@ def parse_list(
         rows, item_selector = _auto_rows(tree, now)
     messages: list[ParsedMessage] = []
     skipped: list[str] = []
+    undated: list[Undated] = []
+    column = 0 if selectors.link else title_column(rows, now=now, words=words)
     for row in rows:
-        parsed = _row(row, page_url, selectors, now, id_pattern)
+        parsed = read_row(
+            row, page_url, selectors, now=now, id_pattern=id_pattern, words=words, column=column
+        )
         if isinstance(parsed, str):
             skipped.append(parsed)
+        elif isinstance(parsed, Undated):
+            undated.append(parsed)
         else:
             messages.append(parsed)
     return ListPage(
         tuple(messages), _next_url(tree, page_url, next_page), len(rows), tuple(skipped),
-        item_selector,
+        item_selector, tuple(undated),
     )  # fmt: skip
 
 
-def parse_detail(html: str, detail: DetailPage | None, *, now: dt.datetime) -> Detail:
-    """A message page's reply. With `detail` selectors the reply block decides (present
-    and not empty: answered); without, the page's status words do."""
-    tree = LexborHTMLParser(html)
-    if detail is not None:
-        node = tree.css_first(detail.reply)
-        text = " ".join(node.text(separator=" ").split()) if node is not None else ""
-        if text:
-            when: dt.datetime | None = None
-            if detail.reply_date is not None:
-                date_node = tree.css_first(detail.reply_date)
-                if date_node is not None:
-                    when = parse_datetime(date_node.text(), now=now)
-            elif node is not None:
-                when = parse_datetime(text, now=now)
-            return Detail(True, when.timestamp() if when else None, text[:MAX_REPLY])
-    return Detail(classify(visible_text(tree)))
-
-
-def _row(
-    row: LexborNode,
-    page_url: str,
-    sel: BoardSelectors,
+def parse_detail(
+    html: str,
+    detail: DetailPage | None,
+    *,
     now: dt.datetime,
-    id_pattern: str | None,
-) -> ParsedMessage | str:
-    link = row.css_first(sel.link or "a[href]")
-    href = link.attributes.get("href") if link is not None else None
-    if link is None or not href or not followable(href):
-        return "a row without a message link"
-    url = urldefrag(urljoin(page_url, href.strip())).url
-    title_node = row.css_first(sel.title) if sel.title else link
-    title = " ".join((title_node.text() if title_node is not None else "").split())
-    title = title or (link.attributes.get("title") or "").strip()
-    row_text = " ".join(row.text(separator=" ").split())
-    # Dates written in the title (关于2024年3月停水的问题) are not the posting date.
-    dated_text = row_text.replace(title, " ") if title else row_text
-    dates = [d.when for d in find_dates(dated_text, now=now)]
-    posted = _selected_date(row, sel.date, now) if sel.date else (dates[0] if dates else None)
-    if posted is None:
-        return f"no posting date in row {title[:30]!r}"
-    status_node = row.css_first(sel.status) if sel.status else None
-    answered = classify(status_node.text() if status_node is not None else row_text)
-    replied: dt.datetime | None = None
-    if sel.reply_date:
-        replied = _selected_date(row, sel.reply_date, now)
-    elif answered and len(dates) > 1:
-        replied = max(dates[1:])
-    if replied is not None and answered is None:
-        answered = True  # a reply time is an answer even without a status word
-    return ParsedMessage(
-        id=_message_id(url, id_pattern),
-        title=title[:MAX_TITLE],
-        url=url,
-        posted=posted.timestamp(),
-        answered=answered,
-        replied=replied.timestamp() if replied is not None else None,
-    )
+    words: StatusWords = DEFAULT_WORDS,
+    interim: Acknowledgement | None = None,
+) -> Detail:
+    """A message page's reply. With `detail` selectors the reply blocks decide: the first
+    block that says something is the answer, with its time; blocks that only acknowledge
+    or forward (`interim`) leave the message in progress. Without selectors, the page's
+    status field does (a text that is only a status word, else a short one holding one)."""
+    tree = LexborHTMLParser(html)
+    posted = _posted(tree, detail, now)
+    if detail is not None and detail.reply is not None:
+        blocks = [" ".join(n.text(separator=" ").split()) for n in tree.css(detail.reply)]
+        times = tree.css(detail.reply_date) if detail.reply_date is not None else []
+        said = [(i, text) for i, text in enumerate(blocks) if text]
+        for index, text in said:
+            if interim is not None and interim.only(text):
+                continue
+            when: dt.datetime | None
+            if detail.reply_date is not None:
+                # The n-th reply time belongs to the n-th reply; one time for several
+                # blocks is the first answer's.
+                node = times[index] if index < len(times) else (times[0] if times else None)
+                when = parse_datetime(node.text(), now=now) if node is not None else None
+            else:
+                when = parse_datetime(text, now=now)
+            return Detail(True, when.timestamp() if when else None, text[:MAX_REPLY], posted)
+        if said:  # only interim replies: in progress, the text kept for the detector
+            return Detail(False, None, said[0][1][:MAX_REPLY], posted)
+    # The page's status field, read per element: the letter itself may well say 未处理.
+    status = stated_status(texts(tree.body), words) if tree.body is not None else None
+    return Detail(None if status is None else status.answered, posted=posted)
 
 
-def _selected_date(row: LexborNode, selector: str, now: dt.datetime) -> dt.datetime | None:
-    node = row.css_first(selector)
-    return parse_datetime(node.text(), now=now) if node is not None else None
-
-
-def _message_id(url: str, id_pattern: str | None) -> str:
-    if id_pattern is not None and (m := re.search(id_pattern, url)):
-        return m.group(1)[:200]
-    return url[:500]
+def _posted(tree: LexborHTMLParser, detail: DetailPage | None, now: dt.datetime) -> float | None:
+    """A message page's posting time: by selector, else the first date in or right after
+    a posting-time label (the page header's "today" widget is no posting time)."""
+    when: dt.datetime | None = None
+    if detail is not None and detail.posted is not None:
+        node = tree.css_first(detail.posted)
+        when = parse_datetime(node.text(separator=" "), now=now) if node is not None else None
+    elif tree.body is not None:
+        segments = texts(tree.body)
+        for i, seg in enumerate(segments):
+            if any(label in seg for label in POSTED_LABELS):
+                dates = [d for s in segments[i : i + 3] for d in find_dates(s, now=now)]
+                if dates:
+                    when = dates[0].when
+                    break
+    return when.timestamp() if when is not None else None
 
 
 def _auto_rows(tree: LexborHTMLParser, now: dt.datetime) -> tuple[list[LexborNode], str]:

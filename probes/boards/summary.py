@@ -33,6 +33,7 @@ class Waiting:
     due: float
     overdue: bool
     veto: bool  # unanswered longer than unanswered_zombie_after
+    interim: bool = False  # replied to, but only with an acknowledgement or a forward
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,14 @@ def count_boilerplate(
     return BoilerplateCounts(len(texts), len(report.flagged), example)
 
 
+def interim_rule(spec: BoardSpec) -> boilerplate.Acknowledgement:
+    """The spec's acknowledge-only rule: replies it flags are no answer."""
+    return boilerplate.Acknowledgement.of(
+        spec.boilerplate_phrases, spec.forward_words, min_substance=spec.min_substance_chars,
+        short_reply=spec.short_reply_chars,
+    )  # fmt: skip
+
+
 def summarise(
     messages: Sequence[TrackedMessage],
     spec: BoardSpec,
@@ -110,17 +119,25 @@ def summarise(
     texts: list[str] = []
     owners: list[str] = []
     titles: list[str] = []
+    interim = interim_rule(spec)
     for m in messages:
         deadline = reply_deadline(m.posted, spec.reply_deadline_workdays)
         if m.answered is None:
             unknown += 1
             continue
-        if not m.answered:
+        # An interim reply (留言已收悉，已转相关部门) answers nothing: still in progress,
+        # whatever status the board shows, and its text still counts as boilerplate.
+        only_interim = bool(m.reply_text) and interim.only(m.reply_text or "")
+        if not m.answered or only_interim:
             estimated |= deadline.estimated
             waiting.append(
                 Waiting(m.id, m.title, m.posted, deadline.due, now > deadline.due,
-                        now - m.posted > spec.unanswered_zombie_after)
+                        now - m.posted > spec.unanswered_zombie_after, only_interim)
             )  # fmt: skip
+            if m.reply_text and m.posted >= window_start:
+                texts.append(m.reply_text)
+                owners.append(m.id)
+                titles.append(m.title)
             continue
         reply = m.reply_time
         if reply is not None and reply > deadline.due:
@@ -163,6 +180,8 @@ def evidence(summary: BoardSummary, spec: BoardSpec, now: float) -> list[str]:
     for w in summary.waiting[:SHOWN_MESSAGES]:
         veto = f"OVER {spec.unanswered_zombie_after / 86400:.0f} DAYS"
         state = veto if w.veto else "overdue" if w.overdue else "waiting"
+        if w.interim:
+            state += ", interim reply only"
         lines.append(
             f"unanswered ({state}): 「{w.title}」 posted {_day(w.posted)}, "
             f"{age_text(now - w.posted)} ago, reply due {_day(w.due)}"

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import typer
-import yaml
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress
 
+from probes.cli.options import typed_options
 from probes.cli.render import render_json, render_verdict
 from probes.clock import SystemClock
 from probes.config import ChannelConfig, Config, ConfigError, load_config
@@ -51,7 +51,7 @@ def check_command(
     max_age: str | None = typer.Option(None, "--max-age", help="freshness: e.g. 14d"),
     timeout: str | None = typer.Option(None, "--timeout", help="overall deadline, e.g. 15s"),
     option: list[str] = typer.Option(
-        [], "-o", "--option", help="spec field KEY=VALUE (YAML value, dotted keys nest)"
+        [], "-o", "--option", help="spec field KEY=VALUE (strings as typed, else YAML; a.b nests)"
     ),
     state: Path | None = typer.Option(None, "--state", help="SQLite state file to use"),
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of text"),
@@ -92,7 +92,7 @@ def one_off_config(url: str, kind: str, options: dict[str, Any]) -> Config:
     if kind not in URL_CHANNEL_KIND:
         raise ValueError(f"--as {kind!r}: one of {', '.join(URL_CHANNEL_KIND)}")
     spec_cls = spec_class(kind)
-    spec = spec_cls.for_url(url, options)
+    spec = spec_cls.for_url(url, typed_options(spec_cls, options))
     channel = ChannelConfig.model_validate(
         {
             "name": "check",
@@ -128,7 +128,7 @@ def _options(max_age: str | None, timeout: str | None, pairs: list[str]) -> dict
         *parents, leaf = key.split(".")
         for part in parents:
             target = target.setdefault(part, {})
-        target[leaf] = yaml.safe_load(raw) if raw else ""
+        target[leaf] = raw  # typed by its field in one_off_config
     return out
 
 

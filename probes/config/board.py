@@ -18,6 +18,7 @@ from typing import Any, Self
 from pydantic import Field, HttpUrl, field_validator, model_validator
 
 from probes.config.base import CheckSpec
+from probes.config.jsonsource import JsonList, json_path
 from probes.config.types import Duration, Strict
 
 DAY = 86400.0
@@ -73,13 +74,69 @@ class BoardSelectors(Strict):
     )
 
 
-class DetailPage(Strict):
-    """How to read a message's own page, for its reply text and reply time."""
+class StatusWordsConfig(Strict):
+    """A board's own status words, added to the shipped vocabulary
+    (`probes.boards.status`); a word listed here overrides the kind the shipped words give
+    it."""
 
-    reply: str = Field(description="CSS selector of the reply block")
+    answered: list[str] = Field(default_factory=list, description="words of an answered message")
+    pending: list[str] = Field(
+        default_factory=list, description="words of a message not handled yet (未回复 …)"
+    )
+    in_progress: list[str] = Field(
+        default_factory=list,
+        description="words of a message being handled (办理中, 已受理 …): not answered",
+    )
+
+
+class DetailPage(Strict):
+    """How to read a message's own page, for its reply text and reply time (and its
+    posting time, for lists that show none)."""
+
+    reply: str | None = Field(
+        default=None, description="CSS selector of the reply block (default: status words)"
+    )
     reply_date: str | None = Field(
         default=None, description="CSS selector of the reply time (default: first date in reply)"
     )
+    posted: str | None = Field(
+        default=None,
+        description="CSS selector of the posting time (default: the date after a label such "
+        "as 受理日期 or 留言时间); read for list rows without a date",
+    )
+
+
+class MessageFields(Strict):
+    """JSON paths, relative to one item of a list API, of a message's fields."""
+
+    id: str = Field(description="the message id, e.g. tid")
+    title: str = Field(description="e.g. subject")
+    posted: str = Field(description="posting time: epoch seconds/ms or date text, e.g. dateline")
+    status: str | None = Field(default=None, description="status text, e.g. stateInfo")
+    reply_text: str | None = Field(
+        default=None, description="the reply; empty means not answered (e.g. answerContent)"
+    )
+    reply_time: str | None = Field(default=None, description="the reply's time")
+    url: str | None = Field(default=None, description="the message page URL")
+
+    _paths = field_validator("id", "title", "posted", "status", "reply_text", "reply_time",
+                             "url")(json_path)  # fmt: skip
+
+
+class BoardApi(JsonList):
+    """A board whose list comes from a JSON API (the big platforms load it by script)."""
+
+    fields: MessageFields
+    link: str | None = Field(
+        default=None,
+        description="message page URL with an {id} placeholder (default: fields.url)",
+    )
+
+    @model_validator(mode="after")
+    def _link(self) -> Self:
+        if self.link is not None and "{id}" not in self.link:
+            raise ValueError("link needs an {id} placeholder")
+        return self
 
 
 class BoardSpec(CheckSpec):
@@ -89,10 +146,21 @@ class BoardSpec(CheckSpec):
     )
     page_url_template: str | None = Field(
         default=None,
-        description="list page N's URL with a {page} placeholder (page 1 is `url`)",
+        description="list page N's URL with a {page} placeholder (N), or {offset} (the row "
+        "offset, (N-1) x page_size: sun0769, 长沙, 惠州); page 1 is `url`",
+    )
+    page_size: int | None = Field(
+        default=None, ge=1, le=1000, description="rows per list page, for {offset}"
     )
     max_pages: int = Field(default=5, ge=1, le=50, description="list pages read per run")
+    api: BoardApi | None = Field(
+        default=None, description="read the list from this JSON API instead of HTML pages"
+    )
     selectors: BoardSelectors = Field(default_factory=BoardSelectors)
+    status_words: StatusWordsConfig = Field(
+        default_factory=StatusWordsConfig,
+        description="status words of this board, merged with the shipped ones",
+    )
     id_pattern: str | None = Field(
         default=None,
         description="regex on a message's link URL whose group 1 is its id (default: the URL)",
@@ -152,10 +220,15 @@ class BoardSpec(CheckSpec):
 
     @model_validator(mode="after")
     def _template(self) -> Self:
-        if self.page_url_template is not None and "{page}" not in self.page_url_template:
-            raise ValueError("page_url_template needs a {page} placeholder")
+        template = self.page_url_template
+        if template is not None and "{page}" not in template and "{offset}" not in template:
+            raise ValueError("page_url_template needs a {page} or {offset} placeholder")
+        if template is not None and "{offset}" in template and self.page_size is None:
+            raise ValueError("an {offset} in page_url_template needs page_size (rows per page)")
         if self.page_url_template is not None and self.next_page is not None:
             raise ValueError("paginate by next_page or by page_url_template, not both")
+        if self.api is not None and (self.next_page or self.page_url_template):
+            raise ValueError("an api list pages by api.paging, not next_page/page_url_template")
         return self
 
     @classmethod

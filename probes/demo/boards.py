@@ -5,7 +5,8 @@ today, each with list pages and a page per message:
   rows auto-detected.
 - `board-mayor`: three pages by `?page=N`, configured selectors; answered, answered late,
   one message overdue and one unanswered for four months (the veto).
-- `board-boilerplate`: GBK-encoded; most replies are "留言已收悉，已转相关部门" templates.
+- `board-boilerplate`: GBK-encoded; most replies are "留言已收悉，已转相关部门" templates,
+  which answer nothing: the messages they reply to are still in progress (overdue).
 - `board-silent`: messages keep arriving, none answered for over a month.
 - `board-broken`: the list page was redesigned and shows no messages at all.
 
@@ -53,7 +54,8 @@ TRUTH: dict[str, Truth] = {
         "a message unanswered for 4 months on page 3, another overdue",
     ),
     "board-boilerplate": Truth(
-        State.DEGRADED, frozenset({"board_boilerplate"}), "GBK; 5 of 8 replies are templates"
+        State.DEGRADED, frozenset({"board_boilerplate", "board_overdue"}),
+        "GBK; 5 of 8 replies are templates that answer nothing (those messages are overdue)",
     ),
     "board-silent": Truth(
         State.DEGRADED, frozenset({"board_silent", "board_overdue"}),

@@ -141,6 +141,16 @@ async def run_portal(
     first request; a port already in use raises `OSError` at once.
     """
     app = build_app(now)
+    async with serve_app(app, host, port, name="demo-portal") as base_url:
+        yield RunningPortal(base_url, float(app.state.now), app)
+
+
+@contextlib.asynccontextmanager
+async def serve_app(
+    app: Starlette, host: str = "127.0.0.1", port: int = 0, *, name: str = "http-server"
+) -> AsyncIterator[str]:
+    """Serve `app` over HTTP in the current event loop until the block exits; yields its
+    base URL (`port=0`: a free port)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
@@ -159,16 +169,16 @@ async def run_portal(
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
     )
     server = _EmbeddedServer(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]), name="demo-portal")
+    task = asyncio.create_task(server.serve(sockets=[sock]), name=name)
     try:
         while not server.started:
             if task.done():
                 await task
-                raise RuntimeError("the demo portal stopped while starting")
+                raise RuntimeError(f"{name} stopped while starting")
             await asyncio.sleep(0.005)
         bound = sock.getsockname()[1]
         shown = f"[{host}]" if family == socket.AF_INET6 else host
-        yield RunningPortal(f"http://{shown}:{bound}", float(app.state.now), app)
+        yield f"http://{shown}:{bound}"
     finally:
         server.should_exit = True
         await task

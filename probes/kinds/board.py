@@ -16,21 +16,23 @@ import datetime as dt
 import hashlib
 from collections.abc import Sequence
 
-from probes.boards.parse import ListPage, parse_detail, parse_list
+from probes.boards.parse import ListPage, parse_detail
+from probes.boards.status import board_words
 from probes.boards.summary import (
     BoardSummary,
     BoilerplateCounts,
     Counter,
     count_boilerplate,
     evidence,
+    interim_rule,
     summarise,
 )
 from probes.config.board import BoardSpec
 from probes.findings.board import BoardFindings
 from probes.http.fetcher import FetchFailure
+from probes.kinds.board_lists import api_pages, read_api, read_pages
 from probes.kinds.context import CheckContext
 from probes.model import Failure, Measurement, ParsedMessage, Report
-from probes.pages import challenge
 from probes.pages.dates import CN_TZ
 from probes.state import board as tracked_store
 from probes.state.store import Store
@@ -47,43 +49,14 @@ async def check(spec: BoardSpec, ctx: CheckContext) -> Report:
 
     if not url:
         return unknown("no url: set checks.board.url or the channel's url")
-    seen: dict[str, ParsedMessage] = {}
-    notes: list[str] = []
-    pages = 0
-    first: ListPage | None = None
-    page_url: str | None = url
-    visited: set[str] = set()
-    while page_url is not None and pages < spec.max_pages and page_url not in visited:
-        visited.add(page_url)
-        got = await ctx.fetch(page_url)
-        wall = (
-            None
-            if isinstance(got, FetchFailure)
-            else challenge.detect(got.status, got.content, got.encoding)
-        )
-        if wall is not None:
-            if first is None:
-                return unknown(f"list page {page_url}: {wall.line}", Failure.BLOCKED)
-            notes.append(f"list page {pages + 1} ({page_url}): {wall.line}; later pages not read")
-            break
-        if isinstance(got, FetchFailure) or got.status >= 400:
-            line = got.line if isinstance(got, FetchFailure) else f"http_status: got {got.status}"
-            if first is None:
-                failure = got.failure if isinstance(got, FetchFailure) else Failure.HTTP_STATUS
-                return unknown(f"list page {page_url}: {line}", failure)
-            notes.append(f"list page {pages + 1} ({page_url}): {line}; later pages not read")
-            break
-        page = parse_list(
-            got.text, got.url, spec.selectors, now=now, id_pattern=spec.id_pattern,
-            next_page=spec.next_page,
-        )  # fmt: skip
-        pages += 1
-        first = first or page
-        if not page.messages:
-            break
-        for message in page.messages:
-            seen.setdefault(message.id, message)
-        page_url = _next_page(spec, page, pages + 1)
+    read = await (
+        read_api(spec, spec.api, ctx, now) if spec.api else read_pages(spec, ctx, url, now)
+    )
+    if read.failure is not None:
+        return unknown(*read.failure)
+    seen, first, pages, notes = read.seen, read.first, read.pages, read.notes
+    if spec.api is not None:
+        url = str(spec.api.url)
     assert first is not None
     if not first.messages:
         return unknown(_no_messages(first, tracked_store.count(ctx.store, channel), url),
@@ -95,7 +68,9 @@ async def check(spec: BoardSpec, ctx: CheckContext) -> Report:
             f"({first.skipped[0]})", Failure.PARSE_ERROR,
         )  # fmt: skip
     new = tracked_store.upsert(ctx.store, channel, seen.values(), started)
-    followed = await _follow_up(spec, ctx, seen, now)
+    followed = read.message_pages + await _follow_up(
+        spec, ctx, seen, now, spec.max_detail_pages - read.message_pages
+    )
     messages = tracked_store.messages(ctx.store, channel)
     summary = summarise(messages, spec, started, _cached_counter(ctx.store, channel))
     told = [m for m in messages if m.id in seen]
@@ -110,6 +85,11 @@ async def check(spec: BoardSpec, ctx: CheckContext) -> Report:
         f"read {pages} list page(s): {len(seen)} messages ({new} new); tracking "
         f"{len(messages)}; {followed} message page(s) read"
     )
+    if spec.next_page is None and spec.page_url_template is None and not api_pages(spec):
+        notes.append(
+            "only list page 1 read: no pagination configured (set next_page, "
+            "page_url_template or api.paging to read older messages)"
+        )
     lines = [head, *evidence(summary, spec, started), *notes]
     if skipped:
         lines.append(f"{skipped} row(s) skipped: {first.skipped[0]}")
@@ -139,15 +119,11 @@ def _cached_counter(store: Store, channel: str) -> Counter:
     return count
 
 
-def _next_page(spec: BoardSpec, page: ListPage, number: int) -> str | None:
-    if spec.page_url_template is not None:
-        return spec.page_url_template.replace("{page}", str(number))
-    return page.next_url
-
-
 def _no_messages(first: ListPage, tracked: int, url: str) -> str:
     auto = not first.item_selector or first.item_selector.startswith("auto:")
     where = "auto-detection" if auto else f"selector {first.item_selector!r}"
+    if first.item_selector.startswith("api:"):
+        where = f"the list API's item list ({first.item_selector[4:].strip()})"
     if first.rows == 0:
         found = f"{where} matched no message rows on {url}"
     else:
@@ -158,22 +134,34 @@ def _no_messages(first: ListPage, tracked: int, url: str) -> str:
 
 
 async def _follow_up(
-    spec: BoardSpec, ctx: CheckContext, seen: dict[str, ParsedMessage], now: dt.datetime
+    spec: BoardSpec,
+    ctx: CheckContext,
+    seen: dict[str, ParsedMessage],
+    now: dt.datetime,
+    budget: int,
 ) -> int:
-    """Read message pages, within `max_detail_pages`: first messages whose status the list
-    did not tell, then tracked waiting messages no longer on the pages read (least
-    recently read first), then (with `detail` configured) answered ones whose reply text
-    is not known."""
+    """Read message pages, within `budget` (what `max_detail_pages` leaves): first
+    messages whose status the list did not tell, then tracked waiting messages no longer
+    on the pages read (least recently read first), then (with `detail` configured)
+    answered ones whose reply text is not known or only interim."""
+    words, interim = board_words(spec), interim_rule(spec)
     tracked = tracked_store.messages(ctx.store, ctx.channel.name)
     todo = [m for m in tracked if m.id in seen and m.answered is None]
     # Least recently read first, so with more waiting messages than max_detail_pages
     # every one is still read in turn.
     gone = [m for m in tracked if m.id not in seen and m.answered is False]
     todo += sorted(gone, key=lambda m: m.last_seen)
-    if spec.detail is not None:
-        todo += [m for m in tracked if m.answered and m.reply_text is None]
+    if spec.detail is not None and spec.detail.reply is not None:
+        # Answered ones without a known reply, or whose reply was only interim: the
+        # first real answer is what counts.
+        todo += [
+            m
+            for m in tracked
+            if m.answered and (m.reply_text is None or interim.only(m.reply_text))
+        ]
     done = 0
-    for m in todo[: spec.max_detail_pages]:
+    todo = [m for m in todo if m.url]  # a message of a list API without a page has none
+    for m in todo[: max(budget, 0)]:
         if ctx.remaining() <= 0:
             break
         got = await ctx.fetch(m.url)
@@ -181,7 +169,7 @@ async def _follow_up(
         if isinstance(got, FetchFailure) or got.status >= 400:
             ctx.log.info("board %s: message page %s unreadable", ctx.channel.name, m.url)
             continue
-        detail = parse_detail(got.text, spec.detail, now=now)
+        detail = parse_detail(got.text, spec.detail, now=now, words=words, interim=interim)
         tracked_store.update_reply(
             ctx.store, ctx.channel.name, m.id, answered=detail.answered,
             replied=detail.replied, reply_text=detail.reply_text, now=now.timestamp(),

@@ -113,16 +113,18 @@ def update_reply(
     reply_text: str | None,
     now: float,
 ) -> None:
-    """What a message's own page said about its reply (and that it was read now)."""
+    """What a message's own page said about its reply (and that it was read now). A page
+    that says "not answered" (only an interim reply) clears when it was seen answered, so
+    the answer time is that of the first real answer."""
     flag = None if answered is None else int(answered)
     with store.transaction() as conn:
         conn.execute(
             "UPDATE board_messages SET answered = COALESCE(?, answered), "
             "replied = COALESCE(?, replied), reply_text = COALESCE(?, reply_text), "
             "answered_seen = CASE WHEN ? = 1 THEN COALESCE(answered_seen, ?) "
-            "                     ELSE answered_seen END, last_seen = ? "
+            "                     WHEN ? = 0 THEN NULL ELSE answered_seen END, last_seen = ? "
             "WHERE channel = ? AND id = ?",
-            (flag, replied, reply_text, flag, now, now, channel, message_id),
+            (flag, replied, reply_text, flag, now, flag, now, channel, message_id),
         )
 
 
@@ -138,6 +140,20 @@ def messages(store: Store, channel: str) -> list[TrackedMessage]:
                        None if r[6] is None else bool(r[6]), r[7], r[8], r[9])
         for r in rows
     ]  # fmt: skip
+
+
+def posted_times(store: Store, channel: str, ids: Iterable[str]) -> dict[str, float]:
+    """The posting times of those of `ids` already tracked (list rows without a date
+    need their message page only once)."""
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    marks = ", ".join("?" * len(wanted))
+    rows = store.conn.execute(
+        f"SELECT id, posted FROM board_messages WHERE channel = ? AND id IN ({marks})",
+        (channel, *wanted),
+    )
+    return {str(r[0]): float(r[1]) for r in rows}
 
 
 def count(store: Store, channel: str) -> int:
