@@ -13,19 +13,26 @@ removing the whole `calls:` block, is reported as needing a restart.
 Records older than `calls.retention` (never less than a hotline's longest window) are
 deleted hourly; the running totals stay. A record redelivered after its copy was pruned
 would count again, so retention is meant to be far longer than any delivery delay.
+
+Each source runs supervised: a source that fails as a whole (an exception it does not
+handle itself: an unreadable file, a state-file fault, a bug) is logged and restarted
+after a back-off that doubles up to a bound (the MQTT source's `reconnect_min`/`max`, a
+file's `poll` up to a minute), and never ends the process or the other sources. The
+back-off starts again once a source has run longer than its longest delay.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 
 from probes.clock import Clock
 from probes.config import ChannelConfig
 from probes.config.calls import CallSourcesConfig, FileSource, MqttSource
 from probes.hotline import filetail, mqtt
 from probes.hotline.sink import IngestCounters, Sink, quick_hangup_limits
+from probes.model import one_line
 from probes.state import calls
 from probes.state.errors import StateWriteError
 from probes.state.store import Store
@@ -34,6 +41,7 @@ __all__ = ["IngestCounters", "Ingestion", "Sink", "prune_forever", "run_sources"
 
 log = logging.getLogger("probes.hotline")
 PRUNE_EVERY = 3600.0
+FILE_RETRY_MAX = 60.0  # longest wait before a failed file source is tried again
 
 
 async def prune_forever(store: Store, clock: Clock, keep: Callable[[], float]) -> None:
@@ -47,6 +55,29 @@ async def prune_forever(store: Store, clock: Clock, keep: Callable[[], float]) -
         if deleted:
             log.info("deleted %d call records older than %.0f days", deleted, keep() / 86400)
         await asyncio.sleep(PRUNE_EVERY)
+
+
+async def supervise(
+    name: str, run: Callable[[], Awaitable[None]], clock: Clock, first: float, longest: float
+) -> None:
+    """Run `run()` until it returns or is cancelled, restarting it after each failure."""
+    delay = first
+    while True:
+        started = clock.monotonic()
+        try:
+            await run()
+        except Exception as exc:  # a failed source restarts; it never ends the process
+            if clock.monotonic() - started > longest:
+                delay = first
+            # The reason on the first line too, for log views that show only that line.
+            log.exception(
+                "call source %s failed: %s: %s; restarting in %gs",
+                name, type(exc).__name__, one_line(str(exc)), delay,  # noqa: TRY401
+            )  # fmt: skip
+        else:
+            return
+        await clock.sleep(delay)
+        delay = min(delay * 2, longest)
 
 
 def _session(cfg: MqttSource | None) -> dict[str, object] | None:
@@ -93,12 +124,20 @@ class Ingestion:
         `others` are the config's hotlines that other replicas own (records skipped)."""
         self.config = config
         self._point(channels, others)
+        clock, store = self.clock, self.store
         async with asyncio.TaskGroup() as tg:
             self._tg = tg
-            tg.create_task(prune_forever(self.store, self.clock, self.keep), name="calls-retention")
-            if config.mqtt is not None:
-                client_id = mqtt.session_id(config.mqtt.client_id, self.shard)
-                source = mqtt.follow(config.mqtt, self.topics, self.sink, client_id=client_id)
+            retention = supervise(
+                "retention", lambda: prune_forever(store, clock, self.keep), clock, 60.0,
+                PRUNE_EVERY,
+            )  # fmt: skip
+            tg.create_task(retention, name="calls-retention")
+            if (cfg := config.mqtt) is not None:
+                client_id = mqtt.session_id(cfg.client_id, self.shard)
+                source = supervise(
+                    "mqtt", lambda: mqtt.follow(cfg, self.topics, self.sink, client_id=client_id),
+                    clock, cfg.reconnect_min, cfg.reconnect_max,
+                )  # fmt: skip
                 tg.create_task(source, name="calls-mqtt")
             for file in config.files:
                 self._follow(file)
@@ -140,8 +179,12 @@ class Ingestion:
 
     def _follow(self, file: FileSource) -> None:
         if self._tg is not None:
-            follow = filetail.follow(file, self.sink)
-            task = self._tg.create_task(follow, name=f"calls-file-{file.path}")
+            name = filetail.source_name(file)
+            follow = supervise(
+                name, _follower(file, self.sink), self.clock, file.poll,
+                max(file.poll, FILE_RETRY_MAX),
+            )  # fmt: skip
+            task = self._tg.create_task(follow, name=f"calls-{name}")
             self._files[file.model_dump_json()] = task
 
 
@@ -161,3 +204,7 @@ async def run_sources(
     others: the config's hotlines that other replicas own (their records are skipped).
     """
     await Ingestion(store, counters, clock, shard=shard).run(config, channels, others=others)
+
+
+def _follower(source: FileSource, sink: Sink) -> Callable[[], Awaitable[None]]:
+    return lambda: filetail.follow(source, sink)

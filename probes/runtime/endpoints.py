@@ -61,7 +61,7 @@ def build_app(monitor: Monitor) -> Starlette:
         return PlainTextResponse("not ready\n", status_code=503)
 
     async def reload(request: Request) -> Response:
-        ok, message = monitor.reload()
+        ok, message = await monitor.reload()
         return PlainTextResponse(message + "\n", status_code=200 if ok else 400)
 
     async def index(request: Request) -> Response:

@@ -26,7 +26,7 @@ from probes.config.base import CheckSpec
 from probes.http.client import open_fetcher
 from probes.http.fetcher import Fetcher, QueueTime
 from probes.kinds import KINDS, CheckContext
-from probes.model import CheckResult, Failure, Report, Verdict
+from probes.model import CheckResult, Failure, Report, Verdict, one_line
 from probes.state import history
 from probes.state.errors import StateWriteError
 from probes.state.store import Store
@@ -111,7 +111,7 @@ async def run_check(rt: Runtime, channel: ChannelConfig, name: str, spec: CheckS
         started=started_wall,
         duration=clock.monotonic() - started,
         failure=report.failure,
-        error=report.error,
+        error=one_line(report.error),  # whatever a kind or an exception wrote
         evidence=report.evidence,
         measurements=report.measurements + shown,
         findings=report.findings,

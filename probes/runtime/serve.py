@@ -101,7 +101,7 @@ async def run_monitor(
 
         loop.add_signal_handler(signal.SIGTERM, shutdown)
         loop.add_signal_handler(signal.SIGINT, shutdown)
-        loop.add_signal_handler(signal.SIGHUP, monitor.reload)
+        loop.add_signal_handler(signal.SIGHUP, monitor.reload_soon)
         try:
             async with asyncio.TaskGroup() as tg:
                 background = [
