@@ -100,6 +100,11 @@ class GlobalConfig(Strict):
         default=default_duration("35d"),
         description="how long check history is kept in the state file",
     )
+    metrics_detail: bool = Field(
+        default=False,
+        description="/metrics also shows per-column, per-step and per-percentile series "
+        "(/metrics?detail=true asks for them per scrape; /probe always has them)",
+    )
 
     @field_validator("location")
     @classmethod

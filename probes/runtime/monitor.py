@@ -14,13 +14,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry
-
 from probes.clock import Clock, SystemClock
 from probes.config import Config, ConfigError, load_config
 from probes.hotline.ingest import IngestCounters, Ingestion
 from probes.model import one_line
-from probes.runtime.collector import ZombieCollector, make_registry, render
+from probes.runtime.collector import ZombieCollector, assemble
+from probes.runtime.exposition import Exposition
 from probes.runtime.probe import ProbeAnswer
 from probes.runtime.runner import Runtime, open_runtime
 from probes.runtime.scheduler import Scheduler
@@ -34,7 +33,8 @@ log = logging.getLogger("probes.runtime.monitor")
 # Settings that shape objects opened once at start; a reload that changes them is applied
 # for everything else and says that these need a restart.
 RESTART_ONLY = ("listen", "state_path", "user_agent", "verify_tls", "http_transport",
-                "max_body", "max_redirects", "per_host_concurrency", "location")  # fmt: skip
+                "max_body", "max_redirects", "per_host_concurrency", "metrics_detail",
+                "location")  # fmt: skip
 PRUNE_EVERY = 3600.0
 
 
@@ -46,7 +46,7 @@ class Monitor:
     status: MonitorStatus
     scheduler: Scheduler
     ingest: IngestCounters
-    registry: CollectorRegistry
+    exposition: Exposition
     ingestion: Ingestion
     location: str | None = None  # the vantage point's `location` label, fixed at start
     _reloading: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -112,11 +112,12 @@ class Monitor:
 
     def probe_metrics(self, name: str) -> bytes:
         """One channel's `zombie_` series, as /metrics shows them."""
-        only = ZombieCollector(self.status, only_channel=name, location=self.location)
-        return render(make_registry(only))
+        channel = self.status.channels[name]
+        return assemble([self.exposition.collector.render_channel(channel)])
 
-    def metrics(self) -> bytes:
-        return render(self.registry)
+    def metrics(self, detail: bool | None = None) -> AsyncIterator[bytes]:
+        """The /metrics body, in pieces; `detail` None follows `global.metrics_detail`."""
+        return self.exposition.stream(detail)
 
 
 @asynccontextmanager
@@ -144,10 +145,13 @@ async def open_monitor(
         scheduler.apply(config)
         scheduler.restore()
         ingest = IngestCounters()
-        registry = make_registry(ZombieCollector(status, ingest, state=rt.store, location=location))
+        exposition = Exposition(
+            ZombieCollector(status, ingest, state=rt.store, location=location),
+            detail=settings.metrics_detail,
+        )
         ingestion = Ingestion(rt.store, ingest, clock, shard=shard)
         yield Monitor(
-            config_path, config, rt, status, scheduler, ingest, registry, ingestion, location
+            config_path, config, rt, status, scheduler, ingest, exposition, ingestion, location
         )
 
 

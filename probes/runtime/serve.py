@@ -107,6 +107,7 @@ async def run_monitor(
                 background = [
                     tg.create_task(prune_forever(monitor)),
                     tg.create_task(retry_forever(monitor.rt.store)),
+                    tg.create_task(monitor.exposition.keep_current(monitor.rt.clock)),
                 ]
                 if config.calls is not None:
                     background.append(tg.create_task(_sources(monitor)))
