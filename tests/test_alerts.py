@@ -6,8 +6,11 @@ series the exporter renders, and each proven to fire by at least one unit test."
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -117,3 +120,77 @@ def test_every_alert_has_a_unit_test_where_it_fires(rule: AlertRule) -> None:
 def test_metric_name_extraction(expr: str, expected: set[str]) -> None:
     """The checks above are only as good as the extraction of names from PromQL."""
     assert metric_names(expr) == expected
+
+
+RENDER = ALERTS.parent.parent / "scripts" / "render-alerts"
+
+
+def _render(*args: str) -> str:
+    run = subprocess.run([sys.executable, str(RENDER), *args], capture_output=True,
+                         text=True, timeout=60, check=True)  # fmt: skip
+    return run.stdout
+
+
+def test_rendering_with_the_default_selector_gives_the_shipped_rules() -> None:
+    assert _render() == ALERTS.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("rule", alert_rules(), ids=lambda r: r.name)
+def test_every_expression_takes_the_job_selector(rule: AlertRule) -> None:
+    """Each selector of the rule carries the one job selector the renderer replaces."""
+    for selector in re.findall(r"\b(?:zombie_\w+|up)(\{[^}]*\})?", rule.expr):
+        assert 'job=~"zombie-probes.*"' in selector, rule.name
+
+
+# Three vantage points with the rules rendered for `--min-locations 2` and other job
+# names: two locations agreeing are enough; one alone is not; a job the selector does
+# not name is not seen at all.
+MIN_LOCATIONS_TEST = """
+rule_files: [alerts.yml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+{series}
+    alert_rule_test:
+      - eval_time: 15m
+        alertname: SiteUnreachable
+        exp_alerts:
+          - exp_labels: {{severity: critical, channel: two-of-three, kind: website, reason: site_unreachable, owner: o, title: t, url: u}}
+            exp_annotations:
+              summary: "t (two-of-three) is unreachable"
+              summary_zh: "「t」无法访问"
+              description: "Availability probes of u fail too often (more than the official share of a week's probes, or several in a row). Check DNS, the certificate, the server and the network path from the monitor; the dashboard shows the failure reason per probe (zombie_check_failure)."
+              description_zh: "「t」（u）可用性探测失败次数超过规定比例或连续失败。请检查域名解析、证书、服务器及网络；仪表盘中可查看每次失败的原因。"
+"""  # noqa: E501
+
+
+def _series(job: str, location: str, channel: str, unreachable: bool) -> str:
+    labels = f'job="{job}",instance="{location}:9705",location="{location}",channel="{channel}"'
+    lines = [
+        f'zombie_channel_state{{{labels},kind="website",state="ok"}}',
+        f'zombie_channel_info{{{labels},kind="website",owner="o",title="t",url="u"}}',
+    ]
+    if unreachable:
+        lines.append(f'zombie_channel_reason{{{labels},kind="website",reason="site_unreachable"}}')
+    return "".join(f"      - series: '{line}'\n        values: '1x20'\n" for line in lines)
+
+
+def test_min_locations_lets_that_many_agreeing_locations_alert(tmp_path: Path) -> None:
+    series = "".join(
+        _series(job, location, channel, unreachable)
+        for job, channel, verdicts in [
+            ("probes", "two-of-three", (True, True, False)),
+            ("probes", "one-of-three", (True, False, False)),
+            ("zombie-probes", "not-selected", (True, True, True)),
+        ]
+        for location, unreachable in zip(("a", "b", "c"), verdicts, strict=True)
+    )
+    (tmp_path / "alerts.yml").write_text(
+        _render("--selector", 'job="probes"', "--min-locations", "2"), encoding="utf-8"
+    )
+    (tmp_path / "test.yml").write_text(MIN_LOCATIONS_TEST.format(series=series.rstrip("\n")),
+                                       encoding="utf-8")  # fmt: skip
+    run = subprocess.run([_promtool(), "test", "rules", "test.yml"], capture_output=True,
+                         text=True, timeout=60, check=False, cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr

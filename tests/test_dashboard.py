@@ -7,6 +7,7 @@ Whether each query returns data from a real Prometheus is tests/test_e2e_prometh
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -217,3 +218,73 @@ def test_example_prometheus_config_loads_the_alert_rules() -> None:
     jobs = {j["job_name"]: j for j in doc["scrape_configs"]}
     # MonitorDown watches this job name.
     assert "zombie-probes" in jobs
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=lambda q: f"{q.panel}/{q.ref}")
+def test_every_query_takes_the_job_and_location_variables(query: PanelQuery) -> None:
+    for name, matchers in re.findall(r"\b(zombie_\w+)\{([^}]*)\}", query.expr):
+        assert 'job=~"$job"' in matchers, f"{query.panel}: {name}"
+        if name != "zombie_channel_info":  # the owner and title are the same everywhere
+            assert 'location=~"$location"' in matchers, f"{query.panel}: {name}"
+
+
+def _panel(title: str) -> str:
+    (query,) = (q for q in QUERIES if q.panel == title)
+    return render(query.expr)
+
+
+# One zombie channel scraped by the /metrics job and by a /probe job, an ok one by the
+# /metrics job only: the dashboard shows each channel once.
+_TWO_JOBS = [
+    (job, instance, channel, state)
+    for job, instance, channel, state in (
+        ("zombie-probes", "m1:9705", "yz-portal", "zombie"),
+        ("zombie-probes-probe", "yz-portal", "yz-portal", "zombie"),
+        ("zombie-probes", "m1:9705", "yz-board", "ok"),
+    )
+]
+
+
+def _two_jobs_series() -> list[dict[str, str]]:
+    out = []
+    for job, instance, channel, current in _TWO_JOBS:
+        labels = f'job="{job}",instance="{instance}",channel="{channel}",kind="website"'
+        for state in ("ok", "degraded", "zombie", "unknown"):
+            value = "1x5" if state == current else "0x5"
+            out.append({"series": f'zombie_channel_state{{{labels},state="{state}"}}',
+                        "values": value})  # fmt: skip
+        out.append({"series": f'zombie_channel_info{{{labels},owner="o",title="t",url="u"}}',
+                    "values": "1x5"})  # fmt: skip
+    return out
+
+
+def test_a_channel_scraped_by_two_jobs_counts_once(tmp_path: Path) -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool not installed (apt-get install prometheus)")
+    state = 'channel="{0}", kind="website", owner="o", state="{1}", title="t", url="u"'
+    cases = [
+        (_panel("Channels zombie"), [{"labels": "{}", "value": 1}]),
+        (_panel("Channels ok"), [{"labels": "{}", "value": 1}]),
+        (_panel("Channels degraded"), [{"labels": "{}", "value": 0}]),
+        (_panel("All channels 全部渠道"), [
+            {"labels": "{" + state.format("yz-portal", "zombie") + "}", "value": 1},
+            {"labels": "{" + state.format("yz-board", "ok") + "}", "value": 1},
+        ]),
+    ]  # fmt: skip
+    doc = {
+        "rule_files": [],
+        "evaluation_interval": "1m",
+        "tests": [{
+            "interval": "1m",
+            "input_series": _two_jobs_series(),
+            "promql_expr_test": [
+                {"expr": expr, "eval_time": "2m", "exp_samples": samples} for expr, samples in cases
+            ],
+        }],
+    }  # fmt: skip
+    path = tmp_path / "two_jobs_test.yml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    run = subprocess.run([promtool, "test", "rules", str(path)], capture_output=True,
+                         text=True, timeout=60, check=False, cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr

@@ -108,8 +108,8 @@ async def test_detail_only_when_configured_or_asked(monitor: Monitor) -> None:
 
 
 async def test_probe_always_carries_the_channels_detail(monitor: Monitor) -> None:
-    body = await monitor.probe("demo-columns-stale")
-    assert body is not None
+    assert await monitor.probe("demo-columns-stale") is not None
+    body = monitor.probe_metrics("demo-columns-stale")
     columns = {
         dict(labels)["column"]
         for (name, labels) in _samples(body)

@@ -486,16 +486,17 @@ async def test_many_hosts_leave_no_per_host_state_behind() -> None:
     assert len(fetcher.hosts) == 0
 
 
-async def test_waiting_for_a_host_slot_counts_against_the_deadline() -> None:
+async def test_waiting_for_a_host_slot_does_not_count_against_the_deadline() -> None:
     async def handler(request: httpx.Request) -> httpx.Response:
-        await asyncio.sleep(1)
+        await asyncio.sleep(0.3)
         return httpx.Response(200)
 
     fetcher = make_fetcher(handler, per_host=1)
     first = asyncio.create_task(fetcher.fetch("http://a.test/", timeout=5))
     await asyncio.sleep(0.01)
-    got = await fetcher.fetch("http://a.test/", timeout=0.2)
-    assert isinstance(got, FetchFailure)
-    assert got.failure is Failure.TIMEOUT
-    assert "per-host slot" in got.error
-    first.cancel()
+    # 0.3 s queued behind the first request, then 0.3 s of its own: within 0.5 s of the
+    # target's time, though 0.6 s pass.
+    got = await fetcher.fetch("http://a.test/", timeout=0.5)
+    assert isinstance(got, Page)
+    assert got.status == 200
+    assert isinstance(await first, Page)

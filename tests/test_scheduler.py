@@ -208,3 +208,58 @@ def test_shard_assignment_is_pinned_so_replicas_agree_across_versions() -> None:
 def test_bad_shard_is_rejected(text: str) -> None:
     with pytest.raises(ValueError, match="shard"):
         parse_shard(text)
+
+
+async def test_the_scheduler_and_concurrent_requests_share_one_run_of_a_due_check(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeKind(duration=0.3)
+    monkeypatch.setitem(kinds.KINDS, "availability", Kind(fake))
+    scheduler = Scheduler(runtime, MonitorStatus(), spread=0.0)
+    (channel,) = scheduler.apply(_config(1, interval="1h"))
+    task = asyncio.create_task(scheduler.run())  # due at once: the scheduler starts it
+    await _settle()
+    asking = [asyncio.create_task(scheduler.fresh_or_run(channel)) for _ in range(50)]
+    await _step(runtime, 0.5)  # the one run ends
+    answers = [await a for a in asking]
+    later = await scheduler.fresh_or_run(channel)  # within the interval: the same result
+    scheduler.stop()
+    await _step(runtime, STEP)
+    await task
+    assert fake.starts["site-0"] == 1
+    assert len({id(result) for ((result, _ran),) in [*answers, later]}) == 1
+    assert later[0][1] is False
+
+
+async def test_a_run_a_request_started_moves_the_scheduled_run_an_interval_on(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeKind()
+    monkeypatch.setitem(kinds.KINDS, "availability", Kind(fake))
+    scheduler = Scheduler(runtime, MonitorStatus(), spread=0.4)
+    (channel,) = scheduler.apply(_config(1, interval="1.5s"))
+    ((_, ran),) = await scheduler.fresh_or_run(channel)  # before the first scheduled run
+    task = asyncio.create_task(scheduler.run())
+    await _step(runtime, 1.0)
+    assert ran is True
+    assert fake.starts["site-0"] == 1  # the scheduled run (within 0.4 s) did not happen
+    await _step(runtime, 1.0)  # 2 s on: an interval after the request's run
+    assert fake.starts["site-0"] == 2
+    scheduler.stop()
+    await task
+
+
+async def test_a_request_that_gives_up_does_not_cancel_the_run_others_share(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeKind(duration=0.3)
+    monkeypatch.setitem(kinds.KINDS, "availability", Kind(fake))
+    scheduler = Scheduler(runtime, MonitorStatus(), spread=0.0)
+    (channel,) = scheduler.apply(_config(1, interval="1h"))
+    leaving, staying = (asyncio.create_task(scheduler.fresh_or_run(channel)) for _ in range(2))
+    await _settle()
+    leaving.cancel()  # a /probe client hung up
+    await _step(runtime, 0.5)
+    ((result, ran),) = await staying
+    assert leaving.cancelled()
+    assert (result.success, ran, fake.starts["site-0"]) == (True, True, 1)

@@ -15,6 +15,7 @@ from typing import NoReturn
 import typer
 
 from probes.config import ConfigError, load_config
+from probes.config.types import label_value
 from probes.runtime.scheduler import parse_shard
 from probes.runtime.serve import StartupError, run_monitor
 from probes.state.errors import StateError
@@ -42,6 +43,9 @@ def serve_command(
         help="log every HTTP request served and made (off: one line "
         "per state change, not per request)",
     ),
+    location: str | None = typer.Option(
+        None, "--location", help="vantage point: a `location` label on every series"
+    ),
 ) -> None:
     """Run the scheduler, the call-record sources and the HTTP server."""
     logging.basicConfig(
@@ -57,6 +61,8 @@ def serve_command(
         fail(str(exc))
     try:
         shard_tuple = parse_shard(shard) if shard else None
+        if location is not None:
+            label_value(location, "--location")
     except ValueError as exc:
         fail(str(exc))
     address = listen or config.global_.listen
@@ -76,6 +82,7 @@ def serve_command(
                 shard=shard_tuple,
                 web_config=web_config,
                 access_log=access_log,
+                location=location,
             )
         )
     except (StartupError, StateError) as exc:

@@ -104,6 +104,11 @@ class GlobalConfig(Strict):
         return value
 
     state_path: str = Field(default="zombie-probes.db", description="SQLite state file")
+    location: str | None = Field(
+        default=None,
+        description="vantage point: when set, a `location` label on every exported series "
+        "(`serve --location` overrides it); letters, digits, _ . -",
+    )
     history_retention: Duration = Field(
         default=default_duration("35d"),
         description="how long check history is kept in the state file",
@@ -145,6 +150,11 @@ class GlobalConfig(Strict):
         if len(set(keys)) != len(keys):
             raise ValueError("a label key is declared twice")
         return keys
+
+    @field_validator("location")
+    @classmethod
+    def _location_is_a_label(cls, value: str | None) -> str | None:
+        return None if value is None else label_value(value, "location")
 
 
 class ChecksConfig(Strict):

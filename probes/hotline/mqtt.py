@@ -59,6 +59,26 @@ def subscriptions(topics: Sequence[str], channels: Sequence[str]) -> dict[str, s
     return out
 
 
+class Topics:
+    """The topic filters this replica subscribes to, kept current across reloads.
+
+    `set` replaces the wanted set (from `subscriptions()`); the connected source then
+    subscribes to what is new and unsubscribes from what is gone without reconnecting.
+    `on_broker` is what the broker's persistent session holds as far as this process
+    knows, so a reconnect also drops a filter removed while the connection was down.
+    """
+
+    def __init__(self, wanted: dict[str, str | None] | None = None) -> None:
+        self.wanted: dict[str, str | None] = dict(wanted or {})
+        self.on_broker: set[str] = set()
+        self.changed = asyncio.Event()
+
+    def set(self, wanted: dict[str, str | None]) -> None:
+        if wanted != self.wanted:
+            self.wanted = dict(wanted)
+            self.changed.set()
+
+
 def session_id(configured: str, shard: tuple[int, int] | None) -> str:
     """This replica's MQTT client id: the configured one, plus the shard when sharded (a
     change of N is a new set of sessions: the old ones' queued records stay with them)."""
@@ -193,10 +213,14 @@ class Consumer:
     """Parses, stores and acknowledges message batches of one connection."""
 
     def __init__(self, subs: dict[str, str | None], sink: Sink, timezone: str) -> None:
-        self.exact = {t: ch for t, ch in subs.items() if "+" not in t and "#" not in t}
-        self.wild = [(t, ch) for t, ch in subs.items() if t not in self.exact]
         self.sink = sink
         self.tz = zoneinfo.ZoneInfo(timezone)
+        self.route(subs)
+
+    def route(self, subs: dict[str, str | None]) -> None:
+        """Map topics to channels by these subscriptions (after a reload)."""
+        self.exact = {t: ch for t, ch in subs.items() if "+" not in t and "#" not in t}
+        self.wild = [(t, ch) for t, ch in subs.items() if t not in self.exact]
 
     def _channel_of(self, topic: str) -> str | None:
         if topic in self.exact:
@@ -267,30 +291,71 @@ async def run(
     *,
     client_id: str | None = None,
 ) -> None:
-    """Subscribe and ingest until cancelled, reconnecting with exponential backoff.
+    """Subscribe for these channels and ingest until cancelled (see `follow`).
 
     client_id: the session's id (default: the configured one; see `session_id()`)."""
-    subs = subscriptions(cfg.topics, channels)
-    if not subs:
-        log.info("no hotline channel to subscribe for; MQTT source idle")
-        return
-    consumer = Consumer(subs, sink, timezone)
+    topics = Topics(subscriptions(cfg.topics, channels))
+    await follow(cfg, topics, sink, timezone, client_id=client_id)
+
+
+async def follow(
+    cfg: MqttSource,
+    topics: Topics,
+    sink: Sink,
+    timezone: str = "Asia/Shanghai",
+    *,
+    client_id: str | None = None,
+) -> None:
+    """Ingest until cancelled, reconnecting with exponential backoff and following the
+    wanted topics as a reload changes them."""
+    consumer = Consumer(topics.wanted, sink, timezone)
+    identifier = client_id or cfg.client_id
     delay = cfg.reconnect_min
     while True:
+        if not topics.wanted and not topics.on_broker:
+            log.info("no hotline channel to subscribe for; MQTT source idle")
+            topics.changed.clear()
+            await topics.changed.wait()
+            continue
         try:
-            client, queue = _client(cfg, client_id or cfg.client_id)
+            client, queue = _client(cfg, identifier)
             async with client:
                 _buffer_reads(client)
-                topics: list[tuple[str, int]] = [(t, int(cfg.qos)) for t in subs]
-                await client.subscribe(topics)
-                log.info("subscribed to %d topics on %s:%d as %s", len(subs), cfg.host, cfg.port,
-                         client_id or cfg.client_id)  # fmt: skip
+                topics.changed.set()  # subscribe to what is wanted now
                 delay = cfg.reconnect_min
                 sink.counters.connected[SOURCE] = True
-                await consume(client, queue, consumer, cfg.batch, cfg.linger)
-        except aiomqtt.MqttError as exc:
+                async with asyncio.TaskGroup() as tg:
+                    tg.create_task(_resubscribe(client, topics, consumer, cfg, identifier))
+                    tg.create_task(consume(client, queue, consumer, cfg.batch, cfg.linger))
+        except* aiomqtt.MqttError as group:
+            exc = group.exceptions[0]
             log.warning("MQTT %s:%d: %s; reconnecting in %.0fs", cfg.host, cfg.port, exc, delay)
         finally:
             sink.counters.connected[SOURCE] = False
         await asyncio.sleep(delay)
         delay = min(delay * 2, cfg.reconnect_max)
+
+
+async def _resubscribe(
+    client: aiomqtt.Client, topics: Topics, consumer: Consumer, cfg: MqttSource, identifier: str
+) -> None:
+    """Keep the broker's subscriptions equal to the wanted ones while connected. A fresh
+    connection subscribes to every wanted filter again (cheap, and right whether or not
+    the broker kept the session)."""
+    fresh = True
+    while True:
+        await topics.changed.wait()
+        topics.changed.clear()
+        wanted = dict(topics.wanted)
+        added = sorted(wanted if fresh else set(wanted) - topics.on_broker)
+        gone = sorted(topics.on_broker - set(wanted))
+        consumer.route(wanted)
+        # Dropped first: once a new topic's records arrive, the old ones no longer do.
+        if gone:
+            await client.unsubscribe(gone)
+        if added:
+            await client.subscribe([(t, int(cfg.qos)) for t in added])
+        topics.on_broker = set(wanted)
+        fresh = False
+        log.info("subscribed to %d topics on %s:%d as %s (%d new, %d dropped)",
+                 len(wanted), cfg.host, cfg.port, identifier, len(added), len(gone))  # fmt: skip

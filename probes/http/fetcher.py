@@ -1,12 +1,20 @@
 """The one fetch layer: every HTTP request the monitor makes goes through `Fetcher.fetch`.
 
-It owns the deadline (one overall `asyncio.timeout` per request covering the per-host
-queue, every redirect hop and the body, so a server trickling a byte a second cannot hold
-a check), the body cap (counted on decoded bytes: the raw stream is decompressed here in
-bounded steps, so a gzip bomb never inflates past the cap in memory), redirects (followed
-here, with a limit and loop detection), cookies across redirects, charset decoding and the
-per-host concurrency limit. A target's failure is returned as a `FetchFailure` with a
-reason from the fixed set and one line a human can act on; status codes are not failures
+It owns the deadline (one overall `asyncio.timeout` per request covering every redirect
+hop and the body, so a server trickling a byte a second cannot hold a check), the body
+cap (counted on decoded bytes: the raw stream is decompressed here in bounded steps, so a
+gzip bomb never inflates past the cap in memory), redirects (followed here, with a limit
+and loop detection), cookies across redirects, charset decoding and the per-host
+concurrency limit.
+
+Time spent waiting for the monitor's own per-host slot is not the target's: the request's
+deadline stands still while it waits, and a `QueueTime` given to `for_check` is told, so
+the check's deadline stands still too. Otherwise a burst of checks on one slow host (200
+requests for a site answering in 3 s through 2 slots) would record the monitor's own queue
+as the site's timeouts.
+
+A target's failure is returned as a `FetchFailure` with a reason from the fixed set and
+one line a human can act on; status codes are not failures
 here (the check kinds judge them). Exceptions from here are bugs.
 
 The client (User-Agent, TLS verification, transport, no keep-alive) comes from
@@ -166,6 +174,71 @@ class _Request:
         self.url = location
 
 
+class Pausable(Protocol):
+    """A deadline that stands still between `pause()` and `resume()` (a run's hard stop)."""
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+
+class QueueTime:
+    """The time one check run spent blocked by the monitor's own queue: while some of its
+    requests wait for a per-host slot and none is talking to a target.
+
+    The runner creates one per run on its clock, passes it to `Fetcher.for_check` and adds
+    `total` to the run's deadline; `pause_with` registers the run's hard stop, which stands
+    still while the queue blocks the run.
+    """
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.total = 0.0
+        self._waiting = 0
+        self._active = 0
+        self._since: float | None = None
+        self._stops: list[Pausable] = []
+
+    def pause_with(self, stop: Pausable) -> None:
+        """Pause `stop` whenever the queue blocks the run, until `detach`."""
+        self._stops.append(stop)
+        if self._since is not None:
+            stop.pause()
+
+    def detach(self, stop: Pausable) -> None:
+        self._stops.remove(stop)
+
+    def queued(self) -> None:
+        self._waiting += 1
+        self._update()
+
+    def admitted(self) -> None:
+        self._waiting -= 1
+        self._active += 1
+        self._update()
+
+    def left_queue(self) -> None:
+        """A request that was waiting gave up (its caller's own deadline or cancellation)."""
+        self._waiting -= 1
+        self._update()
+
+    def released(self) -> None:
+        self._active -= 1
+        self._update()
+
+    def _update(self) -> None:
+        blocked = self._waiting > 0 and self._active == 0
+        if blocked and self._since is None:
+            self._since = self.clock.monotonic()
+            for stop in self._stops:
+                stop.pause()
+        elif not blocked and self._since is not None:
+            self.total += self.clock.monotonic() - self._since
+            self._since = None
+            for stop in self._stops:
+                stop.resume()
+
+
 class _HostSlots:
     """At most `per_host` requests in flight per host. A host's semaphore lives only while
     someone holds or waits for it, so thousands of hosts leave nothing behind."""
@@ -219,6 +292,7 @@ class Fetcher:
         self.per_host = per_host
         self.hosts = _HostSlots(per_host)
         self.on_page: Callable[[Page], None] | None = None
+        self.queue: QueueTime | None = None
 
     def with_tls(self, tls: TlsSpec | None, host: str | None) -> Fetcher:
         """This fetcher for a check with its own TLS settings: the client for its CA file
@@ -241,6 +315,13 @@ class Fetcher:
         page that arrives: how a run keeps the pages that may become evidence."""
         view = copy.copy(self)
         view.on_page = on_page
+        return view
+
+    def for_check(self, queue: QueueTime) -> Fetcher:
+        """This fetcher (same client, same per-host slots, same TLS and observer) reporting
+        to one check run's `QueueTime`."""
+        view = copy.copy(self)
+        view.queue = queue
         return view
 
     async def fetch(
@@ -278,8 +359,8 @@ class Fetcher:
             if self.server_name is not None:
                 scope, name = self.server_name
                 sni = (scope or target.host, name)
-            async with asyncio.timeout(timeout):
-                page = await self._follow(req, cookies, cap, progress, sni)
+            async with asyncio.timeout(timeout) as deadline:
+                page = await self._follow(req, cookies, cap, progress, deadline, sni)
             if self.on_page is not None:
                 self.on_page(page)
             return page
@@ -300,6 +381,7 @@ class Fetcher:
         cookies: httpx.Cookies | None,
         cap: int,
         progress: _Progress,
+        deadline: asyncio.Timeout,
         sni: tuple[str, str] | None = None,
     ) -> Page:
         started = self.clock.monotonic()
@@ -324,7 +406,7 @@ class Fetcher:
                 extensions={"sni_hostname": sni[1]} if sni and sni[0] == target.host else None,
             )  # fmt: skip
             jar.set_cookie_header(request)
-            async with self.hosts.hold(target.host):
+            async with self._slot(target.host, deadline):
                 progress.stage = "waiting for the response headers"
                 response = await self.client.send(request, stream=True, follow_redirects=False)
                 try:
@@ -358,6 +440,31 @@ class Fetcher:
                 tls_not_after=not_after if isinstance(not_after, float) else None,
                 cookies=jar,
             )
+
+    @contextlib.asynccontextmanager
+    async def _slot(self, host: str, deadline: asyncio.Timeout) -> AsyncIterator[None]:
+        """Hold a per-host slot; the request's deadline stops while it waits for one."""
+        loop = asyncio.get_running_loop()
+        when = deadline.when()
+        left = None if when is None else when - loop.time()
+        deadline.reschedule(None)
+        queue = self.queue
+        if queue is not None:
+            queue.queued()
+        admitted = False
+        try:
+            async with self.hosts.hold(host):
+                admitted = True
+                if queue is not None:
+                    queue.admitted()
+                if left is not None:
+                    deadline.reschedule(loop.time() + left)
+                yield
+        finally:
+            if queue is not None and admitted:
+                queue.released()
+            elif queue is not None:
+                queue.left_queue()
 
     @staticmethod
     async def _read_body(response: httpx.Response, cap: int, progress: _Progress) -> bytes:

@@ -12,7 +12,7 @@ import httpx
 
 from probes.clock import Clock
 from probes.config import ChannelConfig, GlobalConfig
-from probes.http.fetcher import Fetcher, FetchOutcome
+from probes.http.fetcher import Fetcher, FetchOutcome, QueueTime
 from probes.state.store import Store
 
 
@@ -25,10 +25,13 @@ class CheckContext:
     channel: ChannelConfig
     settings: GlobalConfig
     deadline: float  # on clock.monotonic(): the run must end by then
+    # Time the run was blocked by the monitor's own per-host queue: it extends the deadline.
+    queue: QueueTime | None = None
 
     def remaining(self) -> float:
         """Seconds left of this run's deadline (never negative)."""
-        return max(0.0, self.deadline - self.clock.monotonic())
+        waited = self.queue.total if self.queue is not None else 0.0
+        return max(0.0, self.deadline + waited - self.clock.monotonic())
 
     async def fetch(
         self,

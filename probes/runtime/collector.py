@@ -8,6 +8,10 @@ A channel's series are rendered when its results change and kept by
 Families, types and labels come from `probes.catalogue`; a measurement whose name or labels
 are not declared there is a bug: in strict mode (tests) it raises, in production it is
 skipped and logged once, so one bad check cannot take /metrics down.
+
+A monitor started with a vantage point (`serve --location NAME`, `global.location`) adds
+`location="NAME"` to every series it renders, beyond the catalogue's labels: monitors
+watching the same channels from different networks stay apart in one Prometheus.
 """
 
 from __future__ import annotations
@@ -116,9 +120,13 @@ class _Families:
         warned: set[str],
         skip: frozenset[int] = frozenset(),
         channel: tuple[str, str] | None = None,
+        location: str | None = None,
     ) -> None:
         self.strict = strict
         self.skip = skip
+        # A vantage point's `location` pair, written last on every sample.
+        self._tail = "" if location is None else f'location="{escape(location)}'
+
         self.lines: dict[int, list[str]] = {}
         self._warned = warned
         self._escaped: dict[str, str] = {}  # label values repeat within a channel
@@ -157,6 +165,8 @@ class _Families:
             inner = '",'.join([k + escaped[v] for k, v in zip(keys, labels, strict=True)])
         if head:
             inner = f'{head}",{inner}' if inner else head
+        if self._tail:
+            inner = f'{inner}",{self._tail}' if inner else self._tail
         out = self.lines.setdefault(shape.index, [])
         braced = "{" + inner + '"}' if inner else ""
         if isinstance(value, Histogram):
@@ -206,7 +216,9 @@ class ZombieCollector:
         strict: bool = False,
         clock: Clock | None = None,
         order_ingest: IngestView | None = None,
+        location: str | None = None,
     ) -> None:
+        self.location = location
         self.status = status
         self.ingest = ingest
         self.state = state
@@ -223,13 +235,13 @@ class ZombieCollector:
     ) -> Rendered:
         """One channel's series as they stand now, but for the families in `skip` (DETAIL:
         the headline alone; HEADLINE: the detail alone)."""
-        f = _Families(self.strict, self._warned, skip, (channel.name, channel.kind))
+        f = _Families(self.strict, self._warned, skip, (channel.name, channel.kind), self.location)
         self._channel(f, channel)
         return f.rendered()
 
     def render_self(self) -> Rendered:
         """The monitor's own series (scheduler, config, ingest, build)."""
-        f = _Families(self.strict, self._warned)
+        f = _Families(self.strict, self._warned, location=self.location)
         self._self_metrics(f)
         return f.rendered()
 

@@ -2,7 +2,8 @@
 `/probe?channel=NAME`, `/-/healthy`, `/-/ready`, `POST /-/reload`, and the human pages
 (`/` status, `/history`; see `statuspage`).
 
-`/probe` runs only channels from the configuration: any other parameter (a `target=` URL
+`/probe` (answered by `probes.runtime.probe`; `debug=true` gives the evidence as text)
+runs only channels from the configuration: any other parameter (a `target=` URL
 as blackbox_exporter takes) is refused with 400 and nothing is fetched, so the monitor can
 never be turned into an open proxy or a scanner of internal addresses.
 """
@@ -37,7 +38,7 @@ def build_app(monitor: Monitor) -> Starlette:
 
     async def probe(request: Request) -> Response:
         params = request.query_params
-        extra = sorted(set(params) - {"channel"})
+        extra = sorted(set(params) - {"channel", "debug"})
         if extra:
             return PlainTextResponse(
                 f"unsupported parameter(s): {', '.join(extra)}; /probe runs configured "
@@ -47,10 +48,17 @@ def build_app(monitor: Monitor) -> Starlette:
         name = params.get("channel", "")
         if not name:
             return PlainTextResponse("missing ?channel=NAME\n", status_code=400)
-        body = await monitor.probe(name)
-        if body is None:
+        debug = params.get("debug", "false").lower()
+        if debug not in ("true", "false"):
+            return PlainTextResponse("debug must be true or false\n", status_code=400)
+        answer = await monitor.probe(name)
+        if answer is None:
             return PlainTextResponse(f"unknown channel {name!r}\n", status_code=404)
-        return Response(body, media_type=CONTENT_TYPE)
+        metrics = monitor.probe_metrics(name)
+        if debug == "true":
+            now = monitor.rt.clock.now()
+            return PlainTextResponse(answer.debug(metrics, now, monitor.location))
+        return Response(answer.head(monitor.location) + metrics, media_type=CONTENT_TYPE)
 
     async def healthy(request: Request) -> Response:
         return PlainTextResponse("OK\n")

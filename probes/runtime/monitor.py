@@ -18,12 +18,13 @@ from prometheus_client import CollectorRegistry, ProcessCollector
 
 from probes.clock import Clock, SystemClock
 from probes.config import Config, ConfigError, load_config
-from probes.hotline.ingest import IngestCounters, source_names
+from probes.hotline.ingest import IngestCounters, Ingestion, source_names
 from probes.model import one_line
 from probes.runtime.changes import ChangeTracker
 from probes.runtime.collector import ZombieCollector, assemble
 from probes.runtime.exposition import Exposition
-from probes.runtime.runner import Runtime, open_runtime, run_channel
+from probes.runtime.probe import ProbeAnswer
+from probes.runtime.runner import Runtime, open_runtime
 from probes.runtime.scheduler import Scheduler
 from probes.runtime.status import MonitorStatus
 from probes.state import evidence, history
@@ -35,7 +36,8 @@ log = logging.getLogger("probes.runtime.monitor")
 # Settings that shape objects opened once at start; a reload that changes them is applied
 # for everything else and says that these need a restart.
 RESTART_ONLY = ("listen", "state_path", "user_agent", "verify_tls", "http_transport",
-                "max_body", "max_redirects", "per_host_concurrency", "metrics_detail")  # fmt: skip
+                "max_body", "max_redirects", "per_host_concurrency", "metrics_detail",
+                "location")  # fmt: skip
 PRUNE_EVERY = 3600.0
 
 
@@ -49,6 +51,8 @@ class Monitor:
     ingest: IngestCounters
     exposition: Exposition
     order_ingest: IngestCounters
+    ingestion: Ingestion
+    location: str | None = None  # the vantage point's `location` label, fixed at start
     _reloading: asyncio.Lock = field(default_factory=asyncio.Lock)
     _tasks: set[asyncio.Task[tuple[bool, str]]] = field(default_factory=set)
 
@@ -76,6 +80,9 @@ class Monitor:
             self.config = new
             if self.scheduler.changes is not None:
                 self.scheduler.changes.config = new.global_.evidence
+            hotlines = [c for c in channels if c.kind == "hotline"]
+            others = [c.name for c in new.channels if c.kind == "hotline"]
+            changed += self.ingestion.apply(new.calls, hotlines, others=others)
             self.status.reload_ok = True
             self.status.reload_ts = self.rt.clock.now()
             message = f"config reloaded: {len(channels)} channels"
@@ -97,28 +104,22 @@ class Monitor:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def probe(self, name: str) -> bytes | None:
-        """Run a configured channel's checks now and render its metrics blackbox-style;
+    async def probe(self, name: str) -> ProbeAnswer | None:
+        """A configured channel's checks, fresh or run now (see `probes.runtime.probe`);
         None when this replica has no such channel (nothing is fetched)."""
         channel = self.status.channels.get(name)
         if channel is None:
             return None
         started = self.rt.clock.monotonic()
-        verdict, results = await run_channel(self.rt, channel)
-        for result in results:
-            self.status.record(channel.name, result)
-        self.status.verdicts[channel.name] = verdict
+        results = await self.scheduler.fresh_or_run(channel)
+        verdict = self.status.verdicts.get(name) or self.scheduler.judge(channel)
         duration = self.rt.clock.monotonic() - started
-        success = int(all(r.success for r in results))
-        head = (
-            "# HELP probe_success Whether every check of the channel succeeded.\n"
-            "# TYPE probe_success gauge\n"
-            f"probe_success {success}\n"
-            "# HELP probe_duration_seconds How long the probe took.\n"
-            "# TYPE probe_duration_seconds gauge\n"
-            f"probe_duration_seconds {duration:.6f}\n"
-        ).encode()
-        return head + assemble([self.exposition.collector.render_channel(channel)])
+        return ProbeAnswer(channel, verdict, tuple(results), duration)
+
+    def probe_metrics(self, name: str) -> bytes:
+        """One channel's `zombie_` series, as /metrics shows them."""
+        channel = self.status.channels[name]
+        return assemble([self.exposition.collector.render_channel(channel)])
 
     def metrics(self, detail: bool | None = None) -> AsyncIterator[bytes]:
         """The /metrics body, in pieces; `detail` None follows `global.metrics_detail`."""
@@ -134,9 +135,12 @@ async def open_monitor(
     clock: Clock | None = None,
     state_path: str | None = None,
     first_run_spread: float | None = None,
+    location: str | None = None,
 ) -> AsyncIterator[Monitor]:
-    """Open everything a running monitor owns; close it all on exit."""
+    """Open everything a running monitor owns; close it all on exit. `location` (else
+    `global.location`) labels every series with the vantage point."""
     settings = config.global_
+    location = location or settings.location
     clock = clock or SystemClock()
     async with open_runtime(
         settings, clock=clock, state_path=state_path or settings.state_path,
@@ -155,11 +159,18 @@ async def open_monitor(
         process = CollectorRegistry(auto_describe=False)
         ProcessCollector(registry=process)
         exposition = Exposition(
-            ZombieCollector(status, ingest, state=rt.store, clock=clock, order_ingest=order_ingest),
+            ZombieCollector(
+                status, ingest, state=rt.store, clock=clock, order_ingest=order_ingest,
+                location=location,
+            ),
             detail=settings.metrics_detail,
             process=process,
         )
-        yield Monitor(config_path, config, rt, status, scheduler, ingest, exposition, order_ingest)
+        ingestion = Ingestion(rt.store, ingest, clock, shard=shard)
+        yield Monitor(
+            config_path, config, rt, status, scheduler, ingest, exposition, order_ingest,
+            ingestion, location,
+        )  # fmt: skip
 
 
 async def prune_forever(monitor: Monitor) -> None:

@@ -20,11 +20,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from probes.clock import Clock
+from probes.clock import Clock, Timer
 from probes.config import ChannelConfig, GlobalConfig
 from probes.config.base import CheckSpec, HttpCheckSpec
 from probes.http.client import open_fetcher
-from probes.http.fetcher import Fetcher, Page
+from probes.http.fetcher import Fetcher, Page, QueueTime
 from probes.kinds import KINDS, CheckContext
 from probes.model import CheckResult, Failure, Report, Verdict, one_line
 from probes.state import history
@@ -73,10 +73,14 @@ async def run_check(
     on_page: Callable[[Page], None] | None = None,
 ) -> CheckResult:
     """Run one check with its deadline, record the result, and return it; `on_page` is
-    told of every page the run fetched (the evidence history keeps some)."""
+    told of every page the run fetched (the evidence history keeps some).
+
+    The deadline counts the target's time only: while the run is blocked by the monitor's
+    own per-host queue (`QueueTime`), both the deadline and the hard stop stand still."""
     clock = rt.clock
     kind = KINDS[name]
     started_wall, started = clock.now(), clock.monotonic()
+    queue = QueueTime(clock)
     past = None
     if kind.window_span is not None:
         span = kind.window_span(spec)
@@ -84,16 +88,17 @@ async def run_check(
         planned = channel.maintenance_spans(started_wall - span, started_wall)
         past = history.window(rt.store, channel.name, name, span, started_wall, planned)
     ctx = CheckContext(
-        fetcher=_fetcher(rt, channel, spec, on_page),
+        fetcher=_fetcher(rt, channel, spec, on_page).for_check(queue),
         clock=clock,
         store=rt.store,
         log=logging.getLogger(f"probes.kinds.{name}"),
         channel=channel,
         settings=rt.settings,
         deadline=started + spec.deadline,
+        queue=queue,
     )
     try:
-        report = await _within(clock, spec.deadline + HARD_STOP_GRACE, kind.check(spec, ctx))
+        report = await _within(clock, spec.deadline + HARD_STOP_GRACE, kind.check(spec, ctx), queue)
     except TimeoutError:
         report = Report(
             False, failure=Failure.TIMEOUT,
@@ -128,16 +133,52 @@ async def run_check(
     return result
 
 
-async def _within(clock: Clock, seconds: float, work: Awaitable[Report]) -> Report:
+async def _within(
+    clock: Clock, seconds: float, work: Awaitable[Report], queue: QueueTime
+) -> Report:
     """`await work`, stopped with TimeoutError once `seconds` have passed on the clock (the
-    event loop's time on the system clock; a frozen clock's when a test advances it)."""
-    loop = asyncio.get_running_loop()
+    event loop's time on the system clock; a frozen clock's when a test advances it), not
+    counting the time the monitor's own per-host queue alone held the run (`queue`)."""
     async with asyncio.timeout(None) as hard_stop:
-        timer = clock.call_later(seconds, lambda: hard_stop.reschedule(loop.time()))
+        stop = _HardStop(clock, seconds, hard_stop)
+        queue.pause_with(stop)
         try:
             return await work
         finally:
-            timer.cancel()
+            queue.detach(stop)
+            stop.cancel()
+
+
+class _HardStop:
+    """A clock timer that expires an `asyncio.timeout`, paused while the queue blocks."""
+
+    def __init__(self, clock: Clock, seconds: float, timeout: asyncio.Timeout) -> None:
+        self.clock, self.timeout = clock, timeout
+        self.loop = asyncio.get_running_loop()
+        self.left = seconds
+        self.fired = False
+        self.timer: Timer | None = None
+        self.resume()
+
+    def _fire(self) -> None:
+        self.fired, self.timer = True, None
+        self.timeout.reschedule(self.loop.time())
+
+    def pause(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+            self.left = max(0.0, self.due - self.clock.monotonic())
+
+    def resume(self) -> None:
+        if self.timer is None and not self.fired:
+            self.due = self.clock.monotonic() + self.left
+            self.timer = self.clock.call_later(self.left, self._fire)
+
+    def cancel(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
 
 
 def _fetcher(

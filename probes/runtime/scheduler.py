@@ -9,6 +9,11 @@ offset within its interval so a restart does not fire everything at once.
 
 Lateness is the time between a job's due time and its start (after waiting for a slot
 under `max_in_flight`): the `zombie_scheduler_lateness_seconds` histogram.
+
+Every run goes through `check_now`, the single flight shared with `/probe`
+(`probes.runtime.flight`): a check wanted by the scheduler and by requests at the same
+moment runs once, and a run started by a request moves the check's next scheduled run to
+one interval after it, so a check still runs once per interval however it was asked for.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from probes.config import ChannelConfig, Config
 from probes.config.base import CheckSpec
 from probes.model import CheckResult, Verdict
 from probes.runtime.changes import ChangeTracker
+from probes.runtime.flight import Flights, is_fresh
 from probes.runtime.runner import Runtime, judge_latest, run_check
 from probes.runtime.status import MonitorStatus
 from probes.state import history
@@ -76,6 +82,7 @@ class Scheduler:
     rng: random.Random = field(default_factory=random.Random)
     on_result: Callable[[ChannelConfig, CheckResult], None] | None = None
     changes: ChangeTracker | None = None  # records state changes in the evidence history
+    flights: Flights = field(default_factory=Flights)
     _jobs: dict[tuple[str, str], Job] = field(default_factory=dict)
     _heap: list[tuple[float, int, Job]] = field(default_factory=list)
     _seq: itertools.count[int] = field(default_factory=itertools.count)
@@ -123,10 +130,12 @@ class Scheduler:
             self._wake.clear()
             now = clock.now()
             while self._heap and self._heap[0][0] <= now and not self._stopping:
-                _, _, job = heapq.heappop(self._heap)
+                due, _, job = heapq.heappop(self._heap)
                 if (
                     job.generation != self._generation
                     or self._jobs.get((job.channel.name, job.check)) is not job
+                    or job.running  # already running on behalf of a request
+                    or due != job.due  # moved by a run a request started
                 ):
                     continue
                 job.running = True
@@ -153,45 +162,89 @@ class Scheduler:
         self._wake.set()
 
     async def _run(self, job: Job) -> None:
-        clock = self.rt.clock
-        assert self._slots is not None
-        slots = self._slots
-        capture = self.changes.capture() if self.changes is not None else None
-        async with slots:
-            started = clock.now()
-            self.status.lateness.observe(max(0.0, started - job.due))
-            self.status.in_flight += 1
-            try:
-                result = await run_check(self.rt, job.channel, job.check, job.spec, capture)
-            finally:
-                self.status.in_flight -= 1
-        self.status.record(job.channel.name, result)
-        if job.channel.name in self.status.channels:
-            verdict = self._judge(job.channel)
-            self.status.verdicts[job.channel.name] = verdict
-            if self.changes is not None and capture is not None:
-                self.changes.observe(
-                    job.channel, verdict, self.status.results, job.check, capture.pages
-                )
-        if self.on_result is not None:
-            self.on_result(job.channel, result)
+        await self.check_now(job.channel, job.check, job.spec, due=job.due)
         job.running = False
         if self._jobs.get((job.channel.name, job.check)) is job and not self._stopping:
             # Skip missed slots rather than firing a burst after a long run.
-            job.due = max(job.due + job.spec.every, clock.now())
+            job.due = max(job.due + job.spec.every, self.rt.clock.now())
             heapq.heappush(self._heap, (job.due, next(self._seq), job))
             self._wake.set()
+
+    async def check_now(
+        self, channel: ChannelConfig, check: str, spec: CheckSpec, *, due: float | None = None
+    ) -> CheckResult:
+        """Run a check now, or join its run in flight (one run, its result shared)."""
+        return await self.flights.run(
+            (channel.name, check), lambda: self._execute(channel, check, spec, due)
+        )
+
+    async def fresh_or_run(self, channel: ChannelConfig) -> list[tuple[CheckResult, bool]]:
+        """Each enabled check's result for `/probe`: the latest one while it is younger
+        than the check's interval, else a run through `check_now`; True marks a result of
+        a run this call waited for."""
+
+        async def one(check: str, spec: CheckSpec) -> tuple[CheckResult, bool]:
+            latest = self.status.results.get((channel.name, check))
+            if latest is not None and is_fresh(latest, spec.every, self.rt.clock.now()):
+                return latest, False
+            return await self.check_now(channel, check, spec), True
+
+        return list(await asyncio.gather(*(one(n, s) for n, s in channel.enabled_checks())))
+
+    async def _execute(
+        self, channel: ChannelConfig, check: str, spec: CheckSpec, due: float | None
+    ) -> CheckResult:
+        clock = self.rt.clock
+        assert self._slots is not None
+        slots = self._slots
+        key = (channel.name, check)
+        job = self._jobs.get(key)
+        if job is not None:
+            job.running = True  # the dispatcher leaves it alone until this run ends
+        capture = self.changes.capture() if self.changes is not None else None
+        async with slots:
+            started = clock.now()
+            if due is not None:
+                self.status.lateness.observe(max(0.0, started - due))
+            self.status.in_flight += 1
+            try:
+                result = await run_check(self.rt, channel, check, spec, capture)
+            finally:
+                self.status.in_flight -= 1
+        self.status.record(channel.name, result)
+        if channel.name in self.status.channels:
+            verdict = self.judge(channel)
+            self.status.verdicts[channel.name] = verdict
+            if self.changes is not None and capture is not None:
+                self.changes.observe(channel, verdict, self.status.results, check, capture.pages)
+        if self.on_result is not None:
+            self.on_result(channel, result)
+        if due is None and job is not None and self._jobs.get(key) is job:
+            # Started by a request: the scheduled run moves to one interval after this one.
+            job.running = False
+            moved = max(job.due, result.started + spec.every)
+            if not self._stopping:
+                job.due = moved
+                heapq.heappush(self._heap, (job.due, next(self._seq), job))
+                self._wake.set()
+        return result
 
     def restore(self) -> None:
         """Load the latest stored results and judge every channel (at start: a restart
         shows the last verdicts at once)."""
         for key, result in history.latest(self.rt.store).items():
-            if key in self._jobs:
+            job = self._jobs.get(key)
+            if job is not None:
                 self.status.results[key] = result
+                # A result younger than the interval stands until the interval is over.
+                if not job.running and is_fresh(result, job.spec.every, self.rt.clock.now()):
+                    job.due = max(job.due, result.started + job.spec.every)
+                    heapq.heappush(self._heap, (job.due, next(self._seq), job))
+        self._wake.set()
         for channel in self.status.channels.values():
-            self.status.verdicts[channel.name] = self._judge(channel)
+            self.status.verdicts[channel.name] = self.judge(channel)
 
-    def _judge(self, channel: ChannelConfig) -> Verdict:
+    def judge(self, channel: ChannelConfig) -> Verdict:
         """Judge a channel from the latest results held in memory (restored from the store
         at start), sparing a read and a JSON decode of every result after each check."""
         results = self.status.results

@@ -73,13 +73,14 @@ async def run_monitor(
     on_ready: Callable[[Monitor, str], None] | None = None,
     first_run_spread: float | None = None,
     access_log: bool = False,
+    location: str | None = None,
 ) -> None:
     """Run until SIGTERM/SIGINT (or cancellation). `extra` runs beside the monitor (the
     demo's first-round report) and `on_ready` is told the bound address."""
     sock = bind(listen)
     async with open_monitor(
         config, config_path, shard=shard, clock=clock, state_path=state_path,
-        first_run_spread=first_run_spread,
+        first_run_spread=first_run_spread, location=location,
     ) as monitor:  # fmt: skip
         app: ASGIApp = build_app(monitor)
         ssl_kwargs: dict[str, Any] = {}
@@ -139,16 +140,11 @@ async def run_monitor(
 
 
 async def _sources(monitor: Monitor) -> None:
-    from probes.hotline.ingest import run_sources
-
     assert monitor.config.calls is not None
     hotlines = [c for c in monitor.status.channels.values() if c.kind == "hotline"]
     # The config's other hotlines belong to other replicas: their records are skipped.
     others = [c.name for c in monitor.config.channels if c.kind == "hotline"]
-    await run_sources(
-        monitor.config.calls, hotlines, monitor.rt.store, monitor.ingest, monitor.rt.clock,
-        shard=monitor.scheduler.shard, others=others,
-    )  # fmt: skip
+    await monitor.ingestion.run(monitor.config.calls, hotlines, others=others)
 
 
 async def _order_sources(monitor: Monitor) -> None:
