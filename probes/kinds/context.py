@@ -1,24 +1,29 @@
-"""What a check kind receives besides its spec: the shared fetcher, the clock, the state
-store, a logger, the channel it watches, and the deadline of this run."""
+"""What a check kind receives besides its spec: the shared fetcher, the page-work pool, the
+clock, the state store, a logger, the channel it watches, and the deadline of this run."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, TypeVarTuple, Unpack
 
 import httpx
 
 from probes.clock import Clock
 from probes.config import ChannelConfig, GlobalConfig
 from probes.http.fetcher import Fetcher, FetchOutcome
+from probes.kinds.pagework import PageWorkers
 from probes.state.store import Store
+
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 
 @dataclass(frozen=True, slots=True)
 class CheckContext:
     fetcher: Fetcher
+    pages: PageWorkers
     clock: Clock
     store: Store
     log: logging.Logger
@@ -55,3 +60,9 @@ class CheckContext:
             cookies=cookies,
             max_body=max_body,
         )
+
+    async def read(self, size: int, fn: Callable[[Unpack[Ts]], T], *args: *Ts) -> T:
+        """`fn(*args)`, the reading of a fetched page of `size` bytes, off the event loop
+        (`probes.kinds.pagework`) within the time left of this run: running out of it
+        raises TimeoutError, which the runner reports as the check's timeout."""
+        return await self.pages.run(size, self.remaining(), fn, *args)

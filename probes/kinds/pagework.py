@@ -1,0 +1,180 @@
+"""Page work off the event loop: parsing and extraction of a fetched page run in a small
+pool of worker processes, under the time left of the check, so one big page never holds
+`/metrics`, other checks' timers or a shutdown, and never keeps its check past its
+deadline.
+
+Why processes: the lexbor parser releases the GIL, but extraction (walking the elements,
+reading dates) is Python and holds it for seconds on a several-MB page, and a thread
+cannot be stopped. A worker whose task runs out of time (or whose check is cancelled) is
+killed and replaced, so the time is bounded whatever the page does.
+
+The pool is owned by whoever opens the runtime (`open_page_workers` in `open_runtime`) and
+reaches the kinds through `CheckContext.read`. Tasks are plain functions of picklable
+arguments (the pure readers in `probes.pages` and `probes.boards`, or a kind's module-level
+function over them). A page smaller than `INLINE_BELOW` is read on the loop: sending it to
+a worker costs more than reading it (measured in bench/README.md, "page work"). At most
+`size` pages are read at once; further ones wait for a free worker within their own
+deadline, so the queue is bounded by the checks in flight and by time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import os
+import pickle
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from multiprocessing.connection import Connection
+from typing import Any, TypeVar, TypeVarTuple, Unpack
+
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
+
+# Pages below this many bytes are read on the event loop (a typical 100-250 KB column page
+# extracts in 15-40 ms, about what a round trip to a worker costs; see bench/README.md).
+INLINE_BELOW = 256 * 1024
+# Workers: the machine's cores, at most 4 (page work is a small share of a check's time).
+DEFAULT_WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+log = logging.getLogger("probes.kinds.pagework")
+
+
+class PageWorkCrashed(Exception):
+    """A worker died while reading a page (killed by the system, out of memory): a fault of
+    the monitor, not the target's."""
+
+
+def _serve(conn: Connection) -> None:
+    """A worker's loop: run each task received, send back its result or its exception."""
+    # Ctrl-C reaches the whole process group: the parent stops its workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        try:
+            task = conn.recv()
+        except EOFError:
+            return
+        if task is None:
+            return
+        fn, args = task
+        try:
+            answer: tuple[bool, Any] = (True, fn(*args))
+        except Exception as exc:  # noqa: BLE001 - not swallowed: raised again in the check
+            answer = (False, exc)
+        try:
+            conn.send(answer)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:  # still an answer
+            conn.send((False, RuntimeError(f"page work returned what cannot be sent: {exc!r}")))
+
+
+class _Worker:
+    """One worker process and the parent's end of its pipe."""
+
+    def __init__(self, mp: multiprocessing.context.SpawnContext) -> None:
+        self.conn, child = mp.Pipe()
+        self.process = mp.Process(target=_serve, args=(child,), daemon=True, name="page-worker")
+        self.process.start()
+        child.close()
+
+    def call(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[bool, Any]:
+        """Send one task and wait for its answer (blocking: runs on a thread)."""
+        try:
+            self.conn.send((fn, args))
+            answer: tuple[bool, Any] = self.conn.recv()
+        except (EOFError, OSError) as exc:
+            raise PageWorkCrashed(
+                f"the page worker died: exit code {self.process.exitcode}"
+            ) from exc
+        return answer
+
+    def kill(self) -> None:
+        """Stop the process now and reap it (blocking: runs on a thread)."""
+        self.process.kill()
+        self.process.join()
+        self.conn.close()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):  # already gone
+            self.conn.send(None)
+        self.process.join(timeout=1)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.conn.close()
+
+
+class PageWorkers:
+    """A pool of page-reading worker processes (see the module docstring)."""
+
+    def __init__(self, size: int, inline_below: int = INLINE_BELOW) -> None:
+        self._mp = multiprocessing.get_context("spawn")  # no fork of a threaded process
+        self._size = size
+        self._inline_below = inline_below
+        # A thread per task sends the page and waits for the answer, so neither a worker
+        # still starting nor a big page blocks the loop; twice the workers, as the thread
+        # of a killed worker's task lingers until the kill has closed its pipe.
+        self._threads = ThreadPoolExecutor(max_workers=2 * size, thread_name_prefix="page-work")
+        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
+        self._all: set[_Worker] = set()
+
+    async def _take(self) -> _Worker:
+        # Workers start when first needed: a monitor whose pages are all small never
+        # starts one.
+        if self._idle.empty() and len(self._all) < self._size:
+            worker = _Worker(self._mp)
+            self._all.add(worker)
+            return worker
+        return await self._idle.get()
+
+    async def run(self, size: int, timeout: float, fn: Callable[[Unpack[Ts]], T], *args: *Ts) -> T:
+        """`fn(*args)` for a page of `size` bytes, within `timeout` seconds (on the event
+        loop's time: it bounds real CPU work, whatever the injected clock says). Raises
+        TimeoutError when it ran out of time, `PageWorkCrashed` when its worker died, and
+        whatever `fn` raised."""
+        if size < self._inline_below:
+            return fn(*args)
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout(timeout):
+            worker = await self._take()
+            try:
+                ok, value = await loop.run_in_executor(self._threads, worker.call, fn, args)
+            except BaseException:
+                # Out of time, cancelled, or dead: the worker may still be reading the page.
+                self._replace(worker)
+                raise
+            self._idle.put_nowait(worker)
+        if not ok:
+            raise value
+        result: T = value
+        return result
+
+    def _replace(self, worker: _Worker) -> None:
+        self._all.discard(worker)
+        threading.Thread(target=worker.kill, name="page-worker-kill", daemon=True).start()
+        # Started now, not by the next task: a task may be waiting for a free worker.
+        replacement = _Worker(self._mp)
+        self._all.add(replacement)
+        self._idle.put_nowait(replacement)
+
+    def close(self) -> None:
+        for worker in self._all:
+            worker.close()
+        self._all.clear()
+        self._threads.shutdown(wait=True)
+
+
+@asynccontextmanager
+async def open_page_workers(
+    size: int = DEFAULT_WORKERS, inline_below: int = INLINE_BELOW
+) -> AsyncIterator[PageWorkers]:
+    """Start the pool; stop its workers on exit."""
+    pool = PageWorkers(size, inline_below)
+    try:
+        yield pool
+    finally:
+        await asyncio.get_running_loop().run_in_executor(None, pool.close)
