@@ -61,7 +61,7 @@ async def check(spec: AvailabilitySpec, ctx: CheckContext) -> Report:
         failure, error = Failure.HTTP_STATUS, f"http_status: got {page.status}"
     else:
         failure, error = await ctx.read(
-            len(page.content), _read, page.content, page.content_type, page.encoding,
+            page.content, _read, page.content, page.content_type, page.encoding,
             spec.soft_error_patterns,
         )  # fmt: skip
     evidence = [f"{page.url}: HTTP {page.status} in {page.duration:.2f}s"]

@@ -170,7 +170,7 @@ async def _follow_up(
         if isinstance(got, FetchFailure) or got.status >= 400:
             ctx.log.info("board %s: message page %s unreadable", ctx.channel.name, m.url)
             continue
-        detail = await ctx.read(len(got.content), partial(
+        detail = await ctx.read(got.content, partial(
             parse_detail, got.text, spec.detail, now=now, words=words, interim=interim
         ))  # fmt: skip
         tracked_store.update_reply(

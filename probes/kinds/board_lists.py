@@ -77,7 +77,7 @@ async def read_pages(spec: BoardSpec, ctx: CheckContext, url: str, now: dt.datet
                 f"list page {read.pages + 1} ({page_url})")  # fmt: skip
             read.stop(where, *got)
             break
-        page = await ctx.read(len(got.content), partial(
+        page = await ctx.read(got.content, partial(
             parse_list, got.text, got.url, spec.selectors, now=now, id_pattern=spec.id_pattern,
             next_page=spec.next_page, words=board_words(spec),
         ))  # fmt: skip
@@ -158,7 +158,7 @@ async def _date_rows(
         got = _page(await ctx.fetch(row.url))
         detail = (
             None if isinstance(got, tuple)
-            else await ctx.read(len(got.content), partial(
+            else await ctx.read(got.content, partial(
                 parse_detail, got.text, spec.detail, now=now, words=words, interim=interim))
         )  # fmt: skip
         if detail is None or detail.posted is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar, TypeVarTuple, Unpack
+from typing import Any, TypeVar, TypeVarTuple
 
 import httpx
 
@@ -61,8 +61,8 @@ class CheckContext:
             max_body=max_body,
         )
 
-    async def read(self, size: int, fn: Callable[[Unpack[Ts]], T], *args: *Ts) -> T:
-        """`fn(*args)`, the reading of a fetched page of `size` bytes, off the event loop
+    async def read(self, body: bytes, fn: Callable[[*Ts], T], *args: *Ts) -> T:
+        """`fn(*args)`, the reading of the fetched page `body`, off the event loop
         (`probes.kinds.pagework`) within the time left of this run: running out of it
         raises TimeoutError, which the runner reports as the check's timeout."""
-        return await self.pages.run(size, self.remaining(), fn, *args)
+        return await self.pages.run(body, self.remaining(), fn, *args)

@@ -122,7 +122,7 @@ async def _column(
         return _with(base, reason=f"http_status: got {outcome.status}")
     body = outcome.content[:MAX_PARSE_BYTES]
     listing = await ctx.read(
-        len(body), _listing, body, outcome.content_type, outcome.encoding, outcome.url,
+        body, _listing, body, outcome.content_type, outcome.encoding, outcome.url,
         column, dt.datetime.fromtimestamp(now, CN_TZ),
     )  # fmt: skip
     if isinstance(listing, str):

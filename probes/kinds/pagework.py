@@ -11,8 +11,11 @@ killed and replaced, so the time is bounded whatever the page does.
 The pool is owned by whoever opens the runtime (`open_page_workers` in `open_runtime`) and
 reaches the kinds through `CheckContext.read`. Tasks are plain functions of picklable
 arguments (the pure readers in `probes.pages` and `probes.boards`, or a kind's module-level
-function over them). A page smaller than `INLINE_BELOW` is read on the loop: sending it to
-a worker costs more than reading it (measured in bench/README.md, "page work"). At most
+function over them). A page of fewer than `INLINE_BELOW` bytes and `INLINE_TAGS` tags is
+read on the loop: it takes at most about 0.1 s however it nests (the parser's time grows
+with the square of the depth: 8,000 nested elements parse in 0.12 s), and a typical one
+of 20-60 items reads in 5-20 ms, about what a round trip to a worker adds (bench/README.md,
+"page work"). At most
 `size` pages are read at once; further ones wait for a free worker within their own
 deadline, so the queue is bounded by the checks in flight and by time.
 """
@@ -31,14 +34,14 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from multiprocessing.connection import Connection
-from typing import Any, TypeVar, TypeVarTuple, Unpack
+from typing import Any, TypeVar, TypeVarTuple
 
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
 
-# Pages below this many bytes are read on the event loop (a typical 100-250 KB column page
-# extracts in 15-40 ms, about what a round trip to a worker costs; see bench/README.md).
+# Pages below both limits are read on the event loop (see the module docstring).
 INLINE_BELOW = 256 * 1024
+INLINE_TAGS = 8_000
 # Workers: the machine's cores, at most 4 (page work is a small share of a check's time).
 DEFAULT_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
@@ -111,10 +114,13 @@ class _Worker:
 class PageWorkers:
     """A pool of page-reading worker processes (see the module docstring)."""
 
-    def __init__(self, size: int, inline_below: int = INLINE_BELOW) -> None:
+    def __init__(
+        self, size: int, inline_below: int = INLINE_BELOW, inline_tags: int = INLINE_TAGS
+    ) -> None:
         self._mp = multiprocessing.get_context("spawn")  # no fork of a threaded process
         self._size = size
         self._inline_below = inline_below
+        self._inline_tags = inline_tags
         # A thread per task sends the page and waits for the answer, so neither a worker
         # still starting nor a big page blocks the loop; twice the workers, as the thread
         # of a killed worker's task lingers until the kill has closed its pipe.
@@ -131,12 +137,12 @@ class PageWorkers:
             return worker
         return await self._idle.get()
 
-    async def run(self, size: int, timeout: float, fn: Callable[[Unpack[Ts]], T], *args: *Ts) -> T:
-        """`fn(*args)` for a page of `size` bytes, within `timeout` seconds (on the event
+    async def run(self, body: bytes, timeout: float, fn: Callable[[*Ts], T], *args: *Ts) -> T:
+        """`fn(*args)`, the reading of the page `body`, within `timeout` seconds (on the event
         loop's time: it bounds real CPU work, whatever the injected clock says). Raises
         TimeoutError when it ran out of time, `PageWorkCrashed` when its worker died, and
         whatever `fn` raised."""
-        if size < self._inline_below:
+        if len(body) < self._inline_below and body.count(b"<") < self._inline_tags:
             return fn(*args)
         loop = asyncio.get_running_loop()
         async with asyncio.timeout(timeout):
@@ -169,11 +175,9 @@ class PageWorkers:
 
 
 @asynccontextmanager
-async def open_page_workers(
-    size: int = DEFAULT_WORKERS, inline_below: int = INLINE_BELOW
-) -> AsyncIterator[PageWorkers]:
-    """Start the pool; stop its workers on exit."""
-    pool = PageWorkers(size, inline_below)
+async def open_page_workers(size: int = DEFAULT_WORKERS) -> AsyncIterator[PageWorkers]:
+    """Open the pool (its workers start when first needed); stop its workers on exit."""
+    pool = PageWorkers(size)
     try:
         yield pool
     finally:
