@@ -186,6 +186,10 @@ async def test_serve_answers_metrics_within_a_second_while_hostile_pages_are_rea
                     if None not in done:
                         break
                     await asyncio.sleep(0.1)
+        # SIGTERM is handled at once: running checks drain within their deadline (10 s).
+        asked = time.monotonic()
+        assert await stop(proc) == 0
+        assert time.monotonic() - asked < 10 * 1.25 + 1
     finally:
         await stop(proc)
     deep_duration, big_duration = done

@@ -30,6 +30,7 @@ import os
 import pickle
 import signal
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -101,10 +102,13 @@ class _Worker:
         self.process.join()
         self.conn.close()
 
-    def close(self) -> None:
+    def ask_to_stop(self) -> None:
         with contextlib.suppress(OSError):  # already gone
             self.conn.send(None)
-        self.process.join(timeout=1)
+
+    def reap(self, timeout: float) -> None:
+        """Wait up to `timeout` for the process to end, then kill it (blocking)."""
+        self.process.join(timeout=timeout)
         if self.process.is_alive():
             self.process.kill()
             self.process.join()
@@ -127,6 +131,7 @@ class PageWorkers:
         self._threads = ThreadPoolExecutor(max_workers=2 * size, thread_name_prefix="page-work")
         self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
         self._all: set[_Worker] = set()
+        self._closed = False
 
     async def _take(self) -> _Worker:
         # Workers start when first needed: a monitor whose pages are all small never
@@ -162,15 +167,24 @@ class PageWorkers:
     def _replace(self, worker: _Worker) -> None:
         self._all.discard(worker)
         threading.Thread(target=worker.kill, name="page-worker-kill", daemon=True).start()
+        if self._closed:
+            return
         # Started now, not by the next task: a task may be waiting for a free worker.
         replacement = _Worker(self._mp)
         self._all.add(replacement)
         self._idle.put_nowait(replacement)
 
     def close(self) -> None:
-        for worker in self._all:
-            worker.close()
+        """Stop every worker: an idle one ends at once, a busy one is killed after a
+        second (blocking: the owner runs it off the loop)."""
+        self._closed = True
+        workers = list(self._all)
         self._all.clear()
+        for worker in workers:
+            worker.ask_to_stop()
+        until = time.monotonic() + 1.0  # real processes: the system's time, not the clock
+        for worker in workers:
+            worker.reap(max(0.0, until - time.monotonic()))
         self._threads.shutdown(wait=True)
 
 
