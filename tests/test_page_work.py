@@ -7,6 +7,7 @@ while a 200,000-deep page and several MB-sized allowed pages are being read."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from probes.clock import SystemClock
 from probes.config import parse_config
 from probes.findings.freshness import FreshnessFindings
+from probes.kinds.pagework import PageWorkCrashed, WorkerTraceback, open_page_workers
 from probes.model import Failure, State
 from probes.pages.complexity import too_complex
 from probes.runtime.runner import open_runtime, run_channel
@@ -127,6 +129,18 @@ channels:
         stop.set()
     assert result.success is None  # no dated item: could not tell
     assert await lag < 0.3
+
+
+async def test_a_reader_that_fails_in_a_worker_fails_in_the_check_with_its_traceback() -> None:
+    async with open_page_workers(1) as pool:
+        with pytest.raises(ValueError, match="invalid literal") as raised:
+            await pool.run(BIG, 30.0, int, "not a number")
+        assert isinstance(raised.value.__cause__, WorkerTraceback)
+        assert "ValueError" in str(raised.value.__cause__)
+        with pytest.raises(PageWorkCrashed):
+            await pool.run(BIG, 30.0, os._exit, 1)
+        # The dead worker was replaced.
+        assert await pool.run(BIG, 30.0, len, BIG) == len(BIG)
 
 
 def _sample(text: str, name: str, channel: str) -> float | None:

@@ -31,6 +31,7 @@ import pickle
 import signal
 import threading
 import time
+import traceback
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -47,6 +48,11 @@ INLINE_TAGS = 8_000
 DEFAULT_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 log = logging.getLogger("probes.kinds.pagework")
+
+
+class WorkerTraceback(Exception):
+    """The traceback of an exception raised in a page worker, as text: the cause of the
+    exception raised again in the check, so its log shows where the reader failed."""
 
 
 class PageWorkCrashed(Exception):
@@ -67,13 +73,14 @@ def _serve(conn: Connection) -> None:
             return
         fn, args = task
         try:
-            answer: tuple[bool, Any] = (True, fn(*args))
+            answer: tuple[bool, Any, str] = (True, fn(*args), "")
         except Exception as exc:  # noqa: BLE001 - not swallowed: raised again in the check
-            answer = (False, exc)
+            answer = (False, exc, traceback.format_exc())
         try:
             conn.send(answer)
         except (pickle.PicklingError, TypeError, AttributeError) as exc:  # still an answer
-            conn.send((False, RuntimeError(f"page work returned what cannot be sent: {exc!r}")))
+            unsendable = RuntimeError(f"page work returned what cannot be sent: {exc!r}")
+            conn.send((False, unsendable, traceback.format_exc()))
 
 
 class _Worker:
@@ -85,11 +92,11 @@ class _Worker:
         self.process.start()
         child.close()
 
-    def call(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[bool, Any]:
+    def call(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[bool, Any, str]:
         """Send one task and wait for its answer (blocking: runs on a thread)."""
         try:
             self.conn.send((fn, args))
-            answer: tuple[bool, Any] = self.conn.recv()
+            answer: tuple[bool, Any, str] = self.conn.recv()
         except (EOFError, OSError) as exc:
             raise PageWorkCrashed(
                 f"the page worker died: exit code {self.process.exitcode}"
@@ -153,14 +160,14 @@ class PageWorkers:
         async with asyncio.timeout(timeout):
             worker = await self._take()
             try:
-                ok, value = await loop.run_in_executor(self._threads, worker.call, fn, args)
+                ok, value, trace = await loop.run_in_executor(self._threads, worker.call, fn, args)
             except BaseException:
                 # Out of time, cancelled, or dead: the worker may still be reading the page.
                 self._replace(worker)
                 raise
             self._idle.put_nowait(worker)
         if not ok:
-            raise value
+            raise value from WorkerTraceback(trace)
         result: T = value
         return result
 
