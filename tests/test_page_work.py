@@ -143,10 +143,14 @@ async def test_a_reader_that_fails_in_a_worker_fails_in_the_check_with_its_trace
         assert await pool.run(BIG, 30.0, len, BIG) == len(BIG)
 
 
-def _sample(text: str, name: str, channel: str) -> float | None:
+def _sample(text: str, name: str, channel: str, **labels: str) -> float | None:
     for family in text_string_to_metric_families(text):
         for s in family.samples:
-            if s.name == name and s.labels.get("channel") == channel:
+            if (
+                s.name == name
+                and s.labels.get("channel") == channel
+                and labels.items() <= s.labels.items()
+            ):
                 return float(s.value)
     return None
 
@@ -210,4 +214,9 @@ async def test_serve_answers_metrics_within_a_second_while_hostile_pages_are_rea
     assert deep_duration is not None and deep_duration <= 12.5
     assert big_duration is not None and big_duration <= 12.5
     assert _sample(text, "zombie_check_success", "deep") != 1.0
+    # The deep page is refused as too complex (unknown), never a timeout: the big channel's
+    # pages never hold every worker.
+    unknown = _sample(text, "zombie_check_runs_total", "deep", result="unknown")
+    assert unknown is not None and unknown >= 1
+    assert _sample(text, "zombie_check_runs_total", "deep", result="failure") == 0
     assert slowest < 1.0

@@ -3,9 +3,10 @@ clock, the state store, a logger, the channel it watches, and the deadline of th
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar, TypeVarTuple
 
 import httpx
@@ -30,6 +31,9 @@ class CheckContext:
     channel: ChannelConfig
     settings: GlobalConfig
     deadline: float  # on clock.monotonic(): the run must end by then
+    # One page of this run in a worker at a time: a check with many big pages never holds
+    # every worker, so other checks' pages are not kept waiting into their deadlines.
+    _reading: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False, compare=False)
 
     def remaining(self) -> float:
         """Seconds left of this run's deadline (never negative)."""
@@ -65,4 +69,7 @@ class CheckContext:
         """`fn(*args)`, the reading of the fetched page `body`, off the event loop
         (`probes.kinds.pagework`) within the time left of this run: running out of it
         raises TimeoutError, which the runner reports as the check's timeout."""
-        return await self.pages.run(body, self.remaining(), fn, *args)
+        if self.pages.inline(body):
+            return fn(*args)
+        async with self._reading:
+            return await self.pages.run(body, self.remaining(), fn, *args)

@@ -15,9 +15,10 @@ function over them). A page of fewer than `INLINE_BELOW` bytes and `INLINE_TAGS`
 read on the loop: it takes at most about 0.1 s however it nests (the parser's time grows
 with the square of the depth: 8,000 nested elements parse in 0.12 s), and a typical one
 of 20-60 items reads in 5-20 ms, about what a round trip to a worker adds (bench/README.md,
-"page work"). At most
-`size` pages are read at once; further ones wait for a free worker within their own
-deadline, so the queue is bounded by the checks in flight and by time.
+"page work"). At most `size` pages are read at once, and at most one page of each check
+run (`CheckContext.read`), so a site with many big pages never holds every worker while
+other checks' pages wait into their deadlines; further pages wait for a free worker
+within their own deadline, so the queue is bounded by the checks in flight and by time.
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ Ts = TypeVarTuple("Ts")
 # Pages below both limits are read on the event loop (see the module docstring).
 INLINE_BELOW = 256 * 1024
 INLINE_TAGS = 8_000
-# Workers: the machine's cores, at most 4 (page work is a small share of a check's time).
-DEFAULT_WORKERS = max(1, min(4, os.cpu_count() or 1))
+# Workers: the machine's cores, at least 2 (so one check's pages never hold them all, see
+# `CheckContext.read`) and at most 4 (page work is a small share of a check's time).
+DEFAULT_WORKERS = max(2, min(4, os.cpu_count() or 1))
 
 log = logging.getLogger("probes.kinds.pagework")
 
@@ -149,12 +151,16 @@ class PageWorkers:
             return worker
         return await self._idle.get()
 
+    def inline(self, body: bytes) -> bool:
+        """True when the page `body` is read on the loop (below both limits)."""
+        return len(body) < self._inline_below and body.count(b"<") < self._inline_tags
+
     async def run(self, body: bytes, timeout: float, fn: Callable[[*Ts], T], *args: *Ts) -> T:
         """`fn(*args)`, the reading of the page `body`, within `timeout` seconds (on the event
         loop's time: it bounds real CPU work, whatever the injected clock says). Raises
         TimeoutError when it ran out of time, `PageWorkCrashed` when its worker died, and
         whatever `fn` raised."""
-        if len(body) < self._inline_below and body.count(b"<") < self._inline_tags:
+        if self.inline(body):
             return fn(*args)
         loop = asyncio.get_running_loop()
         async with asyncio.timeout(timeout):
