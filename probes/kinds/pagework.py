@@ -19,6 +19,12 @@ of 20-60 items reads in 5-20 ms, about what a round trip to a worker adds (bench
 run (`CheckContext.read`), so a site with many big pages never holds every worker while
 other checks' pages wait into their deadlines; further pages wait for a free worker
 within their own deadline, so the queue is bounded by the checks in flight and by time.
+
+Workers are spawned (a fork of a process running threads is unsafe), so a program that
+opens a runtime from a script of its own must guard its entry point with
+`if __name__ == "__main__":` (the `zombie-probes` command and `python -m probes` do). A
+worker keeps the memory its biggest page needed (about 145 MB RSS after a 3 MB page of
+24,000 items, against 40-50 MB for the monitor itself).
 """
 
 from __future__ import annotations
