@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import multiprocessing
 import os
 import pickle
@@ -54,8 +53,6 @@ INLINE_TAGS = 8_000
 # Workers: the machine's cores, at least 2 (so one check's pages never hold them all, see
 # `CheckContext.read`) and at most 4 (page work is a small share of a check's time).
 DEFAULT_WORKERS = max(2, min(4, os.cpu_count() or 1))
-
-log = logging.getLogger("probes.kinds.pagework")
 
 
 class WorkerTraceback(Exception):
