@@ -26,6 +26,12 @@ class Family:
     type: FamilyType
     help: str
     labels: tuple[str, ...]
+    # Detail (per column, step, percentile or message state; a check's timing; a page's
+    # size and redirects) is left out of /metrics unless asked for
+    # (`global.metrics_detail`, `/metrics?detail=true`); /probe always has it. No alert
+    # reads it: the headline (state, reasons, info, availability and freshness
+    # summaries, check outcomes) is what a national deployment must scrape cheaply.
+    detail: bool = False
 
     @property
     def full_name(self) -> str:
@@ -37,8 +43,8 @@ class Family:
         return self.labels[2:] if self.labels[:2] == CH else self.labels
 
 
-def _f(name: str, type_: FamilyType, help_: str, *labels: str) -> Family:
-    return Family(name, type_, help_, labels)
+def _f(name: str, type_: FamilyType, help_: str, *labels: str, detail: bool = False) -> Family:
+    return Family(name, type_, help_, labels, detail)
 
 
 FAMILIES: tuple[Family, ...] = (
@@ -55,16 +61,19 @@ FAMILIES: tuple[Family, ...] = (
        *CH, "check", "reason"),
     _f("check_success", "gauge", "1 if the check's last run succeeded, 0 if it failed; "
        "absent when it could not tell.", *CH, "check"),
-    _f("check_duration_seconds", "gauge", "Duration of the check's last run.", *CH, "check"),
-    _f("check_last_run_timestamp_seconds", "gauge", "When the check last ran.", *CH, "check"),
+    _f("check_duration_seconds", "gauge", "Duration of the check's last run.",
+       *CH, "check", detail=True),
+    _f("check_last_run_timestamp_seconds", "gauge", "When the check last ran.",
+       *CH, "check", detail=True),
     _f("check_runs", "counter", "Check runs by result (success, failure, unknown).",
        *CH, "check", "result"),
     # --- availability ---
     _f("http_status_code", "gauge", "HTTP status of the last availability probe "
        "(0 when no response).", *CH),
     _f("http_duration_seconds", "gauge", "Total time of the last availability probe.", *CH),
-    _f("http_content_length_bytes", "gauge", "Decoded body size of the last probe.", *CH),
-    _f("http_redirects", "gauge", "Redirects followed by the last probe.", *CH),
+    _f("http_content_length_bytes", "gauge", "Decoded body size of the last probe.",
+       *CH, detail=True),
+    _f("http_redirects", "gauge", "Redirects followed by the last probe.", *CH, detail=True),
     _f("tls_cert_not_after_timestamp_seconds", "gauge",
        "Expiry time of the site's TLS certificate.", *CH),
     _f("availability_window_probes", "gauge",
@@ -75,30 +84,31 @@ FAMILIES: tuple[Family, ...] = (
        "Failed availability probes in a row, up to the latest.", *CH),
     # --- content freshness and links ---
     _f("content_newest_item_timestamp_seconds", "gauge",
-       "Publication time of the newest item found in a column.", *CH, "column"),
-    _f("content_items", "gauge", "Dated items found on a column page.", *CH, "column"),
+       "Publication time of the newest item found in a column.", *CH, "column", detail=True),
+    _f("content_items", "gauge", "Dated items found on a column page.", *CH, "column", detail=True),
     _f("content_last_change_timestamp_seconds", "gauge",
-       "When a column's extracted item list last changed.", *CH, "column"),
-    _f("content_max_age_seconds", "gauge", "A column's configured maximum age.", *CH, "column"),
+       "When a column's extracted item list last changed.", *CH, "column", detail=True),
+    _f("content_max_age_seconds", "gauge", "A column's configured maximum age.",
+       *CH, "column", detail=True),
     _f("content_stale_columns", "gauge", "Columns older than their maximum age.", *CH),
     _f("content_blank_columns", "gauge", "Columns with no items (空白栏目).", *CH),
     _f("links_checked", "gauge", "Links checked in the last links run.", *CH),
     _f("links_broken", "gauge", "Broken links found in the last links run.", *CH),
     # --- online services ---
     _f("service_step_success", "gauge", "1 if the step of the service transaction passed.",
-       *CH, "step"),
+       *CH, "step", detail=True),
     _f("service_duration_seconds", "gauge", "Duration of the whole service transaction.", *CH),
     _f("service_consecutive_failures", "gauge", "Failed service runs in a row.", *CH),
     # --- message boards ---
     _f("board_messages", "gauge", "Tracked board messages by state (answered, "
-       "answered_late, unanswered, unknown).", *CH, "state"),
+       "answered_late, unanswered, unknown).", *CH, "state", detail=True),
     _f("board_overdue_messages", "gauge",
        "Messages unanswered past their reply deadline (working days).", *CH),
     _f("board_oldest_unanswered_timestamp_seconds", "gauge",
        "Posting time of the oldest unanswered message.", *CH),
     # Not `quantile`: Prometheus reserves that label for summaries (promtool rejects it).
     _f("board_reply_latency_seconds", "gauge",
-       "Reply latency percentiles (50, 90) over the window.", *CH, "percentile"),
+       "Reply latency percentiles (50, 90) over the window.", *CH, "percentile", detail=True),
     _f("board_boilerplate_ratio", "gauge",
        "Share of replies in the window that are boilerplate.", *CH),
     # --- hotlines ---

@@ -261,3 +261,10 @@ class ParsedMessage:
     answered: bool | None
     replied: float | None = None
     reply_text: str | None = None
+
+
+def one_line(text: str) -> str:
+    """An error text on one line, as every error the monitor reports must be: each run of
+    whitespace (newlines included) becomes one space, and the lone `^` a parser puts under
+    a bad byte (aiohttp's multi-line parser errors) is dropped."""
+    return " ".join(word for word in text.split() if word != "^")

@@ -322,3 +322,90 @@ def test_a_date_inside_a_content_snippet_is_not_the_posting_date() -> None:
     )
     (m,) = parse_list(html, "http://b.gov.cn/", AUTO, now=NOW).messages
     assert m.posted == ts(2026, 11, 2, 9, 30)
+
+
+def dateless_rows(cells: list[tuple[str, str]]) -> str:
+    """Table rows with a link in onclick and no date: (title, last cell) each."""
+    return "".join(
+        f"<tr><td>{n}</td><td><a onclick=\"window.open('detail.aspx?id={n}')\">{title}</a>"
+        f"</td><td>{last}</td></tr>"
+        for n, (title, last) in enumerate(cells, start=1)
+    )
+
+
+# Rich navigation entries: a link and a second text element each, no status, no date.
+NAV_BLOCKS = "".join(
+    f'<div class="entry"><a href="/s/{i}">{name}</a><p>{blurb}</p></div>'
+    for i, (name, blurb) in enumerate(
+        [("办事指南", "事项清单"), ("政策文件", "规范性文件"), ("政务公开", "信息公开目录"),
+         ("互动交流", "在线咨询")]
+    )
+)  # fmt: skip
+
+
+ALL_STATUSES = [("咨询甲", "已办结"), ("咨询乙", "办理中"), ("咨询丙", "已反馈")]
+TABS = "".join(
+    f'<li><a href="?state={n}">{word}</a><span>({n * 40})</span></li>'
+    for n, word in enumerate(["已回复", "办理中", "未回复"], start=1)
+)
+ICON_STATUSES = [(f"咨询{n}", '<img src="/i/done.gif" alt="已办结">') for n in "甲乙丙"]
+HALF_STATUSES = [("咨询甲", "已办结"), ("咨询乙", "部门"), ("咨询丙", "办理中"), ("咨询丁", "部门")]
+
+
+@pytest.mark.parametrize(
+    ("html", "titles"),
+    [
+        # every dateless row shows a status word: the board's rows, dated by their pages
+        (f"<table>{dateless_rows(ALL_STATUSES)}</table>", ["咨询甲", "咨询乙", "咨询丙"]),
+        # the status shown as an icon
+        (f"<table>{dateless_rows(ICON_STATUSES)}</table>", ["咨询甲", "咨询乙", "咨询丙"]),
+        # filter tabs with counts: the status is the link itself, no message title
+        (f"<ul>{TABS}</ul>", []),
+        # a block of navigation entries has no status word: no list at all
+        (f"<body>{NAV_BLOCKS}</body>", []),
+        # status words in 2 of 4 rows: not the board
+        (f"<table>{dateless_rows(HALF_STATUSES)}</table>", []),
+    ],
+)
+def test_dateless_rows_are_messages_only_with_a_title_and_a_status_in_most_rows(
+    html: str, titles: list[str]
+) -> None:
+    page = parse_list(html, "http://b.gov.cn/", AUTO, now=NOW)
+    assert [u.title for u in page.undated] == titles
+    assert (page.rows, page.messages) == (len(titles), ())
+
+
+def test_a_dateless_board_beats_a_shorter_sidebar_of_dated_notices() -> None:
+    notices = "".join(
+        f'<li><a href="/tz/{d}.html">通知{d}</a><span>2026-11-0{d}</span></li>' for d in (3, 4, 5)
+    )
+    rows = [(f"咨询{n}", "已办结") for n in "甲乙丙丁戊"]
+    html = f'<body><ul class="notice">{notices}</ul><table>{dateless_rows(rows)}</table></body>'
+    page = parse_list(html, "http://b.gov.cn/", AUTO, now=NOW)
+    assert [u.title for u in page.undated] == [t for t, _ in rows]
+    assert page.item_selector == "auto (no dates): tr"
+
+
+def test_a_dated_list_with_statuses_beats_a_longer_dateless_one() -> None:
+    dated = "".join(
+        f'<tr><td><a href="/m/{d}">留言{d}</a></td><td>2026-11-0{d}</td><td>已回复</td></tr>'
+        for d in (3, 4, 5)
+    )
+    others = [(f"咨询{n}", "已办结") for n in "甲乙丙丁戊"]
+    html = f"<body><table>{dated}</table><table>{dateless_rows(others)}</table></body>"
+    page = parse_list(html, "http://b.gov.cn/", AUTO, now=NOW)
+    assert [m.title for m in page.messages] == ["留言3", "留言4", "留言5"]
+    assert page.undated == ()
+
+
+def test_a_row_that_opens_its_message_itself_is_read_with_its_cells() -> None:
+    rows = "".join(
+        f"<tr onclick=\"window.open('show.aspx?id={n}')\"><td>{n}</td><td>咨询{t}</td>"
+        f"<td>2026-11-0{n}</td><td>已回复</td></tr>"
+        for n, t in ((3, "甲"), (4, "乙"), (5, "丙"))
+    )
+    page = parse_list(f"<table>{rows}</table>", "http://b.gov.cn/wz/", AUTO, now=NOW)
+    assert [(m.title, m.url, m.answered) for m in page.messages] == [
+        (f"咨询{t}", f"http://b.gov.cn/wz/show.aspx?id={n}", True)
+        for n, t in ((3, "甲"), (4, "乙"), (5, "丙"))
+    ]

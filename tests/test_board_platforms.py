@@ -40,18 +40,6 @@ FIXTURES = ROOT / "tests" / "data" / "boards"
 REAL = ROOT.parent / "shared" / "realdata" / "board"
 NOW = dt.datetime(2019, 6, 1, tzinfo=CN_TZ)
 AUTO = BoardSelectors()
-ONCLICK_LINKS = pytest.mark.xfail(
-    reason="onclick links: shared detector (rows whose only link is onclick=window.open)",
-    strict=True,
-)
-DATED_BY_NUMBER = pytest.mark.xfail(
-    reason="dateless rows: shared detector (rows dated only by their message number)",
-    strict=True,
-)
-DATELESS = pytest.mark.xfail(
-    reason="dateless rows: shared detector (rows whose only date is on the message page)",
-    strict=True,
-)
 
 
 def day(text: str) -> float:
@@ -140,7 +128,7 @@ def expected(name: str) -> list[tuple[str, float, bool | None, float | None]]:
         "hebei_yglz.html",
         "sun0769.html",
         "tianjin_zmljl.html",
-        pytest.param("shaoguan_wlwz.html", marks=ONCLICK_LINKS),
+        "shaoguan_wlwz.html",
         "huizhou_wlwz.html",
         "xianning_appeal.html",
         "yinchuan_12345.html",
@@ -163,8 +151,7 @@ def test_platform_list_parses_with_its_documented_row_selector(name: str) -> Non
 
 @pytest.mark.parametrize(
     "selectors",
-    [pytest.param(AUTO, marks=DATELESS),
-     BoardSelectors(item=DOCUMENTED_ROWS["xuzhou_12345.html"])],
+    [AUTO, BoardSelectors(item=DOCUMENTED_ROWS["xuzhou_12345.html"])],
     ids=["auto", "documented"],
 )  # fmt: skip
 def test_xuzhou_rows_without_a_date_wait_for_their_own_pages(selectors: BoardSelectors) -> None:
@@ -257,7 +244,7 @@ def test_jiamusi_every_real_record_is_read_with_its_status() -> None:
 
 @pytest.mark.parametrize(
     "selectors",
-    [pytest.param(AUTO, marks=DATED_BY_NUMBER), BoardSelectors(item="ul.mt10 > li")],
+    [AUTO, BoardSelectors(item="ul.mt10 > li")],
     ids=["auto", "documented"],
 )
 def test_dalian_every_real_record_is_answered_and_dated_by_its_number(
@@ -354,7 +341,9 @@ def xuzhou_app(reads: list[int]) -> Starlette:
 
 
 @pytest.mark.parametrize("detail", ["", ", detail: {posted: '#CaseDetail_lbl_requestDate'}"])
-async def test_xuzhou_board_is_dated_by_its_message_pages_once(detail: str) -> None:
+@pytest.mark.parametrize("rows", ["{item: tr.HeadStyleOfDataGridItemStyle}", "{}"],
+                         ids=["documented", "auto"])  # fmt: skip
+async def test_xuzhou_board_is_dated_by_its_message_pages_once(detail: str, rows: str) -> None:
     reads: list[int] = []
     settings, clock = parse_config("").global_, FrozenClock(XUZHOU_NOW)
     async with (
@@ -370,7 +359,7 @@ channels:
     url: {base}/xzbmweb/ywxxtemplate/ggfw_slgs.aspx
     checks:
       board:
-        {{selectors: {{item: tr.HeadStyleOfDataGridItemStyle}}, id_pattern: 'id=(\\d+)'{detail}}}
+        {{selectors: {rows}, id_pattern: 'id=(\\d+)'{detail}}}
 """)  # fmt: skip
         channel = config.channel("xz12345")
         assert channel is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -148,13 +149,90 @@ def test_bad_asterisk_lines_are_rejected_with_a_reason(line: str, reason: Reject
             RejectReason.BAD_TIME,
         ),
         (
-            '{"channel":"h","call_id":"1","start":1,"end":20,"outcome":"answered"}',
+            '{"channel":"h","call_id":"1","start":1790000000,"end":1790000020,'
+            '"outcome":"answered"}',
             RejectReason.INCONSISTENT,
         ),
     ],
 )
 def test_bad_json_lines_are_rejected_with_a_reason(line: str, reason: RejectReason) -> None:
     parser = make_parser("jsonl", source="t")
+    with pytest.raises(RecordError) as info:
+        parser.parse(line)
+    assert info.value.reason is reason
+
+
+def _json(**fields: object) -> str:
+    good: dict[str, object] = {
+        "channel": "h", "call_id": "c1", "start": 1790000000, "answer": 1790000004,
+        "end": 1790000030, "outcome": "answered",
+    }  # fmt: skip
+    return json.dumps({**good, **fields})
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (_json().replace("1790000000", "NaN"), RejectReason.MALFORMED),
+        (_json().replace("1790000030", "Infinity"), RejectReason.MALFORMED),
+        (_json().replace("1790000004", "-Infinity"), RejectReason.MALFORMED),
+        (_json().replace("1790000000", "1e400"), RejectReason.BAD_TIME),
+        (_json().replace("1790000000", "9" * 400), RejectReason.BAD_TIME),
+        (_json().replace("1790000000", "9" * 5000), RejectReason.MALFORMED),
+        (_json(start=1790000000000, answer=None, outcome="busy"), RejectReason.BAD_TIME),
+        (_json(start=0, answer=None, outcome="busy"), RejectReason.BAD_TIME),
+        (
+            _json(start="0001-01-01T00:00:00+14:00", answer=None, outcome="busy"),
+            RejectReason.BAD_TIME,
+        ),
+        (
+            _json(start="2150-01-01T00:00:00+08:00", answer=None, outcome="busy"),
+            RejectReason.BAD_TIME,
+        ),
+        (_json(end=1790000000 + 3 * 86400), RejectReason.BAD_TIME),
+        (_json(call_id="x" * 200), RejectReason.TOO_LARGE),
+        (_json(channel="h" * 100), RejectReason.TOO_LARGE),
+        (_json(transfers=["局"] * 40), RejectReason.TOO_LARGE),
+        (_json(transfers=["局" * 100]), RejectReason.TOO_LARGE),
+        (_json(note="x" * 70_000), RejectReason.TOO_LARGE),
+        ("[" * 100_000 + "]" * 100_000, RejectReason.TOO_LARGE),
+        ("[" * 60_000, RejectReason.TOO_LARGE),  # never closed, still never decoded
+        ("[]" * 30_000, RejectReason.MALFORMED),  # many brackets, none deep: just not a record
+        (_json(extra="X").replace('"X"', "[" * 10_000 + "]" * 10_000), RejectReason.TOO_LARGE),
+        # Brackets inside strings are text, not nesting.
+        (_json(note="[" * 100, start="soon"), RejectReason.BAD_TIME),
+    ],
+)
+def test_hostile_json_records_are_refused_with_a_reason(line: str, reason: RejectReason) -> None:
+    parser = make_parser("jsonl", source="t")
+    with pytest.raises(RecordError) as info:
+        parser.parse(line)
+    assert info.value.reason is reason
+
+
+FS_MINUTES = (
+    "Outbound Call,1002,&,default,2020/2/10 22:40,2020/2/10 22:40,2020/2/10 22:41,"
+    "{duration},{billsec},NORMAL_CLEARING,{uuid},,1002,PCMU,PCMU"
+)
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (FS_MINUTES.format(duration="nan", billsec="0", uuid="u1"), RejectReason.MALFORMED),
+        (FS_MINUTES.format(duration="64", billsec="inf", uuid="u1"), RejectReason.MALFORMED),
+        (FS_MINUTES.format(duration="1e400", billsec="1", uuid="u1"), RejectReason.MALFORMED),
+        (FS_MINUTES.format(duration="1e300", billsec="1", uuid="u1"), RejectReason.BAD_TIME),
+        (FS_MINUTES.format(duration="64", billsec="61", uuid="u" * 200), RejectReason.TOO_LARGE),
+        (
+            FS_MINUTES.format(duration="64", billsec="61", uuid="u1").replace("2020/", "1999/"),
+            RejectReason.BAD_TIME,
+        ),
+        (FS_MINUTES.format(duration="64", billsec="61", uuid="u" * 70_000), RejectReason.TOO_LARGE),
+    ],
+)
+def test_hostile_csv_lines_are_refused_with_a_reason(line: str, reason: RejectReason) -> None:
+    parser = make_parser("freeswitch-csv", source="t", channel="h")
     with pytest.raises(RecordError) as info:
         parser.parse(line)
     assert info.value.reason is reason

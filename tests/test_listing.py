@@ -149,6 +149,23 @@ def test_list_items_link_to_absolute_urls() -> None:
     assert found.url == BASE + "202411/t20241103_1.html"
 
 
+def test_items_opened_by_script_beat_a_shorter_dated_sidebar_and_keep_their_links() -> None:
+    sidebar = "".join(
+        f'<li><a href="/tz/{n}.html">通知{n}</a><span>2024-10-0{n}</span></li>' for n in (1, 2)
+    )
+    opener = "window.open('art/2024/11/{n}/art_{n}.html')"
+    items = "".join(
+        f'<li><a href="javascript:void(0);" onclick="{opener.format(n=n)}">第{n}号公告</a>'
+        f"<span>2024-11-0{n}</span></li>"
+        for n in (3, 4, 5)
+    )
+    html = page(f'<ul class="side">{sidebar}</ul><ul class="list">{items}</ul>')
+    listing = extract(html, BASE, now=NOW)
+    assert [(i.title, i.url) for i in listing.items] == [
+        (f"第{n}号公告", f"{BASE}art/2024/11/{n}/art_{n}.html") for n in (3, 4, 5)
+    ]
+
+
 @pytest.mark.parametrize("phrase", ["暂无信息", "暂无数据", "内容正在建设中"])
 def test_blank_column_has_no_items_and_shows_its_placeholder(phrase: str) -> None:
     listing = extract(page(f'<div class="list"><p>{phrase}</p></div>'), BASE, now=NOW)

@@ -24,8 +24,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from probes.runtime import webconfig
-from probes.runtime.webconfig import BasicAuthMiddleware, WebConfig, WebConfigError, load_web_config
+from probes.runtime import basicauth
+from probes.runtime.basicauth import BasicAuthMiddleware
+from probes.runtime.webconfig import WebConfig, WebConfigError, load_web_config
 
 PASSWORD = "s3cret-口令"
 HASH = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
@@ -186,7 +187,7 @@ async def test_bcrypt_is_paid_once_per_good_password_not_per_scrape(
         calls.append(password)
         return real(password, hashed)
 
-    monkeypatch.setattr(webconfig.bcrypt, "checkpw", counting)
+    monkeypatch.setattr(basicauth.bcrypt, "checkpw", counting)
     async with _client({"prometheus": HASH.encode()}) as client:
         for _ in range(5):
             ok = await client.get("/metrics", headers=_basic("prometheus", PASSWORD))

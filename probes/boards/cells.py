@@ -89,7 +89,7 @@ def read_row(
     if sel.date:
         posted = _selected_date(row, sel.date, now)
     else:
-        posted = dates[0] if dates else _receipt_day(segments, now)
+        posted = dates[0] if dates else receipt_day(segments, now)
     status = _status(row, sel, segments, words)
     answered = None if status is None else status.answered
     if posted is None:
@@ -163,6 +163,11 @@ def _status(
     if sel.status:
         node = row.css_first(sel.status)
         return words.status(node.text(separator=" ")) if node is not None else None
+    return shown_status(row, segments, words)
+
+
+def shown_status(row: LexborNode, segments: list[str], words: StatusWords) -> Status | None:
+    """The status a row shows: in its texts (`segments`), else as an icon."""
     found = stated_status(segments, words)
     if found is None:  # a status shown as an icon: <img alt="已办结">, <span title="办理中">
         icons = (
@@ -183,7 +188,8 @@ def stated_status(segments: list[str], words: StatusWords) -> Status | None:
     return None
 
 
-def _receipt_day(segments: list[str], now: dt.datetime) -> dt.datetime | None:
+def receipt_day(segments: list[str], now: dt.datetime) -> dt.datetime | None:
+    """The receipt day a message number starts with (大连 `G20190102-0011`), not after now."""
     for seg in segments:
         if m := _RECEIPT_DAY.match(compact(seg)):
             try:

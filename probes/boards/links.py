@@ -5,9 +5,10 @@ title there; a department link may carry a short one), else a link whose text ca
 title (not a status word, a date, a message number, a one-word category or 查看详情), at the
 position whose texts differ most from row to row across the page (大连's rows are five
 links: 编号, 标题, 类型, 状态, 单位; a department link before the title repeats). Links
-written only as `onclick="window.open('…')"` count. The title is the link's text, or its
-`title` attribute when the text is cut (`关于…`, `...`) or empty; when one link wraps all
-of a row's cells (咸宁), its first cell that can be a title.
+written only as `onclick="window.open('…')"` count, on the row itself too (a selector
+query includes the row). The title is the link's text, or its `title` attribute when the
+text is cut (`关于…`, `...`) or empty; when one link wraps all of a row's cells (咸宁, or a
+row opening its message itself), its first cell that can be a title.
 """
 
 from __future__ import annotations
@@ -21,10 +22,9 @@ from selectolax.lexbor import LexborNode
 from probes.boards.status import StatusWords, compact
 from probes.config.board import BoardSelectors
 from probes.pages.dates import find_dates
-from probes.pages.text import followable
+from probes.pages.text import followable, script_link
 
 _CUT = ("…", "...", "..", "。。。", "‥")
-_ONCLICK = re.compile(r"""(?:window\.open|location(?:\.href)?\s*=)\s*\(?\s*['"]([^'"]+)['"]""")
 # Texts of links next to the message link that name no message.
 _GENERIC = frozenset(
     ("查看", "详情", "查看详情", "详细", "详细信息", "更多", "点击查看", "回复", "评价", "查看回复")
@@ -59,6 +59,16 @@ def message_link(
     return node, urldefrag(urljoin(page_url, target)).url
 
 
+def titled(row: LexborNode, words: StatusWords, now: dt.datetime) -> bool:
+    """True when one of the row's links can be a message's: its text or `title` is not
+    a status word, a date, a number or a category (a filter tab 已回复 (120) is none)."""
+    return any(
+        _plain(n.text(separator=" "), words, now)
+        or _plain(n.attributes.get("title") or "", words, now)
+        for n, _ in _links(row)
+    )
+
+
 def _links(row: LexborNode) -> list[tuple[LexborNode, str]]:
     return [(n, t) for n in row.css("a, [onclick]") if (t := _target(n))]
 
@@ -83,9 +93,7 @@ def _target(node: LexborNode) -> str | None:
     href = node.attributes.get("href")
     if followable(href):
         return (href or "").strip()
-    if m := _ONCLICK.search(node.attributes.get("onclick") or ""):
-        return m.group(1)
-    return None
+    return script_link(node)
 
 
 def _plain(text: str, words: StatusWords, now: dt.datetime) -> bool:

@@ -3,7 +3,8 @@ status, reply time) and, from a message's own page, its reply text and reply tim
 
 Selectors come from config; whatever is not configured is auto-detected: message rows are
 repeated sibling blocks holding a link and a date (the columns' list detector,
-`probes.pages.listsearch`); each row's cells are read element by element
+`probes.pages.listsearch`), or, on lists that print no date, holding a link and a status
+word or a dated message number; each row's cells are read element by element
 (`probes.boards.cells`: link, title, status, posted and reply time). A row without a link
 or a posted date is skipped and counted, so the caller can tell a changed layout from an
 empty board.
@@ -18,13 +19,13 @@ from urllib.parse import urldefrag, urljoin
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from probes.boards.boilerplate import Acknowledgement
-from probes.boards.cells import Undated, read_row, stated_status, texts
-from probes.boards.links import title_column
+from probes.boards.cells import Undated, read_row, receipt_day, shown_status, stated_status, texts
+from probes.boards.links import title_column, titled
 from probes.boards.status import DEFAULT_WORDS, StatusWords
 from probes.config.board import BoardSelectors, DetailPage
 from probes.model import ParsedMessage
 from probes.pages.dates import find_dates, parse_datetime
-from probes.pages.listsearch import DateCache, find_list
+from probes.pages.listsearch import EVIDENCE_SHARE, DateCache, find_list, find_rows
 from probes.pages.text import followable
 
 MAX_REPLY = 20_000
@@ -78,7 +79,7 @@ def parse_list(
     if selectors.item is not None:
         rows, item_selector = tree.css(selectors.item), selectors.item
     else:
-        rows, item_selector = _auto_rows(tree, now)
+        rows, item_selector = _auto_rows(tree, now, words)
     messages: list[ParsedMessage] = []
     skipped: list[str] = []
     undated: list[Undated] = []
@@ -154,11 +155,30 @@ def _posted(tree: LexborHTMLParser, detail: DetailPage | None, now: dt.datetime)
     return when.timestamp() if when is not None else None
 
 
-def _auto_rows(tree: LexborHTMLParser, now: dt.datetime) -> tuple[list[LexborNode], str]:
-    """The page's list of dated link-holding rows, found as the columns' lists are
-    (`probes.pages.listsearch`): repeated sibling blocks of any element."""
+def _auto_rows(
+    tree: LexborHTMLParser, now: dt.datetime, words: StatusWords
+) -> tuple[list[LexborNode], str]:
+    """The page's message rows, found as the columns' lists are (`probes.pages.listsearch`):
+    repeated sibling blocks of any element holding a link (in an href or an onclick) and a
+    date. Rows that print no date (徐州 12345 公示; 大连, dated by its message numbers) are
+    found as row-shaped siblings with a link that can be a title and a status (a word or an
+    icon) or a message number starting with a day (`find_rows` with that evidence); such a
+    group is taken when it has more rows than the dated list (a sidebar of dated notices
+    beside the messages is not the board) and that list's rows show no status."""
     root = tree.body or tree.root
-    rows = find_list(root, DateCache(now)) if root is not None else []
+    if root is None:
+        return [], ""
+    rows = find_list(root, DateCache(now))
+
+    def evidence(row: LexborNode) -> bool:
+        segments = texts(row)
+        shown = shown_status(row, segments, words) is not None or receipt_day(segments, now)
+        return bool(shown) and titled(row, words, now)
+
+    dateless = find_rows(root, evidence, above=len(rows))
+    # A dated list whose rows show statuses is the board's, whatever else the page lists.
+    if len(dateless) > len(rows) and sum(map(evidence, rows)) < EVIDENCE_SHARE * max(1, len(rows)):
+        return dateless, f"auto (no dates): {dateless[0].tag}"
     return rows, f"auto: {rows[0].tag}" if rows else ""
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -16,9 +17,9 @@ from rich.table import Table
 from probes.clock import SystemClock
 from probes.config import Config, load_config
 from probes.config.hotline import HotlineSpec
-from probes.hotline.formats import LAYOUTS, make_parser
+from probes.hotline.formats import LAYOUTS, bounded_lines, make_parser
 from probes.hotline.ingest import IngestCounters, Sink, run_sources
-from probes.hotline.records import RecordError, Rejected
+from probes.hotline.records import MAX_RECORD_BYTES, Rejected, RejectReason
 from probes.hotline.sink import quick_hangup_limits
 from probes.hotline.stats import compute
 from probes.model import CallRecord, Outcome
@@ -67,13 +68,18 @@ def import_(
         sink = Sink(store, counters, SystemClock(), known)
         items: list[tuple[CallRecord, str]] = []
         with file.open(encoding="utf-8", errors="replace") as handle:
-            for n, line in enumerate(handle, 1):
+            for n, line in enumerate(bounded_lines(handle, MAX_RECORD_BYTES), 1):
+                position = f"{file.name} line {n}"
+                if line is None:
+                    too_long = Rejected(RejectReason.TOO_LARGE, "line too long", position)
+                    sink.reject("import", too_long)
+                    continue
                 if not line.strip():
                     continue
-                try:
-                    items.append((parser.parse(line.rstrip("\r\n")), f"{file.name} line {n}"))
-                except RecordError as exc:
-                    sink.reject("import", Rejected(exc.reason, exc.detail, f"{file.name} line {n}"))
+                parse = partial(parser.parse, line.rstrip("\r\n"))
+                record = sink.parse("import", position, parse)
+                if record is not None:
+                    items.append((record, position))
                 if len(items) >= BATCH:
                     sink.store_batch("import", items)
                     items = []

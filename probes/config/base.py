@@ -12,16 +12,16 @@ from typing import Any, Self
 
 from pydantic import Field
 
-from probes.config.types import Duration, Strict
+from probes.config.types import Interval, Strict, Timeout
 
 
 class CheckSpec(Strict):
     """Schedule and deadline common to every check."""
 
-    interval: Duration | None = Field(
+    interval: Interval | None = Field(
         default=None, description="how often the check runs (default: global.interval)"
     )
-    timeout: Duration | None = Field(
+    timeout: Timeout | None = Field(
         default=None,
         description="overall deadline of one run, every request and retry included "
         "(default: global.timeout)",

@@ -92,8 +92,9 @@ class MqttSource(Strict):
     password: str | None = Field(default=None, description="write it as ${ENV_VAR}")
     tls: MqttTls | None = None
     keepalive: Duration = Field(default=60.0, ge=5)
-    reconnect_min: Duration = Field(default=1.0, description="first reconnect delay")
-    reconnect_max: Duration = Field(default=60.0, description="longest reconnect delay")
+    # Above zero: the delay doubles from here, and 0 would reconnect in a tight loop.
+    reconnect_min: Duration = Field(default=1.0, ge=0.01, description="first reconnect delay")
+    reconnect_max: Duration = Field(default=60.0, ge=0.01, description="longest reconnect delay")
 
     @field_validator("username", "password")
     @classmethod
@@ -132,7 +133,9 @@ class FileSource(Strict):
         default_factory=dict, description="column value (e.g. the dialled number) -> channel"
     )
     timezone: str = Field(default="Asia/Shanghai", description="zone of the file's local times")
-    poll: Duration = Field(default=1.0, description="how often the file is checked for growth")
+    poll: Duration = Field(
+        default=1.0, ge=0.01, description="how often the file is checked for growth"
+    )
 
     @field_validator("timezone")
     @classmethod

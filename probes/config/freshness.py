@@ -14,6 +14,7 @@ from typing import Any, Literal, Self
 from pydantic import Field, HttpUrl, field_validator, model_validator
 
 from probes.config.base import CheckSpec
+from probes.config.jsonsource import JsonList, json_path
 from probes.config.types import Duration, Strict, label_value
 
 ColumnClass = Literal["news", "notice", "policy", "home"]
@@ -23,6 +24,26 @@ DEFAULT_MAX_AGE: dict[str, float] = {
     "notice": 180 * 86400.0,
     "policy": 180 * 86400.0,
 }
+
+
+class ItemFields(Strict):
+    """JSON paths, relative to one item of a column's list API, of the item's fields."""
+
+    title: str = Field(description="the item's title, e.g. title")
+    date: str = Field(description="publication time: epoch seconds/ms or date text")
+    link: str | None = Field(
+        default=None, description="the item's page URL (relative to the column's url)"
+    )
+
+    _paths = field_validator("title", "date", "link")(json_path)
+
+
+class ColumnApi(JsonList):
+    """A column whose list comes from a JSON API (a page that draws its list by script).
+    Only the first page is read: the newest items come first; `paging`, if given, names
+    the first page's parameter and value."""
+
+    fields: ItemFields
 
 
 class Column(Strict):
@@ -49,6 +70,11 @@ class Column(Strict):
         default=None,
         description="true: the URL is an RSS/Atom feed; default: detected from the response",
     )
+    api: ColumnApi | None = Field(
+        default=None,
+        description="read the list from this JSON API instead of the page at url (which "
+        "stays the column's address in the evidence and the base of relative links)",
+    )
     type: Literal["auto", "listing", "article"] = Field(
         default="auto",
         description="listing: a column's list page; article: one page (a policy, the latest "
@@ -59,6 +85,16 @@ class Column(Strict):
     @classmethod
     def _id_is_a_label(cls, value: str) -> str:
         return label_value(value, "column id")
+
+    @model_validator(mode="after")
+    def _api_alone(self) -> Self:
+        if self.api is not None:
+            page = [k for k in ("item_selector", "date_selector", "title_selector", "feed")
+                    if getattr(self, k) is not None]  # fmt: skip
+            if page or self.type == "article":
+                said = ", ".join(page) or "type: article"
+                raise ValueError(f"a column read from an api has no {said}: its fields say it")
+        return self
 
     @property
     def limit(self) -> float:

@@ -21,7 +21,9 @@ from probes.config.service import ServiceSpec
 from probes.config.types import (
     ByteSize,
     Duration,
+    Interval,
     Strict,
+    Timeout,
     default_duration,
     default_size,
     label_value,
@@ -58,11 +60,11 @@ ALLOWED_CHECKS: dict[str, frozenset[str]] = {
 class GlobalConfig(Strict):
     """Defaults for every channel and the process-wide limits."""
 
-    interval: Duration = Field(
+    interval: Interval = Field(
         default=default_duration("30m"),
         description="default check interval; 30m gives 48 probes a day, above the official 20",
     )
-    timeout: Duration = Field(
+    timeout: Timeout = Field(
         default=default_duration("15s"),
         description="default overall deadline of one check run (official: 15 s)",
     )
@@ -92,6 +94,11 @@ class GlobalConfig(Strict):
     history_retention: Duration = Field(
         default=default_duration("35d"),
         description="how long check history is kept in the state file",
+    )
+    metrics_detail: bool = Field(
+        default=False,
+        description="/metrics also shows per-column, per-step and per-percentile series "
+        "(/metrics?detail=true asks for them per scrape; /probe always has them)",
     )
 
 

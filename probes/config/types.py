@@ -10,7 +10,14 @@ import re
 import zoneinfo
 from typing import Annotated, Any, cast
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    WithJsonSchema,
+)
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -91,6 +98,26 @@ Duration = Annotated[
         }
     ),
 ]
+# The shortest schedule and deadline a check may have: `interval: 0s` would fire a check
+# back to back (thousands of requests a minute at one site), `timeout: 0s` fails every run.
+MIN_INTERVAL = 1.0
+MIN_TIMEOUT = 0.1
+
+
+def _at_least(minimum: float, what: str) -> AfterValidator:
+    def check(seconds: float) -> float:
+        if seconds < minimum:
+            raise ValueError(
+                f"{what} {format_duration(seconds)} is below the minimum of "
+                f"{format_duration(minimum) if minimum >= 1 else f'{minimum * 1000:g}ms'}"
+            )
+        return seconds
+
+    return AfterValidator(check)
+
+
+Interval = Annotated[Duration, _at_least(MIN_INTERVAL, "interval")]
+Timeout = Annotated[Duration, _at_least(MIN_TIMEOUT, "timeout")]
 ByteSize = Annotated[
     int,
     BeforeValidator(parse_size),

@@ -9,6 +9,13 @@ A parser reads the columns it needs by name and ignores the rest.
 Times: CDRs hold local times (`2023-07-26 01:51:32`), read in the source's time zone;
 spreadsheet-saved files drop the seconds (`2020/2/10 22:41`): then the wait and talk times
 come from the `duration` and `billsec` columns, which are exact.
+
+Hostile or broken input is a rejected record, never an exception other than `RecordError`:
+JSON is refused before parsing when larger than `MAX_RECORD_BYTES` or nested deeper than
+`MAX_DEPTH` (a cheap bracket count, so 100,000 nested lists never reach the recursive
+decoder), `NaN`/`Infinity` literals are refused, and numbers too large for a float
+(a 400-digit time), non-finite numbers (`nan` in a CSV column, `1e400`) and times outside
+2000-2100 are `bad_time` or `malformed` (see `probes.hotline.records`).
 """
 
 from __future__ import annotations
@@ -17,12 +24,20 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import math
 import re
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TextIO
 
-from probes.hotline.records import RecordError, RejectReason, make_record
+from probes.hotline.records import (
+    MAX_DEPTH,
+    MAX_RECORD_BYTES,
+    RecordError,
+    RejectReason,
+    make_record,
+)
 from probes.model import CallRecord, HangupBy, Outcome
 
 LAYOUTS: dict[str, tuple[str, ...]] = {
@@ -97,9 +112,10 @@ def parse_local_time(text: str, tz: dt.tzinfo) -> tuple[float, bool]:
     frac = float(match.group(7) or 0.0)
     try:
         when = dt.datetime(y, mo, d, h, mi, sec, tzinfo=tz)
-    except ValueError as exc:
+        stamp = when.timestamp()
+    except (ValueError, OverflowError, OSError) as exc:
         raise RecordError(RejectReason.BAD_TIME, f"impossible time {text[:40]!r}") from exc
-    return when.timestamp() + frac, match.group(6) is not None
+    return stamp + frac, match.group(6) is not None
 
 
 def _number(text: str, name: str) -> float:
@@ -107,6 +123,8 @@ def _number(text: str, name: str) -> float:
         value = float(text)
     except ValueError as exc:
         raise RecordError(RejectReason.MALFORMED, f"{name} is not a number: {text[:20]!r}") from exc
+    if not math.isfinite(value):
+        raise RecordError(RejectReason.MALFORMED, f"{name} is not a finite number")
     if value < 0:
         raise RecordError(RejectReason.MALFORMED, f"{name} is negative")
     return value
@@ -141,6 +159,8 @@ class CsvParser:
             raise ValueError(f"the {self.fmt} layout lacks columns: {', '.join(missing)}")
 
     def parse(self, line: str) -> CallRecord:
+        if len(line) > MAX_RECORD_BYTES:
+            raise RecordError(RejectReason.TOO_LARGE, f"line longer than {MAX_RECORD_BYTES}")
         try:
             cells = next(csv.reader([line]))
         except (csv.Error, StopIteration) as exc:
@@ -231,11 +251,53 @@ class CsvParser:
         )  # fmt: skip
 
 
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def _nested_deeper_than(raw: bytes, bound: int) -> bool:
+    """Whether JSON text nests deeper than `bound`, found at C speed whatever its size:
+    strings dropped, then everything but brackets, then the innermost pairs peeled up to
+    `bound` times. A pair left means a deeper level; so does a run of more than `bound`
+    openers left unclosed (which the recursive decoder would descend before failing)."""
+    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    for _ in range(bound):
+        peeled = brackets.replace(b"[]", b"").replace(b"{}", b"")
+        if peeled == brackets:
+            break
+        brackets = peeled
+    if b"[]" in brackets or b"{}" in brackets:
+        return True
+    return re.search(rb"[\[{]{%d}" % (bound + 1), brackets) is not None
+
+
+def _refuse_nan(literal: str) -> object:
+    raise RecordError(RejectReason.MALFORMED, f"{literal} is not a number a record can hold")
+
+
+def decode_json(data: bytes | bytearray | str) -> object:
+    """One JSON value of a record, refused (`RecordError`) when too large, nested too deep,
+    holding NaN or Infinity, or not JSON at all."""
+    raw = data.encode() if isinstance(data, str) else bytes(data)
+    if len(raw) > MAX_RECORD_BYTES:
+        raise RecordError(RejectReason.TOO_LARGE, f"more than {MAX_RECORD_BYTES} bytes")
+    # Fewer brackets than the bound cannot nest past it: the scan is for the rare rest.
+    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _nested_deeper_than(raw, MAX_DEPTH):
+        raise RecordError(RejectReason.TOO_LARGE, f"nested deeper than {MAX_DEPTH}")
+    try:
+        return json.loads(raw, parse_constant=_refuse_nan)
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError included
+        raise RecordError(RejectReason.MALFORMED, "not JSON") from exc
+
+
 def _json_time(value: object, name: str, tz: dt.tzinfo) -> float:
     if isinstance(value, bool):
         raise RecordError(RejectReason.BAD_TIME, f"{name} is a boolean")
     if isinstance(value, int | float):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError as exc:  # an integer of hundreds of digits
+            raise RecordError(RejectReason.BAD_TIME, f"{name} is too large a number") from exc
     if isinstance(value, str):
         try:
             when = dt.datetime.fromisoformat(value)
@@ -243,7 +305,10 @@ def _json_time(value: object, name: str, tz: dt.tzinfo) -> float:
             return parse_local_time(value, tz)[0]
         if when.tzinfo is None:
             when = when.replace(tzinfo=tz)
-        return when.timestamp()
+        try:
+            return when.timestamp()
+        except (OverflowError, OSError, ValueError) as exc:  # year 1 or 9999 near the edges
+            raise RecordError(RejectReason.BAD_TIME, f"{name} is out of range") from exc
     raise RecordError(RejectReason.BAD_TIME if value is not None else RejectReason.MISSING_FIELD,
                       f"{name} missing or unreadable")  # fmt: skip
 
@@ -304,14 +369,23 @@ class JsonParser:
     channel: str | None = None
 
     def parse(self, line: str) -> CallRecord:
-        try:
-            obj = json.loads(line)
-        except ValueError as exc:
-            raise RecordError(RejectReason.MALFORMED, "not JSON") from exc
+        obj = decode_json(line)
         return record_from_json(obj, source=self.source, tz=self.tz, channel=self.channel)
 
 
 LineParser = CsvParser | JsonParser
+
+
+def bounded_lines(handle: TextIO, limit: int) -> Iterator[str | None]:
+    """The lines of a text file, None for each longer than `limit` characters (skipped to
+    its end without holding it in memory)."""
+    while line := handle.readline(limit + 1):
+        if line.endswith("\n") or len(line) <= limit:
+            yield line
+            continue
+        while (rest := handle.readline(limit)) and not rest.endswith("\n"):
+            pass
+        yield None
 
 
 def make_parser(

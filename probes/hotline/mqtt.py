@@ -26,7 +26,7 @@ with one lookup and one `executemany` (see bench/README.md "ingest").
 from __future__ import annotations
 
 import asyncio
-import json
+import functools
 import logging
 import ssl
 import zoneinfo
@@ -37,8 +37,8 @@ import aiomqtt
 import paho.mqtt.client as paho_mqtt
 
 from probes.config.calls import MqttSource
-from probes.hotline.formats import record_from_json
-from probes.hotline.records import RecordError, Rejected, RejectReason
+from probes.hotline.formats import decode_json, record_from_json
+from probes.hotline.records import RecordError, RejectReason
 from probes.hotline.sink import Sink
 from probes.model import CallRecord
 from probes.state.errors import StateWriteError
@@ -186,10 +186,7 @@ def _client(cfg: MqttSource, identifier: str) -> tuple[aiomqtt.Client, _Queue]:
 def _decode(payload: object) -> object:
     if not isinstance(payload, bytes | bytearray | str):
         raise RecordError(RejectReason.MALFORMED, "empty payload")
-    try:
-        return json.loads(payload)
-    except ValueError as exc:
-        raise RecordError(RejectReason.MALFORMED, "payload is not JSON") from exc
+    return decode_json(payload)
 
 
 class Consumer:
@@ -209,20 +206,21 @@ class Consumer:
                 return ch
         return None
 
+    def _record(self, msg: Incoming) -> CallRecord:
+        return record_from_json(
+            _decode(msg.payload), source=SOURCE, tz=self.tz, channel=self._channel_of(msg.topic)
+        )
+
     def parse(self, batch: Sequence[Incoming]) -> list[tuple[CallRecord, str]]:
-        """The batch's records with their positions; bad ones are rejected (counted)."""
+        """The batch's records with their positions. A bad one is rejected (counted) here,
+        whatever went wrong with it, and acknowledged with the batch: acknowledging it is
+        what stops the broker from redelivering it forever."""
         items: list[tuple[CallRecord, str]] = []
         for msg in batch:
-            topic = msg.topic
-            position = f"topic {topic} mid {msg.mid}"
-            try:
-                record = record_from_json(
-                    _decode(msg.payload), source=SOURCE, tz=self.tz, channel=self._channel_of(topic)
-                )
-            except RecordError as exc:
-                self.sink.reject(SOURCE, Rejected(exc.reason, exc.detail, position))
-                continue
-            items.append((record, position))
+            position = f"topic {msg.topic} mid {msg.mid}"
+            record = self.sink.parse(SOURCE, position, functools.partial(self._record, msg))
+            if record is not None:
+                items.append((record, position))
         return items
 
     async def store(self, items: Sequence[tuple[CallRecord, str]]) -> int:

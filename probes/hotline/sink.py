@@ -9,22 +9,34 @@ renders as `zombie_hotline_records_ingested_total{source}`,
 `zombie_hotline_records_not_mine_total{source}` and
 `zombie_hotline_records_rejected_total{source,reason}`. A skipped record is expected
 (each replica sees the others' records) and is neither logged nor rejected.
+
+Error containment lives here, once for every source: `parse` turns a parser's
+`RecordError` into a rejection and any other exception into an `internal` rejection
+(logged once, with the record's position and the traceback, because it is a bug), and
+`store_batch` stores a batch the database refuses one record at a time so a single bad
+row cannot hold back the rest. Faults of the state file itself (locked, full, unreadable:
+`StateWriteError` from the store) are not a record's fault and propagate, so the source
+does not acknowledge what was not stored.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from probes.clock import Clock
 from probes.config import ChannelConfig
 from probes.hotline.records import RecordError, Rejected, RejectReason, check_not_future
-from probes.model import CallRecord
+from probes.model import CallRecord, one_line
 from probes.state import calls
 from probes.state.store import Store
 
 log = logging.getLogger("probes.hotline")
+# What the database raises for one row it will not take (as opposed to a state-file fault).
+_ROW_ERRORS = (sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.DataError,
+               OverflowError, ValueError, TypeError)  # fmt: skip
 
 
 @dataclass
@@ -76,8 +88,29 @@ class Sink:
         self.counters.add_rejected(source, rejected.reason.value)
         self.logger.warning(
             "rejected call record from %s at %s: %s (%s)",
-            source, rejected.position or "?", rejected.detail, rejected.reason.value,
+            source, rejected.position or "?", one_line(rejected.detail), rejected.reason.value,
         )  # fmt: skip
+
+    def reject_internal(self, source: str, position: str, exc: BaseException) -> None:
+        """Count and log a record whose handling raised unexpectedly (a bug, not bad input)."""
+        self.counters.add_rejected(source, RejectReason.INTERNAL.value)
+        self.logger.error(
+            "rejected call record from %s at %s: internal error %s: %s (internal)",
+            source, position or "?", type(exc).__name__, one_line(str(exc)),
+            exc_info=exc,
+        )  # fmt: skip
+
+    def parse(
+        self, source: str, position: str, parse: Callable[[], CallRecord]
+    ) -> CallRecord | None:
+        """The record `parse()` returns, or None once its failure is counted and logged."""
+        try:
+            return parse()
+        except RecordError as exc:
+            self.reject(source, Rejected(exc.reason, exc.detail, position))
+        except Exception as exc:  # noqa: BLE001 - one record's bug must not stop its source
+            self.reject_internal(source, position, exc)
+        return None
 
     def _admit(self, record: CallRecord, now: float) -> None:
         check_not_future(record, now)
@@ -99,6 +132,7 @@ class Sink:
         now = self.clock.now()
         accepted: list[tuple[CallRecord, str]] = []
         refused: list[Rejected] = []
+        broken: list[tuple[str, Exception]] = []
         not_mine = 0
         for record, position in items:
             if record.channel in self.others:
@@ -109,18 +143,19 @@ class Sink:
             except RecordError as exc:
                 refused.append(Rejected(exc.reason, exc.detail, position))
                 continue
+            except Exception as exc:  # noqa: BLE001 - as in `parse`
+                broken.append((position, exc))
+                continue
             accepted.append((record, position))
-        known = self.known
-        fresh = calls.insert_records(
-            self.store,
-            [r for r, _ in accepted],
-            quick_hangup=(lambda ch: known.get(ch, calls.DEFAULT_QUICK_HANGUP))
-            if known is not None
-            else (lambda _ch: calls.DEFAULT_QUICK_HANGUP),
-            offset=None if offset is None else (source, offset[0], offset[1], now),
-        )
+        stored_offset = None if offset is None else (source, offset[0], offset[1], now)
+        try:
+            fresh = self._insert([r for r, _ in accepted], stored_offset)
+        except _ROW_ERRORS:
+            accepted, fresh = self._insert_one_by_one(source, accepted, stored_offset)
         for rejected in refused:
             self.reject(source, rejected)
+        for position, error in broken:
+            self.reject_internal(source, position, error)
         if not_mine:
             self.counters.not_mine[source] = self.counters.not_mine.get(source, 0) + not_mine
         new = sum(fresh)
@@ -133,3 +168,37 @@ class Sink:
                 self.logger.debug("duplicate call %s/%s at %s", record.channel, record.call_id,
                                   position)  # fmt: skip
         return new
+
+    def _insert(
+        self, records: list[CallRecord], offset: tuple[str, int, int, float] | None
+    ) -> list[bool]:
+        known = self.known
+        return calls.insert_records(
+            self.store,
+            records,
+            quick_hangup=(lambda ch: known.get(ch, calls.DEFAULT_QUICK_HANGUP))
+            if known is not None
+            else (lambda _ch: calls.DEFAULT_QUICK_HANGUP),
+            offset=offset,
+        )
+
+    def _insert_one_by_one(
+        self,
+        source: str,
+        items: list[tuple[CallRecord, str]],
+        offset: tuple[str, int, int, float] | None,
+    ) -> tuple[list[tuple[CallRecord, str]], list[bool]]:
+        """Store what the database takes of a batch it refused as a whole; the offset is
+        committed after the records, so a crash in between re-reads (and deduplicates)."""
+        kept: list[tuple[CallRecord, str]] = []
+        fresh: list[bool] = []
+        for record, position in items:
+            try:
+                fresh += self._insert([record], None)
+            except _ROW_ERRORS as exc:
+                self.reject_internal(source, position, exc)
+                continue
+            kept.append((record, position))
+        if offset is not None:
+            self._insert([], offset)
+        return kept, fresh

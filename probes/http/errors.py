@@ -5,6 +5,10 @@ wrap the same root cause differently (httpx-aiohttp reports a refused connection
 `ConnectTimeout`, httpcore as "All connection attempts failed"), and the root cause
 (`ConnectionRefusedError`, `socket.gaierror`, `ssl.SSLCertVerificationError`) is what a
 human needs to read.
+
+Every text is one line (`one_line`): aiohttp's parser errors span several lines, with the
+offending bytes and a caret under them, and a multi-line error breaks log lines, the
+CLI's first line and metrics-adjacent output.
 """
 
 from __future__ import annotations
@@ -16,11 +20,18 @@ from collections.abc import Iterator
 import aiohttp
 import httpx
 
-from probes.model import Failure
+from probes.model import Failure, one_line
+
+__all__ = ["classify", "one_line"]
 
 
 def classify(exc: BaseException, url: httpx.URL) -> tuple[Failure, str]:
     """(failure, one-line error) for an exception raised while fetching `url`."""
+    failure, text = _classify(exc, url)
+    return failure, one_line(text)
+
+
+def _classify(exc: BaseException, url: httpx.URL) -> tuple[Failure, str]:
     where = f"{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
     chain = list(_causes(exc))
     for err in chain:
@@ -75,4 +86,4 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
 
 
 def _text(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
+    return str(exc) or type(exc).__name__

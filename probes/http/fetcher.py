@@ -32,7 +32,7 @@ from probes.http.decode import (
     BodyTooLarge,
     detect_encoding,
 )
-from probes.http.errors import classify
+from probes.http.errors import classify, one_line
 from probes.model import Failure
 
 __all__ = [
@@ -231,7 +231,7 @@ class Fetcher:
         try:
             target = httpx.URL(url)
         except httpx.InvalidURL as exc:
-            return FetchFailure(url, Failure.CONNECT, f"invalid URL {url!r}: {exc}", 0.0)
+            return FetchFailure(url, Failure.CONNECT, one_line(f"invalid URL {url!r}: {exc}"), 0.0)
         progress = _Progress(target)
         req = _Request(method, target, dict(headers or {}), data, json, follow_redirects)
         # Only codings the body decoder can bound, unless the caller asked for others.
@@ -249,7 +249,7 @@ class Fetcher:
         except (httpx.HTTPError, OSError) as exc:
             failure, error = classify(exc, progress.url)
             status = 0
-        return FetchFailure(url, failure, error, self.clock.monotonic() - started, status)
+        return FetchFailure(url, failure, one_line(error), self.clock.monotonic() - started, status)
 
     async def _follow(
         self, req: _Request, cookies: httpx.Cookies | None, cap: int, progress: _Progress

@@ -11,18 +11,15 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from functools import partial
 
-import httpx
-
 from probes.boards.apilist import api_page
 from probes.boards.parse import ListPage, parse_detail, parse_list
 from probes.boards.status import board_words
 from probes.boards.summary import interim_rule
 from probes.config.board import BoardApi, BoardSpec
-from probes.http.fetcher import FetchFailure, FetchOutcome, Page
+from probes.kinds.apipages import ApiError, fetch_page, readable, warm_up
 from probes.kinds.context import CheckContext
 from probes.model import Failure, ParsedMessage
-from probes.pages import challenge
-from probes.pages.jsonlist import next_value, page_request, read_response
+from probes.pages.jsonlist import next_value
 from probes.state import board as tracked_store
 
 
@@ -52,18 +49,6 @@ class Read:
             self.notes.append(f"{where}: {line}; later pages not read")
 
 
-def _page(got: FetchOutcome) -> Page | tuple[str, Failure]:
-    """The page fetched, or why it is none (a fetch failure, an anti-bot challenge, which
-    answers 412 or 521 as often as 200, or an HTTP error)."""
-    if isinstance(got, FetchFailure):
-        return got.line, got.failure
-    if (wall := challenge.detect(got.status, got.content, got.encoding)) is not None:
-        return wall.line, Failure.BLOCKED
-    if got.status >= 400:
-        return f"http_status: got {got.status}", Failure.HTTP_STATUS
-    return got
-
-
 async def read_pages(spec: BoardSpec, ctx: CheckContext, url: str, now: dt.datetime) -> Read:
     """The HTML list pages from `url`, by next link or URL template, at most `max_pages`."""
     read = Read()
@@ -71,7 +56,7 @@ async def read_pages(spec: BoardSpec, ctx: CheckContext, url: str, now: dt.datet
     visited: set[str] = set()
     while page_url is not None and read.pages < spec.max_pages and page_url not in visited:
         visited.add(page_url)
-        got = _page(await ctx.fetch(page_url))
+        got = readable(await ctx.fetch(page_url))
         if isinstance(got, tuple):
             where = f"list page {page_url}" if read.first is None else (
                 f"list page {read.pages + 1} ({page_url})")  # fmt: skip
@@ -95,36 +80,16 @@ async def read_api(spec: BoardSpec, api: BoardApi, ctx: CheckContext, now: dt.da
     paging = api.paging
     value: str | int | None = paging.start if paging else None
     asked: set[str] = set()
-    cookies: httpx.Cookies | None = None
-    if api.warm_up is not None:
-        warm = _page(await ctx.fetch(str(api.warm_up)))
-        if isinstance(warm, tuple):  # the API may answer anyway: it says if it does not
-            read.notes.append(f"warm-up page {api.warm_up}: {warm[0]}")
-        else:
-            cookies = warm.cookies
+    cookies, note = await warm_up(api, ctx)
+    if note is not None:
+        read.notes.append(note)
     while value is not None and read.pages < spec.max_pages and str(value) not in asked:
         asked.add(str(value))
-        req = page_request(
-            str(api.url), method=api.method, headers=api.headers, form=api.form, body=api.body,
-            param=paging.param if paging else None, value=value,
-        )  # fmt: skip
-        got = _page(await ctx.fetch(
-            req.url, method=req.method, headers=req.headers, data=req.data, json=req.json,
-            cookies=cookies,
-        ))  # fmt: skip
-        where = f"list API page {read.pages + 1} ({req.method} {req.url})"
-        if isinstance(got, tuple):
-            read.stop(where, *got)
+        got = await fetch_page(api, ctx, value, cookies, read.pages + 1)
+        if isinstance(got, ApiError):
+            read.stop(got.where, got.line, got.failure)
             break
-        ok = api.ok
-        answer = read_response(
-            got.text, api.items, ok_path=ok.path if ok else None,
-            ok_value=ok.equals if ok else None, error_path=ok.error if ok else None,
-        )  # fmt: skip
-        if answer.error:
-            read.stop(where, answer.error, Failure.PARSE_ERROR)
-            break
-        cookies = got.cookies
+        answer, cookies = got.answer, got.cookies
         page = api_page(answer.items, api, now=now, words=words, interim=interim)
         read.add(page)
         if not page.messages or paging is None:
@@ -155,7 +120,7 @@ async def _date_rows(
             skipped.append(f"no posting date in row {row.title[:30]!r} (page not read yet)")
             continue
         read.message_pages += 1
-        got = _page(await ctx.fetch(row.url))
+        got = readable(await ctx.fetch(row.url))
         detail = (
             None if isinstance(got, tuple)
             else await ctx.read(got.content, partial(

@@ -42,7 +42,9 @@ from probes.config.freshness import Column, FreshnessSpec
 from probes.config.types import age_text, format_duration
 from probes.findings.freshness import ColumnFindings, FreshnessFindings
 from probes.http.fetcher import FetchFailure
+from probes.kinds.apipages import ApiError
 from probes.kinds.context import CheckContext
+from probes.kinds.freshness_api import api_listing
 from probes.model import Failure, Measurement, Report
 from probes.pages import challenge
 from probes.pages.article import ArticleDate, article_date, is_article
@@ -112,6 +114,12 @@ async def _column(
     column: Column, spec: FreshnessSpec, ctx: CheckContext, now: float
 ) -> ColumnFindings:
     base = ColumnFindings(column.id, column.class_, column.limit, "unknown")
+    if column.api is not None:
+        read = await api_listing(column, column.api, ctx, dt.datetime.fromtimestamp(now, CN_TZ))
+        if isinstance(read, ApiError):
+            code = "blocked_by_waf" if read.failure is Failure.BLOCKED else ""
+            return _with(base, reason=f"{read.where}: {read.line}", code=code)
+        return _judged(base, read, column, spec, ctx, "", now)
     url = str(column.url)
     outcome = await ctx.fetch(url)
     if isinstance(outcome, FetchFailure):
@@ -129,10 +137,24 @@ async def _column(
         return _with(base, reason=listing)
     if isinstance(listing, _Article):
         return _article(base, listing, column, now)
+    return _judged(base, listing, column, spec, ctx, outcome.text, now)
+
+
+def _judged(
+    base: ColumnFindings,
+    listing: Listing,
+    column: Column,
+    spec: FreshnessSpec,
+    ctx: CheckContext,
+    page_text: str,
+    now: float,
+) -> ColumnFindings:
+    """The column judged by its items (`page_text`: where extra blank phrases are looked
+    for)."""
     if listing.mode == "feed":
         base = _with(base, page="feed")
     placeholder = listing.placeholder or next(
-        (p for p in spec.blank_patterns if p and p in outcome.text), None
+        (p for p in spec.blank_patterns if p and p in page_text), None
     )
     dated = listing.dated
     if not dated:

@@ -43,7 +43,7 @@ from probes.pages.listsearch import (
     find_list,
     find_rows,
 )
-from probes.pages.text import is_link, node_text, strip_non_content, visible_text
+from probes.pages.text import is_link, node_text, script_link, strip_non_content, visible_text
 
 # A blank column (空白栏目) says so in place of its list.
 PLACEHOLDERS = (
@@ -97,7 +97,8 @@ class Listing:
 
     items: the list's items in page order, dated or not.
     placeholder: the blank-column phrase the page shows (暂无信息 …), if any.
-    mode: how the items were found (auto, selector, feed, or datastore: 大汉 JCMS records).
+    mode: how the items were found (auto, selector, feed, datastore: 大汉 JCMS records, or
+        api: a JSON list API's items, `probes.kinds.freshness_api`).
     empty: when no item was found, the column's list element the page shows empty
         (`ul.news-list`, or the configured selector's container): the column is blank.
         None when the page's layout cannot be read (see `probes.pages.emptylist`).
@@ -109,7 +110,7 @@ class Listing:
 
     items: tuple[Item, ...]
     placeholder: str | None = None
-    mode: Literal["auto", "selector", "feed", "datastore"] = "auto"
+    mode: Literal["auto", "selector", "feed", "datastore", "api"] = "auto"
     empty: str | None = None
     script: str | None = None
     total: int | None = None
@@ -214,6 +215,13 @@ def _item(
     anchors = [a for a in ([node] if node.tag == "a" else node.css("a")) if is_link(a)]
     title_node: LexborNode | None = node.css_first(title_selector) if title_selector else None
     link, title = _title_anchor(anchors)
+    href = (link.attributes.get("href") or "").strip() if link is not None else ""
+    if link is None and (opener := _opener(node)) is not None:
+        # Opened by script: onclick="window.open('…')" names the item's page; the element
+        # holding it is the title, unless it is the whole item.
+        href = script_link(opener) or ""
+        if opener.mem_id != node.mem_id:
+            link, title = opener, _title(opener)
     if link is None and title_node is None:
         # A row opened by script (every anchor `javascript:`): its text names it.
         title = node_text(node)[:MAX_TITLE]
@@ -222,7 +230,6 @@ def _item(
     else:
         title_node = link
     title_text = title_node.text(separator=" ") if title_node is not None else ""
-    href = (link.attributes.get("href") or "").strip() if link is not None else ""
     url = _join(base_url, href) if href else ""
     from_url: DateMatch | None = None
     if url and URL_HINT.search(url):
@@ -259,6 +266,12 @@ def _item(
     if from_url is not None:
         return Item(title, url, from_url.when, urlsplit(url).path, "url", url_when)
     return Item(title, url, None, "", "text", url_when)
+
+
+def _opener(node: LexborNode) -> LexborNode | None:
+    """The item itself or its first element whose `onclick` opens a page, if any (the
+    query includes `node`)."""
+    return next((n for n in node.css("[onclick]") if script_link(n) is not None), None)
 
 
 def _ambiguous(text: str, dates: DateCache) -> bool:

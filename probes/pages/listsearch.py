@@ -9,20 +9,27 @@ winner has the most dated children (ties: the fewest undated ones). Children of 
 that are page chrome (navigation, footers, sidebars, link menus: `probes.pages.chrome`)
 are never entered, and a group headed as a link menu (友情链接, 下属单位) never wins: a
 column's own list wins whatever their count of dated links, and a blank or undated
-column must not borrow their dates. `probes.pages.listing` reads the winning group's items;
-board pages find their message rows with the same search (`probes.boards.parse`).
+column must not borrow their dates. A child holds a link when it has a followable href
+or an `onclick` that opens one (`probes.pages.text.script_link`). `probes.pages.listing`
+reads the winning group's items; board pages find their message rows with the same search
+(`probes.boards.parse`).
+
+A list that prints no dates is found by `find_rows` instead, as same-tag row-shaped
+siblings; for boards only with evidence in (nearly) every row, as a dateless group alone
+looks much like a block of navigation links.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 
 from selectolax.lexbor import LexborNode
 
 from probes.pages.chrome import is_chrome, labelled_chrome
 from probes.pages.dates import DateMatch, find_dates, url_date
-from probes.pages.text import SKIP_HREF, followable, is_link
+from probes.pages.text import SKIP_HREF, followable, is_link, script_link
 
 # How far above a link an item's element may be (a > span > div.title > div.item).
 MAX_LEVELS = 4
@@ -44,6 +51,8 @@ _LINK = 'a[href]:not([href=""])' + "".join(f':not([href^="{p}"])' for p in SKIP_
 _URL_LINK = 'a[href*="20"]'
 # A list that prints no dates has at least this many rows (fewer is a menu or a pager).
 MIN_ROWS = 3
+# Share of a dateless group's row-shaped members that must show the caller's evidence.
+EVIDENCE_SHARE = 0.75
 # Elements that are never an item.
 _NOT_ITEM = frozenset({"script", "style", "noscript", "template", "head", "-text", "_comment"})
 
@@ -135,14 +144,17 @@ def _url_dated(root: LexborNode, dates: DateCache) -> tuple[dict[int, int], set[
 
 
 def holds_link(node: LexborNode) -> bool:
-    if node.tag == "a":
-        return is_link(node)
+    """True when `node` is or holds a link: a followable href, or an `onclick` that opens
+    one (韶关's rows: `<a href="javascript:void(0);" onclick="window.open('…')">`)."""
+    if node.tag == "a" and is_link(node):
+        return True
     # A plain "a" query compiles far faster than `_LINK`; the full one only when the
     # first anchor is not a link (a "#" or javascript: anchor before the title link).
     first = node.css_first("a")
-    if first is None:
-        return False
-    return is_link(first) or node.css_first(_LINK) is not None
+    if first is not None and (is_link(first) or node.css_first(_LINK) is not None):
+        return True
+    # The query includes `node` itself (a `<tr onclick=…>` row).
+    return any(script_link(n) is not None for n in node.css("[onclick]"))
 
 
 def _in_menu(parent: LexborNode) -> bool:
@@ -158,13 +170,23 @@ def _in_menu(parent: LexborNode) -> bool:
     return False
 
 
-def find_rows(root: LexborNode) -> list[LexborNode]:
+def find_rows(
+    root: LexborNode, evidence: Callable[[LexborNode], bool] | None = None, *, above: int = 0
+) -> list[LexborNode]:
     """The page's largest group of undated rows, for a list that prints no dates (a
     registry table of ids and names): same-tag siblings outside page chrome that each
     hold an anchor (a `javascript:` one too: such tables open rows by script) and at least
     two elements with text, as table rows and record blocks do and menu entries do not.
-    At least `MIN_ROWS` of them, or none."""
+    At least `MIN_ROWS` of them, or none.
+
+    With `evidence` (what a caller knows makes a row one of its records: a board's status
+    word or message number), only rows with evidence count, and a group counts only when
+    at least `EVIDENCE_SHARE` of its row-shaped members have it: a menu of rich entries or
+    a block of navigation links has none, a list of messages has it in every row but a
+    header or a pager. Only groups of more than `above` rows are looked at (a caller that
+    has a list of that size already)."""
     best: list[LexborNode] = []
+    floor = max(MIN_ROWS, above + 1)
     stack = [(root, 0)]
     while stack:
         parent, depth = stack.pop()
@@ -177,10 +199,18 @@ def find_rows(root: LexborNode) -> list[LexborNode]:
             if depth < MAX_DEPTH:
                 stack.append((child, depth + 1))
         for members in groups.values():
-            if len(members) < max(MIN_ROWS, len(best) + 1):
+            least = max(floor, len(best) + 1)
+            if len(members) < least:
                 continue
             rows = [m for m in members if _is_row(m)]
-            if len(rows) >= MIN_ROWS and len(rows) > len(best) and not _in_menu(parent):
+            if len(rows) < least:
+                continue
+            if evidence is not None:
+                shaped = len(rows)
+                rows = [m for m in rows if evidence(m)]
+                if len(rows) < EVIDENCE_SHARE * shaped:
+                    continue
+            if len(rows) >= least and not _in_menu(parent):
                 best = rows
     return best
 

@@ -7,7 +7,9 @@ links to that way.
 
 A followable link is an href that leads to another document: empty hrefs, in-page anchors
 and `javascript:`, `mailto:`, `tel:` and `data:` URLs are skipped everywhere links are read
-(list items, board rows, dead-link checks, blank-column detection).
+(list items, board rows, dead-link checks, blank-column detection). A link written as
+script (`onclick="window.open('…')"`, `location.href='…'`) is the element's
+`script_link`: rows of board platforms (韶关, 徐州 12345) open their messages that way.
 
 Pages read for their content have their scripts, styles, noscript and template blocks and
 comments cut out of the source before parsing (`strip_non_content`): cutting the string
@@ -23,6 +25,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 # hrefs that are not another document.
 SKIP_HREF = ("javascript:", "mailto:", "tel:", "#", "data:")
 _HIDDEN = "script, style, noscript, template"
+_SCRIPT_LINK = re.compile(r"""(?:window\.open|location(?:\.href)?\s*=)\s*\(?\s*['"]([^'"]+)['"]""")
 # Non-content blocks cut before parsing: their openers, and each one's closer.
 _NOT_CONTENT_OPEN = re.compile(r"<(?:(script|style|noscript|template)\b|!--)", re.I)
 _NOT_CONTENT_CLOSE = {
@@ -39,6 +42,14 @@ def followable(href: str | None) -> bool:
 def is_link(a: LexborNode) -> bool:
     """True when the anchor `a` has a followable href."""
     return followable(a.attributes.get("href"))
+
+
+def script_link(node: LexborNode) -> str | None:
+    """The URL an element opens by script in its `onclick`, as written, or None."""
+    onclick = node.attributes.get("onclick")
+    if not onclick or not (m := _SCRIPT_LINK.search(onclick)):
+        return None
+    return m.group(1) if followable(m.group(1)) else None
 
 
 def visible_text(tree: LexborHTMLParser, *, links: bool = True) -> str:

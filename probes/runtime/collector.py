@@ -1,5 +1,9 @@
-"""The Prometheus side: one custom collector that renders the monitor's status at scrape
-time, on a registry its owner creates (never the global one).
+"""The Prometheus side: the monitor's series as text exposition (format 0.0.4), one
+channel at a time, plus the monitor's own health.
+
+A channel's series are rendered when its results change and kept by
+`probes.runtime.exposition`, so a scrape joins text instead of rendering every series;
+`/probe` renders its one channel here too, so both show the same series.
 
 Families, types and labels come from `probes.catalogue`; a measurement whose name or labels
 are not declared there is a bug: in strict mode (tests) it raises, in production it is
@@ -9,27 +13,67 @@ skipped and logged once, so one bad check cannot take /metrics down.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sized
+import math
+from collections.abc import Iterable, Mapping, Sized
+from dataclasses import dataclass
 from typing import Protocol
 
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import (
-    CounterMetricFamily,
-    GaugeMetricFamily,
-    HistogramMetricFamily,
-    Metric,
-)
-from prometheus_client.registry import Collector
-
 from probes import __version__
-from probes.catalogue import BY_NAME, CH, FAMILIES, Family
+from probes.catalogue import CH, FAMILIES, Family
 from probes.config import ChannelConfig
 from probes.model import CheckResult, Histogram, State
 from probes.runtime.status import MonitorStatus
 from probes.state.store import WriteHealth
 
 log = logging.getLogger("probes.runtime.collector")
-AnyFamily = GaugeMetricFamily | CounterMetricFamily | HistogramMetricFamily
+
+# A family's position in the catalogue: the order families appear in every body.
+INDEX: dict[str, int] = {f.name: i for i, f in enumerate(FAMILIES)}
+DETAIL = frozenset(i for i, f in enumerate(FAMILIES) if f.detail)
+HEADLINE = frozenset(range(len(FAMILIES))) - DETAIL
+# What a rendering produces: family position -> that family's sample lines (never empty).
+Rendered = dict[int, bytes]
+INF = float("inf")
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """How one family's lines are written: precomputed once, used for every sample."""
+
+    index: int
+    family: Family
+    sample: str  # the sample name (counters end in _total)
+    keys: tuple[str, ...]  # 'label="' for each label, in catalogue order
+    per_channel: bool  # its labels start with channel and kind
+
+
+def _shape(i: int, fam: Family) -> _Shape:
+    sample = fam.full_name + ("_total" if fam.type == "counter" else "")
+    return _Shape(i, fam, sample, tuple(f'{k}="' for k in fam.labels), fam.labels[:2] == CH)
+
+
+SHAPES: dict[str, _Shape] = {f.name: _shape(i, f) for i, f in enumerate(FAMILIES)}
+
+
+def _header(shape: _Shape) -> bytes:
+    text = shape.family.help.replace("\\", r"\\").replace("\n", r"\n")
+    return f"# HELP {shape.sample} {text}\n# TYPE {shape.sample} {shape.family.type}\n".encode()
+
+
+HEADERS: tuple[bytes, ...] = tuple(_header(s) for s in SHAPES.values())
+
+
+def number(value: float) -> str:
+    """A sample value (or a bucket bound) as the text format writes it."""
+    value = float(value)
+    if -INF < value < INF:
+        return repr(value)
+    return "NaN" if math.isnan(value) else ("+Inf" if value > 0 else "-Inf")
+
+
+def escape(value: str) -> str:
+    """A label value as the text format quotes it."""
+    return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
 
 
 class IngestView(Protocol):
@@ -56,31 +100,61 @@ class StateView(Protocol):
 
 
 class _Families:
-    """Families being filled for one scrape, created on first use, in catalogue order."""
+    """Sample lines being written for one rendering, grouped by family; families in `skip`
+    (the detail, when it is not wanted) are not written at all."""
 
-    def __init__(self, strict: bool) -> None:
+    def __init__(
+        self,
+        strict: bool,
+        warned: set[str],
+        skip: frozenset[int] = frozenset(),
+        channel: tuple[str, str] | None = None,
+    ) -> None:
         self.strict = strict
-        self.made: dict[str, AnyFamily] = {}
-        self._warned: set[str] = set()
+        self.skip = skip
+        self.lines: dict[int, list[str]] = {}
+        self._warned = warned
+        self._escaped: dict[str, str] = {}  # label values repeat within a channel
+        # One channel's rendering: its `channel` and `kind` pairs are written once.
+        self._channel = channel
+        self._head = (
+            "" if channel is None else f'channel="{escape(channel[0])}",kind="{escape(channel[1])}'
+        )
 
     def add(self, name: str, labels: tuple[str, ...], value: float | Histogram) -> None:
-        fam = BY_NAME.get(name)
-        if fam is None or len(labels) != len(fam.labels):
+        shape = SHAPES.get(name)
+        if shape is None or len(labels) != len(shape.keys):
             self._bad(f"measurement {name!r} with {len(labels)} labels is not in the catalogue")
             return
-        metric = self.made.get(name)
-        if metric is None:
-            metric = self.made[name] = _new_family(fam)
+        if shape.index in self.skip:
+            return
+        escaped, keys = self._escaped, shape.keys
+        if shape.per_channel and self._channel == labels[:2]:
+            head, keys, labels = self._head, keys[2:], labels[2:]
+        else:
+            head = ""
+        try:
+            inner = '",'.join([k + escaped[v] for k, v in zip(keys, labels, strict=True)])
+        except KeyError:  # a value not seen yet in this rendering
+            escaped.update((v, escape(v)) for v in labels)
+            inner = '",'.join([k + escaped[v] for k, v in zip(keys, labels, strict=True)])
+        if head:
+            inner = f'{head}",{inner}' if inner else head
+        out = self.lines.setdefault(shape.index, [])
+        braced = "{" + inner + '"}' if inner else ""
         if isinstance(value, Histogram):
-            if not isinstance(metric, HistogramMetricFamily):
-                self._bad(f"{name} is a {fam.type}, got a histogram")
+            if shape.family.type != "histogram":
+                self._bad(f"{name} is a {shape.family.type}, got a histogram")
                 return
-            buckets = [(_le(b), c) for b, c in value.buckets]
-            metric.add_metric(list(labels), buckets, value.sum)
-        elif isinstance(metric, HistogramMetricFamily):
+            base, sep = shape.sample, '",' if inner else ""
+            for bound, count in value.buckets:
+                out.append(f'{base}_bucket{{{inner}{sep}le="{number(bound)}"}} {number(count)}\n')
+            out.append(f"{base}_count{braced} {number(value.count)}\n")
+            out.append(f"{base}_sum{braced} {number(value.sum)}\n")
+        elif shape.family.type == "histogram":
             self._bad(f"{name} is a histogram, got a plain value")
         else:
-            metric.add_metric(list(labels), float(value))
+            out.append(f"{shape.sample}{braced} {number(value)}\n")
 
     def _bad(self, message: str) -> None:
         if self.strict:
@@ -89,14 +163,22 @@ class _Families:
             self._warned.add(message)
             log.error("skipping metric: %s", message)
 
-    def ordered(self) -> Iterator[Metric]:
-        for fam in FAMILIES:
-            if fam.name in self.made:
-                yield self.made[fam.name]
+    def rendered(self) -> Rendered:
+        return {i: "".join(lines).encode() for i, lines in self.lines.items() if lines}
 
 
-class ZombieCollector(Collector):
-    """Renders channel verdicts, check results and the monitor's own health."""
+def assemble(parts: Iterable[Rendered]) -> bytes:
+    """One valid body from renderings: each family's HELP/TYPE once, its samples together,
+    families in catalogue order."""
+    grouped: dict[int, list[bytes]] = {}
+    for part in parts:
+        for i, text in part.items():
+            grouped.setdefault(i, []).append(text)
+    return b"".join(HEADERS[i] + b"".join(grouped[i]) for i in sorted(grouped))
+
+
+class ZombieCollector:
+    """Renders channel verdicts and check results, and the monitor's own health."""
 
     def __init__(
         self,
@@ -104,24 +186,31 @@ class ZombieCollector(Collector):
         ingest: IngestView | None = None,
         *,
         state: StateView | None = None,
-        only_channel: str | None = None,
         strict: bool = False,
     ) -> None:
         self.status = status
         self.ingest = ingest
         self.state = state
-        self.only_channel = only_channel
         self.strict = strict
+        self._warned: set[str] = set()
+        # Per-channel families and their labels beyond channel and kind, in catalogue
+        # order: a measurement labelled in that order is added without a reorder.
+        self._plain = {f.name: f.extra_labels for f in FAMILIES if f.labels[:2] == CH}
 
-    def collect(self) -> Iterable[Metric]:
-        f = _Families(self.strict)
-        st = self.status
-        for channel in st.channels.values():
-            if self.only_channel is None or channel.name == self.only_channel:
-                self._channel(f, channel)
-        if self.only_channel is None:
-            self._self_metrics(f)
-        return list(f.ordered())
+    def render_channel(
+        self, channel: ChannelConfig, skip: frozenset[int] = frozenset()
+    ) -> Rendered:
+        """One channel's series as they stand now, but for the families in `skip` (DETAIL:
+        the headline alone; HEADLINE: the detail alone)."""
+        f = _Families(self.strict, self._warned, skip, (channel.name, channel.kind))
+        self._channel(f, channel)
+        return f.rendered()
+
+    def render_self(self) -> Rendered:
+        """The monitor's own series (scheduler, config, ingest, build)."""
+        f = _Families(self.strict, self._warned)
+        self._self_metrics(f)
+        return f.rendered()
 
     def _channel(self, f: _Families, channel: ChannelConfig) -> None:
         st = self.status
@@ -138,7 +227,8 @@ class ZombieCollector(Collector):
         for check, _spec in channel.enabled_checks():
             result = st.results.get((channel.name, check))
             for outcome in ("success", "failure", "unknown"):
-                f.add("check_runs", (*ch, check, outcome), st.runs[(channel.name, check, outcome)])
+                runs = st.runs.get((channel.name, check, outcome), 0)
+                f.add("check_runs", (*ch, check, outcome), runs)
             if result is not None:
                 self._result(f, ch, check, result)
 
@@ -150,12 +240,23 @@ class ZombieCollector(Collector):
         f.add("check_duration_seconds", (*ch, check), result.duration)
         f.add("check_last_run_timestamp_seconds", (*ch, check), result.started)
         for m in result.measurements:
-            fam = BY_NAME.get(m.name)
+            plain = self._plain.get(m.name)
+            if plain == () and not m.labels:
+                f.add(m.name, ch, m.value)  # the usual case: no labels of its own
+                continue
+            if plain and tuple(k for k, _ in m.labels) == plain:
+                f.add(m.name, (*ch, *(v for _, v in m.labels)), m.value)
+                continue
+            shape = SHAPES.get(m.name)
             labels = dict(m.labels)
-            if fam is None or set(labels) != set(fam.extra_labels) or fam.labels[:2] != CH:
+            if (
+                shape is None
+                or set(labels) != set(shape.family.extra_labels)
+                or shape.family.labels[:2] != CH
+            ):
                 f._bad(f"measurement {m.name!r} labels {sorted(labels)} do not match catalogue")
                 continue
-            f.add(m.name, (*ch, *(labels[k] for k in fam.extra_labels)), m.value)
+            f.add(m.name, (*ch, *(labels[k] for k in shape.family.extra_labels)), m.value)
 
     def _self_metrics(self, f: _Families) -> None:
         st = self.status
@@ -178,27 +279,3 @@ class ZombieCollector(Collector):
         if self.state is not None:
             f.add("state_write_errors", (), float(self.state.health.errors))
             f.add("state_writes_pending", (), float(len(self.state.pending)))
-
-
-def _new_family(fam: Family) -> AnyFamily:
-    name, labels = fam.full_name, list(fam.labels)
-    if fam.type == "counter":
-        return CounterMetricFamily(name, fam.help, labels=labels)
-    if fam.type == "histogram":
-        return HistogramMetricFamily(name, fam.help, labels=labels)
-    return GaugeMetricFamily(name, fam.help, labels=labels)
-
-
-def _le(bound: float) -> str:
-    return "+Inf" if bound == float("inf") else repr(float(bound))
-
-
-def make_registry(collector: ZombieCollector) -> CollectorRegistry:
-    """A fresh registry holding only this collector."""
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(collector)
-    return registry
-
-
-def render(registry: CollectorRegistry) -> bytes:
-    return generate_latest(registry)

@@ -1,5 +1,5 @@
-"""The HTTP endpoints: `/metrics`, `/probe?channel=NAME`, `/-/healthy`, `/-/ready`,
-`POST /-/reload`, and an index page.
+"""The HTTP endpoints: `/metrics` (`?detail=true|false`, see `probes.runtime.exposition`),
+`/probe?channel=NAME`, `/-/healthy`, `/-/ready`, `POST /-/reload`, and an index page.
 
 `/probe` runs only channels from the configuration: any other parameter (a `target=` URL
 as blackbox_exporter takes) is refused with 400 and nothing is fetched, so the monitor can
@@ -12,7 +12,7 @@ from html import escape
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from probes.runtime.monitor import Monitor
@@ -22,7 +22,17 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 def build_app(monitor: Monitor) -> Starlette:
     async def metrics(request: Request) -> Response:
-        return Response(monitor.metrics(), media_type=CONTENT_TYPE)
+        # The headline by default; ?detail=true adds the per-column/step series for this
+        # scrape (a second, slower scrape job), ?detail=false leaves them out.
+        params = request.query_params
+        extra = sorted(set(params) - {"detail"})
+        detail = params.get("detail", "").lower()
+        if extra or detail not in ("", "true", "false"):
+            return PlainTextResponse(
+                "/metrics takes only ?detail=true or ?detail=false\n", status_code=400
+            )
+        body = monitor.metrics(None if not detail else detail == "true")
+        return StreamingResponse(body, media_type=CONTENT_TYPE)
 
     async def probe(request: Request) -> Response:
         params = request.query_params
@@ -53,7 +63,7 @@ def build_app(monitor: Monitor) -> Starlette:
         return PlainTextResponse("not ready\n", status_code=503)
 
     async def reload(request: Request) -> Response:
-        ok, message = monitor.reload()
+        ok, message = await monitor.reload()
         return PlainTextResponse(message + "\n", status_code=200 if ok else 400)
 
     async def index(request: Request) -> Response:

@@ -7,18 +7,19 @@ and the call-record sources, opened in `async with` blocks and passed down.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-
-from prometheus_client import CollectorRegistry
 
 from probes.clock import Clock, SystemClock
 from probes.config import Config, ConfigError, load_config
 from probes.hotline.ingest import IngestCounters
-from probes.runtime.collector import ZombieCollector, make_registry, render
+from probes.model import one_line
+from probes.runtime.collector import ZombieCollector, assemble
+from probes.runtime.exposition import Exposition
 from probes.runtime.runner import Runtime, open_runtime, run_channel
 from probes.runtime.scheduler import Scheduler
 from probes.runtime.status import MonitorStatus
@@ -31,7 +32,7 @@ log = logging.getLogger("probes.runtime.monitor")
 # Settings that shape objects opened once at start; a reload that changes them is applied
 # for everything else and says that these need a restart.
 RESTART_ONLY = ("listen", "state_path", "user_agent", "verify_tls", "http_transport",
-                "max_body", "max_redirects", "per_host_concurrency")  # fmt: skip
+                "max_body", "max_redirects", "per_host_concurrency", "metrics_detail")  # fmt: skip
 PRUNE_EVERY = 3600.0
 
 
@@ -43,31 +44,52 @@ class Monitor:
     status: MonitorStatus
     scheduler: Scheduler
     ingest: IngestCounters
-    registry: CollectorRegistry
+    exposition: Exposition
+    _reloading: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _tasks: set[asyncio.Task[tuple[bool, str]]] = field(default_factory=set)
 
-    def reload(self) -> tuple[bool, str]:
-        """Load the config file again; a bad one is rejected and the old one keeps running."""
+    async def reload(self) -> tuple[bool, str]:
+        """Load the config file again; a bad one is rejected and the old one keeps running.
+
+        Whatever makes the reload fail (a bad file, an unreadable one, a bug), the answer is
+        (False, one message), the old config stays and the reload metric drops to 0. The
+        file is read and validated in a worker thread so a large config never holds the
+        event loop; reloads run one at a time.
+        """
         if self.config_path is None:
             return False, "no config file to reload (the built-in demo config is fixed)"
-        try:
-            new = load_config(self.config_path)
-        except ConfigError as exc:
-            self.status.reload_ok = False
-            # The error names file, line and field; a traceback would only add noise.
-            log.error("config reload rejected, keeping the running config:\n%s", exc)  # noqa: TRY400
-            return False, str(exc)
-        changed = [
-            k for k in RESTART_ONLY if getattr(new.global_, k) != getattr(self.config.global_, k)
-        ]
-        self.config = new
-        channels = self.scheduler.apply(new)
-        self.status.reload_ok = True
-        self.status.reload_ts = self.rt.clock.now()
-        message = f"config reloaded: {len(channels)} channels"
-        if changed:
-            message += f" (restart to apply: {', '.join(changed)})"
-        log.info("%s", message)
-        return True, message
+        async with self._reloading:
+            try:
+                new = await asyncio.to_thread(load_config, self.config_path)
+                channels = self.scheduler.apply(new)
+            except ConfigError as exc:
+                return self._reload_failed(str(exc))
+            except Exception as exc:  # noqa: BLE001 - any failure keeps the old config
+                reason = f"{type(exc).__name__}: {one_line(str(exc))}"
+                return self._reload_failed(f"{self.config_path}: reload failed: {reason}", exc)
+            old = self.config.global_
+            changed = [k for k in RESTART_ONLY if getattr(new.global_, k) != getattr(old, k)]
+            self.config = new
+            self.status.reload_ok = True
+            self.status.reload_ts = self.rt.clock.now()
+            message = f"config reloaded: {len(channels)} channels"
+            if changed:
+                message += f" (restart to apply: {', '.join(changed)})"
+            log.info("%s", message)
+            return True, message
+
+    def _reload_failed(self, message: str, bug: Exception | None = None) -> tuple[bool, str]:
+        self.status.reload_ok = False
+        # A config error names file, line and field; a traceback would only add noise.
+        log.error("config reload rejected, keeping the running config:\n%s", message,
+                  exc_info=bug)  # fmt: skip
+        return False, message
+
+    def reload_soon(self) -> None:
+        """Start a reload from a signal handler (which cannot await one)."""
+        task = asyncio.get_running_loop().create_task(self.reload())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def probe(self, name: str) -> bytes | None:
         """Run a configured channel's checks now and render its metrics blackbox-style;
@@ -90,11 +112,11 @@ class Monitor:
             "# TYPE probe_duration_seconds gauge\n"
             f"probe_duration_seconds {duration:.6f}\n"
         ).encode()
-        only = make_registry(ZombieCollector(self.status, only_channel=name))
-        return head + render(only)
+        return head + assemble([self.exposition.collector.render_channel(channel)])
 
-    def metrics(self) -> bytes:
-        return render(self.registry)
+    def metrics(self, detail: bool | None = None) -> AsyncIterator[bytes]:
+        """The /metrics body, in pieces; `detail` None follows `global.metrics_detail`."""
+        return self.exposition.stream(detail)
 
 
 @asynccontextmanager
@@ -119,8 +141,10 @@ async def open_monitor(
         scheduler.apply(config)
         scheduler.restore()
         ingest = IngestCounters()
-        registry = make_registry(ZombieCollector(status, ingest, state=rt.store))
-        yield Monitor(config_path, config, rt, status, scheduler, ingest, registry)
+        exposition = Exposition(
+            ZombieCollector(status, ingest, state=rt.store), detail=settings.metrics_detail
+        )
+        yield Monitor(config_path, config, rt, status, scheduler, ingest, exposition)
 
 
 async def prune_forever(monitor: Monitor) -> None:

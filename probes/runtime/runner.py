@@ -28,7 +28,7 @@ from probes.http.client import open_fetcher
 from probes.http.fetcher import Fetcher
 from probes.kinds import KINDS, CheckContext
 from probes.kinds.pagework import PageWorkers, open_page_workers
-from probes.model import CheckResult, Failure, Report, Verdict
+from probes.model import CheckResult, Failure, Report, Verdict, one_line
 from probes.state import history
 from probes.state.errors import StateWriteError
 from probes.state.store import Store
@@ -110,7 +110,7 @@ async def run_check(rt: Runtime, channel: ChannelConfig, name: str, spec: CheckS
         started=started_wall,
         duration=clock.monotonic() - started,
         failure=report.failure,
-        error=report.error,
+        error=one_line(report.error),  # whatever a kind or an exception wrote
         evidence=report.evidence,
         measurements=report.measurements + shown,
         findings=report.findings,

@@ -100,12 +100,13 @@ async def run_monitor(
 
         loop.add_signal_handler(signal.SIGTERM, shutdown)
         loop.add_signal_handler(signal.SIGINT, shutdown)
-        loop.add_signal_handler(signal.SIGHUP, monitor.reload)
+        loop.add_signal_handler(signal.SIGHUP, monitor.reload_soon)
         try:
             async with asyncio.TaskGroup() as tg:
                 background = [
                     tg.create_task(prune_forever(monitor)),
                     tg.create_task(retry_forever(monitor.rt.store)),
+                    tg.create_task(monitor.exposition.keep_current(monitor.rt.clock)),
                 ]
                 if config.calls is not None:
                     background.append(tg.create_task(_sources(monitor)))

@@ -1,7 +1,7 @@
 """What the running monitor knows right now, read by the exporter and the CLI.
 
 One `MonitorStatus` is created by the owner (`serve`, `demo`, `check`) and handed to the
-scheduler, which writes into it, and to the collector, which reads it at scrape time.
+scheduler, which writes into it, and to the exporter, which renders what changed.
 Nothing here is global.
 """
 
@@ -58,14 +58,20 @@ class MonitorStatus:
     reload_ok: bool = True
     reload_ts: float = 0.0
     ready: bool = False
+    # Channels whose exported series are out of date (probes.runtime.exposition renders
+    # them again at the next scrape): a result recorded, the channel added, changed or gone.
+    dirty: set[str] = field(default_factory=set)
 
     def record(self, channel: str, result: CheckResult) -> None:
         self.results[(channel, result.check)] = result
         outcome = {True: "success", False: "failure", None: "unknown"}[result.success]
         self.runs[(channel, result.check, outcome)] += 1
+        self.dirty.add(channel)
 
     def set_channels(self, channels: list[ChannelConfig]) -> None:
         """Replace the channel set (after a reload), dropping what is no longer configured."""
+        self.dirty.update(self.channels)
         self.channels = {c.name: c for c in channels}
+        self.dirty.update(self.channels)
         self.results = {k: v for k, v in self.results.items() if k[0] in self.channels}
         self.verdicts = {k: v for k, v in self.verdicts.items() if k in self.channels}

@@ -13,8 +13,9 @@ monitor and for node_exporter or blackbox_exporter::
       prometheus: $2b$12$...         # bcrypt hash (htpasswd -nBC 12 "" | tr -d ':\\n')
 
 This module owns parsing it (once, at start-up, into a frozen `WebConfig`; every error names
-the file and the field), the TLS settings handed to uvicorn, and `BasicAuthMiddleware`, the
-pure-ASGI middleware that makes every endpoint answer 401 without valid credentials.
+the file and the field) and the TLS settings handed to uvicorn; the basic-auth middleware
+that makes every endpoint answer 401 without valid credentials is
+`probes.runtime.basicauth`.
 
 Supported subset, refused loudly otherwise (a security setting that is silently ignored is
 worse than an error): `client_auth_type` NoClientCert, VerifyClientCertIfGiven and
@@ -25,24 +26,19 @@ curve preferences or `http_server_config`.
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import binascii
-import hashlib
-import hmac
-import secrets
 import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import bcrypt
 import yaml
 from pydantic import ValidationError, field_validator, model_validator
-from starlette.types import ASGIApp, Receive, Scope, Send
 
+from probes.config.loader import BoundedLoader
 from probes.config.types import Strict
+from probes.model import one_line
+from probes.runtime.basicauth import BasicAuthMiddleware
 
 ClientAuth = Literal["NoClientCert", "VerifyClientCertIfGiven", "RequireAndVerifyClientCert"]
 _CERT_REQS: dict[str, ssl.VerifyMode] = {
@@ -54,6 +50,7 @@ _MIN_VERSION: dict[str, ssl.TLSVersion] = {
     "TLS12": ssl.TLSVersion.TLSv1_2,
     "TLS13": ssl.TLSVersion.TLSv1_3,
 }
+MAX_WEB_CONFIG_BYTES = 1024 * 1024  # users and TLS paths: a few kilobytes
 _BCRYPT_PREFIXES = (b"$2a$", b"$2b$", b"$2y$")
 _BCRYPT_LEN = 60
 
@@ -158,11 +155,16 @@ def load_web_config(path: str | Path) -> WebConfig:
     """Read and validate FILE; `WebConfigError` names the file and the field at fault."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        with path.open("rb") as handle:
+            text = handle.read(MAX_WEB_CONFIG_BYTES + 1).decode("utf-8")
+        if len(text) > MAX_WEB_CONFIG_BYTES:
+            raise WebConfigError(f"{path}: larger than {MAX_WEB_CONFIG_BYTES} bytes")
+        # The config loader's bounds: an alias bomb or runaway nesting is refused at once.
+        raw = yaml.load(text, Loader=BoundedLoader)  # a SafeLoader subclass
     except (OSError, UnicodeDecodeError) as exc:
-        raise WebConfigError(f"{path}: cannot read: {exc}") from exc
+        raise WebConfigError(f"{path}: cannot read: {_one_line(exc)}") from exc
     except yaml.YAMLError as exc:
-        raise WebConfigError(f"{path}: not valid YAML: {exc}") from exc
+        raise WebConfigError(f"{path}: not valid YAML: {_one_line(exc)}") from exc
     try:
         model = _WebConfigModel.model_validate(raw if raw is not None else {})
     except ValidationError as exc:
@@ -177,6 +179,10 @@ def load_web_config(path: str | Path) -> WebConfig:
         tls = _tls_settings(path, model.tls_server_config)
     users = {u: h.encode() for u, h in (model.basic_auth_users or {}).items()}
     return WebConfig(path=path, tls=tls, users=users)
+
+
+def _one_line(exc: BaseException) -> str:
+    return one_line(str(exc))
 
 
 def _tls_settings(path: Path, m: _TLSModel) -> TLSSettings:
@@ -196,95 +202,5 @@ def _tls_settings(path: Path, m: _TLSModel) -> TLSSettings:
     try:  # load once now, so a wrong key or a garbled PEM fails at start-up
         settings.context()
     except (ssl.SSLError, OSError) as exc:
-        raise WebConfigError(f"{path}: tls_server_config: cannot load: {exc}") from exc
+        raise WebConfigError(f"{path}: tls_server_config: cannot load: {_one_line(exc)}") from exc
     return settings
-
-
-# A hash to spend bcrypt time on for unknown users, so a wrong user name takes as long as a
-# wrong password and user names cannot be probed by timing.
-_DUMMY_HASH = b"$2b$10$c7PgtBOa.J/Dhq3fn6LCRuiFQiBRG0Gvc6EcC0Bkt3PzbcxWWnnqa"
-# bcrypt only reads 72 bytes; longer passwords cannot match a hash made by htpasswd and
-# are refused rather than truncated.
-_BCRYPT_MAX_PASSWORD = 72
-
-
-class BasicAuthMiddleware:
-    """Pure-ASGI middleware: HTTP and websocket requests need `Authorization: Basic` with a
-    user of `users` and its password; others get 401 with `WWW-Authenticate: Basic`.
-
-    bcrypt is deliberately slow (tens of milliseconds), too slow to pay on every scrape,
-    so a verified user+password is remembered as an HMAC under a per-process random key
-    (never the password itself) and later requests are checked with a constant-time
-    compare. bcrypt runs in a worker thread so it never stalls the event loop. With no
-    users configured, every request passes.
-    """
-
-    def __init__(self, app: ASGIApp, users: Mapping[str, bytes]) -> None:
-        self.app = app
-        self.users = dict(users)
-        self._key = secrets.token_bytes(32)
-        self._verified: dict[str, bytes] = {}  # user -> HMAC of the last good password
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or not self.users:
-            await self.app(scope, receive, send)
-            return
-        credentials = _credentials(scope)
-        if credentials is not None and await self._check(*credentials):
-            await self.app(scope, receive, send)
-            return
-        await _unauthorized(scope, receive, send)
-
-    async def _check(self, user: str, password: bytes) -> bool:
-        digest = hmac.new(self._key, user.encode() + b"\0" + password, hashlib.sha256).digest()
-        cached = self._verified.get(user)
-        if cached is not None and hmac.compare_digest(cached, digest):
-            return True
-        hashed = self.users.get(user)
-        if len(password) > _BCRYPT_MAX_PASSWORD:
-            return False
-        ok = await asyncio.to_thread(bcrypt.checkpw, password, hashed or _DUMMY_HASH)
-        if ok and hashed is not None:
-            self._verified[user] = digest
-            return True
-        return False
-
-
-def _credentials(scope: Scope) -> tuple[str, bytes] | None:
-    """(user, password) from the request's `Authorization: Basic` header, if well formed."""
-    for name, value in scope.get("headers", []):
-        if name == b"authorization":
-            scheme, _, token = value.partition(b" ")
-            if scheme.lower() != b"basic":
-                return None
-            try:
-                decoded = base64.b64decode(token.strip(), validate=True)
-            except (binascii.Error, ValueError):
-                return None
-            user, sep, password = decoded.partition(b":")
-            if not sep:
-                return None
-            try:
-                return user.decode("utf-8"), password
-            except UnicodeDecodeError:
-                return None
-    return None
-
-
-async def _unauthorized(scope: Scope, receive: Receive, send: Send) -> None:
-    if scope["type"] == "websocket":
-        await send({"type": "websocket.close", "code": 1008})
-        return
-    body = b"Unauthorized\n"
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 401,
-            "headers": [
-                (b"www-authenticate", b'Basic realm="zombie-probes", charset="UTF-8"'),
-                (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -53,6 +53,15 @@ CREATE TABLE IF NOT EXISTS call_offsets (
     offset  INTEGER NOT NULL,
     updated REAL NOT NULL
 );
+-- What a followed file held when its offset was stored (see FileMarks); a table of its
+-- own so files written before it need no migration.
+CREATE TABLE IF NOT EXISTS call_offset_marks (
+    source      TEXT PRIMARY KEY,
+    offset      INTEGER NOT NULL,
+    head_len    INTEGER NOT NULL,
+    head_sha256 BLOB NOT NULL,
+    mark        BLOB NOT NULL
+);
 """
 
 # Upper bounds of the answer-wait histogram; 15 s is the GB/T 33358 answer limit.
@@ -270,3 +279,37 @@ def set_offset(store: Store, source: str, inode: int, offset: int, now: float) -
         "inode = excluded.inode, offset = excluded.offset, updated = excluded.updated",
         (source, inode, offset, now),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class FileMarks:
+    """The identity of a followed file's content: the SHA-256 of its first `head_len`
+    bytes and the bytes just before `offset` (`mark`), so a restart can tell the same file
+    grown from one rewritten in place."""
+
+    offset: int
+    head_len: int
+    head_sha256: bytes
+    mark: bytes
+
+
+def get_file_marks(store: Store, source: str) -> FileMarks | None:
+    row = store.conn.execute(
+        "SELECT offset, head_len, head_sha256, mark FROM call_offset_marks WHERE source = ?",
+        (source,),
+    ).fetchone()
+    return (
+        None if row is None else FileMarks(int(row[0]), int(row[1]), bytes(row[2]), bytes(row[3]))
+    )
+
+
+def set_file_marks(store: Store, source: str, marks: FileMarks) -> None:
+    """Record a file's marks (after its offset was committed: marks of an older offset only
+    make a restart read the file again, never skip any of it)."""
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO call_offset_marks VALUES (?,?,?,?,?) ON CONFLICT (source) DO UPDATE "
+            "SET offset = excluded.offset, head_len = excluded.head_len, "
+            "head_sha256 = excluded.head_sha256, mark = excluded.mark",
+            (source, marks.offset, marks.head_len, marks.head_sha256, marks.mark),
+        )

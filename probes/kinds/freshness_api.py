@@ -1,0 +1,43 @@
+"""A freshness column whose list comes from a JSON API (`Column.api`): the sites that
+draw a column's list by script from an API, whose HTML page holds no items.
+
+Only the API's first page is read: it lists the newest items. Each item's title, date
+and link come from the configured JSON paths (`ItemFields`); a date is epoch seconds or
+milliseconds or any date text (`probes.pages.jsonlist.moment`), and an item without one
+is an undated item, as on an HTML list. An empty item list is a blank column: the API
+says the column has nothing. An API that cannot be read (fetch failure, anti-bot
+challenge, HTTP error, an answer without the item list or failing the `ok` test) leaves
+the column unknown with the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urljoin
+
+from probes.config.freshness import Column, ColumnApi
+from probes.kinds.apipages import ApiError, fetch_page, warm_up
+from probes.kinds.context import CheckContext
+from probes.pages.jsonlist import moment, value_at
+from probes.pages.listing import MAX_TITLE, Item, Listing
+
+
+async def api_listing(
+    column: Column, api: ColumnApi, ctx: CheckContext, now: dt.datetime
+) -> Listing | ApiError:
+    """The column's items from the first page of its list API, or why there are none."""
+    cookies, note = await warm_up(api, ctx)
+    got = await fetch_page(api, ctx, api.paging.start if api.paging else None, cookies, 1)
+    if isinstance(got, ApiError):
+        return ApiError(got.where, f"{got.line} ({note})" if note else got.line, got.failure)
+    items = tuple(_item(item, api, str(column.url), now) for item in got.answer.items)
+    return Listing(items, mode="api", empty=None if items else f"{api.items} of the list API")
+
+
+def _item(item: Any, api: ColumnApi, base_url: str, now: dt.datetime) -> Item:
+    fields = api.fields
+    title = " ".join((value_at(item, fields.title) or "").split())[:MAX_TITLE]
+    link = value_at(item, fields.link) if fields.link else None
+    written = value_at(item, fields.date) or ""
+    return Item(title, urljoin(base_url, link) if link else "", moment(written, now=now), written)
