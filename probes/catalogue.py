@@ -53,8 +53,11 @@ FAMILIES: tuple[Family, ...] = (
        *CH, "state"),
     _f("channel_reason", "gauge", "1 for each reason active in the channel's verdict.",
        *CH, "reason"),
-    _f("channel_info", "gauge", "Descriptive text of a channel; always 1.",
-       *CH, "owner", "title", "url"),
+    _f("channel_maintenance", "gauge", "1 while the channel is inside a maintenance window "
+       "(its failures do not count and alerts stay quiet).", *CH),
+    # Plus the channel label keys declared in `global.labels` (district, level, ...).
+    _f("channel_info", "gauge", "Descriptive text of a channel and its configured labels; "
+       "always 1.", *CH, "owner", "title", "url"),
     _f("check_failure", "gauge", "1 when the check's last run failed, labelled with why "
        "(dns, connect, tls, timeout, http_status, soft_error, blocked, assertion, "
        "parse_error, too_large).",
@@ -137,8 +140,10 @@ FAMILIES: tuple[Family, ...] = (
        "When the config was last loaded successfully."),
     _f("hotline_records_rejected", "counter",
        "Call records rejected at ingest, by source and reason.", "source", "reason"),
-    _f("hotline_records_ingested", "counter", "Call records accepted at ingest, by source.",
-       "source"),
+    _f("hotline_records_ingested", "counter", "Call records received at ingest, by source and "
+       "outcome (stored, or duplicate: already stored, counted once).", "source", "outcome"),
+    _f("hotline_source_connected", "gauge", "1 while a call-record source is connected to its "
+       "broker or has its file open.", "source"),
     _f("hotline_records_not_mine", "counter",
        "Call records for a hotline of another replica (--shard), skipped, by source.",
        "source"),

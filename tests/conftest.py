@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,3 +80,39 @@ async def runtime(
         demo_config.global_, clock=frozen_clock, state_path=tmp_path / "runtime.db"
     ) as rt:
         yield rt
+
+
+@dataclass
+class Site:
+    """A government home page on a local server whose body and status the test switches;
+    served as GBK, as many county sites still are."""
+
+    url: str
+    body: str = "<html><head><title>某某区人民政府</title></head><body>政务公开</body></html>"
+    status: int = 200
+    hits: int = 0  # requests served
+
+
+@pytest.fixture
+async def site() -> AsyncIterator[Site]:
+    current = Site("")
+
+    async def home(request: web.Request) -> web.Response:
+        current.hits += 1
+        return web.Response(
+            body=current.body.encode("gbk"),
+            status=current.status,
+            content_type="text/html",
+            charset="gbk",
+        )
+
+    app = web.Application()
+    app.router.add_get("/", home)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    current.url = f"http://127.0.0.1:{runner.addresses[0][1]}/"
+    try:
+        yield current
+    finally:
+        await runner.cleanup()

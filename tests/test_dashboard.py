@@ -122,7 +122,7 @@ MONITOR_FAMILIES = (
     "config_last_reload_successful", "config_last_reload_success_timestamp_seconds",
     "hotline_records_rejected_total", "hotline_records_ingested_total",
     "hotline_records_not_mine_total", "state_write_errors_total", "state_writes_pending",
-    "build_info",
+    "hotline_source_connected", "build_info",
 )  # fmt: skip
 
 

@@ -79,8 +79,8 @@ PASSWORD = "scrape-口令"
 INNER = {
     "MonitorDown": 'up{job="zombie-probes"}',
     "ConfigReloadFailed": "zombie_config_last_reload_successful",
-    "IngestionStalled": "increase(zombie_hotline_records_ingested_total[30m])",
-    "CallRecordsRejected": "rate(zombie_hotline_records_ingested_total[15m])",
+    "IngestionStalled": 'increase(zombie_hotline_records_ingested_total{outcome="stored"}[30m])',
+    "CallRecordsRejected": 'rate(zombie_hotline_records_ingested_total{outcome="stored"}[15m])',
     "MonitorFallingBehind": "rate(zombie_scheduler_lateness_seconds_bucket[10m])",
     "StateWritesFailing": "increase(zombie_state_write_errors_total[5m])",
 }

@@ -66,7 +66,8 @@ def test_freeswitch_sample_counts_the_duplicate_rows_once() -> None:
     assert totals.calls[Outcome.ANSWERED] == 7
     assert totals.calls[Outcome.NO_ANSWER] == 1
     assert counters.ingested == {"import": 8}
-    assert counters.rejected == {("import", "duplicate"): 2}
+    assert counters.duplicates == {"import": 2}
+    assert counters.rejected == {}
 
 
 def test_freeswitch_minute_times_take_wait_from_duration_and_billsec() -> None:

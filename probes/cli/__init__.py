@@ -13,9 +13,10 @@ import sys
 import typer
 
 from probes import __version__
-from probes.cli import calls, configcmd
+from probes.cli import calls, channels, configcmd
 from probes.cli.check import check_command
 from probes.cli.demo import demo_command
+from probes.cli.history import history_command
 from probes.cli.servecmd import serve_command
 from probes.config import ConfigError
 from probes.state.errors import StateError
@@ -53,8 +54,10 @@ def _root(
 app.command("serve")(serve_command)
 app.command("check")(check_command)
 app.command("demo")(demo_command)
+app.command("history")(history_command)
 app.add_typer(configcmd.app, name="config")
 app.add_typer(calls.app, name="calls")
+app.add_typer(channels.app, name="channels")
 
 
 def main() -> None:

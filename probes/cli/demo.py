@@ -2,7 +2,7 @@
 
 The portal runs in the same process on localhost; the monitor runs on the built-in demo
 config (`probes/demo/demo.yaml`) with a throwaway SQLite state, serves /metrics like
-`serve`, and after the first round prints which channels it judges zombie and why,
+`serve`, and after the first round prints every channel that is not ok and why,
 next to the portal's ground truth. Hotline channels need an MQTT broker: with none
 reachable they are left out and the command says how to start one.
 """
@@ -17,6 +17,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 
 from probes.cli.servecmd import fail
@@ -65,7 +66,7 @@ def demo_command(
 async def _demo(listen: str, portal_port: int, mqtt: str | None, once: bool) -> bool:
     from probes.demo.portal import ground_truth, run_portal
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)  # lines whole: the terminal wraps
     truth = ground_truth()
     result = {"matched": False}
     with tempfile.TemporaryDirectory(prefix="zombie-demo-") as tmp:
@@ -168,8 +169,10 @@ async def _feed(
 
 def _report(console: Console, monitor: Monitor, truth: dict[str, Truth]) -> bool:
     table = Table(title="first round: verdicts against the portal's ground truth")
+    # Names and reason codes are never folded mid-word: one code per line, and the table
+    # is printed wider than the terminal rather than cut (the terminal wraps whole lines).
     for column in ("channel", "kind", "state", "reasons", "ground truth"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, no_wrap=True)
     all_match = True
     verdicts = sorted(monitor.status.verdicts.items())
     for name, verdict in verdicts:
@@ -182,15 +185,21 @@ def _report(console: Console, monitor: Monitor, truth: dict[str, Truth]) -> bool
         elif match:
             agrees = "matches"
         else:
-            agrees = f"EXPECTED {expected.state.value} {', '.join(sorted(expected.reasons))}"
+            agrees = "\n".join([f"EXPECTED {expected.state.value}", *sorted(expected.reasons)])
         table.add_row(
-            name, verdict.kind, verdict.state.value, ", ".join(sorted(got)) or "-", agrees
+            name, verdict.kind, verdict.state.value, "\n".join(sorted(got)) or "-", agrees
         )
+    natural = Measurement.get(console, console.options.update_width(10_000), table).maximum
+    terminal = console.width
+    console.width = max(terminal, natural)  # rich would otherwise cut cells with "…"
     console.print(table)
-    zombies = [v for _, v in verdicts if v.state is State.ZOMBIE]
-    console.print(f"{len(zombies)} zombie channel(s):")
-    for verdict in zombies:
-        console.print(f"  {verdict.channel}: {verdict.summary}", markup=False, soft_wrap=True)
+    console.width = terminal
+    for state in (State.ZOMBIE, State.DEGRADED, State.UNKNOWN):
+        these = [v for _, v in verdicts if v.state is state]
+        if these:
+            console.print(f"{len(these)} {state.value} channel(s):")
+        for verdict in these:
+            console.print(f"  {verdict.channel}: {verdict.summary}", markup=False, soft_wrap=True)
     console.print(f"verdicts match the ground truth: {'yes' if all_match else 'NO'}")
     return all_match
 

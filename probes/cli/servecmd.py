@@ -36,11 +36,21 @@ def serve_command(
         None, "--web.config.file", help="TLS and basic auth, exporter-toolkit format"
     ),
     log_level: str = typer.Option("info", "--log-level", help="debug, info, warning, error"),
+    access_log: bool = typer.Option(
+        False,
+        "--access-log",
+        help="log every HTTP request served and made (off: one line "
+        "per state change, not per request)",
+    ),
 ) -> None:
     """Run the scheduler, the call-record sources and the HTTP server."""
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if not access_log:
+        # httpx logs each request it makes at INFO: thousands of lines an hour that bury
+        # the state changes.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         config = load_config(config_file)
     except ConfigError as exc:
@@ -60,7 +70,12 @@ def serve_command(
     try:
         asyncio.run(
             run_monitor(
-                config, config_file, listen=address, shard=shard_tuple, web_config=web_config
+                config,
+                config_file,
+                listen=address,
+                shard=shard_tuple,
+                web_config=web_config,
+                access_log=access_log,
             )
         )
     except (StartupError, StateError) as exc:

@@ -8,7 +8,7 @@ from typing import Any, Self
 
 from pydantic import Field, HttpUrl
 
-from probes.config.base import CheckSpec
+from probes.config.base import HttpCheckSpec
 from probes.config.types import Duration, Strict, default_duration
 from probes.pages.softerror import DEFAULT_SOFT_ERRORS
 
@@ -28,7 +28,7 @@ class UnreachableRule(Strict):
     )
 
 
-class AvailabilitySpec(CheckSpec):
+class AvailabilitySpec(HttpCheckSpec):
     url: HttpUrl | None = Field(default=None, description="default: the channel's url")
     method: str = Field(default="GET", pattern="^(GET|HEAD)$")
     valid_status_codes: list[int] = Field(

@@ -12,6 +12,7 @@ from typing import Any, Self
 
 from pydantic import Field
 
+from probes.config.tls import TlsSpec
 from probes.config.types import Interval, Strict, Timeout
 
 
@@ -48,3 +49,11 @@ class CheckSpec(Strict):
         values still as typed; kinds that cannot run from a bare URL leave this raising.
         """
         raise ValueError("this check kind cannot run from a bare URL; use check -c FILE")
+
+
+class HttpCheckSpec(CheckSpec):
+    """A check that fetches over HTTP: it may carry its own TLS settings."""
+
+    tls: TlsSpec | None = Field(
+        default=None, description="this check's CA file, insecure or server name"
+    )

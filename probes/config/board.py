@@ -17,7 +17,7 @@ from typing import Any, Self
 
 from pydantic import Field, HttpUrl, field_validator, model_validator
 
-from probes.config.base import CheckSpec
+from probes.config.base import HttpCheckSpec
 from probes.config.jsonsource import JsonList, json_path
 from probes.config.types import Duration, Strict
 
@@ -139,7 +139,7 @@ class BoardApi(JsonList):
         return self
 
 
-class BoardSpec(CheckSpec):
+class BoardSpec(HttpCheckSpec):
     url: HttpUrl | None = Field(default=None, description="first list page (default: channel url)")
     next_page: str | None = Field(
         default=None, description="CSS selector of the next-page link (a[href])"

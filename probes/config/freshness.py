@@ -13,7 +13,7 @@ from typing import Any, Literal, Self
 
 from pydantic import Field, HttpUrl, field_validator, model_validator
 
-from probes.config.base import CheckSpec
+from probes.config.base import HttpCheckSpec
 from probes.config.jsonsource import JsonList, json_path
 from probes.config.types import Duration, Strict, label_value
 
@@ -115,7 +115,7 @@ class SiteThresholds(Strict):
     homepage_degraded_age: Duration = Field(default=10 * 86400.0)
 
 
-class FreshnessSpec(CheckSpec):
+class FreshnessSpec(HttpCheckSpec):
     columns: list[Column] = Field(min_length=1, description="the site's columns to watch")
     site: SiteThresholds = Field(default_factory=SiteThresholds)
     blank_patterns: list[str] = Field(

@@ -7,7 +7,7 @@ from typing import Any, Self
 
 from pydantic import Field, HttpUrl
 
-from probes.config.base import CheckSpec
+from probes.config.base import HttpCheckSpec
 from probes.config.types import Duration, Strict
 
 
@@ -26,7 +26,7 @@ class LinksRule(Strict):
     zombie_ratio: float = Field(default=0.5, gt=0, le=1)
 
 
-class LinksSpec(CheckSpec):
+class LinksSpec(HttpCheckSpec):
     url: HttpUrl | None = Field(
         default=None, description="page to check (default: the channel's url)"
     )

@@ -6,7 +6,9 @@ It never imports the check kinds; the kinds import their spec models from here.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, HttpUrl, ValidationInfo, field_validator, model_validator
 
@@ -14,9 +16,11 @@ from probes.config.availability import AvailabilitySpec
 from probes.config.base import CheckSpec
 from probes.config.board import BoardSpec
 from probes.config.calls import CallSourcesConfig
+from probes.config.evidence import EvidenceConfig
 from probes.config.freshness import FreshnessSpec
 from probes.config.hotline import HotlineSpec
 from probes.config.links import LinksSpec
+from probes.config.maintenance import MaintenanceWindow, active_window, spans_of
 from probes.config.service import ServiceSpec
 from probes.config.types import (
     ByteSize,
@@ -27,12 +31,20 @@ from probes.config.types import (
     default_duration,
     default_size,
     label_value,
+    time_zone,
 )
 
 DEFAULT_USER_AGENT = (
     "zombie-probes/0.1 (government service channel monitor; "
     "+https://github.com/zombie-probes/zombie-probes)"
 )
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+# Channel labels become labels of zombie_channel_info: few keys, short values.
+MAX_LABEL_KEYS = 10
+MAX_LABEL_VALUE = 64
+_LABEL_KEY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+RESERVED_LABELS = frozenset({"channel", "kind", "owner", "title", "url", "job", "instance",
+                             "state", "reason", "check", "source", "severity"})  # fmt: skip
 ChannelKind = Literal["website", "service", "board", "hotline"]
 
 
@@ -100,6 +112,38 @@ class GlobalConfig(Strict):
         description="/metrics also shows per-column, per-step and per-percentile series "
         "(/metrics?detail=true asks for them per scrape; /probe always has them)",
     )
+    timezone: str = Field(
+        default=DEFAULT_TIMEZONE,
+        description="zone of maintenance windows and of times the command line prints",
+    )
+    evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
+    labels: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_LABEL_KEYS,
+        description="keys channels may set under `labels:` (district, level, system), "
+        "exported on zombie_channel_info for dashboards and alert routing",
+    )
+    maintenance: list[MaintenanceWindow] = Field(
+        default_factory=list, description="maintenance windows of every channel"
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return time_zone(value)
+
+    @field_validator("labels")
+    @classmethod
+    def _label_keys(cls, keys: list[str]) -> list[str]:
+        for key in keys:
+            if not _LABEL_KEY.match(key) or key in RESERVED_LABELS:
+                raise ValueError(
+                    f"label key {key!r}: use lower-case letters, digits and '_', not one of "
+                    f"{', '.join(sorted(RESERVED_LABELS))}"
+                )
+        if len(set(keys)) != len(keys):
+            raise ValueError("a label key is declared twice")
+        return keys
 
 
 class ChecksConfig(Strict):
@@ -131,11 +175,37 @@ class ChannelConfig(Strict):
     title: str = Field(default="", description="human title, shown in zombie_channel_info")
     url: HttpUrl | None = Field(default=None, description="the page citizens open")
     checks: ChecksConfig = Field(default_factory=ChecksConfig)
+    timezone: str | None = Field(
+        default=None, description="zone of this channel's maintenance windows (global.timezone)"
+    )
+    maintenance: list[MaintenanceWindow] = Field(
+        default_factory=list, description="this channel's maintenance windows (besides global)"
+    )
+    labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="values of the label keys declared in global.labels, e.g. district: 西湖区",
+    )
+
+    @field_validator("labels")
+    @classmethod
+    def _label_values(cls, labels: dict[str, str]) -> dict[str, str]:
+        for key, value in labels.items():
+            if not 1 <= len(value) <= MAX_LABEL_VALUE or "://" in value or not value.isprintable():
+                raise ValueError(
+                    f"label {key}: {value!r} must be 1-{MAX_LABEL_VALUE} printable characters "
+                    "and not a URL (it becomes a metric label value)"
+                )
+        return labels
 
     @field_validator("name")
     @classmethod
     def _name_is_a_label(cls, value: str) -> str:
         return label_value(value, "channel name")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        return None if value is None else time_zone(value)
 
     @model_validator(mode="after")
     def _checks_fit_kind(self) -> ChannelConfig:
@@ -153,6 +223,19 @@ class ChannelConfig(Strict):
     def enabled_checks(self) -> list[tuple[str, CheckSpec]]:
         return [(name, spec) for name, spec in self.checks.items() if spec.enabled]
 
+    @property
+    def zone(self) -> ZoneInfo:
+        """The channel's time zone (filled from `global.timezone` at load)."""
+        return ZoneInfo(self.timezone or DEFAULT_TIMEZONE)
+
+    def maintenance_spans(self, since: float, until: float) -> list[tuple[float, float]]:
+        """The channel's maintenance intervals overlapping [since, until] (epoch s)."""
+        return spans_of(self.maintenance, self.zone, since, until)
+
+    def maintenance_at(self, t: float) -> MaintenanceWindow | None:
+        """The maintenance window `t` falls in, if any."""
+        return active_window(self.maintenance, self.zone, t)
+
 
 class Config(Strict):
     """A whole configuration file."""
@@ -162,6 +245,22 @@ class Config(Strict):
     calls: CallSourcesConfig | None = Field(
         default=None, description="hotline call-record sources (MQTT, files)"
     )
+
+    @field_validator("channels")
+    @classmethod
+    def _declared_labels(
+        cls, channels: list[ChannelConfig], info: ValidationInfo
+    ) -> list[ChannelConfig]:
+        settings = info.data.get("global_")
+        declared = set(settings.labels) if isinstance(settings, GlobalConfig) else set()
+        for index, channel in enumerate(channels):
+            unknown = sorted(set(channel.labels) - declared)
+            if unknown:
+                raise ValueError(
+                    f"channels[{index}] ({channel.name}): label {', '.join(unknown)} is not "
+                    f"declared in global.labels ({', '.join(sorted(declared)) or 'none'})"
+                )
+        return channels
 
     @field_validator("channels")
     @classmethod
@@ -199,9 +298,16 @@ class Config(Strict):
         return calls
 
     def with_defaults(self) -> Config:
-        """A copy where every check's interval and timeout are filled from `global:`."""
+        """A copy where every check's interval and timeout are filled from `global:`, and
+        every channel's time zone, maintenance windows (its own, then the global ones) and
+        labels (every declared key, "" where the channel sets none), so a channel alone
+        says everything its verdict and its metrics need."""
         channels = []
         for channel in self.channels:
+            maintenance = [*channel.maintenance]
+            maintenance += [w for w in self.global_.maintenance if w not in maintenance]
+            zone = channel.timezone or self.global_.timezone
+            labels = {key: channel.labels.get(key, "") for key in self.global_.labels}
             updates: dict[str, CheckSpec] = {}
             for name, spec in channel.checks.items():
                 fill: dict[str, float] = {}
@@ -211,7 +317,16 @@ class Config(Strict):
                     fill["timeout"] = self.global_.timeout
                 updates[name] = spec.model_copy(update=fill) if fill else spec
             checks = channel.checks.model_copy(update=updates)
-            channels.append(channel.model_copy(update={"checks": checks}))
+            channels.append(
+                channel.model_copy(
+                    update={
+                        "checks": checks,
+                        "timezone": zone,
+                        "maintenance": maintenance,
+                        "labels": labels,
+                    }
+                )
+            )
         return self.model_copy(update={"channels": channels})
 
     def channel(self, name: str) -> ChannelConfig | None:

@@ -14,7 +14,7 @@ from typing import Any, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from probes.config.base import CheckSpec
+from probes.config.base import HttpCheckSpec
 from probes.config.types import Duration, Strict
 from probes.pages.extract import parse_json_path
 from probes.pages.softerror import DEFAULT_SOFT_ERRORS
@@ -125,7 +125,7 @@ class Step(Strict):
         return {m.group(1) for text in texts for m in PLACEHOLDER.finditer(text)}
 
 
-class ServiceSpec(CheckSpec):
+class ServiceSpec(HttpCheckSpec):
     steps: list[Step] = Field(min_length=1, description="the requests, run in order")
     variables: dict[str, str] = Field(
         default_factory=dict,

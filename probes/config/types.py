@@ -6,6 +6,7 @@ once here into seconds as `float`; sizes `5MiB`, `512KiB`, `10MB` into bytes as 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import zoneinfo
 from typing import Annotated, Any, cast
@@ -71,6 +72,14 @@ def age_text(seconds: float) -> str:
     if seconds >= 2 * 3600:
         return f"{seconds / 3600:.0f} hours"
     return f"{max(seconds, 0) / 60:.0f} minutes"
+
+
+def local_time(ts: float | None, tz: zoneinfo.ZoneInfo, timespec: str = "seconds") -> str:
+    """`2026-11-18 10:00:00+08:00`: a time in a configured zone with its offset, never a
+    bare UTC time; `-` for none. `timespec` as `datetime.isoformat` takes it."""
+    if ts is None:
+        return "-"
+    return dt.datetime.fromtimestamp(ts, tz).isoformat(sep=" ", timespec=timespec)
 
 
 def parse_size(value: Any) -> int:

@@ -208,6 +208,7 @@ def poll_once(
 async def follow(source: FileSource, sink: Sink) -> None:
     """Follow one file until cancelled."""
     parser = parser_for(source)
+    name = source_name(source)
     current: _Open | None = None
     try:
         while True:
@@ -220,9 +221,12 @@ async def follow(source: FileSource, sink: Sink) -> None:
                 if current is not None:
                     current.handle.close()
                 current = None
+                sink.counters.connected[name] = False
                 await asyncio.sleep(max(sink.store.retry_in(), source.poll))
                 continue
+            sink.counters.connected[name] = current is not None  # the file is open
             await asyncio.sleep(source.poll)
     finally:
+        sink.counters.connected[name] = False
         if current is not None:
             current.handle.close()

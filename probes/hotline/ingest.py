@@ -29,7 +29,7 @@ from probes.state import calls
 from probes.state.errors import StateWriteError
 from probes.state.store import Store
 
-__all__ = ["IngestCounters", "Sink", "prune_forever", "run_sources"]
+__all__ = ["IngestCounters", "Sink", "prune_forever", "run_sources", "source_names"]
 
 log = logging.getLogger("probes.hotline")
 PRUNE_EVERY = 3600.0
@@ -46,6 +46,12 @@ async def prune_forever(store: Store, clock: Clock, keep: float) -> None:
         if deleted:
             log.info("deleted %d call records older than %.0f days", deleted, keep / 86400)
         await asyncio.sleep(PRUNE_EVERY)
+
+
+def source_names(config: CallSourcesConfig) -> list[str]:
+    """The `source` label of every configured source (MQTT, each followed file)."""
+    names = [mqtt.SOURCE] if config.mqtt is not None else []
+    return names + [filetail.source_name(f) for f in config.files]
 
 
 async def supervise(

@@ -286,8 +286,11 @@ async def run(
                 log.info("subscribed to %d topics on %s:%d as %s", len(subs), cfg.host, cfg.port,
                          client_id or cfg.client_id)  # fmt: skip
                 delay = cfg.reconnect_min
+                sink.counters.connected[SOURCE] = True
                 await consume(client, queue, consumer, cfg.batch, cfg.linger)
         except aiomqtt.MqttError as exc:
             log.warning("MQTT %s:%d: %s; reconnecting in %.0fs", cfg.host, cfg.port, exc, delay)
+        finally:
+            sink.counters.connected[SOURCE] = False
         await asyncio.sleep(delay)
         delay = min(delay * 2, cfg.reconnect_max)

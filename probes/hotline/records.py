@@ -47,7 +47,6 @@ class RejectReason(enum.StrEnum):
     FUTURE = "future"
     UNKNOWN_CHANNEL = "unknown_channel"
     TOO_LARGE = "too_large"  # a payload, line, id, chain or nesting past its bound
-    DUPLICATE = "duplicate"  # a call id already stored: counted once
     INTERNAL = "internal"  # handling the record raised unexpectedly (a bug): skipped
 
 

@@ -5,7 +5,7 @@ skips the ones for hotlines of another replica (`--shard`: a shared file or a to
 without `{channel}` reaches every replica), rejects the ones for channels no replica has
 or dated in the future, stores the rest in one transaction per batch (deduplicated by
 channel and call id), and counts all three in `IngestCounters`, which the exporter
-renders as `zombie_hotline_records_ingested_total{source}`,
+renders as `zombie_hotline_records_ingested_total{source,outcome}` (stored, duplicate),
 `zombie_hotline_records_not_mine_total{source}` and
 `zombie_hotline_records_rejected_total{source,reason}`. A skipped record is expected
 (each replica sees the others' records) and is neither logged nor rejected.
@@ -41,15 +41,35 @@ _ROW_ERRORS = (sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.DataError
 
 @dataclass
 class IngestCounters:
-    """Plain running counts, created by the process owner and passed to every source."""
+    """Plain running counts, created by the process owner and passed to every source.
+
+    `ingested` counts records stored per source, `duplicates` those whose channel and call
+    id were already stored (a redelivery or a re-read file is an outcome of ingesting, not
+    a bad record), `rejected` bad records by reason. `connected` says whether each MQTT or
+    file source is connected to its broker or has its file open now.
+    """
 
     ingested: dict[str, int] = field(default_factory=dict)
+    duplicates: dict[str, int] = field(default_factory=dict)
     rejected: dict[tuple[str, str], int] = field(default_factory=dict)
     not_mine: dict[str, int] = field(default_factory=dict)
+    connected: dict[str, bool] = field(default_factory=dict)
+
+    def declare(self, sources: Sequence[str]) -> None:
+        """Create each configured source's counters at 0 and mark it not connected yet,
+        so an alert on a source that never delivered has a series to fire on."""
+        for source in sources:
+            self.ingested.setdefault(source, 0)
+            self.duplicates.setdefault(source, 0)
+            self.connected.setdefault(source, False)
 
     def add_ingested(self, source: str, n: int = 1) -> None:
         if n:
             self.ingested[source] = self.ingested.get(source, 0) + n
+
+    def add_duplicates(self, source: str, n: int = 1) -> None:
+        if n:
+            self.duplicates[source] = self.duplicates.get(source, 0) + n
 
     def add_rejected(self, source: str, reason: str, n: int = 1) -> None:
         if n:
@@ -161,8 +181,8 @@ class Sink:
         new = sum(fresh)
         self.counters.add_ingested(source, new)
         # A redelivered or re-read record is expected now and then (QoS 1, crash recovery):
-        # counted, logged at debug level only.
-        self.counters.add_rejected(source, RejectReason.DUPLICATE.value, len(fresh) - new)
+        # an outcome of ingesting, not a rejection; logged at debug level only.
+        self.counters.add_duplicates(source, len(fresh) - new)
         for (record, position), is_new in zip(accepted, fresh, strict=True):
             if not is_new:
                 self.logger.debug("duplicate call %s/%s at %s", record.channel, record.call_id,

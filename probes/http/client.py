@@ -37,6 +37,7 @@ from httpx_aiohttp import AiohttpTransport
 
 from probes.clock import Clock
 from probes.config.model import GlobalConfig
+from probes.config.tls import TlsSpec
 from probes.http.fetcher import ACCEPT_ENCODING, Fetcher
 
 log = logging.getLogger(__name__)
@@ -194,23 +195,12 @@ def _no_cookies() -> CookieJar:
     return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
 
 
-@asynccontextmanager
-async def open_client(
+def _build_client(
     settings: GlobalConfig,
-    *,
+    verify: ssl.SSLContext | bool,
     transport: httpx.AsyncBaseTransport | None = None,
-    trust: ssl.SSLContext | None = None,
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The shared client for `settings`.
-
-    transport: replaces the network transport (tests with mocked servers).
-    trust: a TLS context to verify servers with instead of the system CA store (a private
-        CA); ignored when `settings.verify_tls` is off.
-    """
+) -> httpx.AsyncClient:
     max_connections = max(100, 4 * settings.max_in_flight)
-    verify: ssl.SSLContext | bool = settings.verify_tls
-    if verify and trust is not None:
-        verify = trust
     if transport is None:
         if settings.http_transport == "aiohttp":
             transport = TlsAiohttpTransport(verify=verify, max_connections=max_connections)
@@ -225,15 +215,61 @@ async def open_client(
         "Accept-Encoding": ACCEPT_ENCODING,
         "Connection": "close",
     }
-    async with httpx.AsyncClient(
+    return httpx.AsyncClient(
         transport=transport,
         headers=headers,
         cookies=_no_cookies(),  # the jar itself: httpx.Cookies(...) would copy it
         timeout=httpx.Timeout(None),
         follow_redirects=False,
         trust_env=False,
-    ) as client:
+    )
+
+
+@asynccontextmanager
+async def open_client(
+    settings: GlobalConfig,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    trust: ssl.SSLContext | None = None,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The shared client for `settings`.
+
+    transport: replaces the network transport (tests with mocked servers).
+    trust: a TLS context to verify servers with instead of the system CA store (a private
+        CA); ignored when `settings.verify_tls` is off.
+    """
+    verify: ssl.SSLContext | bool = settings.verify_tls
+    if verify and trust is not None:
+        verify = trust
+    async with _build_client(settings, verify, transport) as client:
         yield client
+
+
+class TlsClients:
+    """Clients for checks with their own `tls:` (a CA file, or no verification), one per
+    distinct setting, opened on first use and closed with this pool (`async with`).
+
+    A check's `server_name` needs no client of its own: the fetcher sends it per request.
+    """
+
+    def __init__(self, settings: GlobalConfig) -> None:
+        self.settings = settings
+        self._clients: dict[tuple[str | None, bool], httpx.AsyncClient] = {}
+
+    def client_for(self, tls: TlsSpec) -> httpx.AsyncClient:
+        key = (tls.ca_file, tls.insecure)
+        client = self._clients.get(key)
+        if client is None:
+            client = self._clients[key] = _build_client(self.settings, tls.context())
+        return client
+
+    async def __aenter__(self) -> TlsClients:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()
 
 
 @asynccontextmanager
@@ -245,13 +281,17 @@ async def open_fetcher(
     trust: ssl.SSLContext | None = None,
 ) -> AsyncIterator[Fetcher]:
     """The fetcher on the shared client for `settings` (see `open_client`), with the body
-    cap, redirect limit and per-host limit from `settings`: the one place a fetcher is
-    built."""
-    async with open_client(settings, transport=transport, trust=trust) as client:
+    cap, redirect limit and per-host limit from `settings`, and the clients of checks with
+    their own TLS settings (`TlsClients`): the one place a fetcher is built."""
+    async with (
+        open_client(settings, transport=transport, trust=trust) as client,
+        TlsClients(settings) as tls,
+    ):
         yield Fetcher(
             client,
             clock=clock,
             max_body=settings.max_body,
             max_redirects=settings.max_redirects,
             per_host=settings.per_host_concurrency,
+            tls_clients=tls,
         )

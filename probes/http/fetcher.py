@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+import copy
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
 from probes.clock import Clock
+from probes.config.tls import TlsSpec
 from probes.http.decode import (
     ACCEPT_ENCODING,
     BodyDecoder,
@@ -188,6 +190,12 @@ class _HostSlots:
                 del self._slots[host]
 
 
+class ClientsForTls(Protocol):
+    """Opens the client of a check's own TLS settings (`probes.http.client.TlsClients`)."""
+
+    def client_for(self, tls: TlsSpec) -> httpx.AsyncClient: ...
+
+
 class Fetcher:
     """Makes requests on one shared `httpx.AsyncClient` owned by the caller."""
 
@@ -199,13 +207,41 @@ class Fetcher:
         max_body: int = 5 * 1024 * 1024,
         max_redirects: int = 10,
         per_host: int = 2,
+        tls_clients: ClientsForTls | None = None,
     ) -> None:
         self.client = client
         self.clock = clock
+        self.tls_clients = tls_clients
+        # (host it applies to, or None: each fetch's first host; the name to verify)
+        self.server_name: tuple[str | None, str] | None = None
         self.max_body = max_body
         self.max_redirects = max_redirects
         self.per_host = per_host
         self.hosts = _HostSlots(per_host)
+        self.on_page: Callable[[Page], None] | None = None
+
+    def with_tls(self, tls: TlsSpec | None, host: str | None) -> Fetcher:
+        """This fetcher for a check with its own TLS settings: the client for its CA file
+        or `insecure`, and its `server_name` sent (and verified) for requests to `host`
+        only (None: to each fetch's first host), so a redirect or a link to another site
+        is verified under that site's own name."""
+        if tls is None:
+            return self
+        view = copy.copy(self)
+        if tls.ca_file is not None or tls.insecure:
+            if self.tls_clients is None:
+                raise RuntimeError("a check has its own tls: but the fetcher has no TlsClients")
+            view.client = self.tls_clients.client_for(tls)
+        if tls.server_name is not None:
+            view.server_name = (host, tls.server_name)
+        return view
+
+    def observed(self, on_page: Callable[[Page], None]) -> Fetcher:
+        """This fetcher (same client, same per-host limits) telling `on_page` of every
+        page that arrives: how a run keeps the pages that may become evidence."""
+        view = copy.copy(self)
+        view.on_page = on_page
+        return view
 
     async def fetch(
         self,
@@ -238,8 +274,15 @@ class Fetcher:
         if not any(k.lower() == "accept-encoding" for k in req.headers):
             req.headers["Accept-Encoding"] = ACCEPT_ENCODING
         try:
+            sni = None
+            if self.server_name is not None:
+                scope, name = self.server_name
+                sni = (scope or target.host, name)
             async with asyncio.timeout(timeout):
-                return await self._follow(req, cookies, cap, progress)
+                page = await self._follow(req, cookies, cap, progress, sni)
+            if self.on_page is not None:
+                self.on_page(page)
+            return page
         except TimeoutError:
             failure, error, status = Failure.TIMEOUT, _timeout_line(timeout, progress), 0
         except _Failed as exc:
@@ -252,7 +295,12 @@ class Fetcher:
         return FetchFailure(url, failure, one_line(error), self.clock.monotonic() - started, status)
 
     async def _follow(
-        self, req: _Request, cookies: httpx.Cookies | None, cap: int, progress: _Progress
+        self,
+        req: _Request,
+        cookies: httpx.Cookies | None,
+        cap: int,
+        progress: _Progress,
+        sni: tuple[str, str] | None = None,
     ) -> Page:
         started = self.clock.monotonic()
         jar = httpx.Cookies(cookies) if cookies is not None else httpx.Cookies()
@@ -272,8 +320,9 @@ class Fetcher:
             seen.add(key)
             progress.url, progress.stage = target, "waiting for a per-host slot"
             request = self.client.build_request(
-                req.method, target, headers=req.headers, data=req.data, json=req.json
-            )
+                req.method, target, headers=req.headers, data=req.data, json=req.json,
+                extensions={"sni_hostname": sni[1]} if sni and sni[0] == target.host else None,
+            )  # fmt: skip
             jar.set_cookie_header(request)
             async with self.hosts.hold(target.host):
                 progress.stage = "waiting for the response headers"

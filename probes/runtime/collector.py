@@ -20,6 +20,7 @@ from typing import Protocol
 
 from probes import __version__
 from probes.catalogue import CH, FAMILIES, Family
+from probes.clock import Clock
 from probes.config import ChannelConfig
 from probes.model import CheckResult, Histogram, State
 from probes.runtime.status import MonitorStatus
@@ -83,7 +84,13 @@ class IngestView(Protocol):
     def ingested(self) -> Mapping[str, int]: ...
 
     @property
+    def duplicates(self) -> Mapping[str, int]: ...
+
+    @property
     def rejected(self) -> Mapping[tuple[str, str], int]: ...
+
+    @property
+    def connected(self) -> Mapping[str, bool]: ...
 
     @property
     def not_mine(self) -> Mapping[str, int]: ...
@@ -121,14 +128,24 @@ class _Families:
             "" if channel is None else f'channel="{escape(channel[0])}",kind="{escape(channel[1])}'
         )
 
-    def add(self, name: str, labels: tuple[str, ...], value: float | Histogram) -> None:
+    def add(
+        self,
+        name: str,
+        labels: tuple[str, ...],
+        value: float | Histogram,
+        extra: tuple[str, ...] = (),
+    ) -> None:
+        """Add a sample; `extra` names labels beyond the catalogue's that this family
+        carries (the channel labels declared in `global.labels`, on channel_info only)."""
         shape = SHAPES.get(name)
-        if shape is None or len(labels) != len(shape.keys):
+        if shape is None or len(labels) != len(shape.keys) + len(extra):
             self._bad(f"measurement {name!r} with {len(labels)} labels is not in the catalogue")
             return
         if shape.index in self.skip:
             return
         escaped, keys = self._escaped, shape.keys
+        if extra:
+            keys = keys + tuple(f'{k}="' for k in extra)
         if shape.per_channel and self._channel == labels[:2]:
             head, keys, labels = self._head, keys[2:], labels[2:]
         else:
@@ -187,11 +204,13 @@ class ZombieCollector:
         *,
         state: StateView | None = None,
         strict: bool = False,
+        clock: Clock | None = None,
     ) -> None:
         self.status = status
         self.ingest = ingest
         self.state = state
         self.strict = strict
+        self.clock = clock  # for what depends on the time of the scrape (maintenance)
         self._warned: set[str] = set()
         # Per-channel families and their labels beyond channel and kind, in catalogue
         # order: a measurement labelled in that order is added without a reorder.
@@ -216,11 +235,17 @@ class ZombieCollector:
         st = self.status
         ch = (channel.name, channel.kind)
         url = str(channel.url) if channel.url else ""
-        f.add("channel_info", (*ch, channel.owner, channel.title, url), 1.0)
+        # Every channel carries every declared key (filled at load), in declared order.
+        keys = tuple(channel.labels)
+        values = tuple(channel.labels.values())
+        f.add("channel_info", (*ch, channel.owner, channel.title, url, *values), 1.0, keys)
         verdict = st.verdicts.get(channel.name)
         current = verdict.state if verdict else State.UNKNOWN
         for state in State:
             f.add("channel_state", (*ch, state.value), float(state is current))
+        if self.clock is not None:
+            planned = channel.maintenance_at(self.clock.now()) is not None
+            f.add("channel_maintenance", ch, float(planned))
         if verdict:
             for code in sorted({r.code for r in verdict.reasons}):
                 f.add("channel_reason", (*ch, code), 1.0)
@@ -268,9 +293,13 @@ class ZombieCollector:
         f.add("build_info", (__version__,), 1.0)
         if self.ingest is not None:
             for source, n in sorted(self.ingest.ingested.items()):
-                f.add("hotline_records_ingested", (source,), float(n))
+                f.add("hotline_records_ingested", (source, "stored"), float(n))
+            for source, n in sorted(self.ingest.duplicates.items()):
+                f.add("hotline_records_ingested", (source, "duplicate"), float(n))
             for (source, reason), n in sorted(self.ingest.rejected.items()):
                 f.add("hotline_records_rejected", (source, reason), float(n))
+            for source, up in sorted(self.ingest.connected.items()):
+                f.add("hotline_source_connected", (source,), float(up))
             # From a source's first record on, at 0 until another replica's record comes,
             # so a rate over it starts at the start.
             not_mine = self.ingest.not_mine

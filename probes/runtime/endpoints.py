@@ -1,5 +1,6 @@
 """The HTTP endpoints: `/metrics` (`?detail=true|false`, see `probes.runtime.exposition`),
-`/probe?channel=NAME`, `/-/healthy`, `/-/ready`, `POST /-/reload`, and an index page.
+`/probe?channel=NAME`, `/-/healthy`, `/-/ready`, `POST /-/reload`, and the human pages
+(`/` status, `/history`; see `statuspage`).
 
 `/probe` runs only channels from the configuration: any other parameter (a `target=` URL
 as blackbox_exporter takes) is refused with 400 and nothing is fetched, so the monitor can
@@ -8,14 +9,14 @@ never be turned into an open proxy or a scanner of internal addresses.
 
 from __future__ import annotations
 
-from html import escape
-
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from probes.runtime.monitor import Monitor
+from probes.runtime.statuspage import history_page, status_page
+from probes.state import evidence
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -67,22 +68,42 @@ def build_app(monitor: Monitor) -> Starlette:
         return PlainTextResponse(message + "\n", status_code=200 if ok else 400)
 
     async def index(request: Request) -> Response:
-        rows = "".join(
-            f"<tr><td><a href='/probe?channel={escape(v.channel)}'>{escape(v.channel)}</a>"
-            f"</td><td>{escape(v.kind)}</td><td>{escape(v.state.value)}</td>"
-            f"<td>{escape(v.summary)}</td></tr>"
-            for v in sorted(monitor.status.verdicts.values(), key=lambda v: v.channel)
-        )
+        changes = monitor.scheduler.changes
+        since = changes.since if changes is not None else (lambda _name: None)
+        show_all = request.query_params.get("all") == "1"
+        page = status_page(monitor.status, since, monitor.rt.clock.now(), show_all)
+        return HTMLResponse(page)
+
+    async def history(request: Request) -> Response:
+        channel = monitor.status.channels.get(request.query_params.get("channel", ""))
+        if channel is None:
+            return PlainTextResponse("unknown channel\n", status_code=404)
+        since = monitor.rt.clock.now() - monitor.config.global_.evidence.retention
         return HTMLResponse(
-            "<!doctype html><meta charset=utf-8><title>zombie-probes</title>"
-            "<h1>zombie-probes</h1><p><a href='/metrics'>/metrics</a></p>"
-            "<table border=1><tr><th>channel</th><th>kind</th><th>state</th><th>why</th></tr>"
-            f"{rows}</table>"
+            history_page(channel, evidence.timeline(monitor.rt.store, channel.name, since))
+        )
+
+    async def stored_page(request: Request) -> Response:
+        name = request.query_params.get("channel", "")
+        raw_id = request.query_params.get("id", "")
+        found = None
+        if name in monitor.status.channels and raw_id.isdigit():
+            found = evidence.page_body(monitor.rt.store, name, int(raw_id))
+        if found is None:
+            return PlainTextResponse("no such stored page\n", status_code=404)
+        page, body = found
+        ctype = page.content_type or "application/octet-stream"
+        return Response(
+            body,
+            media_type=f"{ctype}; charset={page.encoding}" if ctype.startswith("text/") else ctype,
+            headers={"Content-Security-Policy": "sandbox", "X-Content-Type-Options": "nosniff"},
         )
 
     return Starlette(
         routes=[
             Route("/", index),
+            Route("/history", history),
+            Route("/history/page", stored_page),
             Route("/metrics", metrics),
             Route("/probe", probe),
             Route("/-/healthy", healthy, methods=["GET", "HEAD"]),

@@ -12,7 +12,11 @@ interval.
 Rendering happens in slices of `SLICE` channels with the event loop let go between slices:
 the loop never waits on the exporter for more than one slice (a few milliseconds) however
 many channels changed (after a start or a reload, all of them). The monitor's own series
-(scheduler, config, ingest) are few and rendered at each scrape.
+(scheduler, config, ingest) are few and rendered at each scrape, and client_python's
+process collector (`process_*`, on the monitor's own registry) closes the body.
+A channel's `zombie_channel_maintenance` depends on the time, not on a result: every
+`MAINTENANCE_EVERY` seconds `keep_current` marks the channels whose window opened or
+closed, so the series follows a window within that delay.
 
 Headline and detail: families the catalogue marks `detail` (per column, per service step,
 per latency percentile) hold most of a large deployment's series but feed no alert, so
@@ -27,6 +31,8 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 
+from prometheus_client import CollectorRegistry, generate_latest
+
 from probes.catalogue import FAMILIES
 from probes.clock import Clock
 from probes.runtime.collector import DETAIL, HEADERS, HEADLINE, ZombieCollector
@@ -37,16 +43,26 @@ log = logging.getLogger("probes.runtime.exposition")
 # that yields with sleep(0) may run its next slice before the timers that fell due meanwhile.
 SLICE = 50
 REFRESH = 1.0  # seconds between two renderings of the changed channels
+MAINTENANCE_EVERY = 30.0  # seconds between two looks at which maintenance windows are open
 PIECE = 2000  # channels' lines of one family joined into one piece of the body (~0.2 MB)
 
 
 class Exposition:
     """Per-family, per-channel text for `/metrics`, brought up to date at each scrape."""
 
-    def __init__(self, collector: ZombieCollector, *, detail: bool = False) -> None:
+    def __init__(
+        self,
+        collector: ZombieCollector,
+        *,
+        detail: bool = False,
+        process: CollectorRegistry | None = None,
+    ) -> None:
         self.collector = collector
         self.status = collector.status
         self.keep_detail = detail
+        self.process = process
+        self._in_maintenance: dict[str, bool] = {}
+        self._looked: float | None = None  # when maintenance windows were last looked at
         # family position -> channel name -> that channel's lines of the family
         self._text: list[dict[str, bytes]] = [{} for _ in FAMILIES]
         self._lock = asyncio.Lock()
@@ -59,6 +75,7 @@ class Exposition:
         `PIECE` channels at a time, so no single join holds the loop for long."""
         want_detail = self.keep_detail if detail is None else detail
         async with self._lock:
+            await self._follow_maintenance()
             await self._catch_up()
             extra = await self._detail() if want_detail and not self.keep_detail else {}
             own = self.collector.render_self()
@@ -74,13 +91,36 @@ class Exposition:
             for start in range(0, len(chunks), PIECE):
                 yield b"".join(chunks[start : start + PIECE])
                 await asyncio.sleep(0)
+        if self.process is not None:
+            yield generate_latest(self.process)
 
     async def keep_current(self, clock: Clock) -> None:
         """Render the changed channels every REFRESH seconds, until cancelled."""
         while True:
             async with self._lock:
+                await self._follow_maintenance()
                 await self._catch_up()
             await clock.sleep(REFRESH)
+
+    async def _follow_maintenance(self) -> None:
+        """Every MAINTENANCE_EVERY seconds (on the collector's clock), mark dirty the
+        channels whose maintenance window opened or closed."""
+        clock = self.collector.clock
+        if clock is None:
+            return
+        now = clock.now()
+        if self._looked is not None and now - self._looked < MAINTENANCE_EVERY:
+            return
+        self._looked = now
+        seen = self._in_maintenance
+        channels = list(self.status.channels.values())
+        for start in range(0, len(channels), SLICE * 20):
+            for channel in channels[start : start + SLICE * 20]:
+                planned = channel.maintenance_at(now) is not None
+                if seen.get(channel.name, planned) != planned:
+                    self.status.dirty.add(channel.name)
+                seen[channel.name] = planned
+            await asyncio.sleep(0)
 
     async def _catch_up(self) -> None:
         """Render every channel the status marked dirty (or drop it when it is gone)."""

@@ -14,16 +14,19 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from prometheus_client import CollectorRegistry, ProcessCollector
+
 from probes.clock import Clock, SystemClock
 from probes.config import Config, ConfigError, load_config
-from probes.hotline.ingest import IngestCounters
+from probes.hotline.ingest import IngestCounters, source_names
 from probes.model import one_line
+from probes.runtime.changes import ChangeTracker
 from probes.runtime.collector import ZombieCollector, assemble
 from probes.runtime.exposition import Exposition
 from probes.runtime.runner import Runtime, open_runtime, run_channel
 from probes.runtime.scheduler import Scheduler
 from probes.runtime.status import MonitorStatus
-from probes.state import history
+from probes.state import evidence, history
 from probes.state.errors import StateWriteError
 from probes.state.store import SHORT_BUSY_TIMEOUT
 
@@ -70,6 +73,8 @@ class Monitor:
             old = self.config.global_
             changed = [k for k in RESTART_ONLY if getattr(new.global_, k) != getattr(old, k)]
             self.config = new
+            if self.scheduler.changes is not None:
+                self.scheduler.changes.config = new.global_.evidence
             self.status.reload_ok = True
             self.status.reload_ts = self.rt.clock.now()
             message = f"config reloaded: {len(channels)} channels"
@@ -137,24 +142,46 @@ async def open_monitor(
         write_timeout=SHORT_BUSY_TIMEOUT,
     ) as rt:  # fmt: skip
         status = MonitorStatus(reload_ts=clock.now())
-        scheduler = Scheduler(rt, status, shard=shard, spread=first_run_spread)
+        changes = ChangeTracker(rt.store, settings.evidence)
+        scheduler = Scheduler(rt, status, shard=shard, spread=first_run_spread, changes=changes)
         scheduler.apply(config)
         scheduler.restore()
         ingest = IngestCounters()
+        if config.calls is not None:
+            ingest.declare(source_names(config.calls))
+        # The monitor's own CPU, memory and file descriptors (`process_*`), on a registry
+        # of its own: never the library's global one.
+        process = CollectorRegistry(auto_describe=False)
+        ProcessCollector(registry=process)
         exposition = Exposition(
-            ZombieCollector(status, ingest, state=rt.store), detail=settings.metrics_detail
+            ZombieCollector(status, ingest, state=rt.store, clock=clock),
+            detail=settings.metrics_detail,
+            process=process,
         )
         yield Monitor(config_path, config, rt, status, scheduler, ingest, exposition)
 
 
 async def prune_forever(monitor: Monitor) -> None:
-    """Drop history older than `history_retention`, hourly."""
+    """Drop history older than `history_retention` and evidence past its bounds, hourly."""
     while True:
-        cutoff = monitor.rt.clock.now() - monitor.config.global_.history_retention
+        now = monitor.rt.clock.now()
+        settings = monitor.config.global_
         try:
-            removed = history.prune(monitor.rt.store, cutoff)
+            removed = history.prune(monitor.rt.store, now - settings.history_retention)
         except StateWriteError:  # counted and logged by the store; the next round prunes
             removed = 0
         if removed:
             log.info("pruned %d check runs older than the retention", removed)
+        kept = settings.evidence
+        try:
+            changes, pages = evidence.prune(
+                monitor.rt.store,
+                now - kept.retention,
+                now - kept.snapshot_retention,
+                kept.snapshot_max_total,
+            )
+        except StateWriteError:  # counted and logged by the store; the next round prunes
+            changes, pages = 0, 0
+        if changes or pages:
+            log.info("pruned %d state changes and %d evidence pages", changes, pages)
         await monitor.rt.clock.sleep(PRUNE_EVERY)

@@ -16,16 +16,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from probes.clock import Clock
 from probes.config import ChannelConfig, GlobalConfig
-from probes.config.base import CheckSpec
+from probes.config.base import CheckSpec, HttpCheckSpec
 from probes.http.client import open_fetcher
-from probes.http.fetcher import Fetcher
+from probes.http.fetcher import Fetcher, Page
 from probes.kinds import KINDS, CheckContext
 from probes.kinds.pagework import PageWorkers, open_page_workers
 from probes.model import CheckResult, Failure, Report, Verdict, one_line
@@ -68,16 +68,26 @@ async def open_runtime(
             yield Runtime(fetcher=fetcher, pages=pages, store=store, clock=clock, settings=settings)
 
 
-async def run_check(rt: Runtime, channel: ChannelConfig, name: str, spec: CheckSpec) -> CheckResult:
-    """Run one check with its deadline, record the result, and return it."""
+async def run_check(
+    rt: Runtime,
+    channel: ChannelConfig,
+    name: str,
+    spec: CheckSpec,
+    on_page: Callable[[Page], None] | None = None,
+) -> CheckResult:
+    """Run one check with its deadline, record the result, and return it; `on_page` is
+    told of every page the run fetched (the evidence history keeps some)."""
     clock = rt.clock
     kind = KINDS[name]
     started_wall, started = clock.now(), clock.monotonic()
     past = None
     if kind.window_span is not None:
-        past = history.window(rt.store, channel.name, name, kind.window_span(spec), started_wall)
+        span = kind.window_span(spec)
+        # Runs inside maintenance windows do not count toward the official window.
+        planned = channel.maintenance_spans(started_wall - span, started_wall)
+        past = history.window(rt.store, channel.name, name, span, started_wall, planned)
     ctx = CheckContext(
-        fetcher=rt.fetcher,
+        fetcher=_fetcher(rt, channel, spec, on_page),
         pages=rt.pages,
         clock=clock,
         store=rt.store,
@@ -102,7 +112,9 @@ async def run_check(rt: Runtime, channel: ChannelConfig, name: str, spec: CheckS
         # check as unknown with the error.
         log.exception("check %s/%s crashed", channel.name, name)
         report = Report(None, error=f"internal error in the {name} check: {exc!r}")
-    window = None if past is None else past.including(report.success)
+    window = past
+    if past is not None and channel.maintenance_at(started_wall) is None:
+        window = past.including(report.success)
     shown = () if window is None else kind.window_measurements(window)
     result = CheckResult(
         check=name,
@@ -130,6 +142,17 @@ async def _within(clock: Clock, seconds: float, work: Awaitable[Report]) -> Repo
             return await work
         finally:
             timer.cancel()
+
+
+def _fetcher(
+    rt: Runtime, channel: ChannelConfig, spec: CheckSpec, on_page: Callable[[Page], None] | None
+) -> Fetcher:
+    """The fetcher of one run: the check's own TLS settings, the evidence capture."""
+    fetcher = rt.fetcher
+    if isinstance(spec, HttpCheckSpec) and spec.tls is not None:
+        host = channel.url.host if channel.url is not None else None
+        fetcher = fetcher.with_tls(spec.tls, host)
+    return fetcher if on_page is None else fetcher.observed(on_page)
 
 
 async def run_channel(rt: Runtime, channel: ChannelConfig) -> tuple[Verdict, list[CheckResult]]:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from probes.config import ChannelConfig, Config
 from probes.config.base import CheckSpec
 from probes.model import CheckResult, Verdict
+from probes.runtime.changes import ChangeTracker
 from probes.runtime.runner import Runtime, judge_latest, run_check
 from probes.runtime.status import MonitorStatus
 from probes.state import history
@@ -74,6 +75,7 @@ class Scheduler:
     spread: float | None = None  # max first-run offset; default min(interval, 5 min)
     rng: random.Random = field(default_factory=random.Random)
     on_result: Callable[[ChannelConfig, CheckResult], None] | None = None
+    changes: ChangeTracker | None = None  # records state changes in the evidence history
     _jobs: dict[tuple[str, str], Job] = field(default_factory=dict)
     _heap: list[tuple[float, int, Job]] = field(default_factory=list)
     _seq: itertools.count[int] = field(default_factory=itertools.count)
@@ -154,17 +156,23 @@ class Scheduler:
         clock = self.rt.clock
         assert self._slots is not None
         slots = self._slots
+        capture = self.changes.capture() if self.changes is not None else None
         async with slots:
             started = clock.now()
             self.status.lateness.observe(max(0.0, started - job.due))
             self.status.in_flight += 1
             try:
-                result = await run_check(self.rt, job.channel, job.check, job.spec)
+                result = await run_check(self.rt, job.channel, job.check, job.spec, capture)
             finally:
                 self.status.in_flight -= 1
         self.status.record(job.channel.name, result)
         if job.channel.name in self.status.channels:
-            self.status.verdicts[job.channel.name] = self._judge(job.channel)
+            verdict = self._judge(job.channel)
+            self.status.verdicts[job.channel.name] = verdict
+            if self.changes is not None and capture is not None:
+                self.changes.observe(
+                    job.channel, verdict, self.status.results, job.check, capture.pages
+                )
         if self.on_result is not None:
             self.on_result(job.channel, result)
         job.running = False

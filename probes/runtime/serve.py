@@ -72,6 +72,7 @@ async def run_monitor(
     extra: Callable[[Monitor], Coroutine[Any, Any, None]] | None = None,
     on_ready: Callable[[Monitor, str], None] | None = None,
     first_run_spread: float | None = None,
+    access_log: bool = False,
 ) -> None:
     """Run until SIGTERM/SIGINT (or cancellation). `extra` runs beside the monitor (the
     demo's first-round report) and `on_ready` is told the bound address."""
@@ -90,7 +91,13 @@ async def run_monitor(
             app = web.middleware_class()(app, **web.middleware_kwargs())
             ssl_kwargs = web.uvicorn_ssl_kwargs()
         server = _Server(
-            uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", **ssl_kwargs)
+            uvicorn.Config(
+                app,
+                log_level="info" if access_log else "warning",
+                access_log=access_log,
+                lifespan="off",
+                **ssl_kwargs,
+            )
         )
         loop = asyncio.get_running_loop()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
@@ -56,19 +57,29 @@ def record(store: Store, channel: str, result: CheckResult) -> None:
     store.write(rows)
 
 
-def window(store: Store, channel: str, check: str, span: float, now: float) -> RunWindow:
-    """The runs of a check in the `span` seconds up to `now`."""
+def window(
+    store: Store,
+    channel: str,
+    check: str,
+    span: float,
+    now: float,
+    exclude: Sequence[tuple[float, float]] = (),
+) -> RunWindow:
+    """The runs of a check in the `span` seconds up to `now`, leaving out runs that started
+    inside one of the `exclude` intervals [start, end) (maintenance windows)."""
     since = now - span
+    outside = "".join(" AND NOT (ts >= ? AND ts < ?)" for _ in exclude)
+    spans = [t for interval in exclude for t in interval]
     row = store.conn.execute(
         "SELECT COUNT(success), COALESCE(SUM(success = 0), 0) FROM check_runs "
-        "WHERE channel = ? AND check_ = ? AND ts >= ?",
-        (channel, check, since),
+        "WHERE channel = ? AND check_ = ? AND ts >= ?" + outside,
+        (channel, check, since, *spans),
     ).fetchone()
     consecutive = 0
     cur = store.conn.execute(
         "SELECT success FROM check_runs WHERE channel = ? AND check_ = ? AND ts >= ? "
-        "AND success IS NOT NULL ORDER BY ts DESC",
-        (channel, check, since),
+        "AND success IS NOT NULL" + outside + " ORDER BY ts DESC",
+        (channel, check, since, *spans),
     )
     for (success,) in cur:
         if success:

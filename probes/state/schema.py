@@ -18,7 +18,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from probes.state import board, calls, content, history
+from probes.state import board, calls, content, evidence, history
 from probes.state.errors import StateError
 from probes.state.migrations import MIGRATIONS, Migration
 
@@ -27,6 +27,7 @@ SCHEMAS: tuple[tuple[str, str], ...] = (
     ("content", content.DDL),
     ("board", board.DDL),
     ("calls", calls.DDL),
+    ("evidence", evidence.DDL),
 )
 # The version this release reads and writes: that of the newest migration.
 SCHEMA_VERSION = MIGRATIONS[-1].VERSION

@@ -18,8 +18,12 @@ def reasons(
 ) -> list[Reason]:
     if result.success is not False:
         return blocked(result, "service")
-    # The window includes this run; a result with none still is one failure.
-    failures = max(result.window.consecutive_failures if result.window else 0, 1)
+    # The window includes this run, unless it ran inside a maintenance window: then it
+    # does not count, and a service that only failed there is not broken. A result with no
+    # window (a dry run) still is one failure.
+    failures = result.window.consecutive_failures if result.window else 1
+    if not failures:
+        return []
     k = spec.failures_for_broken
     detail = f"{failures} consecutive failed runs (broken at {k}); last: {result.error}"
     state = State.ZOMBIE if failures >= k else State.DEGRADED
