@@ -23,6 +23,7 @@ from probes.clock import FrozenClock
 from probes.config import ChannelConfig, parse_config
 from probes.demo.portal import serve_app
 from probes.http.client import open_fetcher
+from probes.kinds.pagework import open_page_workers
 from probes.model import CheckResult, Failure, State, Verdict
 from probes.pages.dates import CN_TZ
 from probes.runtime.runner import Runtime, run_channel
@@ -120,9 +121,10 @@ async def served(api: Api) -> AsyncIterator[tuple[str, Runtime]]:
     async with (
         serve_app(api.app(), name="board-api") as base,
         open_fetcher(settings, clock=clock) as fetcher,
+        open_page_workers() as pages,
     ):
         with Store.open(":memory:") as store:
-            yield base, Runtime(fetcher, store, clock, settings)
+            yield base, Runtime(fetcher, store, clock, settings, pages)
 
 
 def renmin(

@@ -28,6 +28,7 @@ from probes.config import parse_config
 from probes.config.board import BoardSelectors, BoardSpec, DetailPage
 from probes.demo.portal import serve_app
 from probes.http.client import open_fetcher
+from probes.kinds.pagework import open_page_workers
 from probes.model import ParsedMessage, State
 from probes.pages.dates import CN_TZ
 from probes.runtime.runner import Runtime, run_channel
@@ -345,7 +346,11 @@ def xuzhou_app(reads: list[int]) -> Starlette:
 async def test_xuzhou_board_is_dated_by_its_message_pages_once(detail: str, rows: str) -> None:
     reads: list[int] = []
     settings, clock = parse_config("").global_, FrozenClock(XUZHOU_NOW)
-    async with serve_app(xuzhou_app(reads)) as base, open_fetcher(settings, clock=clock) as f:
+    async with (
+        serve_app(xuzhou_app(reads)) as base,
+        open_fetcher(settings, clock=clock) as f,
+        open_page_workers() as pages,
+    ):
         config = parse_config(f"""
 channels:
   - name: xz12345
@@ -359,7 +364,7 @@ channels:
         channel = config.channel("xz12345")
         assert channel is not None
         with Store.open(":memory:") as store:
-            rt = Runtime(f, store, clock, settings)
+            rt = Runtime(f, store, clock, settings, pages)
             verdict, _ = await run_channel(rt, channel)
             assert verdict.state is State.ZOMBIE, verdict.summary  # in progress for 4 months
             assert [r.code for r in verdict.reasons] == ["board_unanswered"]
@@ -384,7 +389,11 @@ async def test_sun0769_served_as_gbk_is_read_with_auto_detection() -> None:
 
     app = Starlette(routes=[Route("/index.php/question/questionType", listing)])
     settings, clock = parse_config("").global_, FrozenClock(XUZHOU_NOW)
-    async with serve_app(app) as base, open_fetcher(settings, clock=clock) as fetcher:
+    async with (
+        serve_app(app) as base,
+        open_fetcher(settings, clock=clock) as fetcher,
+        open_page_workers() as pages,
+    ):
         config = parse_config(f"""
 channels:
   - name: sun0769
@@ -397,7 +406,9 @@ channels:
         channel = config.channel("sun0769")
         assert channel is not None
         with Store.open(":memory:") as store:
-            _, (result,) = await run_channel(Runtime(fetcher, store, clock, settings), channel)
+            _, (result,) = await run_channel(
+                Runtime(fetcher, store, clock, settings, pages), channel
+            )
             titles = {m.title: m.answered for m in tracked.messages(store, "sun0769")}
     assert result.success is True, result.error
     assert titles == {

@@ -20,6 +20,7 @@ from probes.clock import FrozenClock
 from probes.config import ChannelConfig, parse_config
 from probes.config.board import BoardSpec
 from probes.http.client import open_fetcher
+from probes.kinds.pagework import open_page_workers
 from probes.model import CheckResult, Failure, State, Verdict
 from probes.pages.dates import CN_TZ
 from probes.runtime.runner import Runtime, run_channel
@@ -97,9 +98,12 @@ async def runtime(board: FakeBoard) -> AsyncIterator[Runtime]:
     settings = parse_config("").global_
     clock = FrozenClock(NOW)
     transport = httpx.ASGITransport(app=board.app())
-    async with open_fetcher(settings, clock=clock, transport=transport) as fetcher:
+    async with (
+        open_fetcher(settings, clock=clock, transport=transport) as fetcher,
+        open_page_workers() as pages,
+    ):
         with Store.open(":memory:") as store:
-            yield Runtime(fetcher, store, clock, settings)
+            yield Runtime(fetcher, store, clock, settings, pages)
 
 
 async def run(rt: Runtime, ch: ChannelConfig) -> tuple[CheckResult, Verdict]:

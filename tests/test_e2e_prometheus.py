@@ -80,11 +80,12 @@ PASSWORD = "scrape-口令"
 
 # Alerts whose condition the demo never creates: the inner expression evaluated instead.
 SELECTOR = 'job=~"zombie-probes.*"'  # the rules' job selector (scripts/render-alerts)
+STORED = SELECTOR + ',outcome="stored"'
 INNER = {
     "MonitorDown": f"up{{{SELECTOR}}}",
     "ConfigReloadFailed": f"zombie_config_last_reload_successful{{{SELECTOR}}}",
-    "IngestionStalled": f"increase(zombie_hotline_records_ingested_total{{{SELECTOR},outcome=\"stored\"}}[30m])",
-    "CallRecordsRejected": f"rate(zombie_hotline_records_ingested_total{{{SELECTOR},outcome=\"stored\"}}[15m])",
+    "IngestionStalled": f"increase(zombie_hotline_records_ingested_total{{{STORED}}}[30m])",
+    "CallRecordsRejected": f"rate(zombie_hotline_records_ingested_total{{{STORED}}}[15m])",
     "MonitorFallingBehind": f"rate(zombie_scheduler_lateness_seconds_bucket{{{SELECTOR}}}[10m])",
     "StateWritesFailing": f"increase(zombie_state_write_errors_total{{{SELECTOR}}}[5m])",
 }

@@ -22,6 +22,7 @@ from probes.config import parse_config
 from probes.demo.portal import serve_app
 from probes.findings.freshness import ColumnFindings, FreshnessFindings
 from probes.http.client import open_fetcher
+from probes.kinds.pagework import open_page_workers
 from probes.pages.dates import CN_TZ
 from probes.runtime.runner import Runtime, run_channel
 from probes.state.store import Store
@@ -74,9 +75,10 @@ async def served(api: Api) -> AsyncIterator[tuple[str, Runtime]]:
     async with (
         serve_app(api.app(), name="column-api") as base,
         open_fetcher(settings, clock=clock) as fetcher,
+        open_page_workers() as pages,
     ):
         with Store.open(":memory:") as store:
-            yield base, Runtime(fetcher, store, clock, settings)
+            yield base, Runtime(fetcher, store, clock, settings, pages)
 
 
 async def column(base: str, rt: Runtime) -> ColumnFindings:

@@ -15,6 +15,7 @@ from probes.demo.truth import codes
 from probes.hotline.formats import record_from_json
 from probes.hotline.sink import IngestCounters, Sink
 from probes.http.client import open_fetcher
+from probes.kinds.pagework import open_page_workers
 from probes.model import CheckResult, State, Verdict
 from probes.runtime.runner import Runtime, run_channel
 from probes.state.store import Store
@@ -45,8 +46,11 @@ async def _verdict(
 ) -> tuple[CheckResult, Verdict]:
     clock = FrozenClock(now)
     settings = parse_config("").global_
-    async with open_fetcher(settings, clock=clock) as fetcher:  # the kind makes no request
-        verdict, (result,) = await run_channel(Runtime(fetcher, store, clock, settings), channel)
+    # the kind makes no request
+    async with open_fetcher(settings, clock=clock) as fetcher, open_page_workers() as pages:
+        verdict, (result,) = await run_channel(
+            Runtime(fetcher, store, clock, settings, pages), channel
+        )
     return result, verdict
 
 

@@ -22,6 +22,7 @@ from probes.config import ChannelConfig, ConfigError, parse_config
 from probes.demo import services
 from probes.findings import ServiceFindings
 from probes.http.client import open_fetcher
+from probes.kinds.pagework import open_page_workers
 from probes.model import CheckResult, Failure, State, Verdict
 from probes.runtime.runner import Runtime, run_channel
 from probes.state.store import Store
@@ -97,9 +98,12 @@ async def in_process(app: Starlette, clock: FrozenClock) -> AsyncIterator[Runtim
     """The runtime `open_runtime` opens, with the portal app as the client's transport."""
     settings = parse_config("").global_
     transport = httpx.ASGITransport(app=app)
-    async with open_fetcher(settings, clock=clock, transport=transport) as fetcher:
+    async with (
+        open_fetcher(settings, clock=clock, transport=transport) as fetcher,
+        open_page_workers() as pages,
+    ):
         with Store.open(":memory:") as store:
-            yield Runtime(fetcher, store, clock, settings)
+            yield Runtime(fetcher, store, clock, settings, pages)
 
 
 @pytest.fixture

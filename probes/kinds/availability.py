@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from probes.config.availability import AvailabilitySpec
 from probes.findings.availability import AvailabilityFindings
-from probes.http.fetcher import FetchFailure, Page
+from probes.http.fetcher import FetchFailure
 from probes.kinds.context import CheckContext
 from probes.model import Failure, Measurement, Report, RunWindow
 from probes.pages import challenge
@@ -59,10 +59,11 @@ async def check(spec: AvailabilitySpec, ctx: CheckContext) -> Report:
     error = ""
     if page.status not in spec.valid_status_codes:
         failure, error = Failure.HTTP_STATUS, f"http_status: got {page.status}"
-    elif unreadable := _unreadable(page):
-        failure, error = Failure.PARSE_ERROR, unreadable
-    elif phrase := page_soft_error(page.content, page.encoding, spec.soft_error_patterns):
-        failure, error = Failure.SOFT_ERROR, f"soft_error: page says {phrase!r}"
+    else:
+        failure, error = await ctx.read(
+            page.content, _read, page.content, page.content_type, page.encoding,
+            spec.soft_error_patterns,
+        )  # fmt: skip
     evidence = [f"{page.url}: HTTP {page.status} in {page.duration:.2f}s"]
     if error:
         evidence.append(error)
@@ -72,16 +73,28 @@ async def check(spec: AvailabilitySpec, ctx: CheckContext) -> Report:
     )  # fmt: skip
 
 
-def _unreadable(page: Page) -> str | None:
+def _read(
+    content: bytes, content_type: str, encoding: str, phrases: list[str]
+) -> tuple[Failure | None, str]:
+    """Why a page that answered is not healthy, as (failure, error): unreadable, or a soft
+    error page. Runs in a page worker for a big page."""
+    if unreadable := _unreadable(content, content_type, encoding):
+        return Failure.PARSE_ERROR, unreadable
+    if phrase := page_soft_error(content, encoding, phrases):
+        return Failure.SOFT_ERROR, f"soft_error: page says {phrase!r}"
+    return None, ""
+
+
+def _unreadable(content: bytes, content_type: str, encoding: str) -> str | None:
     """Why a text page cannot be a healthy page: bytes that are not text, or markup too
     complex to read (`probes.pages.complexity`). Other content types are not read."""
-    if page.content_type and not page.content_type.startswith(_TEXT_TYPES):
+    if content_type and not content_type.startswith(_TEXT_TYPES):
         return None
-    if garbled := not_text(page.content, page.encoding):
+    if garbled := not_text(content, encoding):
         return garbled
-    if page.content.count(b"<") <= EXACT_FROM:
+    if content.count(b"<") <= EXACT_FROM:
         return None  # too few tags to be too complex: no need to decode
-    return too_complex(page.content.decode(page.encoding, errors="replace"))
+    return too_complex(content.decode(encoding, errors="replace"))
 
 
 def window_span(spec: AvailabilitySpec) -> float:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
+from functools import partial
 
 from probes.boards.parse import ListPage, parse_detail
 from probes.boards.status import board_words
@@ -169,7 +170,9 @@ async def _follow_up(
         if isinstance(got, FetchFailure) or got.status >= 400:
             ctx.log.info("board %s: message page %s unreadable", ctx.channel.name, m.url)
             continue
-        detail = parse_detail(got.text, spec.detail, now=now, words=words, interim=interim)
+        detail = await ctx.read(got.content, partial(
+            parse_detail, got.text, spec.detail, now=now, words=words, interim=interim
+        ))  # fmt: skip
         tracked_store.update_reply(
             ctx.store, ctx.channel.name, m.id, answered=detail.answered,
             replied=detail.replied, reply_text=detail.reply_text, now=now.timestamp(),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 from probes.boards.apilist import api_page
 from probes.boards.parse import ListPage, parse_detail, parse_list
@@ -61,10 +62,10 @@ async def read_pages(spec: BoardSpec, ctx: CheckContext, url: str, now: dt.datet
                 f"list page {read.pages + 1} ({page_url})")  # fmt: skip
             read.stop(where, *got)
             break
-        page = parse_list(
-            got.text, got.url, spec.selectors, now=now, id_pattern=spec.id_pattern,
+        page = await ctx.read(got.content, partial(
+            parse_list, got.text, got.url, spec.selectors, now=now, id_pattern=spec.id_pattern,
             next_page=spec.next_page, words=board_words(spec),
-        )  # fmt: skip
+        ))  # fmt: skip
         read.add(await _date_rows(spec, ctx, page, now, read))
         if not page.messages:
             break
@@ -122,7 +123,8 @@ async def _date_rows(
         got = readable(await ctx.fetch(row.url))
         detail = (
             None if isinstance(got, tuple)
-            else parse_detail(got.text, spec.detail, now=now, words=words, interim=interim)
+            else await ctx.read(got.content, partial(
+                parse_detail, got.text, spec.detail, now=now, words=words, interim=interim))
         )  # fmt: skip
         if detail is None or detail.posted is None:
             skipped.append(f"no posting date in row {row.title[:30]!r} nor on its page")

@@ -1,24 +1,30 @@
-"""What a check kind receives besides its spec: the shared fetcher, the clock, the state
-store, a logger, the channel it watches, and the deadline of this run."""
+"""What a check kind receives besides its spec: the shared fetcher, the page-work pool, the
+clock, the state store, a logger, the channel it watches, and the deadline of this run."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, TypeVarTuple
 
 import httpx
 
 from probes.clock import Clock
 from probes.config import ChannelConfig, GlobalConfig
 from probes.http.fetcher import Fetcher, FetchOutcome, QueueTime
+from probes.kinds.pagework import PageWorkers
 from probes.state.store import Store
+
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 
 @dataclass(frozen=True, slots=True)
 class CheckContext:
     fetcher: Fetcher
+    pages: PageWorkers
     clock: Clock
     store: Store
     log: logging.Logger
@@ -27,6 +33,9 @@ class CheckContext:
     deadline: float  # on clock.monotonic(): the run must end by then
     # Time the run was blocked by the monitor's own per-host queue: it extends the deadline.
     queue: QueueTime | None = None
+    # One page of this run in a worker at a time: a check with many big pages never holds
+    # every worker, so other checks' pages are not kept waiting into their deadlines.
+    _reading: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False, compare=False)
 
     def remaining(self) -> float:
         """Seconds left of this run's deadline (never negative)."""
@@ -58,3 +67,12 @@ class CheckContext:
             cookies=cookies,
             max_body=max_body,
         )
+
+    async def read(self, body: bytes, fn: Callable[[*Ts], T], *args: *Ts) -> T:
+        """`fn(*args)`, the reading of the fetched page `body`, off the event loop
+        (`probes.kinds.pagework`) within the time left of this run: running out of it
+        raises TimeoutError, which the runner reports as the check's timeout."""
+        if self.pages.inline(body):
+            return fn(*args)
+        async with self._reading:
+            return await self.pages.run(body, self.remaining(), fn, *args)

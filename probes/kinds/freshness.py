@@ -41,7 +41,7 @@ from selectolax.lexbor import LexborHTMLParser
 from probes.config.freshness import Column, FreshnessSpec
 from probes.config.types import age_text, format_duration
 from probes.findings.freshness import ColumnFindings, FreshnessFindings
-from probes.http.fetcher import FetchFailure, Page
+from probes.http.fetcher import FetchFailure
 from probes.kinds.apipages import ApiError
 from probes.kinds.context import CheckContext
 from probes.kinds.freshness_api import api_listing
@@ -128,7 +128,11 @@ async def _column(
         return _with(base, reason=blocked.line, code="blocked_by_waf")
     if outcome.status >= 400:
         return _with(base, reason=f"http_status: got {outcome.status}")
-    listing = _listing(outcome, column, dt.datetime.fromtimestamp(now, CN_TZ))
+    body = outcome.content[:MAX_PARSE_BYTES]
+    listing = await ctx.read(
+        body, _listing, body, outcome.content_type, outcome.encoding, outcome.url,
+        column, dt.datetime.fromtimestamp(now, CN_TZ),
+    )  # fmt: skip
     if isinstance(listing, str):
         return _with(base, reason=listing)
     if isinstance(listing, _Article):
@@ -219,25 +223,26 @@ def _article(base: ColumnFindings, page: _Article, column: Column, now: float) -
     )  # fmt: skip
 
 
-def _listing(page: Page, column: Column, now: dt.datetime) -> Listing | _Article | str:
+def _listing(
+    body: bytes, content_type: str, encoding: str, url: str, column: Column, now: dt.datetime
+) -> Listing | _Article | str:
     """The page's items (or, for an article page, its publication date), or why they
-    cannot be read."""
-    body = page.content[:MAX_PARSE_BYTES]
-    if column.feed or (column.feed is None and looks_like_feed(page.content_type, body)):
-        feed = parse_feed(body, page.url, now=now)
+    cannot be read. Runs in a page worker for a big page: takes the body, not the `Page`."""
+    if column.feed or (column.feed is None and looks_like_feed(content_type, body)):
+        feed = parse_feed(body, url, now=now)
         return feed if feed is not None else "parse_error: the feed is not well-formed XML"
-    if page.content_type.startswith(_BINARY_TYPES) or b"\x00" in body[:8192]:
-        return f"parse_error: not an HTML page ({page.content_type or 'binary content'})"
-    if garbled := not_text(body, page.encoding):
+    if content_type.startswith(_BINARY_TYPES) or b"\x00" in body[:8192]:
+        return f"parse_error: not an HTML page ({content_type or 'binary content'})"
+    if garbled := not_text(body, encoding):
         return garbled
-    text = body.decode(page.encoding, errors="replace")
+    text = body.decode(encoding, errors="replace")
     # Refused before any parse: a page too deep to parse within the deadline.
     if hostile := too_complex(text):
         return hostile
     if column.type == "article":
-        return _Article(_title(text), page.url, article_date(text, page.url, now=now))
+        return _Article(_title(text), url, article_date(text, url, now=now))
     listing = extract(
-        text, page.url, now=now, item_selector=column.item_selector,
+        text, url, now=now, item_selector=column.item_selector,
         date_selector=column.date_selector, title_selector=column.title_selector,
     )  # fmt: skip
     if (
@@ -245,7 +250,7 @@ def _listing(page: Page, column: Column, now: dt.datetime) -> Listing | _Article
         and listing.mode == "auto"
         and is_article(text, len(listing.items), len(listing.dated))
     ):
-        return _Article(_title(text), page.url, article_date(text, page.url, now=now))
+        return _Article(_title(text), url, article_date(text, url, now=now))
     return listing
 
 

@@ -109,7 +109,7 @@ async def check(spec: LinksSpec, ctx: CheckContext) -> Report:
                       evidence=(f"{url}: {line}",))  # fmt: skip
     links = [
         link
-        for link in collect_links(page.text, page.url)
+        for link in await ctx.read(page.content, collect_links, page.text, page.url)
         if (spec.external or link.internal) and not any(s in link.url for s in spec.ignore)
     ]
     links.sort(key=lambda link: not link.internal)  # stable: internal first, page order

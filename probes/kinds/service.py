@@ -10,6 +10,7 @@ verdict's (`probes.verdict.service`), over the window of past runs the runner ha
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urljoin
 
@@ -96,24 +97,49 @@ async def _run_step(
         return StepOutcome(
             step.name, False, got.status, got.duration, got.failure, got.line
         ), cookies
-    failure, error = assess(step, spec, got)
-    if failure is None:
-        for name, rule in step.extract.items():
-            taken = extract(
-                got.text, css=rule.css, attr=rule.attr, regex=rule.regex, jsonpath=rule.jsonpath
-            )
-            if taken.value is None:
-                failure, error = (
-                    Failure.ASSERTION,
-                    f"assertion: could not take {name}: {taken.error}",
-                )
-                break
-            values[name] = taken.value
+    answer = Answer(got.status, got.content_type, got.duration, got.content, got.encoding)
+    failure, error, taken = await ctx.read(got.content, _read_step, step, spec, answer)
+    values.update(taken)
     ok = failure is None
     return StepOutcome(step.name, ok, got.status, got.duration, failure, error), got.cookies
 
 
-def assess(step: Step, spec: ServiceSpec, page: Page) -> tuple[Failure | None, str]:
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What a step's reading needs of its response, sendable to a page worker (a `Page`
+    carries its cookie jar, which is not)."""
+
+    status: int
+    content_type: str
+    duration: float
+    content: bytes
+    encoding: str
+
+    @property
+    def text(self) -> str:
+        return self.content.decode(self.encoding, errors="replace")
+
+
+def _read_step(
+    step: Step, spec: ServiceSpec, answer: Answer
+) -> tuple[Failure | None, str, dict[str, str]]:
+    """A step's response judged (`assess`) and, when it passes, its values extracted, as
+    (failure, error, values). Runs in a page worker for a big page."""
+    failure, error = assess(step, spec, answer)
+    values: dict[str, str] = {}
+    if failure is None:
+        for name, rule in step.extract.items():
+            taken = extract(
+                answer.text, css=rule.css, attr=rule.attr, regex=rule.regex,
+                jsonpath=rule.jsonpath,
+            )  # fmt: skip
+            if taken.value is None:
+                return Failure.ASSERTION, f"assertion: could not take {name}: {taken.error}", {}
+            values[name] = taken.value
+    return failure, error, values
+
+
+def assess(step: Step, spec: ServiceSpec, page: Page | Answer) -> tuple[Failure | None, str]:
     """The first unmet expectation of a step's response, as (failure, error)."""
     expect = step.expect
     if wall := challenge.detect(page.status, page.content, page.encoding):

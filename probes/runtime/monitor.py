@@ -160,7 +160,11 @@ async def open_monitor(
         ProcessCollector(registry=process)
         exposition = Exposition(
             ZombieCollector(
-                status, ingest, state=rt.store, clock=clock, order_ingest=order_ingest,
+                status,
+                ingest,
+                state=rt.store,
+                clock=clock,
+                order_ingest=order_ingest,
                 location=location,
             ),
             detail=settings.metrics_detail,

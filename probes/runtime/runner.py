@@ -8,7 +8,8 @@ kind that crashed into an unknown result (a bug, logged with its traceback), and
 kind whose rule judges history computes the window of past runs once, with this run in it.
 
 `Runtime` holds what one owner opened with `open_runtime()` (`serve`, `demo` and `check`)
-and passes down: the fetcher on its shared client, the store, the clock.
+and passes down: the fetcher on its shared client, the page-work pool, the store, the
+clock.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from probes.config.base import CheckSpec, HttpCheckSpec
 from probes.http.client import open_fetcher
 from probes.http.fetcher import Fetcher, Page, QueueTime
 from probes.kinds import KINDS, CheckContext
+from probes.kinds.pagework import PageWorkers, open_page_workers
 from probes.model import CheckResult, Failure, Report, Verdict, one_line
 from probes.state import history
 from probes.state.errors import StateWriteError
@@ -47,6 +49,7 @@ class Runtime:
     store: Store
     clock: Clock
     settings: GlobalConfig
+    pages: PageWorkers
 
 
 @asynccontextmanager
@@ -57,12 +60,12 @@ async def open_runtime(
     state_path: str | Path,
     write_timeout: float | None = None,
 ) -> AsyncIterator[Runtime]:
-    """Open the shared HTTP client and fetcher and the state store for `settings`; close
-    both on exit. `state_path` may be `:memory:` (one-off checks); `write_timeout` is the
-    store's busy timeout once open (see `Store.open`)."""
-    async with open_fetcher(settings, clock=clock) as fetcher:
+    """Open the shared HTTP client and fetcher, the page-work pool and the state store for
+    `settings`; close them on exit. `state_path` may be `:memory:` (one-off checks);
+    `write_timeout` is the store's busy timeout once open (see `Store.open`)."""
+    async with open_fetcher(settings, clock=clock) as fetcher, open_page_workers() as pages:
         with Store.open(state_path, write_timeout=write_timeout, clock=clock) as store:
-            yield Runtime(fetcher=fetcher, store=store, clock=clock, settings=settings)
+            yield Runtime(fetcher=fetcher, pages=pages, store=store, clock=clock, settings=settings)
 
 
 async def run_check(
@@ -89,6 +92,7 @@ async def run_check(
         past = history.window(rt.store, channel.name, name, span, started_wall, planned)
     ctx = CheckContext(
         fetcher=_fetcher(rt, channel, spec, on_page).for_check(queue),
+        pages=rt.pages,
         clock=clock,
         store=rt.store,
         log=logging.getLogger(f"probes.kinds.{name}"),
