@@ -80,7 +80,7 @@ PASSWORD = "scrape-口令"
 
 # Alerts whose condition the demo never creates: the inner expression evaluated instead.
 SELECTOR = 'job=~"zombie-probes.*"'  # the rules' job selector (scripts/render-alerts)
-STORED = SELECTOR + ',outcome="stored"'
+STORED = SELECTOR + ', outcome="stored"'
 INNER = {
     "MonitorDown": f"up{{{SELECTOR}}}",
     "ConfigReloadFailed": f"zombie_config_last_reload_successful{{{SELECTOR}}}",

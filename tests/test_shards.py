@@ -137,8 +137,10 @@ async def _until(condition: object, what: str) -> None:
 
 
 def _counter(metrics: str, name: str) -> dict[str, float]:
+    """A counter's series keyed by their labels in name order (`outcome="stored",source="mqtt"`),
+    whatever order the exposition writes them in."""
     return {
-        m.group(1): float(m.group(2))
+        ",".join(sorted(m.group(1).split(","))): float(m.group(2))
         for m in re.finditer(rf"^zombie_{name}_total\{{(.*)\}} (\S+)$", metrics, re.M)
     }
 

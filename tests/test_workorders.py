@@ -18,6 +18,7 @@ from probes.hotline.ordersink import OrderSink
 from probes.hotline.sink import IngestCounters
 from probes.hotline.workorders import event_from_json
 from probes.http.client import open_fetcher
+from probes.kinds.pagework import open_page_workers
 from probes.model import CheckResult, State, Verdict
 from probes.runtime.runner import Runtime, judge_latest, run_channel
 from probes.state import history
@@ -58,8 +59,9 @@ async def run(
 ) -> tuple[CheckResult, Verdict]:
     clock = FrozenClock(now.timestamp())
     settings = parse_config("").global_
-    async with open_fetcher(settings, clock=clock) as fetcher:  # the kind makes no request
-        verdict, (result,) = await run_channel(Runtime(fetcher, store, clock, settings), ch)
+    async with open_fetcher(settings, clock=clock) as fetcher, open_page_workers() as pages:
+        # the kind makes no request and reads no page
+        verdict, (result,) = await run_channel(Runtime(fetcher, store, clock, settings, pages), ch)
     return result, verdict
 
 
@@ -281,8 +283,8 @@ async def test_findings_survive_a_restart_of_the_state_file(tmp_path: Path) -> N
     settings = parse_config("").global_
     with Store.open(path) as store:
         latest = {check: r for (name, check), r in history.latest(store).items() if name == ch.name}
-        async with open_fetcher(settings, clock=clock) as fetcher:
-            again = judge_latest(Runtime(fetcher, store, clock, settings), ch, latest)
+        async with open_fetcher(settings, clock=clock) as fetcher, open_page_workers() as pages:
+            again = judge_latest(Runtime(fetcher, store, clock, settings, pages), ch, latest)
     assert again.reasons == fresh.reasons
     assert codes(again) == {"workorder_forward_only"}
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, ProcessCollector
+from prometheus_client import CollectorRegistry, Metric, ProcessCollector
+from prometheus_client.registry import Collector
 
 from probes.clock import Clock, SystemClock
 from probes.config import Config, ConfigError, load_config
@@ -126,6 +127,23 @@ class Monitor:
         return self.exposition.stream(detail)
 
 
+class _Located(Collector):
+    """A collector's series with this vantage point's `location` label added, so the
+    process series of two monitors at different locations stay apart like the rest."""
+
+    def __init__(self, inner: Collector, location: str) -> None:
+        self.inner = inner
+        self.location = location
+
+    def collect(self) -> Iterator[Metric]:
+        for family in self.inner.collect():
+            located = Metric(family.name, family.documentation, family.type, family.unit)
+            for s in family.samples:
+                labels = {**s.labels, "location": self.location}
+                located.add_sample(s.name, labels, s.value, s.timestamp, s.exemplar)
+            yield located
+
+
 @asynccontextmanager
 async def open_monitor(
     config: Config,
@@ -157,7 +175,8 @@ async def open_monitor(
         # The monitor's own CPU, memory and file descriptors (`process_*`), on a registry
         # of its own: never the library's global one.
         process = CollectorRegistry(auto_describe=False)
-        ProcessCollector(registry=process)
+        own: Collector = ProcessCollector(registry=None)
+        process.register(own if location is None else _Located(own, location))
         exposition = Exposition(
             ZombieCollector(
                 status,
