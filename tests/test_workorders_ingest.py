@@ -74,6 +74,8 @@ BAD_LINES = [
     (json.dumps({**GOOD, "time": "yesterday"}), "bad_time"),
     (json.dumps({**GOOD, "order_id": ""}), "missing_field"),
     (json.dumps({**GOOD, "time": "2099-01-01T00:00:00+08:00"}), "future"),
+    ("[" * 1000 + "]" * 1000, "too_large"),  # nested past the bound: refused before decoding
+    (json.dumps(GOOD).replace('"received"', "NaN"), "malformed"),  # NaN is not JSON's
 ]  # fmt: skip
 
 

@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from probes.config.types import Duration, Strict, time_zone
+from probes.config.types import Duration, Strict, followed_path, time_zone
 
 FileFormat = Literal["asterisk-csv", "freeswitch-csv", "jsonl"]
 
@@ -145,12 +145,7 @@ class FileSource(Strict):
     @field_validator("path")
     @classmethod
     def _directory_exists(cls, value: str) -> str:
-        # The file itself may appear later (followed like `tail -F`); its directory is
-        # where the PBX writes, so a missing one is a typo or a host without the PBX.
-        folder = Path(value).absolute().parent
-        if not folder.is_dir():
-            raise ValueError(f"directory {folder} does not exist (the file may come later)")
-        return value
+        return followed_path(value)
 
     def named_channels(self) -> list[tuple[str, str]]:
         """(field, channel name) for every channel this source names."""

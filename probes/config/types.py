@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
+from pathlib import Path
 from typing import Annotated, Any, cast
 
 from pydantic import (
@@ -184,3 +185,13 @@ class Strict(BaseModel):
     model_config = ConfigDict(
         extra="forbid", frozen=True, populate_by_name=True, validate_default=True
     )
+
+
+def followed_path(value: str) -> str:
+    """The path of a file followed like `tail -F` (call records, work-order events): the
+    file may appear later, but its directory is where the exporting system writes, so a
+    missing one is a typo or a host without that system."""
+    folder = Path(value).absolute().parent
+    if not folder.is_dir():
+        raise ValueError(f"directory {folder} does not exist (the file may come later)")
+    return value

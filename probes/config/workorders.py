@@ -9,14 +9,13 @@ degraded and a zombie share. The defaults and their grounds are in the README
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from probes.config.base import CheckSpec
 from probes.config.board import DEFAULT_BOILERPLATE_PHRASES, DEFAULT_FORWARD_WORDS
-from probes.config.types import Duration, Strict, default_duration, time_zone
+from probes.config.types import Duration, Strict, default_duration, followed_path, time_zone
 
 DAY = 86400.0
 
@@ -122,7 +121,9 @@ class OrderFileSource(Strict):
     format: Literal["jsonl"] = "jsonl"
     channel: str | None = Field(default=None, description="every event belongs to this channel")
     timezone: str = Field(default="Asia/Shanghai", description="zone of times without offset")
-    poll: Duration = Field(default=1.0, description="how often the file is checked for growth")
+    poll: Duration = Field(
+        default=1.0, ge=0.01, description="how often the file is checked for growth"
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -132,12 +133,7 @@ class OrderFileSource(Strict):
     @field_validator("path")
     @classmethod
     def _directory_exists(cls, value: str) -> str:
-        # As for call files: the file may come later, its directory is where the ticket
-        # system exports, so a missing one is a typo or the wrong host.
-        folder = Path(value).absolute().parent
-        if not folder.is_dir():
-            raise ValueError(f"directory {folder} does not exist (the file may come later)")
-        return value
+        return followed_path(value)
 
 
 class OrderSourcesConfig(Strict):

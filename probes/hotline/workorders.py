@@ -20,13 +20,12 @@ it is counted and skipped by the source.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from probes.hotline.formats import json_time
+from probes.hotline.formats import decode_json, json_time
 from probes.hotline.records import RecordError, RejectReason
 from probes.model import OrderEvent, Satisfaction, WorkOrderEvent
 
@@ -149,10 +148,8 @@ class OrderJsonParser:
     channel: str | None = None
 
     def parse(self, line: str) -> WorkOrderEvent:
-        try:
-            obj = json.loads(line)
-        except ValueError as exc:
-            raise RecordError(RejectReason.MALFORMED, "not JSON") from exc
+        # The call records' bounded decoder: size, nesting and NaN refused as for calls.
+        obj = decode_json(line)
         return event_from_json(obj, source=self.source, tz=self.tz, channel=self.channel)
 
 
