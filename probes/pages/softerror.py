@@ -10,6 +10,10 @@ result page, a home page is long.
 
 Most pages carry none of the phrases, so the page is parsed only when a phrase may be in
 its text; for fetched bytes in a stateless codec even the decoding waits for that.
+Known limit of that shortcut: a phrase cut by a stray end tag that the parser drops
+(`系统</b>维护` with no `<b>` open) reads as one phrase in the parsed text but is not looked
+for; finding it would mean parsing almost every page. Error pages write their message
+whole.
 """
 
 from __future__ import annotations
