@@ -115,23 +115,12 @@ class MqttSource(Strict):
     )
 
 
-class FileSource(Strict):
-    """A call-detail file followed like `tail -F`, its offset kept in the state file."""
+class FollowedFile(Strict):
+    """A file followed like `tail -F`, its offset kept in the state file: where it is, the
+    zone of its local times, how often it is looked at. Call-detail and work-order files
+    are both one of these."""
 
     path: str = Field(min_length=1)
-    format: FileFormat
-    columns: str | list[str] | None = Field(
-        default=None,
-        description="a named layout (asterisk-custom-sample, asterisk-cdr-csv, "
-        "freeswitch-default) or the list of column names in file order",
-    )
-    channel: str | None = Field(default=None, description="every record belongs to this channel")
-    channel_column: str | None = Field(
-        default=None, description="column whose value picks the channel through `channels`"
-    )
-    channels: dict[str, str] = Field(
-        default_factory=dict, description="column value (e.g. the dialled number) -> channel"
-    )
     timezone: str = Field(default="Asia/Shanghai", description="zone of the file's local times")
     poll: Duration = Field(
         default=1.0, ge=0.01, description="how often the file is checked for growth"
@@ -146,6 +135,24 @@ class FileSource(Strict):
     @classmethod
     def _directory_exists(cls, value: str) -> str:
         return followed_path(value)
+
+
+class FileSource(FollowedFile):
+    """A call-detail file followed like `tail -F`, its offset kept in the state file."""
+
+    format: FileFormat
+    columns: str | list[str] | None = Field(
+        default=None,
+        description="a named layout (asterisk-custom-sample, asterisk-cdr-csv, "
+        "freeswitch-default) or the list of column names in file order",
+    )
+    channel: str | None = Field(default=None, description="every record belongs to this channel")
+    channel_column: str | None = Field(
+        default=None, description="column whose value picks the channel through `channels`"
+    )
+    channels: dict[str, str] = Field(
+        default_factory=dict, description="column value (e.g. the dialled number) -> channel"
+    )
 
     def named_channels(self) -> list[tuple[str, str]]:
         """(field, channel name) for every channel this source names."""

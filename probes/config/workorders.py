@@ -15,7 +15,8 @@ from pydantic import Field, field_validator, model_validator
 
 from probes.config.base import CheckSpec
 from probes.config.board import DEFAULT_BOILERPLATE_PHRASES, DEFAULT_FORWARD_WORDS
-from probes.config.types import Duration, Strict, default_duration, followed_path, time_zone
+from probes.config.calls import FollowedFile
+from probes.config.types import Duration, Strict, default_duration, time_zone
 
 DAY = 86400.0
 
@@ -114,26 +115,11 @@ class WorkOrdersSpec(CheckSpec):
         return self.category_limits.get(category, self.time_limit_workdays)
 
 
-class OrderFileSource(Strict):
+class OrderFileSource(FollowedFile):
     """A JSON Lines work-order file followed like `tail -F`, its offset kept in the state."""
 
-    path: str = Field(min_length=1)
     format: Literal["jsonl"] = "jsonl"
     channel: str | None = Field(default=None, description="every event belongs to this channel")
-    timezone: str = Field(default="Asia/Shanghai", description="zone of times without offset")
-    poll: Duration = Field(
-        default=1.0, ge=0.01, description="how often the file is checked for growth"
-    )
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        return time_zone(value)
-
-    @field_validator("path")
-    @classmethod
-    def _directory_exists(cls, value: str) -> str:
-        return followed_path(value)
 
 
 class OrderSourcesConfig(Strict):
