@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -81,11 +83,7 @@ def import_(
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
-    logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    counters = IngestCounters()
-    known = quick_hangup_limits(cfg.channels) if cfg else None
-    with open_store(path, must_exist=False) as store:
-        sink = Sink(store, counters, SystemClock(), known)
+    with _import_sink(cfg, path) as sink:
         items: list[tuple[CallRecord, str]] = []
         with file.open(encoding="utf-8", errors="replace") as handle:
             for n, line in enumerate(bounded_lines(handle, MAX_RECORD_BYTES), 1):
@@ -104,10 +102,25 @@ def import_(
                     sink.store_batch("import", items)
                     items = []
         sink.store_batch("import", items)
+    typer.echo(_imported(sink.counters, f"records into {path}"))
+
+
+@contextmanager
+def _import_sink(cfg: Config | None, path: Path) -> Iterator[Sink]:
+    """The sink one `calls import` stores through: its own counters, the state file, the
+    config's quick-hang-up limits."""
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    known = quick_hangup_limits(cfg.channels) if cfg else None
+    with open_store(path, must_exist=False) as store:
+        yield Sink(store, IngestCounters(), SystemClock(), known)
+
+
+def _imported(counters: IngestCounters, what: str) -> str:
+    """The first words of an import's summary: stored, already stored, refused by reason."""
     rejected = ", ".join(f"{r}: {n}" for (_, r), n in sorted(counters.rejected.items()))
     duplicates = counters.duplicates.get("import", 0)
-    typer.echo(
-        f"imported {counters.ingested.get('import', 0)} records into {path}"
+    return (
+        f"imported {counters.ingested.get('import', 0)} {what}"
         + (f"; {duplicates} already stored" if duplicates else "")
         + (f"; not stored: {rejected}" if rejected else "")
     )
@@ -140,11 +153,7 @@ def _import_call_centre(
     if channel is None:
         raise typer.BadParameter(f"{fmt} needs --channel", param_hint="--channel")
     reader = callcentre.CallCentreFile(fmt, channel, timezone)
-    logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    counters = IngestCounters()
-    known = quick_hangup_limits(cfg.channels) if cfg else None
-    with open_store(path, must_exist=False) as store:
-        sink = Sink(store, counters, SystemClock(), known)
+    with _import_sink(cfg, path) as sink:
         items: list[tuple[CallRecord, str]] = []
         with file.open(encoding="utf-8-sig", errors="replace") as handle:
             for item, position in reader.records(handle):
@@ -154,12 +163,8 @@ def _import_call_centre(
                 else:
                     items.append((item, where))
         sink.store_batch("import", items)
-    rejected = ", ".join(f"{r}: {n}" for (_, r), n in sorted(counters.rejected.items()))
-    duplicates = counters.duplicates.get("import", 0)
     typer.echo(
-        f"imported {counters.ingested.get('import', 0)} calls"
-        + (f"; {duplicates} already stored" if duplicates else "")
-        + (f"; not stored: {rejected}" if rejected else "")
+        _imported(sink.counters, "calls")
         + f"; skipped {reader.skipped} rows that are not hotline calls"
         + (f", {reader.incomplete} calls without an outcome" if reader.incomplete else "")
     )
