@@ -168,8 +168,9 @@ FAMILIES: tuple[Family, ...] = (
        "Writes kept in memory until the state file can be written again."),
     _f("workorder_events_rejected", "counter",
        "Work-order events rejected at ingest, by source and reason.", "source", "reason"),
-    _f("workorder_events_ingested", "counter",
-       "Work-order events accepted at ingest, by source.", "source"),
+    _f("workorder_events_ingested", "counter", "Work-order events received at ingest, by "
+       "source and outcome (stored, or duplicate: already stored, counted once).", "source",
+       "outcome"),
     _f("build_info", "gauge", "Version of the monitor; always 1.", "version"),
 )  # fmt: skip
 

@@ -1,5 +1,6 @@
 """`serve` with a followed work-order file: events are ingested and counted by source and
-reason, the workorders check judges them, and the live /metrics pass promtool."""
+outcome (stored, duplicate) or refused by reason, the workorders check judges them, and
+the live /metrics pass promtool."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ async def test_serve_follows_work_orders_and_exports_their_verdict(tmp_path: Pat
                       seed=5)  # fmt: skip
     events = tmp_path / "orders.jsonl"
     lines = [json.dumps(e, ensure_ascii=False) for e in stream.events]
-    events.write_text("\n".join([*lines, "{not json"]) + "\n", encoding="utf-8")
+    # The first event again (a re-exported line): stored once, counted as a duplicate.
+    events.write_text("\n".join([*lines, "{not json", lines[0]]) + "\n", encoding="utf-8")
     config = tmp_path / "config.yaml"
     config.write_text(CONFIG.format(state=tmp_path / "state.db", events=events), encoding="utf-8")
     port = free_port()
@@ -53,11 +55,15 @@ async def test_serve_follows_work_orders_and_exports_their_verdict(tmp_path: Pat
             served = Served(proc, base, config, client)
             source = "orders:orders.jsonl"
             await served.wait_for("zombie_workorder_events_ingested_total", float(len(lines)),
-                                  source=source)  # fmt: skip
+                                  source=source, outcome="stored")  # fmt: skip
+            await served.wait_for("zombie_workorder_events_ingested_total", 1.0, source=source,
+                                  outcome="duplicate")  # fmt: skip
             await served.wait_for("zombie_channel_reason", 1.0, channel="h12345", kind="hotline",
                                   reason="workorder_buck_passing")  # fmt: skip
-            assert await served.value("zombie_workorder_events_rejected_total", source=source,
-                                      reason="malformed") == 1.0  # fmt: skip
+            rejected = {dict(labels)["reason"]: value for (name, labels), value in
+                        (await served.metrics()).items()
+                        if name == "zombie_workorder_events_rejected_total"}  # fmt: skip
+            assert rejected == {"malformed": 1.0}
             flagged = sum(why is not None for why in stream.truth.values())
             assert await served.value("zombie_workorder_flagged_orders", channel="h12345",
                                       kind="hotline", reason="buck_passing") == flagged  # fmt: skip

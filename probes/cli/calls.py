@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from probes.cli.common import load, open_store, state_path, zone
+from probes.cli.common import import_summary, load, open_store, state_path, zone
 from probes.clock import SystemClock
 from probes.config import Config
 from probes.config.calls import FileSource
@@ -102,7 +102,7 @@ def import_(
                     sink.store_batch("import", items)
                     items = []
         sink.store_batch("import", items)
-    typer.echo(_imported(sink.counters, f"records into {path}"))
+    typer.echo(import_summary(sink.counters, f"records into {path}"))
 
 
 @contextmanager
@@ -113,17 +113,6 @@ def _import_sink(cfg: Config | None, path: Path) -> Iterator[Sink]:
     known = quick_hangup_limits(cfg.channels) if cfg else None
     with open_store(path, must_exist=False) as store:
         yield Sink(store, IngestCounters(), SystemClock(), known)
-
-
-def _imported(counters: IngestCounters, what: str) -> str:
-    """The first words of an import's summary: stored, already stored, refused by reason."""
-    rejected = ", ".join(f"{r}: {n}" for (_, r), n in sorted(counters.rejected.items()))
-    duplicates = counters.duplicates.get("import", 0)
-    return (
-        f"imported {counters.ingested.get('import', 0)} {what}"
-        + (f"; {duplicates} already stored" if duplicates else "")
-        + (f"; not stored: {rejected}" if rejected else "")
-    )
 
 
 def _file_source(cfg: Config, fmt: str, file: Path) -> FileSource | None:
@@ -164,7 +153,7 @@ def _import_call_centre(
                     items.append((item, where))
         sink.store_batch("import", items)
     typer.echo(
-        _imported(sink.counters, "calls")
+        import_summary(sink.counters, "calls")
         + f"; skipped {reader.skipped} rows that are not hotline calls"
         + (f", {reader.incomplete} calls without an outcome" if reader.incomplete else "")
     )

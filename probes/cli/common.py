@@ -15,6 +15,7 @@ import typer
 
 from probes.config import Config, ConfigError, load_config
 from probes.config.model import DEFAULT_TIMEZONE
+from probes.hotline.sink import IngestCounters
 from probes.state.errors import StateError
 from probes.state.store import Store
 
@@ -69,3 +70,15 @@ def zone(config: Config | None, channel: str | None = None) -> ZoneInfo:
     if found is not None:
         return found.zone
     return ZoneInfo(config.global_.timezone)
+
+
+def import_summary(counters: IngestCounters, what: str) -> str:
+    """The first words of a `calls import` or `orders import` summary: stored, already
+    stored, refused by reason."""
+    rejected = ", ".join(f"{r}: {n}" for (_, r), n in sorted(counters.rejected.items()))
+    duplicates = counters.duplicates.get("import", 0)
+    return (
+        f"imported {counters.ingested.get('import', 0)} {what}"
+        + (f"; {duplicates} already stored" if duplicates else "")
+        + (f"; not stored: {rejected}" if rejected else "")
+    )

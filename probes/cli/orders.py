@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from probes.cli.common import import_summary
 from probes.clock import SystemClock
 from probes.config import Config, load_config
 from probes.demo.orders import PATTERNS, generate
@@ -110,11 +111,7 @@ def import_(
                     if len(items) >= BATCH:
                         flush()
         flush()
-    rejected = ", ".join(f"{r}: {n}" for (_, r), n in sorted(counters.rejected.items()))
-    typer.echo(
-        f"imported {counters.ingested.get(SOURCE, 0)} events"
-        + (f"; not stored: {rejected}" if rejected else "")
-    )
+    typer.echo(import_summary(counters, "events"))
 
 
 @app.command("generate")

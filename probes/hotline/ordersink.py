@@ -3,10 +3,11 @@ followed work-order files.
 
 `OrderSink` is to events what `hotline.sink.Sink` is to call records: it refuses events of
 channels this replica does not judge or dated in the future, stores the rest in one
-transaction per batch (deduplicated by event key), and counts both by source and reason in
-an `IngestCounters` of its own (exported as `zombie_workorder_events_ingested_total` and
-`zombie_workorder_events_rejected_total`). Followed files reuse the call-record tail
-(`hotline.filetail`) with the work-order parser.
+transaction per batch (deduplicated by event key), and counts them in an `IngestCounters`
+of its own, as calls are counted: stored and duplicate events (an event already stored:
+an import run again, a file re-read) as `zombie_workorder_events_ingested_total{source,
+outcome}`, refused ones as `zombie_workorder_events_rejected_total{source,reason}`.
+Followed files reuse the call-record tail (`hotline.filetail`) with the work-order parser.
 """
 
 from __future__ import annotations
@@ -103,8 +104,9 @@ class OrderSink:
             self.store, accepted, None if offset is None else (source, *offset, now)
         )
         self.counters.add_ingested(source, new)
-        # An event read twice (an import run again, a file re-read) is expected: counted.
-        self.counters.add_rejected(source, "duplicate", len(accepted) - new)
+        # An event read twice (an import run again, a file re-read) is an outcome of
+        # ingesting, not a bad event.
+        self.counters.add_duplicates(source, len(accepted) - new)
         return new
 
 

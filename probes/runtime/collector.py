@@ -324,6 +324,8 @@ class ZombieCollector:
             f.add("state_writes_pending", (), float(len(self.state.pending)))
         if self.order_ingest is not None:
             for source, n in sorted(self.order_ingest.ingested.items()):
-                f.add("workorder_events_ingested", (source,), float(n))
+                f.add("workorder_events_ingested", (source, "stored"), float(n))
+            for source, n in sorted(self.order_ingest.duplicates.items()):
+                f.add("workorder_events_ingested", (source, "duplicate"), float(n))
             for (source, reason), n in sorted(self.order_ingest.rejected.items()):
                 f.add("workorder_events_rejected", (source, reason), float(n))
