@@ -12,10 +12,11 @@ come from the `duration` and `billsec` columns, which are exact.
 
 Hostile or broken input is a rejected record, never an exception other than `RecordError`:
 JSON is refused before parsing when larger than `MAX_RECORD_BYTES` or nested deeper than
-`MAX_DEPTH` (a cheap bracket count, so 100,000 nested lists never reach the recursive
-decoder), `NaN`/`Infinity` literals are refused, and numbers too large for a float
-(a 400-digit time), non-finite numbers (`nan` in a CSV column, `1e400`) and times outside
-2000-2100 are `bad_time` or `malformed` (see `probes.hotline.records`).
+`MAX_DEPTH` (the page bodies' bracket scan, `probes.pages.extract.nested_deeper_than`, so
+100,000 nested lists never reach the recursive decoder), `NaN`/`Infinity` literals are
+refused, and numbers too large for a float (a 400-digit time), non-finite numbers (`nan`
+in a CSV column, `1e400`) and times outside 2000-2100 are `bad_time` or `malformed` (see
+`probes.hotline.records`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from probes.hotline.records import (
     make_record,
 )
 from probes.model import CallRecord, HangupBy, Outcome
+from probes.pages.extract import nested_deeper_than
 
 LAYOUTS: dict[str, tuple[str, ...]] = {
     # Asterisk cdr_csv standard order, with uniqueid/userfield and the newcdrcolumns extras.
@@ -251,26 +253,6 @@ class CsvParser:
         )  # fmt: skip
 
 
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-
-
-def _nested_deeper_than(raw: bytes, bound: int) -> bool:
-    """Whether JSON text nests deeper than `bound`, found at C speed whatever its size:
-    strings dropped, then everything but brackets, then the innermost pairs peeled up to
-    `bound` times. A pair left means a deeper level; so does a run of more than `bound`
-    openers left unclosed (which the recursive decoder would descend before failing)."""
-    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
-    for _ in range(bound):
-        peeled = brackets.replace(b"[]", b"").replace(b"{}", b"")
-        if peeled == brackets:
-            break
-        brackets = peeled
-    if b"[]" in brackets or b"{}" in brackets:
-        return True
-    return re.search(rb"[\[{]{%d}" % (bound + 1), brackets) is not None
-
-
 def _refuse_nan(literal: str) -> object:
     raise RecordError(RejectReason.MALFORMED, f"{literal} is not a number a record can hold")
 
@@ -281,8 +263,8 @@ def decode_json(data: bytes | bytearray | str) -> object:
     raw = data.encode() if isinstance(data, str) else bytes(data)
     if len(raw) > MAX_RECORD_BYTES:
         raise RecordError(RejectReason.TOO_LARGE, f"more than {MAX_RECORD_BYTES} bytes")
-    # Fewer brackets than the bound cannot nest past it: the scan is for the rare rest.
-    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _nested_deeper_than(raw, MAX_DEPTH):
+    # The page bodies' depth scan (a count, scanning only the rare rest).
+    if nested_deeper_than(raw, MAX_DEPTH):
         raise RecordError(RejectReason.TOO_LARGE, f"nested deeper than {MAX_DEPTH}")
     try:
         return json.loads(raw, parse_constant=_refuse_nan)

@@ -167,7 +167,7 @@ def assess(step: Step, spec: ServiceSpec, page: Page | Answer) -> tuple[Failure 
     if expect.json_equals or expect.json_exists:
         ok, doc = decode_json(text)
         if not ok:
-            return Failure.ASSERTION, "assertion: body is not JSON"
+            return Failure.ASSERTION, f"assertion: body is {doc}"  # not JSON, or too deep
         for path in expect.json_exists:
             if not json_get(doc, path)[0]:
                 return Failure.ASSERTION, f"assertion: JSON path {path} missing"

@@ -5,6 +5,11 @@ The JSON path language is a deliberately small subset, hand-written so the monit
 extra dependency: `$` (optional) then `.name`, `['name']` / `["name"]` and `[N]` (negative
 indexes count from the end). No wildcards, filters or recursive descent: a service
 transaction reads one token or one id, and an unambiguous path is easier to debug.
+
+JSON bodies (service steps, list APIs) are decoded by `decode_json`, which refuses a body
+nested deeper than `MAX_JSON_DEPTH` with that reason before the recursive decoder sees
+it; its depth scan (`nested_deeper_than`) also bounds call records and work-order events
+(`probes.hotline.formats`), with their own smaller bound.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
@@ -68,12 +74,62 @@ def json_get(doc: Any, path: str) -> tuple[bool, Any]:
     return True, node
 
 
+MAX_JSON_DEPTH = 128  # nesting of a JSON body (real list and service APIs nest < 15)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_AS_LISTS = bytes.maketrans(b"{}", b"[]")  # depth is the same whatever the bracket
+_RUNS = re.compile(rb"\[+|\]+")
+
+
+def nested_deeper_than(text: str | bytes, bound: int) -> bool:
+    """Whether JSON text nests deeper than `bound`, found at C speed whatever its size
+    (a 5 MB body in about the time `json.loads` takes): strings dropped, every bracket
+    made `[` or `]`, the innermost pairs (`[]`) peeled one level a pass while that
+    shrinks the text much, then the highest point of the rest's running sum of runs.
+    Openers never closed count as levels (the recursive decoder descends them before
+    failing). Text with at most `bound` brackets (nearly every body) is only counted."""
+    if isinstance(text, str):
+        if text.count("[") + text.count("{") <= bound:
+            return False
+        raw = text.encode("utf-8", "surrogatepass")
+    else:
+        raw = text
+    if raw.count(b"[") + raw.count(b"{") <= bound:
+        return False
+    brackets = _outside_strings(raw).translate(_AS_LISTS, _NOT_BRACKETS)
+    levels = 0
+    while levels <= bound:
+        peeled = brackets.replace(b"[]", b"")
+        removed, brackets = len(brackets) - len(peeled), peeled
+        if not removed:
+            break
+        levels += 1
+        if removed * 3 < len(peeled):  # little left to gain: count what is left
+            break
+    if levels > bound:
+        return True
+    steps = [len(run) if run[0] == 0x5B else -len(run) for run in _RUNS.findall(brackets)]
+    return levels + max(accumulate(steps), default=0) > bound
+
+
+def _outside_strings(raw: bytes) -> bytes:
+    """JSON text without its strings (brackets inside them are no nesting): escaped
+    backslashes and quotes dropped, then every other piece between quotes."""
+    if b'"' not in raw:
+        return raw
+    plain = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    return b"".join(plain.split(b'"')[::2])
+
+
 def decode_json(text: str) -> tuple[bool, Any]:
-    """(ok, document) of a response body that should be JSON."""
+    """(True, document) of a response body that should be JSON, or (False, why not): not
+    JSON, or nested deeper than `MAX_JSON_DEPTH` (refused before decoding: the decoder
+    is recursive and would raise RecursionError past a thousand levels)."""
+    if nested_deeper_than(text, MAX_JSON_DEPTH):
+        return False, f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
     try:
         return True, json.loads(text)
     except ValueError:
-        return False, None
+        return False, "not JSON"
 
 
 @dataclass(frozen=True, slots=True)
