@@ -10,7 +10,8 @@ the serving process only waits on a pipe; the child's answer is exactly what
 - a bad file: the same `ConfigError`, every issue naming file, line and field;
 - a good file: the same `Config`, sent as pickled parts of at most `PART_CHANNELS`
   channels each, unpickled one part at a time with the event loop let run between them
-  (unpickling 20,000 channels at once would stall it as long as loading them);
+  (unpickling 20,000 channels at once would stall it as long as loading them) and the
+  garbage collector held (`CollectorHeld`);
 - a child that fails (a bug, killed): an error naming its exit status and last words.
 
 The child's environment is the parent's, so `${NAME}` substitutes the same values. The
@@ -22,16 +23,13 @@ about 0.4 s): the caller decides (see `probes.runtime.monitor`).
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 import pickle
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from probes.config.loader import ConfigError, ConfigIssue, load_config
+from probes.config.loader import CollectorHeld, ConfigError, ConfigIssue, load_config
 from probes.config.model import Config
 
 PART_CHANNELS = 200  # channels unpickled between two turns of the event loop (~10 ms)
@@ -70,9 +68,6 @@ def config_parts(path: str) -> ConfigParts:
 
 def child_main(path: str) -> None:
     """The child process: load `path`, write its `ConfigParts` pickled to stdout."""
-    # A short-lived process that only builds one object tree: the cyclic collector would
-    # walk that growing tree again and again (half the load time) and find nothing.
-    gc.disable()
     # Background work: when the machine is busy, the serving process runs first.
     os.nice(10)
     answer = pickle.dumps(config_parts(path), pickle.HIGHEST_PROTOCOL)
@@ -111,27 +106,9 @@ async def load_config_apart(path: str | Path) -> Config:
         raise ConfigError(list(parts.issues))
     config: Config = pickle.loads(parts.head)
     channels = []
-    with _collector_held():
+    with CollectorHeld() as held:  # a config worth a child process is a large one
+        held.keep = True
         for part in parts.channels:
             await asyncio.sleep(0)  # requests are answered between two parts
             channels += pickle.loads(part)
     return config.model_copy(update={"channels": channels})
-
-
-@contextmanager
-def _collector_held() -> Iterator[None]:
-    """No cyclic garbage collection while a large config is unpickled, and its objects
-    kept out of later ones (`gc.freeze`): each full collection walks every object in the
-    process, so collections triggered while millions of channel objects are made stop the
-    event loop for longer and longer (0.2 to 1 s each for 20,000 channels, 2-4 s beside
-    the previous config). The config lives until the next reload and holds no cycles:
-    reference counting frees it. The price: garbage cycles among what is alive now are
-    never collected (a little memory per reload)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if was_enabled:
-            gc.enable()
