@@ -1,6 +1,7 @@
 """The monitor's own health on /metrics: the process collector, ingest counters at 0 for a
-configured source that delivered nothing, a connected gauge per source, duplicates as an
-ingest outcome; and the log line per state change rather than per request."""
+configured source that delivered nothing (call records and work-order events), a connected
+gauge per source, duplicates as an ingest outcome; and the log line per state change rather
+than per request."""
 
 from __future__ import annotations
 
@@ -84,6 +85,24 @@ async def test_metrics_carry_process_series_and_zero_counters_for_silent_sources
     lint = subprocess.run([promtool, "check", "metrics"], input=await scrape(monitor),
                           capture_output=True, check=False)  # fmt: skip
     assert (lint.returncode, lint.stdout + lint.stderr) == (0, b"")
+
+
+async def test_work_order_files_count_stored_and_duplicate_events_at_zero_from_the_start(
+    tmp_path: Path,
+) -> None:
+    config = parse_config(f"""
+global: {{state_path: "{tmp_path / "state.db"}"}}
+channels:
+  - {{name: h12345, kind: hotline, owner: 市政务服务中心, checks: {{workorders: {{}}}}}}
+orders:
+  files: [{{path: "{tmp_path / "orders.jsonl"}", channel: h12345}}]
+""")  # fmt: skip
+    async with open_monitor(config) as monitor:
+        samples = await _samples(monitor)
+    for outcome in ("stored", "duplicate"):
+        got = _value(samples, "zombie_workorder_events_ingested_total",
+                     source="orders:orders.jsonl", outcome=outcome)  # fmt: skip
+        assert got == 0.0, outcome
 
 
 async def _until(monitor: Monitor, name: str, want: float, **labels: str) -> None:

@@ -21,6 +21,7 @@ from probes.clock import Clock, SystemClock
 from probes.config import Config, ConfigError, load_config
 from probes.config.apart import load_config_apart
 from probes.hotline.ingest import IngestCounters, Ingestion, source_names
+from probes.hotline.ordersink import source_name as order_source
 from probes.model import one_line
 from probes.runtime.changes import ChangeTracker
 from probes.runtime.collector import ZombieCollector, assemble
@@ -191,6 +192,8 @@ async def open_monitor(
         ingest, order_ingest = IngestCounters(), IngestCounters()
         if config.calls is not None:
             ingest.declare(source_names(config.calls))
+        if config.orders is not None:
+            order_ingest.declare([order_source(f.path) for f in config.orders.files])
         # The monitor's own CPU, memory and file descriptors (`process_*`), on a registry
         # of its own: never the library's global one.
         process = CollectorRegistry(auto_describe=False)
