@@ -3,6 +3,8 @@ exactly the config, or exactly the errors, that loading it in the process gives.
 
 from __future__ import annotations
 
+import asyncio
+import os
 from pathlib import Path
 
 import pytest
@@ -68,3 +70,33 @@ async def test_a_bad_config_loaded_apart_names_the_same_file_line_and_field(
     assert apart.value.issues == here.value.issues
     assert str(apart.value) == str(here.value)
     assert str(apart.value).startswith(f"{path}:")
+
+
+def _loaders() -> list[int]:
+    """This process's children running the config loader."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            running = b"child_main" in (proc / "cmdline").read_bytes()  # empty once dead
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == os.getpid() and running:
+            found.append(int(proc.name))
+    return found
+
+
+async def test_a_cancelled_load_apart_stops_its_loader_process(tmp_path: Path) -> None:
+    path = tmp_path / "national.yaml"
+    sites = "".join(SITE.format(i=i) for i in range(1, 20_001))
+    path.write_text("channels:\n" + sites.replace("${OWNER}", "x"), encoding="utf-8")
+    load = asyncio.create_task(load_config_apart(path))
+    async with asyncio.timeout(10):
+        while not _loaders():
+            await asyncio.sleep(0.02)
+    load.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await load
+    async with asyncio.timeout(3):  # the load alone takes longer
+        while _loaders():
+            await asyncio.sleep(0.02)
