@@ -1,0 +1,152 @@
+"""A board list's header row and what it says a row's cells are.
+
+Lists that print no status column say what their dates are in a header row instead
+(长沙 网络问政 `序号 主题 信件类别 处理时间 处理部门 来信人`, 宿州 12345 `… 回复时间`, 银川
+`… 提交时间 办结时间`, 梧州 `… 来信时间 类型`). The header is the row just before the first
+message row (a `<thead>` row for a table), or the first row taken as a message row when a
+selector or the detector included it: a row without a link and without a date whose
+cells are short labels, one of them a known column name, or all `th`. Header rows are no
+messages: they are dropped from the rows before reading (and not counted as skipped).
+
+A header whose cells line up with a row's (same count, read through a row's only wrapper:
+成都's `li > a > div`) names its posted-time and reply-time cells:
+
+- a posted-time header (提交时间, 来信时间, 发起时间, 开始时间, 日期 …): the date in that cell is
+  the posting time;
+- a reply-time header (回复时间, 答复时间, 办结时间, 反馈时间, 结束时间, 处理时间 …): a date
+  there is the answer's time, and, where the row shows no status word, the answer itself;
+  an empty cell there is no answer. 处理时间 counts as a reply time, as on the real lists
+  that show it (长沙's list is its 来信反馈, the letters handled; 佳木斯 and 梧州 name the
+  reply's time 处理时间 on their message pages). 办理时间 does not: 惠州 shows it beside a
+  处理状态 of 处理中, so it is not an answer.
+
+A row with a reply-time cell but no posting time (长沙, 宿州) waits for its own page to be
+dated, keeping what its reply cell said.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from selectolax.lexbor import LexborNode
+
+from probes.boards.status import compact
+from probes.pages.listsearch import holds_link
+
+# Labels of a posting time, on list headers and message pages (徐州 12345 受理日期, 佳木斯
+# 咨询时间 …).
+POSTED_LABELS = (
+    "受理日期", "受理时间", "留言时间", "留言日期", "来信时间", "来信日期", "提交时间", "提交日期",
+    "咨询时间", "反映时间", "提问时间", "诉求时间", "发起时间", "登记时间", "投诉时间", "写信时间",
+    "发布时间", "发布日期", "发表时间",
+)  # fmt: skip
+# A list's header may say only 时间 or 日期 (成都, 天津); 开始时间 pairs with 结束时间 (阳光理政).
+POSTED_HEADERS = frozenset((*POSTED_LABELS, "开始时间", "时间", "日期"))
+REPLY_HEADERS = frozenset((
+    "回复时间", "答复时间", "办结时间", "反馈时间", "结束时间", "处理时间", "回复日期", "答复日期",
+    "办结日期", "反馈日期", "处理日期",
+))  # fmt: skip
+# Other column names of real lists: a row of such labels is a header, not a message.
+OTHER_HEADERS = frozenset((
+    "序号", "编号", "标题", "主题", "信件标题", "留言标题", "状态", "处理状态", "办理状态",
+    "回复状态", "类别", "类型", "信件类别", "处理部门", "办理单位", "回复单位", "答复部门",
+    "来信人", "留言人", "网友", "访问量", "点击数", "点击次数", "受理编号", "工单编号",
+    "业务编号", "信件编号", "办件编号", "处理情况", "单位", "问政人",
+))  # fmt: skip
+# A header cell is a label this short.
+MAX_LABEL = 8
+_NOT_CELL = frozenset({"script", "style", "noscript", "template", "-text", "_comment"})
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """Positions of the posted-time and reply-time cells under a header of `count` cells."""
+
+    count: int
+    posted: int | None = None
+    reply: int | None = None
+
+    def cell(self, row: LexborNode, index: int | None) -> LexborNode | None:
+        """The row's cell at `index`, when the row's cells line up with the header's."""
+        if index is None:
+            return None
+        cells = row_cells(row)
+        return cells[index] if len(cells) == self.count else None
+
+
+def row_cells(row: LexborNode) -> list[LexborNode]:
+    """A row's cells: its child elements, read through a wrapper that is its only child
+    (成都 `li > a > div × 6`, 咸宁 `div > ul > a > li × 7`)."""
+    node = row
+    for _ in range(4):
+        cells = [c for c in node.iter() if c.tag not in _NOT_CELL]
+        if len(cells) != 1 or _own_text(node):
+            return cells
+        node = cells[0]
+    return [c for c in node.iter() if c.tag not in _NOT_CELL]
+
+
+def split_header(rows: list[LexborNode]) -> tuple[list[LexborNode], Columns | None]:
+    """The rows without header rows, and the columns the list's header names (None when
+    it has none, or names no time)."""
+    if not rows:
+        return rows, None
+    header: LexborNode | None = None
+    body = [r for r in rows if not is_header(r)]
+    if len(body) < len(rows):
+        header = next(r for r in rows if is_header(r))
+    else:
+        before = _before(rows[0])
+        if before is not None and is_header(before):
+            header = before
+    if header is None:
+        return body, None
+    labels = [compact(c.text(separator=" ")) for c in row_cells(header)]
+    posted = next((i for i, label in enumerate(labels) if label in POSTED_HEADERS), None)
+    reply = next((i for i, label in enumerate(labels) if label in REPLY_HEADERS), None)
+    if posted is None and reply is None:
+        return body, None
+    return body, Columns(len(labels), posted, reply)
+
+
+def is_header(node: LexborNode) -> bool:
+    """True for a row of column labels: no link, no date, two or more cells each a short
+    label, one of them a known column name (or every cell a `th`)."""
+    cells = row_cells(node)
+    if len(cells) < 2 or holds_link(node):
+        return False
+    labels = [compact(c.text(separator=" ")) for c in cells]
+    if any(len(label) > MAX_LABEL or any(ch.isdigit() for ch in label) for label in labels):
+        return False
+    if not any(labels):
+        return False
+    if all(c.tag == "th" for c in cells):
+        return True
+    known = POSTED_HEADERS | REPLY_HEADERS | OTHER_HEADERS
+    return sum(label in known for label in labels) >= 2
+
+
+def _before(row: LexborNode) -> LexborNode | None:
+    """The element just before a row: its previous sibling, or, for a table's first body
+    row, the last row of the table's `<thead>`."""
+    node = row.prev
+    while node is not None and node.tag in _NOT_CELL:
+        node = node.prev
+    if node is not None:
+        return node
+    parent = row.parent
+    if row.tag == "tr" and parent is not None and parent.tag == "tbody":
+        head = parent.prev
+        while head is not None and head.tag != "thead":
+            head = head.prev
+        if head is not None:
+            rows = head.css("tr")
+            return rows[-1] if rows else None
+    return None
+
+
+def _own_text(node: LexborNode) -> bool:
+    """True when `node` holds text of its own beside its child elements."""
+    return any(
+        c.tag == "-text" and (c.text_content or "").strip() for c in node.iter(include_text=True)
+    )
