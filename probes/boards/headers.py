@@ -4,21 +4,24 @@ Lists that print no status column say what their dates are in a header row inste
 (长沙 网络问政 `序号 主题 信件类别 处理时间 处理部门 来信人`, 宿州 12345 `… 回复时间`, 银川
 `… 提交时间 办结时间`, 梧州 `… 来信时间 类型`). The header is the row just before the first
 message row (a `<thead>` row for a table), or the first row taken as a message row when a
-selector or the detector included it: a row without a link and without a date whose
-cells are short labels, one of them a known column name, or all `th`. Header rows are no
+selector or the detector included it: a row without a link and without a digit whose
+cells are short labels, all `th`, one of them a time column's name, or two of them other
+known column names (标题, 状态, 来信人 …). Header rows are no
 messages: they are dropped from the rows before reading (and not counted as skipped).
 
 A header whose cells line up with a row's (same count, read through a row's only wrapper:
 成都's `li > a > div`) names its posted-time and reply-time cells:
 
-- a posted-time header (提交时间, 来信时间, 发起时间, 开始时间, 日期 …): the date in that cell is
-  the posting time;
-- a reply-time header (回复时间, 答复时间, 办结时间, 反馈时间, 结束时间, 处理时间 …): a date
-  there is the answer's time, and, where the row shows no status word, the answer itself;
-  an empty cell there is no answer. 处理时间 counts as a reply time, as on the real lists
-  that show it (长沙's list is its 来信反馈, the letters handled; 佳木斯 and 梧州 name the
-  reply's time 处理时间 on their message pages). 办理时间 does not: 惠州 shows it beside a
-  处理状态 of 处理中, so it is not an answer.
+- a reply-time header (one naming the answer's step: 回复时间, 答复时间, 办结时间, 反馈时间,
+  结束时间, 处理时间 …): a date there is the answer's time, and, where the row shows no
+  status word, the answer itself; an empty cell there is no answer;
+- a posted-time header (any other time column: 提交时间, 来信时间, 发起时间, 开始时间, 时间,
+  日期 …), except one naming another step (办理时间, 更新时间) or a deadline (截止时间): the
+  date in that cell is the posting time.
+
+处理时间 counts as a reply time, as on the real lists that show it (长沙's list is its 来信
+反馈, the letters handled; 佳木斯 and 梧州 name the reply's time 处理时间 on their message
+pages). 办理时间 does not: 惠州 shows it beside a 处理状态 of 处理中, so it is not an answer.
 
 A row with a reply-time cell but no posting time (长沙, 宿州) waits for its own page to be
 dated, keeping what its reply cell said.
@@ -40,12 +43,14 @@ POSTED_LABELS = (
     "咨询时间", "反映时间", "提问时间", "诉求时间", "发起时间", "登记时间", "投诉时间", "写信时间",
     "发布时间", "发布日期", "发表时间",
 )  # fmt: skip
-# A list's header may say only 时间 or 日期 (成都, 天津); 开始时间 pairs with 结束时间 (阳光理政).
-POSTED_HEADERS = frozenset((*POSTED_LABELS, "开始时间", "时间", "日期"))
-REPLY_HEADERS = frozenset((
-    "回复时间", "答复时间", "办结时间", "反馈时间", "结束时间", "处理时间", "回复日期", "答复日期",
-    "办结日期", "反馈日期", "处理日期",
-))  # fmt: skip
+# What a time column's header says it is: never a deadline (回复截止时间); a reply time when
+# it names the answer's step (回复时间, 办结日期, 处理时间, 办理完成时间 …); neither when it
+# names another step (办理时间, shown beside 处理中 on 惠州's list; 更新时间, 评价时间); else a
+# posting time (提交时间, 来信时间, 开始时间; only 时间 or 日期: 成都, 天津).
+_TIME_SUFFIX = ("时间", "日期")
+_DEADLINE = ("截止", "期限", "时限")
+_REPLY_STEPS = ("回复", "答复", "办结", "反馈", "结束", "处理", "回应", "完成", "解决")
+_OTHER_STEPS = ("办理", "更新", "评价", "浏览", "审核", "修改")
 # Other column names of real lists: a row of such labels is a header, not a message.
 OTHER_HEADERS = frozenset((
     "序号", "编号", "标题", "主题", "信件标题", "留言标题", "状态", "处理状态", "办理状态",
@@ -91,27 +96,26 @@ def split_header(rows: list[LexborNode]) -> tuple[list[LexborNode], Columns | No
     it has none, or names no time)."""
     if not rows:
         return rows, None
-    header: LexborNode | None = None
-    body = [r for r in rows if not is_header(r)]
-    if len(body) < len(rows):
-        header = next(r for r in rows if is_header(r))
-    else:
-        before = _before(rows[0])
-        if before is not None and is_header(before):
-            header = before
+    heads = {r.mem_id for r in rows if is_header(r)}
+    body = [r for r in rows if r.mem_id not in heads]
+    header = next((r for r in rows if r.mem_id in heads), None)
+    if header is None:
+        candidates = (_before(rows[0]), _table_head(rows[0]))
+        header = next((c for c in candidates if c is not None and is_header(c)), None)
     if header is None:
         return body, None
     labels = [compact(c.text(separator=" ")) for c in row_cells(header)]
-    posted = next((i for i, label in enumerate(labels) if label in POSTED_HEADERS), None)
-    reply = next((i for i, label in enumerate(labels) if label in REPLY_HEADERS), None)
+    kinds = [time_column(label) for label in labels]
+    posted = next((i for i, kind in enumerate(kinds) if kind == "posted"), None)
+    reply = next((i for i, kind in enumerate(kinds) if kind == "reply"), None)
     if posted is None and reply is None:
         return body, None
     return body, Columns(len(labels), posted, reply)
 
 
 def is_header(node: LexborNode) -> bool:
-    """True for a row of column labels: no link, no date, two or more cells each a short
-    label, one of them a known column name (or every cell a `th`)."""
+    """True for a row of column labels: no link, no digit, two or more cells each a short
+    label, all `th`, one a time column's name or two other known column names."""
     cells = row_cells(node)
     if len(cells) < 2 or holds_link(node):
         return False
@@ -120,10 +124,18 @@ def is_header(node: LexborNode) -> bool:
         return False
     if not any(labels):
         return False
-    if all(c.tag == "th" for c in cells):
+    if all(c.tag == "th" for c in cells) or any(time_column(label) for label in labels):
         return True
-    known = POSTED_HEADERS | REPLY_HEADERS | OTHER_HEADERS
-    return sum(label in known for label in labels) >= 2
+    return sum(label in OTHER_HEADERS for label in labels) >= 2
+
+
+def time_column(label: str) -> str | None:
+    """ "posted" or "reply" for a time column's header, None for any other label."""
+    if not label.endswith(_TIME_SUFFIX) or any(word in label for word in _DEADLINE):
+        return None
+    if any(step in label for step in _REPLY_STEPS):
+        return "reply"
+    return None if any(step in label for step in _OTHER_STEPS) else "posted"
 
 
 def _before(row: LexborNode) -> LexborNode | None:
@@ -143,6 +155,17 @@ def _before(row: LexborNode) -> LexborNode | None:
             rows = head.css("tr")
             return rows[-1] if rows else None
     return None
+
+
+def _table_head(row: LexborNode) -> LexborNode | None:
+    """A table row's table's first row with `th` cells, wherever it stands (a spacer row
+    between it and the first message row)."""
+    table = row.parent
+    while table is not None and table.tag != "table":
+        table = table.parent
+    if row.tag != "tr" or table is None:
+        return None
+    return next((tr for tr in table.css("tr") if tr.css_first("th") is not None), None)
 
 
 def _own_text(node: LexborNode) -> bool:
