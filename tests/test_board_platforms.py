@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import html
+import re
 from pathlib import Path
 
 import pytest
@@ -566,3 +567,54 @@ channels:
     # the letter whose 处理时间 is empty has waited since 2017: the 3-month veto
     assert verdict.state is State.ZOMBIE, verdict.summary
     assert "board_unanswered" in [r.code for r in verdict.reasons]
+
+
+@pytest.mark.parametrize(
+    ("label", "cell", "answered", "replied"),
+    [
+        ("回复时间", "2019-01-04 15:44", True, "2019-01-04 15:44"),
+        ("回复时间", "", False, None),
+        ("处理时间", "2019-01-04", True, "2019-01-04"),  # 长沙: the letters handled
+        ("办结日期", "2019-01-04", True, "2019-01-04"),
+        ("办理完成时间", "2019-01-04", True, "2019-01-04"),
+        ("办理时间", "2019-01-04", None, None),  # 惠州 shows it beside 处理中: no answer
+        ("回复截止时间", "2019-01-04", None, None),  # a deadline, not an answer
+        ("更新时间", "2019-01-04", None, None),
+    ],
+)  # fmt: skip
+def test_a_time_column_without_a_status_answers_by_what_its_header_names(
+    label: str, cell: str, answered: bool | None, replied: str | None
+) -> None:
+    titles = ["反映A3区靳江洋湖集体资产的有关问题", "质疑A市佳兆业云顶小区筹建的干洗店"]
+    rows = "".join(
+        f'<tr><td><a href="show?id={n}">{title}</a></td><td>2018-12-1{n}</td><td>{cell}</td></tr>'
+        for n, title in enumerate(titles)
+    )
+    html = (
+        f"<html><body><table><tr><th>标题</th><th>提交时间</th><th>{label}</th></tr>{rows}"
+        "</table></body></html>"
+    )
+    page = parse_list(html, "http://b.gov.cn/list", AUTO, now=NOW)
+    assert [(m.posted, m.answered, m.replied) for m in page.messages] == [
+        (day(f"2018-12-1{n}"), answered, day(replied) if replied else None) for n in range(2)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("id_pattern", "ids"),
+    [(None, ["3720,440200", "3727,440200", "3733,440200"]), (r"^(\d+)", ["3720", "3727", "3733"])],
+)
+def test_shaoguan_rows_opened_by_a_page_function_keep_their_ids(
+    id_pattern: str | None, ids: list[str]
+) -> None:
+    # The real 韶关 list calls a function with the theme id and area code (W shaoguan.py
+    # reads them with '(\d+)','(\d+)'), not window.open with a URL.
+    html = re.sub(
+        r"window\.open\('wlwzSiteAction!view\.action\?id=(\d+)'\)", r"showDetail('\1','440200')",
+        (FIXTURES / "shaoguan_wlwz.html").read_text(),
+    )  # fmt: skip
+    page = parse_list(html, "http://wlwz.sg.gov.cn/website/wlwz/", AUTO, now=NOW,
+                      id_pattern=id_pattern)  # fmt: skip
+    assert [(m.id, m.url, m.answered) for m in page.messages] == [
+        (i, "", answered) for i, answered in zip(ids, [True, False, True], strict=True)
+    ]
