@@ -618,3 +618,15 @@ def test_shaoguan_rows_opened_by_a_page_function_keep_their_ids(
     assert [(m.id, m.url, m.answered) for m in page.messages] == [
         (i, "", answered) for i, answered in zip(ids, [True, False, True], strict=True)
     ]
+
+
+def test_changsha_2020_cut_titles_are_read_whole_from_their_cell() -> None:
+    # The 2020 list (RSSHub gov/hunan/changsha/major-email) reads `td[title]` for the title
+    # and `td[title] > a` for the link: the link text may be cut.
+    full = "投诉A5区黎郡新宇和太园物业强行对该小区配套幼儿园拉闸停电"
+    html = (FIXTURES / "changsha_wlwz.html").read_text().replace(
+        f'<td><a href="detail.jsp?id=7228" target="_blank">{full}</a>',
+        f'<td title="{full}"><a href="detail.jsp?id=7228" target="_blank">{full[:12]}…</a>',
+    )  # fmt: skip
+    page = parse_list(html, "http://wlwz.changsha.gov.cn/webapp/cs2020/email/", AUTO, now=NOW)
+    assert [u.title for u in page.undated] == [t for t, _, _ in UNDATED["changsha_wlwz.html"]]

@@ -8,9 +8,10 @@ links: 编号, 标题, 类型, 状态, 单位; a department link before the titl
 written only as `onclick="window.open('…')"` count, on the row itself too (a selector
 query includes the row), and so do links that call a page function with the message's id
 (`onclick="showInquiry('7582')"`, 梧州): such a message has no URL to follow, its id is the
-call's arguments. The title is the link's text, or its `title` attribute when the
-text is cut (`关于…`, `...`) or empty; when one link wraps all of a row's cells (咸宁, or a
-row opening its message itself), its first cell that can be a title.
+call's arguments. The title is the link's text, or its `title` attribute (or its cell's:
+长沙 `td[title] > a`) when the text is cut (`关于…`, `...`) or empty; when one link wraps
+all of a row's cells (咸宁, or a row opening its message itself), its first cell that can
+be a title.
 """
 
 from __future__ import annotations
@@ -131,7 +132,13 @@ def title_text(node: LexborNode, link: LexborNode | None = None) -> str:
     """An element's text, or its (or its link's) `title` attribute when the text is empty
     or cut short."""
     text = " ".join(node.text(separator=" ").split())
-    full = node.attributes.get("title") or (link.attributes.get("title") if link else None)
+    # The full title may sit on the link's cell instead (长沙 2020: `td[title] > a`).
+    cell = link.parent if link is not None else None
+    full = (
+        node.attributes.get("title")
+        or (link.attributes.get("title") if link else None)
+        or (cell.attributes.get("title") if cell is not None else None)
+    )
     full = " ".join((full or "").split())
     if not full or full == text:
         return text
