@@ -630,3 +630,36 @@ def test_changsha_2020_cut_titles_are_read_whole_from_their_cell() -> None:
     )  # fmt: skip
     page = parse_list(html, "http://wlwz.changsha.gov.cn/webapp/cs2020/email/", AUTO, now=NOW)
     assert [u.title for u in page.undated] == [t for t, _, _ in UNDATED["changsha_wlwz.html"]]
+
+
+async def test_laiwu_record_range_answer_is_read_by_the_board_check() -> None:
+    answer = (FIXTURES / "laiwu_mail.xml").read_text()
+
+    async def proxy(request: Request) -> Response:
+        return Response(answer.encode(), headers={"content-type": "text/xml;charset=UTF-8"})
+
+    app = Starlette(routes=[Route("/jact/front/dataproxy_mailnewlist.action", proxy)])
+    settings, clock = parse_config("").global_, FrozenClock(XUZHOU_NOW)
+    async with (
+        serve_app(app) as base,
+        open_fetcher(settings, clock=clock) as fetcher,
+        open_page_workers() as pages,
+    ):
+        config = parse_config(f"""
+channels:
+  - name: laiwu
+    kind: board
+    owner: 莱芜市
+    url: {base}/jact/front/dataproxy_mailnewlist.action?startrecord=1&endrecord=57&perpage=19
+    checks:
+      board: {{id_pattern: 'id=(\\d+)'}}
+""")  # fmt: skip
+        channel = config.channel("laiwu")
+        assert channel is not None
+        with Store.open(":memory:") as store:
+            _, (result,) = await run_channel(
+                Runtime(fetcher, store, clock, settings, pages), channel
+            )
+            stored = {m.id: m.answered for m in tracked.messages(store, "laiwu")}
+    assert result.success is True, result.error
+    assert stored == {"7876": True, "7892": False, "7898": True, "7909": False}
