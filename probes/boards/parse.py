@@ -5,9 +5,12 @@ Selectors come from config; whatever is not configured is auto-detected: message
 repeated sibling blocks holding a link and a date (the columns' list detector,
 `probes.pages.listsearch`), or, on lists that print no date, holding a link and a status
 word or a dated message number; each row's cells are read element by element
-(`probes.boards.cells`: link, title, status, posted and reply time). A row without a link
-or a posted date is skipped and counted, so the caller can tell a changed layout from an
-empty board.
+(`probes.boards.cells`: link, title, status, posted and reply time). A list's header row
+names what its time cells are and a pager row is no message: neither is a row
+(`probes.boards.headers`). A 大汉 record-range answer (莱芜's `dataproxy_…action`, or a page's
+`<datastore>` data island) is read as the page of its records' markup. A row without a
+link or a posted date is skipped and counted, so the caller can tell a changed layout from
+an empty board.
 """
 
 from __future__ import annotations
