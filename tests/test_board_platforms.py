@@ -663,3 +663,80 @@ channels:
             stored = {m.id: m.answered for m in tracked.messages(store, "laiwu")}
     assert result.success is True, result.error
     assert stored == {"7876": True, "7892": False, "7898": True, "7909": False}
+
+
+# 梧州 through the board check: its rows name their letters only by an onclick id, so
+# `link_template` builds the message page (inquiry_detail.ptl?inquiryId=, as W wuzhou.py
+# does), whose reply block (`table.reply` tbody[1] tr[2]/td[2]) and 处理时间 (tr[1]/td[4])
+# answer the letters the list shows without a status. Replies and their times are real.
+WUZHOU_REPLIES = {
+    7582: ("收到您的投诉后，市驾培处工作人员电话联系了您，进一步核实具体情况。",
+           "2017-11-27 14:22:19"),
+    7594: ("经调查，青山桥镇A1区村个别村民因房屋在洪灾中毁损修建需要用砂。", "2017-11-13 14:48:06"),
+    7625: ("关于地铁4号线罐子岭站有几个出入口的问题：4号线罐子岭站有7个出入口。",
+           "2017-11-13 14:43:33"),
+    7636: ("由于您未留下联系方式和身份证号码，我中心社保关系接转部暂不能进一步了解。",
+           "2017-11-13 14:42:00"),
+}  # fmt: skip
+WUZHOU_REPLY = "table.reply > tbody:last-of-type > tr:nth-of-type(2) > td:nth-of-type(2)"
+WUZHOU_REPLY_DATE = "table.reply > tbody:last-of-type > tr:nth-of-type(1) > td:nth-of-type(4)"
+
+
+def wuzhou_app(reads: list[int]) -> Starlette:
+    async def listing(request: Request) -> Response:
+        return HTMLResponse((FIXTURES / "wuzhou_letter.html").read_text())
+
+    async def inquiry(request: Request) -> Response:
+        lid = int(request.query_params["inquiryId"])
+        reads.append(lid)
+        text, when = WUZHOU_REPLIES[lid]
+        return HTMLResponse(
+            '<html><body><table class="reply"><tr><td colspan="2">来信</td></tr>'
+            f"<tr><td>标题</td><td>…</td></tr><tr><td>来信时间</td><td>2017-10-16</td></tr>"
+            "<tr><td>内容</td><td>…</td></tr><tbody><tr><td>处理部门</td><td>市交通运输局</td>"
+            f"<td>处理时间</td><td>{when}</td></tr><tr><td>回复</td><td>{text}</td></tr></tbody>"
+            "</table></body></html>"
+        )
+
+    return Starlette(routes=[Route("/web/wzegmh/letter/letter_list.ptl", listing),
+                             Route("/web/wzegmh/letter/inquiry_detail.ptl", inquiry)])  # fmt: skip
+
+
+async def test_wuzhou_letters_named_by_an_onclick_id_are_answered_by_their_pages() -> None:
+    reads: list[int] = []
+    settings, clock = parse_config("").global_, FrozenClock(XUZHOU_NOW)
+    async with (
+        serve_app(wuzhou_app(reads)) as base,
+        open_fetcher(settings, clock=clock) as f,
+        open_page_workers() as pages,
+    ):
+        config = parse_config(f"""
+channels:
+  - name: wz
+    kind: board
+    owner: 梧州市
+    url: {base}/web/wzegmh/letter/letter_list.ptl?pageNo=1
+    checks:
+      board:
+        selectors: {{link_template: 'inquiry_detail.ptl?inquiryId={{id}}'}}
+        detail: {{reply: '{WUZHOU_REPLY}', reply_date: '{WUZHOU_REPLY_DATE}'}}
+""")  # fmt: skip
+        channel = config.channel("wz")
+        assert channel is not None
+        with Store.open(":memory:") as store:
+            _, (result,) = await run_channel(Runtime(f, store, clock, settings, pages), channel)
+            stored = {
+                int(m.id): (m.url.rsplit("/", 1)[-1], m.answered, m.replied)
+                for m in tracked.messages(store, "wz")
+            }
+    assert result.success is True, result.error
+    assert sorted(reads) == sorted(WUZHOU_REPLIES)
+    assert stored == {
+        lid: (f"inquiry_detail.ptl?inquiryId={lid}", True, day(when))
+        for lid, (_, when) in WUZHOU_REPLIES.items()
+    }
+
+
+def test_link_template_needs_an_id_placeholder() -> None:
+    with pytest.raises(ValueError, match=r"link_template needs an \{id\} placeholder"):
+        BoardSelectors(link_template="inquiry_detail.ptl?inquiryId=")

@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from urllib.parse import quote, urljoin
 
 from selectolax.lexbor import LexborNode
 
@@ -82,6 +83,8 @@ def read_row(
     link, url = found
     # A link that calls a page function names its message by the call's arguments.
     mid = message_id(url or script_call(link) or "", id_pattern)
+    if not url and sel.link_template:
+        url = urljoin(page_url, sel.link_template.replace("{id}", quote(mid, safe=",")))
     title_node = row.css_first(sel.title) if sel.title else title_cell(link, words, now)
     title = title_text(title_node, link) if title_node is not None else ""
     reply_cell = None if sel.reply_date or columns is None else columns.cell(row, columns.reply)
