@@ -740,3 +740,22 @@ channels:
 def test_link_template_needs_an_id_placeholder() -> None:
     with pytest.raises(ValueError, match=r"link_template needs an \{id\} placeholder"):
         BoardSelectors(link_template="inquiry_detail.ptl?inquiryId=")
+
+
+@pytest.mark.parametrize(
+    "pager",
+    [
+        '共57108条记录 第1/4759页 <a href="?p=1">首页</a> <a href="?p=2">下一页</a> '
+        '<a href="?p=9">尾页</a>',
+        '[1] <a href="?p=2">[2]</a> <a href="?p=3">[3]</a> <a href="?p=2">下一页</a>',
+        '页次：1/20 每页15条 <a href="?p=2">&gt;</a> <a href="?p=20">&gt;&gt;</a>',
+    ],
+)  # fmt: skip
+def test_a_pager_row_among_the_rows_is_neither_a_message_nor_a_skipped_row(pager: str) -> None:
+    html = (FIXTURES / "tianjin_zmljl.html").read_text().replace(
+        '<a href="list8a.jsp?curpage=2">下一页</a>', pager
+    )  # fmt: skip
+    rows = BoardSelectors(item=DOCUMENTED_ROWS["tianjin_zmljl.html"])
+    page = parse_list(html, "http://zm.tj.gov.cn/gov_open/question/zero/", rows, now=NOW)
+    assert read(page.messages) == expected("tianjin_zmljl.html")
+    assert (page.rows, page.skipped) == (3, ())

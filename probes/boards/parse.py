@@ -36,11 +36,12 @@ from probes.pages.text import followable
 
 MAX_REPLY = 20_000
 # Texts of a pager row: page link words and page or record counts.
-_PAGER_WORD = re.compile(
-    r"^(?:首页|尾页|末页|[上下前后]一?页|跳转|转到|确定|GO|[<>«»‹›]+|\.{2,}|…+)$", re.I
+_PAGER_LINK = re.compile(
+    r"首页|尾页|末页|最后一页|第一页|[上下前后]一?页|跳转|跳至|转到|GO|[<>«»‹›]", re.I
 )
-_PAGER_COUNT = re.compile(r"^(?:当前|共|第|每页)?\d+(?:/\d+)?(?:页|条|项|篇)?(?:记录)?$")
-_TOKEN_SPLIT = re.compile(r"[\s|,，:：]+")
+_PAGER_REST = re.compile(
+    r"当前|共|第|每页|页次|页码|总数|确定|\d+|[/页条项篇记录\[\]【】()（）.…:：,，|\s]"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,12 +197,10 @@ def _auto_rows(
 
 
 def is_pager(row: LexborNode) -> bool:
-    """True for a pager row (`共57108条记录 第1/4759页 首页 下一页 尾页`): every text a page
-    link word or a page or record count, one of them a page link word."""
-    tokens = [t for seg in texts(row) for t in _TOKEN_SPLIT.split(seg) if t]
-    return any(_PAGER_WORD.match(t) for t in tokens) and all(
-        _PAGER_WORD.match(t) or _PAGER_COUNT.match(t) for t in tokens
-    )
+    """True for a pager row (`共57108条记录 第1/4759页 首页 下一页 尾页`, `[1] [2] 下一页`):
+    nothing but page link words and page or record counts, one page link word at least."""
+    text = " ".join(texts(row))
+    return bool(_PAGER_LINK.search(text)) and not _PAGER_REST.sub("", _PAGER_LINK.sub("", text))
 
 
 def _records_page(records: tuple[str, ...]) -> str:
