@@ -749,6 +749,8 @@ def test_link_template_needs_an_id_placeholder() -> None:
         '<a href="?p=9">尾页</a>',
         '[1] <a href="?p=2">[2]</a> <a href="?p=3">[3]</a> <a href="?p=2">下一页</a>',
         '页次：1/20 每页15条 <a href="?p=2">&gt;</a> <a href="?p=20">&gt;&gt;</a>',
+        '共12页 跳转到 第<input name="p" value="1">页 <a href="javascript:go()">GO</a> '
+        '<a href="?p=2">下一页</a>',
     ],
 )  # fmt: skip
 def test_a_pager_row_among_the_rows_is_neither_a_message_nor_a_skipped_row(pager: str) -> None:
@@ -759,3 +761,17 @@ def test_a_pager_row_among_the_rows_is_neither_a_message_nor_a_skipped_row(pager
     page = parse_list(html, "http://zm.tj.gov.cn/gov_open/question/zero/", rows, now=NOW)
     assert read(page.messages) == expected("tianjin_zmljl.html")
     assert (page.rows, page.skipped) == (3, ())
+
+
+@pytest.mark.parametrize("selected", [False, True], ids=["auto", "documented"])
+def test_a_header_of_sort_links_still_names_the_reply_time_column(selected: bool) -> None:
+    # Grids write their header cells as sort links: <th><a href="?…sort=办结时间">
+    html = re.sub(
+        r"<th>([^<]+)</th>", r'<th><a href="?a=chaxun&amp;sort=\1">\1</a></th>',
+        (FIXTURES / "yinchuan_12345.html").read_text(),
+    )  # fmt: skip
+    assert "<th><a " in html
+    rows = BoardSelectors(item=DOCUMENTED_ROWS["yinchuan_12345.html"]) if selected else AUTO
+    page = parse_list(html, "http://www.yc12345.gov.cn/", rows, now=NOW)
+    assert read(page.messages) == expected("yinchuan_12345.html")
+    assert (page.rows, page.skipped) == (2, ())

@@ -4,9 +4,9 @@ Lists that print no status column say what their dates are in a header row inste
 (长沙 网络问政 `序号 主题 信件类别 处理时间 处理部门 来信人`, 宿州 12345 `… 回复时间`, 银川
 `… 提交时间 办结时间`, 梧州 `… 来信时间 类型`). The header is the row just before the first
 message row (a `<thead>` row for a table), or the first row taken as a message row when a
-selector or the detector included it: a row without a link and without a digit whose
-cells are short labels, all `th`, one of them a time column's name, or two of them other
-known column names (标题, 状态, 来信人 …). Header rows are no
+selector or the detector included it: a row whose cells are short labels without a digit,
+all `th` (their sort links allowed), or without a link and with a time column's name or
+two other known column names (标题, 状态, 来信人 …). Header rows are no
 messages: they are dropped from the rows before reading (and not counted as skipped).
 
 A header whose cells line up with a row's (same count, read through a row's only wrapper:
@@ -114,19 +114,24 @@ def split_header(rows: list[LexborNode]) -> tuple[list[LexborNode], Columns | No
 
 
 def is_header(node: LexborNode) -> bool:
-    """True for a row of column labels: no link, no digit, two or more cells each a short
-    label, all `th`, one a time column's name or two other known column names."""
+    """True for a row of column labels: two or more cells each a short label without a
+    digit, all `th` (sort links allowed), or without a link and with a time column's name
+    or two other known column names."""
     cells = row_cells(node)
-    if len(cells) < 2 or holds_link(node):
+    if len(cells) < 2:
         return False
     labels = [compact(c.text(separator=" ")) for c in cells]
     if any(len(label) > MAX_LABEL or any(ch.isdigit() for ch in label) for label in labels):
         return False
     if not any(labels):
         return False
-    if all(c.tag == "th" for c in cells) or any(time_column(label) for label in labels):
-        return True
-    return sum(label in OTHER_HEADERS for label in labels) >= 2
+    if all(c.tag == "th" for c in cells):
+        return True  # header cells, even as sort links (ASP.NET grids: <th><a>提交时间</a>)
+    if holds_link(node):
+        return False
+    return any(time_column(label) for label in labels) or (
+        sum(label in OTHER_HEADERS for label in labels) >= 2
+    )
 
 
 def time_column(label: str) -> str | None:
