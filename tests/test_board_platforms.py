@@ -775,3 +775,22 @@ def test_a_header_of_sort_links_still_names_the_reply_time_column(selected: bool
     page = parse_list(html, "http://www.yc12345.gov.cn/", rows, now=NOW)
     assert read(page.messages) == expected("yinchuan_12345.html")
     assert (page.rows, page.skipped) == (2, ())
+
+
+@pytest.mark.parametrize("selected", [False, True], ids=["auto", "documented"])
+def test_a_header_in_a_table_of_its_own_names_the_next_tables_columns(selected: bool) -> None:
+    # Old templates draw the header as a table of its own right above the list's table.
+    header = (
+        "<tr><td>序号</td><td>主题</td><td>信件类别</td><td>处理时间</td><td>处理部门</td>"
+        "<td>来信人</td></tr>"
+    )
+    html = (FIXTURES / "changsha_wlwz.html").read_text()
+    html = html.replace(f'<table class="table1"><tr class="tit">{header[4:]}',
+                        f'<table class="head">{header}</table><table class="table1">')  # fmt: skip
+    assert '<table class="head">' in html
+    rows = BoardSelectors(item="table.table1 tr") if selected else AUTO
+    page = parse_list(html, "http://wlwz.changsha.gov.cn/webapp/cs/email/", rows, now=NOW)
+    assert [(u.title, u.answered, u.replied) for u in page.undated] == [
+        (title, answered, day(replied) if replied else None)
+        for title, answered, replied in UNDATED["changsha_wlwz.html"]
+    ]

@@ -3,7 +3,8 @@
 Lists that print no status column say what their dates are in a header row instead
 (长沙 网络问政 `序号 主题 信件类别 处理时间 处理部门 来信人`, 宿州 12345 `… 回复时间`, 银川
 `… 提交时间 办结时间`, 梧州 `… 来信时间 类型`). The header is the row just before the first
-message row (a `<thead>` row for a table), or the first row taken as a message row when a
+message row (a `<thead>` row for a table, or the last row of a header table right before
+it), a table's `th` row, or the first row taken as a message row when a
 selector or the detector included it: a row whose cells are short labels without a digit,
 all `th` (their sort links allowed), or without a link and with a time column's name or
 two other known column names (标题, 状态, 来信人 …). Header rows are no
@@ -144,22 +145,33 @@ def time_column(label: str) -> str | None:
 
 
 def _before(row: LexborNode) -> LexborNode | None:
-    """The element just before a row: its previous sibling, or, for a table's first body
-    row, the last row of the table's `<thead>`."""
-    node = row.prev
-    while node is not None and node.tag in _NOT_CELL:
-        node = node.prev
-    if node is not None:
+    """The element just before a row: its previous sibling, or, for a table's first row,
+    the last row of the table's `<thead>`, else of a table right before it (old templates
+    put the header in a table of its own)."""
+    node = _previous(row)
+    if node is not None or row.tag != "tr":
         return node
-    parent = row.parent
-    if row.tag == "tr" and parent is not None and parent.tag == "tbody":
-        head = parent.prev
-        while head is not None and head.tag != "thead":
-            head = head.prev
-        if head is not None:
-            rows = head.css("tr")
-            return rows[-1] if rows else None
-    return None
+    section = row.parent
+    if section is not None and section.tag == "tbody":
+        head = _previous(section)
+        if head is not None and head.tag == "thead":
+            return _last_row(head)
+    table = section if section is None or section.tag == "table" else section.parent
+    before = _previous(table) if table is not None and table.tag == "table" else None
+    return _last_row(before) if before is not None and before.tag == "table" else None
+
+
+def _previous(node: LexborNode) -> LexborNode | None:
+    """The previous sibling element, past text and comments."""
+    prev = node.prev
+    while prev is not None and prev.tag in _NOT_CELL:
+        prev = prev.prev
+    return prev
+
+
+def _last_row(node: LexborNode) -> LexborNode | None:
+    rows = node.css("tr")
+    return rows[-1] if rows else None
 
 
 def _table_head(row: LexborNode) -> LexborNode | None:
