@@ -601,18 +601,22 @@ def test_a_time_column_without_a_status_answers_by_what_its_header_names(
 
 
 @pytest.mark.parametrize(
+    "call", [r"showDetail('\1','440200')", r"this.blur(); return showDetail('\1','440200');"]
+)
+@pytest.mark.parametrize(
     ("id_pattern", "ids"),
     [(None, ["3720,440200", "3727,440200", "3733,440200"]), (r"^(\d+)", ["3720", "3727", "3733"])],
 )
 def test_shaoguan_rows_opened_by_a_page_function_keep_their_ids(
-    id_pattern: str | None, ids: list[str]
+    id_pattern: str | None, ids: list[str], call: str
 ) -> None:
     # The real 韶关 list calls a function with the theme id and area code (W shaoguan.py
     # reads them with '(\d+)','(\d+)'), not window.open with a URL.
     html = re.sub(
-        r"window\.open\('wlwzSiteAction!view\.action\?id=(\d+)'\)", r"showDetail('\1','440200')",
+        r"window\.open\('wlwzSiteAction!view\.action\?id=(\d+)'\)", call,
         (FIXTURES / "shaoguan_wlwz.html").read_text(),
     )  # fmt: skip
+    assert "showDetail('3720'" in html
     page = parse_list(html, "http://wlwz.sg.gov.cn/website/wlwz/", AUTO, now=NOW,
                       id_pattern=id_pattern)  # fmt: skip
     assert [(m.id, m.url, m.answered) for m in page.messages] == [

@@ -29,7 +29,7 @@ SKIP_HREF = ("javascript:", "mailto:", "tel:", "#", "data:")
 _HIDDEN = "script, style, noscript, template"
 # A page function called with the item's id instead of a URL: showDetail('3720','440200')
 # (韶关 网络问政, read by W shaoguan.py), 梧州's letter list (W wuzhou.py takes the digits).
-_SCRIPT_CALL = re.compile(r"""^\s*(?:javascript:)?\s*[A-Za-z_$][\w$.]*\s*\(([^()]{1,200})\)\s*;?""")
+_SCRIPT_CALL = re.compile(r"""[A-Za-z_$][\w$.]*\s*\(([^()]{1,200})\)""")
 _CALL_ARG = re.compile(r"""^\s*(?:'([^'"]{1,64})'|"([^'"]{1,64})"|(\d{1,20}))\s*$""")
 _SCRIPT_LINK = re.compile(r"""(?:window\.open|location(?:\.href)?\s*=)\s*\(?\s*['"]([^'"]+)['"]""")
 # Non-content blocks cut before parsing: their openers, and each one's closer.
@@ -64,15 +64,15 @@ def script_call(node: LexborNode) -> str | None:
     for an onclick that opens a URL (`script_link`), or whose arguments are not quoted
     texts or numbers with an id's digits among them (`toggle(this)`, `sort('date')`)."""
     onclick = node.attributes.get("onclick")
-    if not onclick or _SCRIPT_LINK.search(onclick) or not (m := _SCRIPT_CALL.match(onclick)):
+    if not onclick or _SCRIPT_LINK.search(onclick):
         return None
-    args: list[str] = []
-    for part in m.group(1).split(","):
-        arg = _CALL_ARG.match(part)
-        if arg is None:
-            return None
-        args.append(next(g for g in arg.groups() if g is not None).strip())
-    return ",".join(args) if any(any(ch.isdigit() for ch in a) for a in args) else None
+    # The first call whose arguments are an id (`this.blur(); return showDetail('12')`).
+    for call in _SCRIPT_CALL.finditer(onclick[:1000]):
+        args = [_CALL_ARG.match(part) for part in call.group(1).split(",")]
+        values = [next(g for g in a.groups() if g is not None).strip() for a in args if a]
+        if len(values) == len(args) and any(ch.isdigit() for v in values for ch in v):
+            return ",".join(values)
+    return None
 
 
 def visible_text(tree: LexborHTMLParser, *, links: bool = True) -> str:
