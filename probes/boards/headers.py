@@ -37,8 +37,8 @@ from selectolax.lexbor import LexborNode
 from probes.boards.status import compact
 from probes.pages.listsearch import holds_link
 
-# Labels of a posting time, on list headers and message pages (徐州 12345 受理日期, 佳木斯
-# 咨询时间 …).
+# Labels of a posting time on a message page (徐州 12345 受理日期, 佳木斯 咨询时间 …); a list's
+# header is read by `time_column`, which takes these as posting times too.
 POSTED_LABELS = (
     "受理日期", "受理时间", "留言时间", "留言日期", "来信时间", "来信日期", "提交时间", "提交日期",
     "咨询时间", "反映时间", "提问时间", "诉求时间", "发起时间", "登记时间", "投诉时间", "写信时间",
@@ -136,7 +136,8 @@ def is_header(node: LexborNode) -> bool:
 
 
 def time_column(label: str) -> str | None:
-    """ "posted" or "reply" for a time column's header, None for any other label."""
+    """What a column's header says its times are: "posted", "reply" or None (no time
+    column, or another step's)."""
     if not label.endswith(_TIME_SUFFIX) or any(word in label for word in _DEADLINE):
         return None
     if any(step in label for step in _REPLY_STEPS):

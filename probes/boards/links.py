@@ -7,11 +7,11 @@ position whose texts differ most from row to row across the page (大连's rows 
 links: 编号, 标题, 类型, 状态, 单位; a department link before the title repeats). Links
 written only as `onclick="window.open('…')"` count, on the row itself too (a selector
 query includes the row), and so do links that call a page function with the message's id
-(`onclick="showInquiry('7582')"`, 梧州): such a message has no URL to follow, its id is the
-call's arguments. The title is the link's text, or its `title` attribute (or its cell's:
-长沙 `td[title] > a`) when the text is cut (`关于…`, `...`) or empty; when one link wraps
-all of a row's cells (咸宁, or a row opening its message itself), its first cell that can
-be a title.
+(`onclick="showInquiry('7582')"`, 梧州): its id is the call's arguments and its page is
+`selectors.link_template` with that id, else it has none to follow. The title is the
+link's text, or its `title` attribute (or its cell's: 长沙 `td[title] > a`) when the text
+is cut (`关于…`, `...`) or empty; when one link wraps all of a row's cells (咸宁, or a row
+opening its message itself), its first cell that can be a title.
 """
 
 from __future__ import annotations
