@@ -1,5 +1,6 @@
-"""How the `board` check reads a board's list, page by page: HTML list pages (next link
-or URL template) or a JSON list API (page number, row offset or cursor), at most
+"""How the `board` check reads a board's list, page by page: HTML list pages (next link,
+URL template, a form posted with the page number, or ASP.NET WebForms postbacks carrying
+the previous page's form) or a JSON list API (page number, row offset or cursor), at most
 `max_pages` per run. A first page that cannot be read is the run's failure; a later one
 ends the reading with a note for the evidence. Rows that show no date at all (徐州 12345
 公示) are dated by their own page, once: later runs take the tracked posting time.
@@ -8,18 +9,21 @@ ends the reading with a note for the evidence. Rows that show no date at all (�
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
 
 from probes.boards.apilist import api_page
 from probes.boards.parse import ListPage, parse_detail, parse_list
-from probes.boards.status import board_words
+from probes.boards.status import StatusWords, board_words
 from probes.boards.summary import interim_rule
-from probes.config.board import BoardApi, BoardSpec
+from probes.config.board import BoardApi, BoardSelectors, BoardSpec
 from probes.kinds.apipages import ApiError, fetch_page, readable, warm_up
 from probes.kinds.context import CheckContext
 from probes.model import Failure, ParsedMessage
+from probes.pages import paging
 from probes.pages.jsonlist import next_value
+from probes.pages.webform import PostbackForm, postback_form
 from probes.state import board as tracked_store
 
 
@@ -49,28 +53,106 @@ class Read:
             self.notes.append(f"{where}: {line}; later pages not read")
 
 
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """How one list page is asked for; `key` tells pages apart (a postback's hidden state
+    changes on every page, the page it asks for does not)."""
+
+    url: str
+    key: str
+    method: str = "GET"
+    data: Mapping[str, str] | None = None
+
+    def where(self, number: int) -> str:
+        shown = self.url if self.method == "GET" else f"POST {self.url}"
+        return f"list page {shown}" if number == 1 else f"list page {number} ({shown})"
+
+
 async def read_pages(spec: BoardSpec, ctx: CheckContext, url: str, now: dt.datetime) -> Read:
-    """The HTML list pages from `url`, by next link or URL template, at most `max_pages`."""
+    """The HTML list pages from `url`, by next link, URL template, posted form or WebForms
+    postback, at most `max_pages`. A posted page that shows only messages of the pages
+    before it ends the reading: the server ignored the page asked for."""
     read = Read()
-    page_url: str | None = url
-    visited: set[str] = set()
-    while page_url is not None and read.pages < spec.max_pages and page_url not in visited:
-        visited.add(page_url)
-        got = readable(await ctx.fetch(page_url))
+    request: PageRequest | None = _first_request(spec, url)
+    asked: set[str] = set()
+    while request is not None and read.pages < spec.max_pages and request.key not in asked:
+        asked.add(request.key)
+        number = read.pages + 1
+        got = readable(await ctx.fetch(request.url, method=request.method, data=request.data))
         if isinstance(got, tuple):
-            where = f"list page {page_url}" if read.first is None else (
-                f"list page {read.pages + 1} ({page_url})")  # fmt: skip
-            read.stop(where, *got)
+            read.stop(request.where(number), *got)
             break
-        page = await ctx.read(got.content, partial(
-            parse_list, got.text, got.url, spec.selectors, now=now, id_pattern=spec.id_pattern,
-            next_page=spec.next_page, words=board_words(spec),
+        page, form = await ctx.read(got.content, partial(
+            _list_page, got.text, got.url, spec.selectors, now=now, id_pattern=spec.id_pattern,
+            next_page=spec.next_page, words=board_words(spec), form=spec.postback is not None,
         ))  # fmt: skip
-        read.add(await _date_rows(spec, ctx, page, now, read))
+        ids = {m.id for m in page.messages} | {u.id for u in page.undated}
+        if request.method == "POST" and read.pages and ids and ids <= read.seen.keys():
+            read.notes.append(
+                f"{request.where(number)} shows only messages of earlier pages: the site "
+                "did not page on; later pages not read"
+            )
+            break
+        page = await _date_rows(spec, ctx, page, now, read)
+        read.add(page)
         if not page.messages:
             break
-        page_url = _next_page(spec, page, read.pages + 1)
+        request = _next_request(spec, url, got.url, page, form, read.pages + 1)
     return read
+
+
+def _list_page(
+    text: str,
+    page_url: str,
+    selectors: BoardSelectors,
+    *,
+    now: dt.datetime,
+    id_pattern: str | None,
+    next_page: str | None,
+    words: StatusWords,
+    form: bool,
+) -> tuple[ListPage, PostbackForm | None]:
+    """One list page's messages, and its WebForms form when the board pages by postback
+    (run in a page worker for a big page)."""
+    page = parse_list(text, page_url, selectors, now=now, id_pattern=id_pattern,
+                      next_page=next_page, words=words)  # fmt: skip
+    return page, postback_form(text, page_url) if form else None
+
+
+def _first_request(spec: BoardSpec, url: str) -> PageRequest:
+    if spec.page_form is not None:
+        return _posted(url, spec.page_form, 1, spec.page_size)
+    return PageRequest(url, key=url)
+
+
+def _next_request(
+    spec: BoardSpec,
+    url: str,
+    page_url: str,
+    page: ListPage,
+    form: PostbackForm | None,
+    number: int,
+) -> PageRequest | None:
+    """The request of list page `number`, after `page` (read from `page_url`)."""
+    if (postback := spec.postback) is not None:
+        own = {k: paging.fill(v, number, None) for k, v in postback.fields.items()}
+        argument = paging.fill(postback.argument, number, None)
+        data = {**dict(form.fields if form else ()), "__EVENTTARGET": postback.target,
+                "__EVENTARGUMENT": argument, **own}  # fmt: skip
+        action = form.action if form else page_url
+        return PageRequest(action, f"{action} {argument} {sorted(own.items())}", "POST", data)
+    if spec.page_url_template is not None:
+        url = paging.fill(spec.page_url_template, number, spec.page_size)
+    elif spec.page_form is None:
+        return PageRequest(page.next_url, key=page.next_url) if page.next_url else None
+    if spec.page_form is not None:
+        return _posted(url, spec.page_form, number, spec.page_size)
+    return PageRequest(url, key=url)
+
+
+def _posted(url: str, form: Mapping[str, str], number: int, size: int | None) -> PageRequest:
+    data = {k: paging.fill(v, number, size) for k, v in form.items()}
+    return PageRequest(url, f"{url} {sorted(data.items())}", "POST", data)
 
 
 async def read_api(spec: BoardSpec, api: BoardApi, ctx: CheckContext, now: dt.datetime) -> Read:
@@ -135,17 +217,3 @@ async def _date_rows(
                           detail.reply_text)
         )  # fmt: skip
     return replace(page, messages=tuple(messages), skipped=tuple(skipped), undated=())
-
-
-def api_pages(spec: BoardSpec) -> bool:
-    """True when the board's list API pages on (it reads more than page 1)."""
-    return spec.api is not None and spec.api.paging is not None
-
-
-def _next_page(spec: BoardSpec, page: ListPage, number: int) -> str | None:
-    if spec.page_url_template is not None:
-        offset = (number - 1) * (spec.page_size or 0)
-        return spec.page_url_template.replace("{page}", str(number)).replace(
-            "{offset}", str(offset)
-        )
-    return page.next_url

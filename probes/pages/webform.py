@@ -1,0 +1,78 @@
+"""The form an ASP.NET WebForms page posts back: where it posts to and the fields a
+browser would send with it.
+
+A WebForms list (徐州 12345 公示, any GridView or AspNetPager list) has no page links: its
+pager calls `__doPostBack(target, argument)`, which sets `__EVENTTARGET` and
+`__EVENTARGUMENT` and submits the page's one server form, with the page's hidden state
+(`__VIEWSTATE`, `__VIEWSTATEGENERATOR`, `__EVENTVALIDATION`) and every other control's
+value. The server rebuilds the page from that state, so page N is asked for with the
+fields of page N - 1: a post without them is refused ("Validation of viewstate MAC
+failed") or answered with page 1 on many sites.
+
+The fields are those of an HTML form submission: named controls that are not disabled;
+checkboxes and radio buttons only when checked; a select's selected option (else its
+first); no buttons (a submit button's name would be a click on it, such as a search).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+_NOT_SENT = frozenset({"submit", "button", "image", "reset", "file"})
+_CHECKED = frozenset({"checkbox", "radio"})
+
+
+@dataclass(frozen=True, slots=True)
+class PostbackForm:
+    """The page's server form: the absolute URL it posts to and its fields, in order
+    (the first value of a name repeated)."""
+
+    action: str
+    fields: tuple[tuple[str, str], ...]
+
+
+def postback_form(html: str, page_url: str) -> PostbackForm | None:
+    """The form holding the page's `__VIEWSTATE`, else its first form posted by POST;
+    None when the page has neither."""
+    tree = LexborHTMLParser(html)
+    form = next(
+        (f for f in tree.css("form") if f.css_first('input[name="__VIEWSTATE"]') is not None),
+        None,
+    ) or next(
+        (f for f in tree.css("form") if (f.attributes.get("method") or "").lower() == "post"),
+        None,
+    )  # fmt: skip
+    if form is None:
+        return None
+    action = (form.attributes.get("action") or "").strip()
+    fields: dict[str, str] = {}
+    for control in form.css("input, select, textarea"):
+        field = _field(control)
+        if field is not None:
+            fields.setdefault(*field)
+    return PostbackForm(urljoin(page_url, action) if action else page_url, tuple(fields.items()))
+
+
+def _field(control: LexborNode) -> tuple[str, str] | None:
+    attrs = control.attributes
+    name = attrs.get("name")
+    if not name or "disabled" in attrs:
+        return None
+    if control.tag == "textarea":
+        return name, control.text(deep=True)
+    if control.tag == "select":
+        options = control.css("option")
+        chosen = next((o for o in options if "selected" in o.attributes), None)
+        chosen = chosen or (options[0] if options else None)
+        if chosen is None:
+            return None
+        value = chosen.attributes.get("value")
+        return name, value if value is not None else chosen.text(deep=True).strip()
+    kind = (attrs.get("type") or "text").lower()
+    if kind in _NOT_SENT or (kind in _CHECKED and "checked" not in attrs):
+        return None
+    value = attrs.get("value")
+    return name, value if value is not None else ("on" if kind in _CHECKED else "")
