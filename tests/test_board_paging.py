@@ -274,6 +274,26 @@ async def test_a_failed_postback_page_is_told_and_its_tracked_messages_still_fol
     assert [r.code for r in verdict.reasons] == ["board_unanswered"]
 
 
+async def test_undated_rows_past_max_detail_pages_are_read_on_later_runs(
+    webforms: WebForms, runtime: Runtime
+) -> None:
+    # 徐州's rows have no date: each is dated by its own page, at most max_detail_pages a
+    # run. With 4: page 1's three and one of page 2's; page 3 waits, and says so.
+    clock = runtime.clock
+    assert isinstance(clock, FrozenClock)
+    async with serve_app(webforms.app()) as base:
+        ch = xuzhou(base, paging=f"max_detail_pages: 4\n        postback: {{target: '{PAGER}'}}")
+        result, _ = await run(runtime, ch)
+        assert ids(runtime, "xz12345") == ids_of_pages(1) | {"4004"}
+        assert any("list page 3 (POST " in line and "wait for their own pages" in line
+                   for line in result.evidence), result.evidence  # fmt: skip
+        for _ in range(2):
+            clock.advance(3600)
+            result, verdict = await run(runtime, ch)
+    assert ids(runtime, "xz12345") == ids_of_pages(1, 2, 3)
+    assert verdict.state is State.ZOMBIE, verdict.summary  # page 3's case, once dated
+
+
 async def test_a_first_postback_failing_on_a_new_board_says_so(
     webforms: WebForms, runtime: Runtime
 ) -> None:

@@ -17,12 +17,12 @@ from probes.boards.apilist import api_page
 from probes.boards.parse import ListPage, parse_detail, parse_list
 from probes.boards.status import StatusWords, board_words
 from probes.boards.summary import interim_rule
-from probes.config.board import BoardApi, BoardSelectors, BoardSpec
+from probes.config.board import BoardApi, BoardSelectors, BoardSpec, Postback
 from probes.kinds.apipages import ApiError, fetch_page, readable, warm_up
 from probes.kinds.context import CheckContext
 from probes.model import Failure, ParsedMessage
-from probes.pages import paging
 from probes.pages.jsonlist import next_value
+from probes.pages.paging import fill
 from probes.pages.webform import PostbackForm, postback_form
 from probes.state import board as tracked_store
 
@@ -93,9 +93,16 @@ async def read_pages(spec: BoardSpec, ctx: CheckContext, url: str, now: dt.datet
                 "did not page on; later pages not read"
             )
             break
+        waiting = len(page.undated)
         page = await _date_rows(spec, ctx, page, now, read)
         read.add(page)
         if not page.messages:
+            if waiting and read.message_pages >= spec.max_detail_pages:
+                read.notes.append(
+                    f"{request.where(number)}: its {waiting} rows show no date and wait for "
+                    "their own pages (max_detail_pages reached); later pages are read once "
+                    "they are dated, on the next runs"
+                )
             break
         request = _next_request(spec, url, got.url, page, form, read.pages + 1)
     return read
@@ -133,26 +140,35 @@ def _next_request(
     form: PostbackForm | None,
     number: int,
 ) -> PageRequest | None:
-    """The request of list page `number`, after `page` (read from `page_url`)."""
-    if (postback := spec.postback) is not None:
-        own = {k: paging.fill(v, number, None) for k, v in postback.fields.items()}
-        argument = paging.fill(postback.argument, number, None)
-        data = {**dict(form.fields if form else ()), "__EVENTTARGET": postback.target,
-                "__EVENTARGUMENT": argument, **own}  # fmt: skip
-        action = form.action if form else page_url
-        return PageRequest(action, f"{action} {argument} {sorted(own.items())}", "POST", data)
-    if spec.page_url_template is not None:
-        url = paging.fill(spec.page_url_template, number, spec.page_size)
-    elif spec.page_form is None:
+    """The request of list page `number`, after `page` (read from `page_url`; `url` is
+    page 1's)."""
+    if spec.postback is not None:
+        return _postback(spec.postback, form.action if form else page_url, form, number)
+    if spec.page_url_template is None and spec.page_form is None:
+        # by next_page's link (none without pagination)
         return PageRequest(page.next_url, key=page.next_url) if page.next_url else None
+    if spec.page_url_template is not None:
+        url = fill(spec.page_url_template, number, spec.page_size)
     if spec.page_form is not None:
         return _posted(url, spec.page_form, number, spec.page_size)
     return PageRequest(url, key=url)
 
 
 def _posted(url: str, form: Mapping[str, str], number: int, size: int | None) -> PageRequest:
-    data = {k: paging.fill(v, number, size) for k, v in form.items()}
+    data = {k: fill(v, number, size) for k, v in form.items()}
     return PageRequest(url, f"{url} {sorted(data.items())}", "POST", data)
+
+
+def _postback(
+    postback: Postback, action: str, form: PostbackForm | None, number: int
+) -> PageRequest:
+    """Page `number` of a WebForms list: the previous page's form as it came, then the
+    pager's event, then the configured fields."""
+    own = {k: fill(v, number, None) for k, v in postback.fields.items()}
+    argument = fill(postback.argument, number, None)
+    data = {**dict(form.fields if form else ()), "__EVENTTARGET": postback.target,
+            "__EVENTARGUMENT": argument, **own}  # fmt: skip
+    return PageRequest(action, f"{action} {argument} {sorted(own.items())}", "POST", data)
 
 
 async def read_api(spec: BoardSpec, api: BoardApi, ctx: CheckContext, now: dt.datetime) -> Read:
