@@ -39,6 +39,7 @@ from probes.http.client import open_fetcher
 from probes.kinds.pagework import open_page_workers
 from probes.model import CheckResult, State, Verdict
 from probes.pages.dates import CN_TZ
+from probes.pages.webform import PostbackForm, postback_form
 from probes.runtime.runner import Runtime, run_channel
 from probes.state import board as tracked
 from probes.state.store import Store
@@ -325,6 +326,42 @@ async def test_a_webforms_board_without_paging_says_it_read_page_1_only(
     assert webforms.posts == []
     assert any("only list page 1 read: no pagination configured" in line
                for line in result.evidence)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("controls", "sent"),
+    [
+        ('<input type="hidden" name="__VIEWSTATE" value="/wE=">', [("__VIEWSTATE", "/wE=")]),
+        ('<input name="q">', [("q", "")]),  # a text box without a value: sent empty
+        ('<input type="submit" name="btnSearch" value="查询"><input type="image" name="go">'
+         '<input type="button" name="b" value="x">', []),  # buttons: a click, not a field
+        ('<input type="checkbox" name="a" value="1"><input type="checkbox" name="b" checked>',
+         [("b", "on")]),
+        ('<input type="radio" name="r" value="x"><input type="radio" name="r" value="y" checked>',
+         [("r", "y")]),
+        ('<select name="s"><option value="1">一</option><option value="2" selected>二</option>'
+         '</select><select name="t"><option>全部</option></select>', [("s", "2"), ("t", "全部")]),
+        ('<textarea name="memo">留言</textarea><input name="d" value="x" disabled>',
+         [("memo", "留言")]),
+    ],
+    ids=["hidden", "text", "buttons", "checkbox", "radio", "select", "textarea-disabled"],
+)  # fmt: skip
+def test_a_postback_sends_the_fields_a_browser_would(controls: str, sent: list[tuple[str, str]]
+                                                     ) -> None:  # fmt: skip
+    page = f'<html><body><form method="post" action="list.aspx?x=1">{controls}</form></body>'
+    form = postback_form(page, "http://b.gov.cn/web/list.aspx")
+    assert form is not None
+    assert form.action == "http://b.gov.cn/web/list.aspx?x=1"
+    assert list(form.fields) == sent
+
+
+def test_the_form_holding_the_view_state_is_the_one_posted_back() -> None:
+    page = ('<form method="post" action="/search.aspx"><input name="kw" value=""></form>'
+            '<form method="post" id="form1"><input type="hidden" name="__VIEWSTATE" value="v">'
+            "</form>")  # fmt: skip
+    form = postback_form(page, "http://b.gov.cn/list.aspx")
+    assert form == PostbackForm("http://b.gov.cn/list.aspx", (("__VIEWSTATE", "v"),))
+    assert postback_form("<html><body><a href='?p=2'>下一页</a></body></html>", "http://b/") is None
 
 
 # 成都 and 莱芜: list pages asked for by a POST form.
