@@ -346,8 +346,9 @@ async def test_a_webforms_board_without_paging_says_it_read_page_1_only(
     ],
     ids=["hidden", "text", "buttons", "checkbox", "radio", "select", "textarea-disabled"],
 )  # fmt: skip
-def test_a_postback_sends_the_fields_a_browser_would(controls: str, sent: list[tuple[str, str]]
-                                                     ) -> None:  # fmt: skip
+def test_a_postback_sends_the_fields_a_browser_would(
+    controls: str, sent: list[tuple[str, str]]
+) -> None:
     page = f'<html><body><form method="post" action="list.aspx?x=1">{controls}</form></body>'
     form = postback_form(page, "http://b.gov.cn/web/list.aspx")
     assert form is not None
