@@ -99,6 +99,14 @@ class WebForms:
             for n, (cid, title, status, _) in enumerate(CASES[number - 1], start=1)
         )
         state = view_state(number)
+        more = number < len(CASES)  # the last page's next links are disabled: no href
+        pager = (f"<a href=\"javascript:__doPostBack('{PAGER}','{number + 1}')\">下一页</a>"
+                 if more else "<a>下一页</a>")  # fmt: skip
+        button = (  # a LinkButton: the same event on every page, the state says which
+            '<a id="lnkNext" href="javascript:WebForm_DoPostBackWithOptions(new '
+            'WebForm_PostBackOptions(&quot;lnkNext&quot;, &quot;&quot;, true, &quot;&quot;, '
+            '&quot;&quot;, false, true))">后一页</a>' if more else "<a>后一页</a>"
+        )  # fmt: skip
         hidden = (
             '<input type="hidden" name="__EVENTTARGET" id="__EVENTTARGET" value="">'
             '<input type="hidden" name="__EVENTARGUMENT" id="__EVENTARGUMENT" value="">'
@@ -112,9 +120,9 @@ class WebForms:
             f'{hidden}<input name="txtKeyword" type="text" value="">'
             '<input type="submit" name="btnSearch" value="查询">'
             f"<table>{rows}</table>"
-            f'<div id="CaseGgfwAll1_Pager">共{len(CASES)}页 '
-            f"<a href=\"javascript:__doPostBack('{PAGER}','{number + 1}')\">下一页</a>"
+            f'<div id="CaseGgfwAll1_Pager">共{len(CASES)}页 {pager}'
             f'<input name="{PAGER}_input" type="text" value="{number}"></div>'
+            f'<p class="next">{button}</p>'
             "</form></body></html>"
         )
 
@@ -130,12 +138,15 @@ class WebForms:
             if (
                 form.get("__VIEWSTATEGENERATOR") != GENERATOR
                 or form.get("__EVENTVALIDATION") != validation(state)
-                or form.get("__EVENTTARGET") != PAGER
+                or form.get("__EVENTTARGET") not in (PAGER, "lnkNext")
             ):
                 return PlainTextResponse("Validation of viewstate MAC failed.", status_code=500)
             if self.ignore_postbacks:
                 return HTMLResponse(self.page(1))
-            wanted = int(form["__EVENTARGUMENT"])
+            wanted = (
+                int(form["__EVENTARGUMENT"]) if form["__EVENTTARGET"] == PAGER
+                else int(state.removeprefix("/wEPDwUKLTk")[:4]) + 1
+            )  # fmt: skip
             if wanted in self.failing:
                 return PlainTextResponse("Server Error in '/' Application.", status_code=500)
             return HTMLResponse(self.page(min(wanted, len(CASES))))
@@ -224,6 +235,25 @@ async def test_webforms_board_reads_later_pages_by_posting_back_each_pages_form(
     # the case in progress for four months is on page 3
     assert verdict.state is State.ZOMBIE, verdict.summary
     assert [r.code for r in verdict.reasons] == ["board_unanswered"]
+
+
+@pytest.mark.parametrize(
+    ("next_link", "events"),
+    [
+        ("'#CaseGgfwAll1_Pager a'", [(PAGER, "2"), (PAGER, "3"), (PAGER, "4")]),
+        ("'p.next a'", [("lnkNext", "")] * 3),  # a LinkButton: told apart by the state
+    ],
+    ids=["pager-link", "link-button"],
+)
+async def test_a_next_page_link_that_posts_back_is_followed_as_a_click(
+    webforms: WebForms, runtime: Runtime, next_link: str, events: list[tuple[str, str]]
+) -> None:
+    async with serve_app(webforms.app()) as base:
+        result, _ = await run(runtime, xuzhou(base, 5, f"next_page: {next_link}"))
+    assert [(p["__EVENTTARGET"], p["__EVENTARGUMENT"]) for p in webforms.posts] == events
+    assert [p["__VIEWSTATE"] for p in webforms.posts] == [view_state(n) for n in (1, 2, 3)]
+    assert ids(runtime, "xz12345") == ids_of_pages(1, 2, 3, 4)  # page 4's link is disabled
+    assert result.evidence[0].startswith("read 4 list page(s): 12 messages")
 
 
 async def test_the_pager_input_is_carried_from_the_page_when_no_field_sets_it(

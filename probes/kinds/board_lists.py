@@ -9,6 +9,7 @@ ends the reading with a note for the evidence. Rows that show no date at all (å¾
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -17,13 +18,13 @@ from probes.boards.apilist import api_page
 from probes.boards.parse import ListPage, parse_detail, parse_list
 from probes.boards.status import StatusWords, board_words
 from probes.boards.summary import interim_rule
-from probes.config.board import BoardApi, BoardSelectors, BoardSpec, Postback
+from probes.config.board import BoardApi, BoardSelectors, BoardSpec
 from probes.kinds.apipages import ApiError, fetch_page, readable, warm_up
 from probes.kinds.context import CheckContext
 from probes.model import Failure, ParsedMessage
 from probes.pages.jsonlist import next_value
 from probes.pages.paging import fill
-from probes.pages.webform import PostbackForm, postback_form
+from probes.pages.webform import LinkPostback, PostbackForm, link_postback, postback_form
 from probes.state import board as tracked_store
 
 
@@ -55,8 +56,8 @@ class Read:
 
 @dataclass(frozen=True, slots=True)
 class PageRequest:
-    """How one list page is asked for; `key` tells pages apart (a postback's hidden state
-    changes on every page, the page it asks for does not)."""
+    """How one list page is asked for; `key` tells pages apart (the same key asked again
+    ends the reading)."""
 
     url: str
     key: str
@@ -82,7 +83,7 @@ async def read_pages(spec: BoardSpec, ctx: CheckContext, url: str, now: dt.datet
         if isinstance(got, tuple):
             read.stop(request.where(number), *got)
             break
-        page, form = await ctx.read(got.content, partial(
+        page, posts = await ctx.read(got.content, partial(
             _list_page, got.text, got.url, spec.selectors, now=now, id_pattern=spec.id_pattern,
             next_page=spec.next_page, words=board_words(spec), form=spec.postback is not None,
         ))  # fmt: skip
@@ -104,7 +105,7 @@ async def read_pages(spec: BoardSpec, ctx: CheckContext, url: str, now: dt.datet
                     "they are dated, on the next runs"
                 )
             break
-        request = _next_request(spec, url, got.url, page, form, read.pages + 1)
+        request = _next_request(spec, url, got.url, page, posts, read.pages + 1)
     return read
 
 
@@ -118,12 +119,17 @@ def _list_page(
     next_page: str | None,
     words: StatusWords,
     form: bool,
-) -> tuple[ListPage, PostbackForm | None]:
-    """One list page's messages, and its WebForms form when the board pages by postback
-    (run in a page worker for a big page)."""
+) -> tuple[ListPage, PostbackForm | LinkPostback | None]:
+    """One list page's messages, and what the next page posts back: the page's form for
+    a board paging by `postback`, or the event of a next-page link that is a WebForms
+    postback (run in a page worker for a big page)."""
     page = parse_list(text, page_url, selectors, now=now, id_pattern=id_pattern,
                       next_page=next_page, words=words)  # fmt: skip
-    return page, postback_form(text, page_url) if form else None
+    if form:
+        return page, postback_form(text, page_url)
+    if next_page is not None and page.next_url is None:
+        return page, link_postback(text, page_url, next_page)
+    return page, None
 
 
 def _first_request(spec: BoardSpec, url: str) -> PageRequest:
@@ -137,13 +143,18 @@ def _next_request(
     url: str,
     page_url: str,
     page: ListPage,
-    form: PostbackForm | None,
+    posts: PostbackForm | LinkPostback | None,
     number: int,
 ) -> PageRequest | None:
     """The request of list page `number`, after `page` (read from `page_url`; `url` is
-    page 1's)."""
+    page 1's; `posts`: what `_list_page` found to post back)."""
+    if isinstance(posts, LinkPostback):  # next_page's link is a postback: as if clicked
+        return _post_event(posts.form, page_url, posts.target, posts.argument, {})
     if spec.postback is not None:
-        return _postback(spec.postback, form.action if form else page_url, form, number)
+        postback = spec.postback
+        own = {k: fill(v, number, None) for k, v in postback.fields.items()}
+        argument = fill(postback.argument, number, None)
+        return _post_event(posts, page_url, postback.target, argument, own)
     if spec.page_url_template is None and spec.page_form is None:
         # by next_page's link (none without pagination)
         return PageRequest(page.next_url, key=page.next_url) if page.next_url else None
@@ -159,16 +170,18 @@ def _posted(url: str, form: Mapping[str, str], number: int, size: int | None) ->
     return PageRequest(url, f"{url} {sorted(data.items())}", "POST", data)
 
 
-def _postback(
-    postback: Postback, action: str, form: PostbackForm | None, number: int
+def _post_event(
+    form: PostbackForm | None, page_url: str, target: str, argument: str, own: dict[str, str]
 ) -> PageRequest:
-    """Page `number` of a WebForms list: the previous page's form as it came, then the
-    pager's event, then the configured fields."""
-    own = {k: fill(v, number, None) for k, v in postback.fields.items()}
-    argument = fill(postback.argument, number, None)
-    data = {**dict(form.fields if form else ()), "__EVENTTARGET": postback.target,
+    """A WebForms postback of the page's `form` (to `page_url` without one): its fields
+    as they came, then the pager's event, then the configured fields `own`."""
+    action = form.action if form else page_url
+    data = {**dict(form.fields if form else ()), "__EVENTTARGET": target,
             "__EVENTARGUMENT": argument, **own}  # fmt: skip
-    return PageRequest(action, f"{action} {argument} {sorted(own.items())}", "POST", data)
+    # The same event from the same state is the same page: a "next" LinkButton posts the
+    # same event on every page, and only the state tells its pages apart.
+    state = hashlib.sha256(repr(sorted(data.items())).encode()).hexdigest()[:16]
+    return PageRequest(action, f"{action} {state}", "POST", data)
 
 
 async def read_api(spec: BoardSpec, api: BoardApi, ctx: CheckContext, now: dt.datetime) -> Read:

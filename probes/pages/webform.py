@@ -9,6 +9,10 @@ value. The server rebuilds the page from that state, so page N is asked for with
 fields of page N - 1: a post without them is refused ("Validation of viewstate MAC
 failed") or answered with page 1 on many sites.
 
+A next-page link of such a pager is `javascript:__doPostBack('CaseGgfwAll1$Pager','3')`
+(or a LinkButton's `WebForm_DoPostBackWithOptions(new WebForm_PostBackOptions("…", …))`):
+`postback_event` reads the target and argument it would post.
+
 The fields are those of an HTML form submission: named controls that are not disabled;
 checkboxes and radio buttons only when checked; a select's selected option (else its
 first); no buttons (a submit button's name would be a click on it, such as a search).
@@ -16,11 +20,16 @@ first); no buttons (a submit button's name would be a click on it, such as a sea
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+_DO_POSTBACK = re.compile(
+    r"""__doPostBack\(\s*(['"])(.*?)\1\s*,\s*(['"])(.*?)\3\s*\)"""
+    r"""|WebForm_PostBackOptions\(\s*(['"])(.*?)\5\s*,\s*(['"])(.*?)\7"""
+)
 _NOT_SENT = frozenset({"submit", "button", "image", "reset", "file"})
 _CHECKED = frozenset({"checkbox", "radio"})
 
@@ -34,10 +43,36 @@ class PostbackForm:
     fields: tuple[tuple[str, str], ...]
 
 
+@dataclass(frozen=True, slots=True)
+class LinkPostback:
+    """What a next-page link posts back: its target and argument, with the page's form."""
+
+    target: str
+    argument: str
+    form: PostbackForm | None
+
+
 def postback_form(html: str, page_url: str) -> PostbackForm | None:
     """The form holding the page's `__VIEWSTATE`, else its first form posted by POST;
     None when the page has neither."""
+    return _form(LexborHTMLParser(html), page_url)
+
+
+def link_postback(html: str, page_url: str, selector: str) -> LinkPostback | None:
+    """The postback of the first element matching `selector` (a next-page link whose
+    href or onclick calls `__doPostBack`), or None when it makes none."""
     tree = LexborHTMLParser(html)
+    node = tree.css_first(selector)
+    if node is None:
+        return None
+    attrs = node.attributes
+    event = postback_event(attrs.get("href")) or postback_event(attrs.get("onclick"))
+    if event is None:
+        return None
+    return LinkPostback(*event, _form(tree, page_url))
+
+
+def _form(tree: LexborHTMLParser, page_url: str) -> PostbackForm | None:
     form = next(
         (f for f in tree.css("form") if f.css_first('input[name="__VIEWSTATE"]') is not None),
         None,
@@ -76,3 +111,13 @@ def _field(control: LexborNode) -> tuple[str, str] | None:
         return None
     value = attrs.get("value")
     return name, value if value is not None else ("on" if kind in _CHECKED else "")
+
+
+def postback_event(script: str | None) -> tuple[str, str] | None:
+    """The (target, argument) a link's `javascript:` href or `onclick` posts back, or
+    None when it posts none."""
+    if not script or not (m := _DO_POSTBACK.search(script)):
+        return None
+    if m.group(2) is not None:
+        return m.group(2), m.group(4)
+    return m.group(6), m.group(8)
