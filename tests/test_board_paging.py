@@ -256,6 +256,49 @@ async def test_a_next_page_link_that_posts_back_is_followed_as_a_click(
     assert result.evidence[0].startswith("read 4 list page(s): 12 messages")
 
 
+@pytest.mark.parametrize(
+    ("link", "said"),
+    [
+        ('<a class="next" href="javascript:goPage(2)">下一页</a>', "'javascript:goPage(2)'"),
+        ('<a class="next" href="#" onclick="turnPage(2); return false">下一页</a>',
+         "'turnPage(2); return false'"),
+        ('<a class="next">下一页</a>', None),  # disabled: the last page
+    ],
+    ids=["javascript-href", "onclick", "disabled"],
+)  # fmt: skip
+async def test_a_next_page_link_that_only_runs_a_script_is_told_not_silently_dropped(
+    runtime: Runtime, link: str, said: str | None
+) -> None:
+    async def listing(request: Request) -> Response:
+        rows = "".join(
+            f'<li><a href="/msg/{n}.html">关于第{n}号问题的咨询</a><span>已回复</span>'
+            f"<span>{dt.datetime.fromtimestamp(NOW - n * DAY, CN_TZ):%Y-%m-%d}</span></li>"
+            for n in range(1, 6)
+        )
+        return HTMLResponse(f"<html><body><ul>{rows}</ul>{link}</body></html>")
+
+    async with serve_app(Starlette(routes=[Route("/list", listing)])) as base:
+        config = parse_config(f"""
+channels:
+  - name: b
+    kind: board
+    owner: 某市
+    url: {base}/list
+    checks:
+      board: {{next_page: a.next}}
+""")  # fmt: skip
+        ch = config.channel("b")
+        assert ch is not None
+        result, _ = await run(runtime, ch)
+    assert result.evidence[0].startswith("read 1 list page(s): 5 messages")
+    notes = [line for line in result.evidence if "runs a script" in line]
+    if said is None:
+        assert notes == []
+    else:
+        assert len(notes) == 1 and said in notes[0], result.evidence
+        assert "later pages not read (set page_url_template or page_form)" in notes[0]
+
+
 async def test_the_pager_input_is_carried_from_the_page_when_no_field_sets_it(
     webforms: WebForms, runtime: Runtime
 ) -> None:

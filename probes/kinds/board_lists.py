@@ -105,6 +105,13 @@ async def read_pages(spec: BoardSpec, ctx: CheckContext, url: str, now: dt.datet
                     "they are dated, on the next runs"
                 )
             break
+        if isinstance(posts, str):
+            read.notes.append(
+                f"{request.where(number)}: its next-page link runs a script ({posts!r}) "
+                "instead of leading to a page; later pages not read (set page_url_template "
+                "or page_form)"
+            )
+            break
         request = _next_request(spec, url, got.url, page, posts, read.pages + 1)
     return read
 
@@ -119,10 +126,11 @@ def _list_page(
     next_page: str | None,
     words: StatusWords,
     form: bool,
-) -> tuple[ListPage, PostbackForm | LinkPostback | None]:
-    """One list page's messages, and what the next page posts back: the page's form for
-    a board paging by `postback`, or the event of a next-page link that is a WebForms
-    postback (run in a page worker for a big page)."""
+) -> tuple[ListPage, PostbackForm | LinkPostback | str | None]:
+    """One list page's messages, and how the next page is asked for beyond a URL: the
+    page's form for a board paging by `postback`; for a next-page link without a URL,
+    its WebForms postback or the script it runs (run in a page worker for a big
+    page)."""
     page = parse_list(text, page_url, selectors, now=now, id_pattern=id_pattern,
                       next_page=next_page, words=words)  # fmt: skip
     if form:

@@ -30,6 +30,7 @@ _DO_POSTBACK = re.compile(
     r"""__doPostBack\(\s*(['"])(.*?)\1\s*,\s*(['"])(.*?)\3\s*\)"""
     r"""|WebForm_PostBackOptions\(\s*(['"])(.*?)\5\s*,\s*(['"])(.*?)\7"""
 )
+SHOWN_SCRIPT = 80  # characters of a link's script quoted in the evidence
 _NOT_SENT = frozenset({"submit", "button", "image", "reset", "file"})
 _CHECKED = frozenset({"checkbox", "radio"})
 
@@ -58,18 +59,21 @@ def postback_form(html: str, page_url: str) -> PostbackForm | None:
     return _form(LexborHTMLParser(html), page_url)
 
 
-def link_postback(html: str, page_url: str, selector: str) -> LinkPostback | None:
-    """The postback of the first element matching `selector` (a next-page link whose
-    href or onclick calls `__doPostBack`), or None when it makes none."""
+def link_postback(html: str, page_url: str, selector: str) -> LinkPostback | str | None:
+    """What the first element matching `selector` (a next-page link) does when clicked:
+    a postback, with the page's form; else its script as written (cut), when it runs one
+    instead of leading to a URL (`javascript:goPage(2)`, an onclick on `#`); None when
+    there is no such element or it does nothing (a disabled link)."""
     tree = LexborHTMLParser(html)
     node = tree.css_first(selector)
     if node is None:
         return None
-    attrs = node.attributes
-    event = postback_event(attrs.get("href")) or postback_event(attrs.get("onclick"))
-    if event is None:
-        return None
-    return LinkPostback(*event, _form(tree, page_url))
+    href, onclick = node.attributes.get("href"), node.attributes.get("onclick")
+    event = postback_event(href) or postback_event(onclick)
+    if event is not None:
+        return LinkPostback(*event, _form(tree, page_url))
+    script = onclick or (href if (href or "").strip().lower().startswith("javascript:") else "")
+    return " ".join(script.split())[:SHOWN_SCRIPT] if script and script.strip() else None
 
 
 def _form(tree: LexborHTMLParser, page_url: str) -> PostbackForm | None:
