@@ -9,8 +9,6 @@ ends the reading with a note for the evidence. Rows that show no date at all (å¾
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
 
@@ -20,10 +18,10 @@ from probes.boards.status import StatusWords, board_words
 from probes.boards.summary import interim_rule
 from probes.config.board import BoardApi, BoardSelectors, BoardSpec
 from probes.kinds.apipages import ApiError, fetch_page, readable, warm_up
+from probes.kinds.board_pages import PageRequest, first_request, next_request
 from probes.kinds.context import CheckContext
 from probes.model import Failure, ParsedMessage
 from probes.pages.jsonlist import next_value
-from probes.pages.paging import fill
 from probes.pages.webform import LinkPostback, PostbackForm, link_postback, postback_form
 from probes.state import board as tracked_store
 
@@ -54,27 +52,12 @@ class Read:
             self.notes.append(f"{where}: {line}; later pages not read")
 
 
-@dataclass(frozen=True, slots=True)
-class PageRequest:
-    """How one list page is asked for; `key` tells pages apart (the same key asked again
-    ends the reading)."""
-
-    url: str
-    key: str
-    method: str = "GET"
-    data: Mapping[str, str] | None = None
-
-    def where(self, number: int) -> str:
-        shown = self.url if self.method == "GET" else f"POST {self.url}"
-        return f"list page {shown}" if number == 1 else f"list page {number} ({shown})"
-
-
 async def read_pages(spec: BoardSpec, ctx: CheckContext, url: str, now: dt.datetime) -> Read:
     """The HTML list pages from `url`, by next link, URL template, posted form or WebForms
     postback, at most `max_pages`. A posted page that shows only messages of the pages
     before it ends the reading: the server ignored the page asked for."""
     read = Read()
-    request: PageRequest | None = _first_request(spec, url)
+    request: PageRequest | None = first_request(spec, url)
     asked: set[str] = set()
     while request is not None and read.pages < spec.max_pages and request.key not in asked:
         asked.add(request.key)
@@ -112,7 +95,7 @@ async def read_pages(spec: BoardSpec, ctx: CheckContext, url: str, now: dt.datet
                 "or page_form)"
             )
             break
-        request = _next_request(spec, url, got.url, page, posts, read.pages + 1)
+        request = next_request(spec, url, got.url, page, posts, read.pages + 1)
     return read
 
 
@@ -138,58 +121,6 @@ def _list_page(
     if next_page is not None and page.next_url is None:
         return page, link_postback(text, page_url, next_page)
     return page, None
-
-
-def _first_request(spec: BoardSpec, url: str) -> PageRequest:
-    if spec.page_form is not None:
-        return _posted(url, spec.page_form, 1, spec.page_size)
-    return PageRequest(url, key=url)
-
-
-def _next_request(
-    spec: BoardSpec,
-    url: str,
-    page_url: str,
-    page: ListPage,
-    posts: PostbackForm | LinkPostback | None,
-    number: int,
-) -> PageRequest | None:
-    """The request of list page `number`, after `page` (read from `page_url`; `url` is
-    page 1's; `posts`: what `_list_page` found to post back)."""
-    if isinstance(posts, LinkPostback):  # next_page's link is a postback: as if clicked
-        return _post_event(posts.form, page_url, posts.target, posts.argument, {})
-    if spec.postback is not None:
-        postback = spec.postback
-        own = {k: fill(v, number, None) for k, v in postback.fields.items()}
-        argument = fill(postback.argument, number, None)
-        return _post_event(posts, page_url, postback.target, argument, own)
-    if spec.page_url_template is None and spec.page_form is None:
-        # by next_page's link (none without pagination)
-        return PageRequest(page.next_url, key=page.next_url) if page.next_url else None
-    if spec.page_url_template is not None:
-        url = fill(spec.page_url_template, number, spec.page_size)
-    if spec.page_form is not None:
-        return _posted(url, spec.page_form, number, spec.page_size)
-    return PageRequest(url, key=url)
-
-
-def _posted(url: str, form: Mapping[str, str], number: int, size: int | None) -> PageRequest:
-    data = {k: fill(v, number, size) for k, v in form.items()}
-    return PageRequest(url, f"{url} {sorted(data.items())}", "POST", data)
-
-
-def _post_event(
-    form: PostbackForm | None, page_url: str, target: str, argument: str, own: dict[str, str]
-) -> PageRequest:
-    """A WebForms postback of the page's `form` (to `page_url` without one): its fields
-    as they came, then the pager's event, then the configured fields `own`."""
-    action = form.action if form else page_url
-    data = {**dict(form.fields if form else ()), "__EVENTTARGET": target,
-            "__EVENTARGUMENT": argument, **own}  # fmt: skip
-    # The same event from the same state is the same page: a "next" LinkButton posts the
-    # same event on every page, and only the state tells its pages apart.
-    state = hashlib.sha256(repr(sorted(data.items())).encode()).hexdigest()[:16]
-    return PageRequest(action, f"{action} {state}", "POST", data)
 
 
 async def read_api(spec: BoardSpec, api: BoardApi, ctx: CheckContext, now: dt.datetime) -> Read:
