@@ -49,6 +49,7 @@ DAY = 86400.0
 ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = "A7F1C3B2"
 PAGER = "CaseGgfwAll1$Pager"
+DOCUMENTED = "{item: tr.HeadStyleOfDataGridItemStyle}"  # PLATFORMS.md's row selector
 
 # 徐州: four pages of three cases: (id, title, status, days since it was accepted). The one
 # case in progress for four months is on page 3: only a board read that far sees the veto.
@@ -182,8 +183,11 @@ async def runtime() -> AsyncIterator[Runtime]:
             yield Runtime(fetcher, store, clock, settings, pages)
 
 
-def xuzhou(base: str, max_pages: int = 3, paging: str | None = None) -> ChannelConfig:
-    """docs/boards.md's 徐州 example, pointed at the local server."""
+def xuzhou(
+    base: str, max_pages: int = 3, paging: str | None = None, rows: str = DOCUMENTED
+) -> ChannelConfig:
+    """docs/boards.md's 徐州 example, pointed at the local server (`rows`: its row
+    selectors, or {} for auto-detection)."""
     paging = paging if paging is not None else (
         f"postback: {{target: '{PAGER}', argument: '{{page}}', "
         f"fields: {{'{PAGER}_input': '{{index}}'}}}}"
@@ -196,7 +200,7 @@ channels:
     url: {base}/xzbmweb/ywxxtemplate/ggfw_slgs.aspx
     checks:
       board:
-        selectors: {{item: tr.HeadStyleOfDataGridItemStyle}}
+        selectors: {rows}
         id_pattern: 'id=(\\d+)'
         max_pages: {max_pages}
         {paging}
@@ -219,11 +223,12 @@ def ids_of_pages(*numbers: int) -> set[str]:
     return {str(c[0]) for n in numbers for c in CASES[n - 1]}
 
 
+@pytest.mark.parametrize("rows", [DOCUMENTED, "{}"], ids=["documented", "auto"])
 async def test_webforms_board_reads_later_pages_by_posting_back_each_pages_form(
-    webforms: WebForms, runtime: Runtime
+    webforms: WebForms, runtime: Runtime, rows: str
 ) -> None:
     async with serve_app(webforms.app()) as base:
-        result, verdict = await run(runtime, xuzhou(base))
+        result, verdict = await run(runtime, xuzhou(base, rows=rows))
     assert result.success is True, result.error
     assert ids(runtime, "xz12345") == ids_of_pages(1, 2, 3)  # page 4 is past max_pages
     # each postback asks for the next page, with the hidden state of the page before it
