@@ -489,8 +489,15 @@ class Posted:
         ])  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("form", "pages"),
+    [('{pageID: "{page}"}', 3),
+     # the page number in the URL only: this server answers page 1 to every post
+     ("{}", 1)],
+    ids=["page-in-form", "form-without-page"],
+)  # fmt: skip
 async def test_chengdu_pages_are_posted_with_the_page_number_in_the_form(
-    runtime: Runtime,
+    runtime: Runtime, form: str, pages: int
 ) -> None:
     posted = Posted()
     async with serve_app(posted.app()) as base:
@@ -503,17 +510,19 @@ channels:
     checks:
       board:
         page_url_template: {base}/openWorkList?page={{page}}
-        page_form: {{pageID: "{{page}}"}}
+        page_form: {form}
         max_pages: 3
 """)  # fmt: skip
         ch = config.channel("cd12345")
         assert ch is not None
         result, _ = await run(runtime, ch)
     assert result.success is True, result.error
-    assert [(q["page"], f["pageID"]) for q, f in posted.asked] == [("1", "1"), ("2", "2"),
-                                                                   ("3", "3")]  # fmt: skip
-    assert len(ids(runtime, "cd12345")) == 45
-    assert result.evidence[0].startswith("read 3 list page(s): 45 messages")
+    # with the page in the form, pages 1-3; without, page 2 comes back as page 1: the end
+    assert [q["page"] for q, _ in posted.asked] == (["1", "2", "3"] if pages == 3 else ["1", "2"])
+    assert len(ids(runtime, "cd12345")) == 15 * pages
+    assert result.evidence[0].startswith(f"read {pages} list page(s): {15 * pages} messages")
+    repeated = [line for line in result.evidence if "the site did not page on" in line]
+    assert len(repeated) == (pages == 1)
 
 
 async def test_laiwu_record_ranges_are_asked_by_start_and_end_record(runtime: Runtime) -> None:
