@@ -268,8 +268,10 @@ async def test_a_next_page_link_that_posts_back_is_followed_as_a_click(
         ('<a class="next" href="#" onclick="turnPage(2); return false">下一页</a>',
          "'turnPage(2); return false'"),
         ('<a class="next">下一页</a>', None),  # disabled: the last page
+        ('<a class="next" href="javascript:void(0);">下一页</a>', None),
+        ('<a class="next" href="javascript:;" onclick="return false">下一页</a>', None),
     ],
-    ids=["javascript-href", "onclick", "disabled"],
+    ids=["javascript-href", "onclick", "disabled", "void", "return-false"],
 )  # fmt: skip
 async def test_a_next_page_link_that_only_runs_a_script_is_told_not_silently_dropped(
     runtime: Runtime, link: str, said: str | None

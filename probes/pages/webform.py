@@ -30,6 +30,10 @@ _DO_POSTBACK = re.compile(
     r"""__doPostBack\(\s*(['"])(.*?)\1\s*,\s*(['"])(.*?)\3\s*\)"""
     r"""|WebForm_PostBackOptions\(\s*(['"])(.*?)\5\s*,\s*(['"])(.*?)\7"""
 )
+# A script that does nothing: how pagers write a disabled next link.
+_NOOP = re.compile(
+    r"\s*(?:javascript:)?\s*(?:void\s*\(?\s*0\s*\)?|return\s+false|false)?\s*;?\s*$", re.I
+)
 SHOWN_SCRIPT = 80  # characters of a link's script quoted in the evidence
 _NOT_SENT = frozenset({"submit", "button", "image", "reset", "file"})
 _CHECKED = frozenset({"checkbox", "radio"})
@@ -73,7 +77,9 @@ def link_postback(html: str, page_url: str, selector: str) -> LinkPostback | str
     if event is not None:
         return LinkPostback(*event, _form(tree, page_url))
     script = onclick or (href if (href or "").strip().lower().startswith("javascript:") else "")
-    return " ".join(script.split())[:SHOWN_SCRIPT] if script and script.strip() else None
+    if not script or _NOOP.match(script):
+        return None  # a disabled link (javascript:void(0) on the last page)
+    return " ".join(script.split())[:SHOWN_SCRIPT]
 
 
 def _form(tree: LexborHTMLParser, page_url: str) -> PostbackForm | None:
