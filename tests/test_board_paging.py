@@ -306,6 +306,19 @@ channels:
         assert "later pages not read (set page_url_template or page_form)" in notes[0]
 
 
+async def test_a_postback_with_a_fixed_argument_pages_by_the_state_it_posts_back(
+    webforms: WebForms, runtime: Runtime
+) -> None:
+    # a "next" LinkButton (a GridView's Page$Next alike): the same event on every page
+    async with serve_app(webforms.app()) as base:
+        result, _ = await run(runtime, xuzhou(base, 3, "postback: {target: lnkNext, argument: ''}"))
+    assert [(p["__EVENTTARGET"], p["__EVENTARGUMENT"]) for p in webforms.posts] == [
+        ("lnkNext", "")
+    ] * 2
+    assert ids(runtime, "xz12345") == ids_of_pages(1, 2, 3)
+    assert result.evidence[0].startswith("read 3 list page(s): 9 messages")
+
+
 async def test_the_pager_input_is_carried_from_the_page_when_no_field_sets_it(
     webforms: WebForms, runtime: Runtime
 ) -> None:
@@ -563,10 +576,10 @@ channels:
         ("page_url_template: 'http://b.gov.cn/list?s={start}'", "need page_size"),
         ("page_url_template: 'http://b.gov.cn/list.html'", "needs a placeholder"),
         ("page_form: {pageID: '1'}", "page_form without page_url_template needs a placeholder"),
-        ("postback: {target: 'P$Pager', argument: ''}", "needs {page} or {index}"),
         ("postback: {target: 'P$Pager', fields: {__EVENTARGUMENT: '{page}'}}",
          "__EVENTARGUMENT is set by target/argument"),
         ("postback: {target: 'P$Pager', argument: '{offset}'}", "counts pages"),
+        ("postback: {target: 'P$Pager', argument: 'Page-{pg}'}", "unknown placeholder {pg}"),
         ("postback: {target: 'P$Pager'}, next_page: a.next", "not several"),
         ("postback: {target: 'P$Pager'}, page_form: {x: '{page}'}", "page_form posts pages"),
     ],

@@ -143,7 +143,10 @@ class BoardApi(JsonList):
 class Postback(Strict):
     """ASP.NET WebForms paging (徐州 12345): page N is a POST of the page's form, with the
     hidden state (`__VIEWSTATE` …) and the other fields of page N - 1, `__EVENTTARGET` set
-    to the pager and `__EVENTARGUMENT` to the page asked for (`probes.pages.webform`)."""
+    to the pager and `__EVENTARGUMENT` to the page asked for (`probes.pages.webform`).
+    A fixed argument (`Page$Next`) is fine: the state posted back moves the page. (A
+    `$` right before a `{` is read as an environment variable by the config loader, so a
+    GridView's `Page$2` is asked for by `Page$Next`.)"""
 
     target: str = Field(
         min_length=1,
@@ -152,7 +155,8 @@ class Postback(Strict):
     )
     argument: str = Field(
         default="{page}",
-        description="__EVENTARGUMENT of page N: {page} (AspNetPager), Page${page} (GridView)",
+        description="__EVENTARGUMENT of page N: {page} (AspNetPager); a fixed argument "
+        "when the page state says which page is next: Page$Next (GridView), '' (LinkButton)",
     )
     fields: dict[str, str] = Field(
         default_factory=dict,
@@ -166,13 +170,10 @@ class Postback(Strict):
             if name in self.fields:
                 raise ValueError(f"{name} is set by target/argument, not fields")
         texts = [self.target, self.argument, *self.fields.values()]
+        if bad := sorted({name for text in texts for name in paging.unknown(text)}):
+            raise ValueError(f"unknown placeholder {{{bad[0]}}} (known: {{page}}, {{index}})")
         if any(paging.names(text) & paging.SIZED for text in texts):
             raise ValueError("postback paging counts pages: use {page} or {index}")
-        if not any(paging.names(text) for text in texts[1:]):
-            raise ValueError(
-                "postback paging needs {page} or {index} in argument or a field: "
-                "otherwise every page asks for the same one"
-            )
         return self
 
 
