@@ -9,12 +9,14 @@
   ("Validation of viewstate MAC failed" otherwise), and treats a posted search button as
   a search. Its rows are the documented markup (no date: each message's page gives its
   受理日期).
-- 成都 12345: `openWorkList?page=<n>` sent as POST with form `pageID=<n>`.
+- 成都 12345: `openWorkList?page=<n>` sent as POST with form `pageID=<n>`; its documented
+  `div.left5 ul li` rows, with a status cell added (the real list has none: its message
+  pages tell, tests/test_board_platforms.py) so that the pages read can be judged here.
 - 莱芜 大汉 jact: `dataproxy_mailnewlist.action?startrecord=<s>&endrecord=<e>&perpage=19
   &groupSize=3`, posted with form `sysid=1 …`, records 1-57, 58-114 … (the crawler asks 57
-  records, three pages of 19, at a time). The answer's markup is not documented beyond
-  its `tr.tr_css` rows (td1 办件编号, td2/a 标题, td3 处理情况, td4 提交时间): served as a
-  table of such rows.
+  records, three pages of 19, at a time). Its `tr.tr_css` rows (td1 办件编号, td2/a 标题,
+  td3 处理情况, td4 提交时间) are served as CDATA records of a 大汉 `<datastore>`, as in
+  tests/data/boards/laiwu_mail.xml (the envelope the crawler's cut implies).
 """
 
 from __future__ import annotations
@@ -479,8 +481,12 @@ class Posted:
                 return HTMLResponse("<html><body>参数错误</body></html>", status_code=400)
             start = int(request.query_params["startrecord"])
             end = min(int(request.query_params["endrecord"]), 150)
-            rows = "".join(row(n) for n in range(start, end + 1))
-            return HTMLResponse(f"<html><body><table>{rows}</table></body></html>")
+            records = "".join(f"<record><![CDATA[{row(n)}]]></record>"
+                              for n in range(start, end + 1))  # fmt: skip
+            return Response(
+                f"<datastore><totalrecord>150</totalrecord><recordset>{records}</recordset>"
+                "</datastore>", media_type="text/xml",
+            )  # fmt: skip
 
         async def chengdu(request: Request) -> Response:
             form = await form_of(request)
