@@ -82,6 +82,11 @@ async def served(api: Api) -> AsyncIterator[tuple[str, Runtime]]:
 
 
 async def column(base: str, rt: Runtime) -> ColumnFindings:
+    (found,), _ = await run_column(base, rt)
+    return found
+
+
+async def run_column(base: str, rt: Runtime) -> tuple[tuple[ColumnFindings, ...], tuple[str, ...]]:
     config = parse_config(f"""
 channels:
   - name: site
@@ -107,8 +112,7 @@ channels:
     assert channel is not None
     _, (result,) = await run_channel(rt, channel)
     assert isinstance(result.findings, FreshnessFindings)
-    (found,) = result.findings.columns
-    return found
+    return result.findings.columns, result.evidence
 
 
 @pytest.mark.parametrize(
@@ -165,3 +169,40 @@ async def test_an_api_behind_an_anti_bot_challenge_is_blocked_not_unreadable(
     found = await column(base, rt)
     assert (found.status, found.code) == ("unknown", "blocked_by_waf")
     assert "加速乐" in found.reason
+
+
+async def test_the_evidence_says_only_page_1_of_the_list_api_was_read(
+    api: Api, served: tuple[str, Runtime]
+) -> None:
+    api.items = [notice(3, 2), notice(2, 40)]
+    base, rt = served
+    (found,), evidence = await run_column(base, rt)
+    assert found.status == "fresh"
+    assert "2 dated items on list API page 1 (newest first: later pages not read)" in evidence[0]
+
+
+@pytest.mark.parametrize(
+    ("items", "status"),
+    [
+        # oldest first, and page 1's newest is past the limit: its newest is on a later page
+        ([notice(1, 900), notice(2, 800), notice(3, 700)], "unknown"),
+        # oldest first but already fresh on page 1: fresh whatever later pages hold
+        ([notice(1, 90), notice(2, 40), notice(3, 2)], "fresh"),
+        # newest first under an old pinned item (置顶): its dates fall, page 1 is the truth
+        ([notice(1, 700), notice(4, 300), notice(3, 350), notice(2, 400)], "stale"),
+        # two items tell no order
+        ([notice(1, 800), notice(2, 700)], "stale"),
+    ],
+    ids=["oldest-first-stale", "oldest-first-fresh", "pinned-on-top", "too-few"],
+)
+async def test_a_list_api_sorted_oldest_first_is_never_judged_stale_on_page_1(
+    api: Api, served: tuple[str, Runtime], items: list[dict[str, Any]], status: str
+) -> None:
+    api.items = items
+    base, rt = served
+    found = await column(base, rt)
+    assert found.status == status
+    assert len(api.asked) == 1
+    if status == "unknown":
+        assert "page 1 lists oldest first" in found.reason
+        assert "ask the API for newest first" in found.reason

@@ -20,6 +20,7 @@ from pydantic import Field, HttpUrl, field_validator, model_validator
 from probes.config.base import HttpCheckSpec
 from probes.config.jsonsource import JsonList, json_path
 from probes.config.types import Duration, Strict
+from probes.pages import paging
 
 DAY = 86400.0
 
@@ -151,6 +152,43 @@ class BoardApi(JsonList):
         return self
 
 
+class Postback(Strict):
+    """ASP.NET WebForms paging (徐州 12345): page N is a POST of the page's form, with the
+    hidden state (`__VIEWSTATE` …) and the other fields of page N - 1, `__EVENTTARGET` set
+    to the pager and `__EVENTARGUMENT` to the page asked for (`probes.pages.webform`).
+    A fixed argument (`Page$Next`) is fine: the state posted back moves the page. (A
+    `$` right before a `{` is read as an environment variable by the config loader, so a
+    GridView's `Page$2` is asked for by `Page$Next`.)"""
+
+    target: str = Field(
+        min_length=1,
+        description="__EVENTTARGET: the pager's control name, from its "
+        "__doPostBack('…') call, e.g. CaseGgfwAll1$Pager or GridView1",
+    )
+    argument: str = Field(
+        default="{page}",
+        description="__EVENTARGUMENT of page N: {page} (AspNetPager); a fixed argument "
+        "when the page state says which page is next: Page$Next (GridView), '' (LinkButton)",
+    )
+    fields: dict[str, str] = Field(
+        default_factory=dict,
+        description="form fields set over the page's own, e.g. the pager's input box; "
+        "values may hold {page} or {index} (N - 1)",
+    )
+
+    @model_validator(mode="after")
+    def _fields(self) -> Self:
+        for name in ("__EVENTTARGET", "__EVENTARGUMENT"):
+            if name in self.fields:
+                raise ValueError(f"{name} is set by target/argument, not fields")
+        texts = [self.target, self.argument, *self.fields.values()]
+        if bad := sorted({name for text in texts for name in paging.unknown(text)}):
+            raise ValueError(f"unknown placeholder {{{bad[0]}}} (known: {{page}}, {{index}})")
+        if any(paging.names(text) & paging.SIZED for text in texts):
+            raise ValueError("postback paging counts pages: use {page} or {index}")
+        return self
+
+
 class BoardSpec(HttpCheckSpec):
     url: HttpUrl | None = Field(default=None, description="first list page (default: channel url)")
     next_page: str | None = Field(
@@ -158,11 +196,22 @@ class BoardSpec(HttpCheckSpec):
     )
     page_url_template: str | None = Field(
         default=None,
-        description="list page N's URL with a {page} placeholder (N), or {offset} (the row "
-        "offset, (N-1) x page_size: sun0769, 长沙, 惠州); page 1 is `url`",
+        description="list page N's URL with a placeholder: {page} (N), {index} (N - 1), "
+        "{offset} (the row offset, (N - 1) x page_size: sun0769, 长沙, 惠州), {start} and "
+        "{end} (its first and last row, from 1: 大汉 jact record ranges, 莱芜); page 1 is `url`",
     )
     page_size: int | None = Field(
-        default=None, ge=1, le=1000, description="rows per list page, for {offset}"
+        default=None, ge=1, le=1000,
+        description="rows per list page (per request), for {offset}, {start} and {end}",
+    )  # fmt: skip
+    page_form: dict[str, str] | None = Field(
+        default=None,
+        description="POST every list page (page 1 to `url`, page N to page_url_template, "
+        "else to `url` too) with this form; values may hold the placeholders of "
+        "page_url_template (成都 12345: pageID: '{page}')",
+    )
+    postback: Postback | None = Field(
+        default=None, description="ASP.NET WebForms paging: page N posts back page N - 1's form"
     )
     max_pages: int = Field(default=5, ge=1, le=50, description="list pages read per run")
     api: BoardApi | None = Field(
@@ -231,17 +280,40 @@ class BoardSpec(HttpCheckSpec):
         return value
 
     @model_validator(mode="after")
-    def _template(self) -> Self:
-        template = self.page_url_template
-        if template is not None and "{page}" not in template and "{offset}" not in template:
-            raise ValueError("page_url_template needs a {page} or {offset} placeholder")
-        if template is not None and "{offset}" in template and self.page_size is None:
-            raise ValueError("an {offset} in page_url_template needs page_size (rows per page)")
-        if self.page_url_template is not None and self.next_page is not None:
-            raise ValueError("paginate by next_page or by page_url_template, not both")
-        if self.api is not None and (self.next_page or self.page_url_template):
-            raise ValueError("an api list pages by api.paging, not next_page/page_url_template")
+    def _paging(self) -> Self:
+        template, form = self.page_url_template, self.page_form
+        texts = {"page_url_template": template} if template is not None else {}
+        texts |= {f"page_form.{k}": v for k, v in (form or {}).items()}
+        for where, text in texts.items():
+            if bad := paging.unknown(text):
+                known = ", ".join(f"{{{n}}}" for n in paging.PLACEHOLDERS)
+                raise ValueError(f"{where}: unknown placeholder {{{bad[0]}}} (known: {known})")
+            if paging.names(text) & paging.SIZED and self.page_size is None:
+                raise ValueError(f"{where}: {{offset}}, {{start}} and {{end}} need page_size "
+                                 "(rows per page)")  # fmt: skip
+        if template is not None and not paging.names(template):
+            raise ValueError("page_url_template needs a placeholder such as {page} or {offset}")
+        if form is not None and template is None and not any(map(paging.names, form.values())):
+            raise ValueError(
+                "page_form without page_url_template needs a placeholder such as {page} in a "
+                "value: the page asked for is only in the form"
+            )
+        ways = [name for name in ("next_page", "page_url_template", "postback", "api")
+                if getattr(self, name) is not None]  # fmt: skip
+        if len(ways) > 1:
+            raise ValueError(f"list pages are read by one of {', '.join(ways)}, not several")
+        if form is not None and (self.next_page or self.postback or self.api):
+            raise ValueError("page_form posts pages of page_url_template or url, not "
+                             "next_page, postback or api pages")  # fmt: skip
         return self
+
+    @property
+    def paginated(self) -> bool:
+        """True when more than list page 1 is read (some pagination is configured)."""
+        if self.api is not None:
+            return self.api.paging is not None
+        ways = (self.next_page, self.page_url_template, self.page_form, self.postback)
+        return any(way is not None for way in ways)
 
     @classmethod
     def for_url(cls, url: str, options: dict[str, Any]) -> Self:

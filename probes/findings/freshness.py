@@ -18,7 +18,7 @@ class ColumnFindings:
     blank or unknown; `code` the verdict's reason for an unknown column when it is not
     `column_undated` (`blocked_by_waf`, `list_rendered_by_script`). `page` is what the
     URL was read as: a column's list, an article (dated by its own publication date,
-    `newest_text` saying from where), or a feed."""
+    `newest_text` saying from where), a feed, or page 1 of the column's list API."""
 
     id: str
     class_: str
@@ -33,7 +33,7 @@ class ColumnFindings:
     last_change: float | None = None
     fake: bool = False
     age: float | None = None
-    page: Literal["listing", "article", "feed"] = "listing"
+    page: Literal["listing", "article", "feed", "api"] = "listing"
     code: str = ""
 
 

@@ -31,7 +31,7 @@ from probes.boards.summary import (
 from probes.config.board import BoardSpec
 from probes.findings.board import BoardFindings
 from probes.http.fetcher import FetchFailure
-from probes.kinds.board_lists import api_pages, read_api, read_pages
+from probes.kinds.board_lists import read_api, read_pages
 from probes.kinds.context import CheckContext
 from probes.model import Failure, Measurement, ParsedMessage, Report
 from probes.pages.dates import CN_TZ
@@ -86,10 +86,10 @@ async def check(spec: BoardSpec, ctx: CheckContext) -> Report:
         f"read {pages} list page(s): {len(seen)} messages ({new} new); tracking "
         f"{len(messages)}; {followed} message page(s) read"
     )
-    if spec.next_page is None and spec.page_url_template is None and not api_pages(spec):
+    if not spec.paginated:
         notes.append(
             "only list page 1 read: no pagination configured (set next_page, "
-            "page_url_template or api.paging to read older messages)"
+            "page_url_template, page_form, postback or api.paging to read older messages)"
         )
     lines = [head, *evidence(summary, spec, started), *notes]
     if skipped:

@@ -1,5 +1,6 @@
-"""How the `board` check reads a board's list, page by page: HTML list pages (next link
-or URL template) or a JSON list API (page number, row offset or cursor), at most
+"""How the `board` check reads a board's list, page by page: HTML list pages (next link,
+URL template, a form posted with the page number, or ASP.NET WebForms postbacks carrying
+the previous page's form) or a JSON list API (page number, row offset or cursor), at most
 `max_pages` per run. A first page that cannot be read is the run's failure; a later one
 ends the reading with a note for the evidence. Rows that show no date at all (徐州 12345
 公示) are dated by their own page, once: later runs take the tracked posting time.
@@ -13,13 +14,15 @@ from functools import partial
 
 from probes.boards.apilist import api_page
 from probes.boards.parse import ListPage, parse_detail, parse_list
-from probes.boards.status import board_words
+from probes.boards.status import StatusWords, board_words
 from probes.boards.summary import interim_rule
-from probes.config.board import BoardApi, BoardSpec
+from probes.config.board import BoardApi, BoardSelectors, BoardSpec
 from probes.kinds.apipages import ApiError, fetch_page, readable, warm_up
+from probes.kinds.board_pages import PageRequest, first_request, next_request
 from probes.kinds.context import CheckContext
 from probes.model import Failure, ParsedMessage
 from probes.pages.jsonlist import next_value
+from probes.pages.webform import LinkPostback, PostbackForm, link_postback, postback_form
 from probes.state import board as tracked_store
 
 
@@ -50,27 +53,74 @@ class Read:
 
 
 async def read_pages(spec: BoardSpec, ctx: CheckContext, url: str, now: dt.datetime) -> Read:
-    """The HTML list pages from `url`, by next link or URL template, at most `max_pages`."""
+    """The HTML list pages from `url`, by next link, URL template, posted form or WebForms
+    postback, at most `max_pages`. A posted page that shows only messages of the pages
+    before it ends the reading: the server ignored the page asked for."""
     read = Read()
-    page_url: str | None = url
-    visited: set[str] = set()
-    while page_url is not None and read.pages < spec.max_pages and page_url not in visited:
-        visited.add(page_url)
-        got = readable(await ctx.fetch(page_url))
+    request: PageRequest | None = first_request(spec, url)
+    asked: set[str] = set()
+    while request is not None and read.pages < spec.max_pages and request.key not in asked:
+        asked.add(request.key)
+        number = read.pages + 1
+        got = readable(await ctx.fetch(request.url, method=request.method, data=request.data))
         if isinstance(got, tuple):
-            where = f"list page {page_url}" if read.first is None else (
-                f"list page {read.pages + 1} ({page_url})")  # fmt: skip
-            read.stop(where, *got)
+            read.stop(request.where(number), *got)
             break
-        page = await ctx.read(got.content, partial(
-            parse_list, got.text, got.url, spec.selectors, now=now, id_pattern=spec.id_pattern,
-            next_page=spec.next_page, words=board_words(spec),
+        page, posts = await ctx.read(got.content, partial(
+            _list_page, got.text, got.url, spec.selectors, now=now, id_pattern=spec.id_pattern,
+            next_page=spec.next_page, words=board_words(spec), form=spec.postback is not None,
         ))  # fmt: skip
-        read.add(await _date_rows(spec, ctx, page, now, read))
-        if not page.messages:
+        ids = {m.id for m in page.messages} | {u.id for u in page.undated}
+        if request.method == "POST" and read.pages and ids and ids <= read.seen.keys():
+            read.notes.append(
+                f"{request.where(number)} shows only messages of earlier pages: the site "
+                "did not page on; later pages not read"
+            )
             break
-        page_url = _next_page(spec, page, read.pages + 1)
+        waiting = len(page.undated)
+        page = await _date_rows(spec, ctx, page, now, read)
+        read.add(page)
+        if not page.messages:
+            if waiting and read.message_pages >= spec.max_detail_pages:
+                read.notes.append(
+                    f"{request.where(number)}: its {waiting} rows show no date and wait for "
+                    "their own pages (max_detail_pages reached); later pages are read once "
+                    "they are dated, on the next runs"
+                )
+            break
+        if isinstance(posts, str):
+            read.notes.append(
+                f"{request.where(number)}: its next-page link runs a script ({posts!r}) "
+                "instead of leading to a page; later pages not read (set page_url_template "
+                "or page_form)"
+            )
+            break
+        request = next_request(spec, url, got.url, page, posts, read.pages + 1)
     return read
+
+
+def _list_page(
+    text: str,
+    page_url: str,
+    selectors: BoardSelectors,
+    *,
+    now: dt.datetime,
+    id_pattern: str | None,
+    next_page: str | None,
+    words: StatusWords,
+    form: bool,
+) -> tuple[ListPage, PostbackForm | LinkPostback | str | None]:
+    """One list page's messages, and how the next page is asked for beyond a URL: the
+    page's form for a board paging by `postback`; for a next-page link without a URL,
+    its WebForms postback or the script it runs (run in a page worker for a big
+    page)."""
+    page = parse_list(text, page_url, selectors, now=now, id_pattern=id_pattern,
+                      next_page=next_page, words=words)  # fmt: skip
+    if form:
+        return page, postback_form(text, page_url)
+    if next_page is not None and page.next_url is None:
+        return page, link_postback(text, page_url, next_page)
+    return page, None
 
 
 async def read_api(spec: BoardSpec, api: BoardApi, ctx: CheckContext, now: dt.datetime) -> Read:
@@ -135,17 +185,3 @@ async def _date_rows(
                           row.replied or detail.replied, detail.reply_text)
         )  # fmt: skip
     return replace(page, messages=tuple(messages), skipped=tuple(skipped), undated=())
-
-
-def api_pages(spec: BoardSpec) -> bool:
-    """True when the board's list API pages on (it reads more than page 1)."""
-    return spec.api is not None and spec.api.paging is not None
-
-
-def _next_page(spec: BoardSpec, page: ListPage, number: int) -> str | None:
-    if spec.page_url_template is not None:
-        offset = (number - 1) * (spec.page_size or 0)
-        return spec.page_url_template.replace("{page}", str(number)).replace(
-            "{offset}", str(offset)
-        )
-    return page.next_url

@@ -119,7 +119,7 @@ async def _column(
         if isinstance(read, ApiError):
             code = "blocked_by_waf" if read.failure is Failure.BLOCKED else ""
             return _with(base, reason=f"{read.where}: {read.line}", code=code)
-        return _judged(base, read, column, spec, ctx, "", now)
+        return _judged(_with(base, page="api"), read, column, spec, ctx, "", now)
     url = str(column.url)
     outcome = await ctx.fetch(url)
     if isinstance(outcome, FetchFailure):
@@ -297,9 +297,10 @@ def _evidence(f: ColumnFindings) -> str:
             f"{f.newest_text} ({f.status}, {age_text(f.age)} old, "
             f"limit {format_duration(f.max_age)})"
         )
+    read = " on list API page 1 (newest first: later pages not read)" if f.page == "api" else ""
     line = (
         f"{f.id}: newest {when} 《{_short(f.newest_title)}》 at {where} "
-        f"({f.items} dated items; {f.status}, {age_text(f.age)} old, "
+        f"({f.items} dated items{read}; {f.status}, {age_text(f.age)} old, "
         f"limit {format_duration(f.max_age)})"
     )
     if f.fake:
