@@ -19,14 +19,15 @@ import trustme
 
 from probes.clock import SystemClock
 from probes.config import GlobalConfig
-from probes.http.client import der_not_after, open_fetcher
+from probes.http.certs import der_not_after
+from probes.http.client import open_fetcher
 from probes.http.fetcher import Fetcher, FetchFailure, Page
 from probes.model import Failure
 
 pytestmark = pytest.mark.integration
 
 Reply = Callable[[asyncio.StreamWriter], Awaitable[None]]
-TRANSPORTS = ["aiohttp", "httpcore"]
+TRANSPORTS = ["native", "aiohttp", "httpcore"]
 
 
 @pytest.fixture(params=TRANSPORTS)
