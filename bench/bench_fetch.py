@@ -3,10 +3,14 @@
 Starts nginx (Debian's, on a temporary config and a free port) serving a ~28 KB UTF-8
 listing page, or an aiohttp server in a subprocess when nginx is missing, then fetches the
 page N times with 8 in flight through the real shared client (`open_client`, no
-keep-alive) and reports the client process's CPU (user + system) per fetch.
+keep-alive) and reports the client process's CPU (user + system) per fetch: for each
+transport (`native`, `aiohttp`, `httpcore`, and `baseline`: plain httpx over the upstream
+httpx-aiohttp transport without the Fetcher) on each event loop, in the same run, rounds
+alternating loops and transports, with min / median / max over the rounds.
 
-    python bench/bench_fetch.py [--requests 2000] [--in-flight 8] [--uvloop] [--gzip]
-                                [--transports aiohttp,httpcore,baseline] [--rounds 3]
+    python bench/bench_fetch.py [--requests 2000] [--in-flight 8] [--loops asyncio,uvloop]
+                                [--transports native,aiohttp,httpcore,baseline]
+                                [--rounds 5] [--gzip]
 
 Not run by pytest.
 """
@@ -159,12 +163,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--in-flight", type=int, default=8)
-    parser.add_argument("--uvloop", action="store_true")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--loops", default="asyncio,uvloop", help="asyncio, uvloop or both")
+    parser.add_argument("--uvloop", action="store_true", help="the same as --loops uvloop")
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--gzip", action="store_true", help="serve the page gzip-compressed")
     parser.add_argument(
         "--transports",
-        default="aiohttp,httpcore,baseline",
+        default="native,aiohttp,httpcore,baseline",
         help="baseline: plain httpx on the upstream aiohttp transport, without the Fetcher",
     )
     args = parser.parse_args()
@@ -179,31 +184,47 @@ def main() -> None:
         try:
             wait_for(port)
             url = f"http://127.0.0.1:{port}/index.html"
-            loop = "uvloop" if args.uvloop else "asyncio"
+            loops = ["uvloop"] if args.uvloop else args.loops.split(",")
             print(f"server: {kind}; page {len(page)} bytes; gzip {'on' if args.gzip else 'off'}")
             print(
                 f"{args.requests} fetches x {args.rounds} rounds, "
-                f"{args.in_flight} in flight, {loop}"
+                f"{args.in_flight} in flight, loops {', '.join(loops)}"
             )
-            runner = asyncio.run
-            if args.uvloop:
-                import uvloop
-
-                runner = uvloop.run
-            # Rounds alternate the transports, so load from elsewhere on the machine hits
-            # them alike; the minimum is the least disturbed figure.
+            # Rounds alternate the loops and transports, so load from elsewhere on the
+            # machine hits them alike; the minimum is the least disturbed figure.
             transports = args.transports.split(",")
-            cpus: dict[str, list[float]] = {t: [] for t in transports}
+            cpus: dict[tuple[str, str], list[float]] = {
+                (loop, t): [] for loop in loops for t in transports
+            }
             for _ in range(args.rounds):
-                for transport in transports:
-                    if transport == "baseline":
-                        cpu, _rate = runner(run_baseline(url, args.requests, args.in_flight))
-                    else:
-                        cpu, _rate = runner(run(transport, url, args.requests, args.in_flight))
-                    cpus[transport].append(cpu)
-            print("µs CPU per fetch: min / median over rounds")
-            for transport, got in cpus.items():
-                print(f"  {transport:9s} {min(got):7.0f} / {statistics.median(got):7.0f}")
+                for loop in loops:
+                    runner = asyncio.run
+                    if loop == "uvloop":
+                        import uvloop
+
+                        runner = uvloop.run
+                    for transport in transports:
+                        if transport == "baseline":
+                            cpu, _rate = runner(run_baseline(url, args.requests, args.in_flight))
+                        else:
+                            cpu, _rate = runner(run(transport, url, args.requests, args.in_flight))
+                        cpus[(loop, transport)].append(cpu)
+            print("µs CPU per fetch over rounds: min / median / max (spread: (max-min)/median)")
+            for (loop, transport), got in cpus.items():
+                mid = statistics.median(got)
+                print(
+                    f"  {loop:8s} {transport:9s} {min(got):6.0f} / {mid:6.0f} / {max(got):6.0f}"
+                    f"  ({(max(got) - min(got)) / mid:4.0%})"
+                )
+            for loop in loops:
+                if "native" in transports:
+                    base = statistics.median(cpus[(loop, "native")])
+                    others = ", ".join(
+                        f"{t} {statistics.median(cpus[(loop, t)]) / base:.2f}x"
+                        for t in transports
+                        if t != "native"
+                    )
+                    print(f"  {loop}: median per fetch against native: {others}")
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(10)

@@ -32,10 +32,11 @@ line end and spaces after a chunk size are accepted; chunk framing is not.
 from __future__ import annotations
 
 import asyncio
+import functools
 import socket
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import httptools
 import httpx
@@ -109,16 +110,21 @@ class NativeTransport(httpx.AsyncBaseTransport):
         sni = request.extensions.get("sni_hostname") or url.host
         loop = asyncio.get_running_loop()
         conn = _Connection(loop, head_only=request.method == "HEAD")
+        # An address literal has one address: no race to run. uvloop has no happy
+        # eyeballs (its loop is no asyncio.BaseEventLoop) and tries addresses in turn.
+        connect = functools.partial(
+            loop.create_connection,
+            lambda: conn,
+            url.host,
+            url.port or _DEFAULT_PORTS[url.scheme],
+            ssl=self._ssl if secure else None,
+            server_hostname=sni if secure else None,
+        )
         try:
-            await loop.create_connection(
-                lambda: conn,
-                url.host,
-                url.port or _DEFAULT_PORTS[url.scheme],
-                ssl=self._ssl if secure else None,
-                server_hostname=sni if secure else None,
-                # an address literal has one address: no race to run
-                happy_eyeballs_delay=None if _is_address(url.host) else _HAPPY_EYEBALLS_DELAY,
-            )
+            if isinstance(loop, asyncio.BaseEventLoop) and not _is_address(url.host):
+                await connect(happy_eyeballs_delay=_HAPPY_EYEBALLS_DELAY)
+            else:
+                await connect()
         except OSError as exc:  # also ssl.SSLError and socket.gaierror
             raise httpx.ConnectError(str(exc) or type(exc).__name__, request=request) from exc
         self._open.add(conn)
@@ -304,8 +310,8 @@ class _Connection(asyncio.Protocol):
     # --- asyncio.Protocol -------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports implement asyncio.Transport without subclassing it.
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         if self.done or self.error is not None:
