@@ -1,4 +1,4 @@
-"""The fetch layer over real local sockets, on both transports (aiohttp and httpcore):
+"""The fetch layer over real local sockets, on every transport (native, aiohttp, httpcore):
 deadlines against stalling and trickling servers, refused connections, DNS failures, TLS
 (trusted, untrusted, expiry captured), decoding the raw stream, no connection reuse."""
 

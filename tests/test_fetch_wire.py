@@ -1,5 +1,6 @@
 """What servers put on the wire, through the fetch layer on every transport (native,
-aiohttp, httpcore): body framings (chunked, Content-Length, close-delimited), HEAD and
+aiohttp, httpcore): bodies, caps and content codings (the cases test_fetch.py has mocked),
+body framings (chunked, Content-Length, close-delimited), HEAD and
 bodiless statuses, interim responses, redirects and cookies over real sockets, GBK pages,
 and hostile responses (garbage status lines, endless or huge headers, invalid chunking, a
 body cut short, a server trickling its headers), each ending as a failure with a reason.
@@ -8,7 +9,10 @@ body cut short, a server trickling its headers), each ending as a failure with a
 from __future__ import annotations
 
 import asyncio
+import gzip
 import time
+import tracemalloc
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -21,6 +25,7 @@ from probes.model import Failure
 from tests.test_fetch_sockets import TRANSPORTS, fetcher
 
 pytestmark = pytest.mark.integration
+MiB = 1024 * 1024
 
 
 @pytest.fixture(params=TRANSPORTS)
@@ -248,8 +253,6 @@ async def test_native_transport_honours_httpx_timeouts(
 
 async def test_native_transport_serves_plain_httpx_calls() -> None:
     """The httpx API on top: a non-streamed get, decoded by httpx itself."""
-    import gzip
-
     body = gzip.compress(PAGE)
     head = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n"
     transport = NativeTransport(verify=True, max_connections=4)
@@ -262,3 +265,143 @@ async def test_native_transport_serves_plain_httpx_calls() -> None:
     assert response.http_version == "HTTP/1.1"
     assert response.reason_phrase == "OK"
     assert response.content == PAGE
+
+
+# --- bodies, caps and headers on the wire (test_fetch.py has the same cases mocked) ------
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    obj = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    return obj.compress(data) + obj.flush()
+
+
+def _two_members(data: bytes) -> bytes:
+    return gzip.compress(data[:500]) + gzip.compress(data[500:])
+
+
+def _identity(data: bytes) -> bytes:
+    return data
+
+
+@pytest.mark.parametrize(
+    ("encoding", "encode"),
+    [("gzip", gzip.compress), ("x-gzip", gzip.compress), ("deflate", zlib.compress),
+     ("deflate", _raw_deflate), ("gzip", _two_members), ("identity", _identity)],
+    ids=["gzip", "x-gzip", "deflate-zlib", "deflate-raw", "gzip-two-members", "identity"],
+)  # fmt: skip
+@pytest.mark.parametrize("framing", ["length", "chunked"])
+async def test_compressed_bodies_are_decoded_by_the_fetcher(
+    transport: str, encoding: str, encode: Callable[[bytes], bytes], framing: str
+) -> None:
+    body = PAGE * 100
+    wire = encode(body)
+    head = b"HTTP/1.1 200 OK\r\nContent-Encoding: %s\r\n" % encoding.encode()
+    if framing == "length":
+        reply = send(head + b"Content-Length: %d\r\n\r\n" % len(wire) + wire)
+    else:
+        reply = send(head + b"Transfer-Encoding: chunked\r\n\r\n", chunked(wire[:99], wire[99:]))
+    async with serve(reply) as (url, _), fetcher(transport) as f:
+        got = await f.fetch(url + "/", timeout=5)
+    assert not isinstance(got, FetchFailure), got.line
+    assert got.content == body
+
+
+@pytest.mark.parametrize(
+    ("encoding", "content"),
+    [(b"gzip", b"not gzip at all"), (b"br", b"\x1b\x00"), (b"zstd", b"\x28\xb5\x2f\xfd")],
+)
+async def test_unreadable_or_unsupported_encoding_is_a_parse_error_on_the_wire(
+    transport: str, encoding: bytes, content: bytes
+) -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Encoding: %s\r\nContent-Length: %d\r\n\r\n"
+    reply = send(head % (encoding, len(content)) + content)
+    async with serve(reply) as (url, _), fetcher(transport) as f:
+        got = await f.fetch(url + "/", timeout=5)
+    assert isinstance(got, FetchFailure)
+    assert (got.failure, got.status) == (Failure.PARSE_ERROR, 200)
+
+
+async def test_gzip_bomb_over_the_wire_stops_at_the_cap_without_inflating(transport: str) -> None:
+    bomb = gzip.compress(b"\0" * (10 * MiB), compresslevel=9)
+    head = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n"
+    reply = send(head % len(bomb) + bomb)
+    async with serve(reply) as (url, _), fetcher(transport, max_body="1MiB") as f:
+        tracemalloc.start()
+        try:
+            got = await f.fetch(url + "/", timeout=5)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert isinstance(got, FetchFailure)
+    assert got.failure is Failure.TOO_LARGE
+    assert peak < 4 * MiB, f"peak {peak} bytes: the bomb was inflated"
+
+
+async def test_endless_body_stops_being_read_at_the_cap(transport: str) -> None:
+    written = 0
+
+    async def endless(request: bytes, writer: asyncio.StreamWriter) -> None:
+        nonlocal written
+        writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")
+        block = b"x" * 65536
+        while written < 512 * MiB:
+            writer.write(block)
+            await writer.drain()
+            written += len(block)
+
+    async with serve(endless) as (url, _), fetcher(transport, max_body="1MiB") as f:
+        got = await f.fetch(url + "/", timeout=10)
+        await asyncio.sleep(0.2)  # let the server notice the closed connection
+    assert isinstance(got, FetchFailure)
+    assert got.failure is Failure.TOO_LARGE
+    assert written < 64 * MiB, "the client kept reading after the cap"
+
+
+async def test_declared_length_over_the_cap_fails_before_the_body_arrives(transport: str) -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % (50 * MiB)
+    reply = send(head, b"x" * 100, pause=3)
+    async with serve(reply) as (url, _), fetcher(transport, max_body="1MiB") as f:
+        started = time.monotonic()
+        got = await f.fetch(url + "/", timeout=5)
+    assert isinstance(got, FetchFailure)
+    assert got.failure is Failure.TOO_LARGE
+    assert str(50 * MiB) in got.error
+    assert time.monotonic() - started < 2
+
+
+async def test_request_headers_on_the_wire_and_no_cookies_kept(transport: str) -> None:
+    reply = send(b"HTTP/1.1 200 OK\r\nSet-Cookie: sid=1\r\nContent-Length: 2\r\n\r\nok")
+    async with serve(reply) as (url, seen), fetcher(transport, user_agent="zp/test") as f:
+        first = await f.fetch(url + "/", timeout=5)
+        await f.fetch(url + "/", timeout=5)
+    assert not isinstance(first, FetchFailure), first.line
+    assert first.cookies.get("sid") == "1"
+    for request in seen:
+        headers = {line.split(b":")[0].lower(): line.split(b":", 1)[1].strip()
+                   for line in request.split(b"\r\n")[1:] if b":" in line}  # fmt: skip
+        assert headers[b"user-agent"] == b"zp/test"
+        assert headers[b"accept-encoding"] == b"gzip, deflate"
+        assert headers[b"connection"] == b"close"
+    assert b"cookie:" not in seen[1].lower(), "a cookie leaked from one fetch to the next"
+
+
+# --- uvloop -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("parts", "outcome"),
+    [((b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", chunked(PAGE[:7], PAGE[7:])),
+      PAGE),
+     ((b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", PAGE), PAGE),
+     ((b"HELLO WORLD\r\n\r\n",), Failure.CONNECT)],
+    ids=["chunked", "close-delimited", "garbage"],
+)  # fmt: skip
+def test_native_transport_on_uvloop(parts: tuple[bytes, ...], outcome: bytes | Failure) -> None:
+    uvloop = pytest.importorskip("uvloop")
+
+    async def scenario() -> bytes | Failure:
+        async with serve(send(*parts)) as (url, _), fetcher("native") as f:
+            got = await f.fetch(url + "/", timeout=5)
+        return got.failure if isinstance(got, FetchFailure) else got.content
+
+    assert uvloop.run(scenario()) == outcome
