@@ -1,11 +1,12 @@
 """The one shared HTTP client: `open_client(settings)` builds it, `open_fetcher` wraps it.
 
-Transport. The httpx API runs on the httpx-aiohttp transport by default (half the CPU per
-request of httpx's own httpcore transport, see bench/README.md); `http_transport:
-httpcore` selects httpx's default transport instead. Both are subclassed here for one
-reason: to read the peer certificate's notAfter while the connection is still open and
-put it in `response.extensions["tls_not_after"]` (epoch seconds), which the fetcher copies
-to `Page.tls_not_after`.
+Transport. The httpx API runs on `NativeTransport` by default (probes/http/transport.py:
+a bare asyncio protocol with the llhttp parser, about half the CPU per request of
+httpx-aiohttp, see bench/README.md); `http_transport: aiohttp` selects the httpx-aiohttp
+transport and `httpcore` httpx's own. Those two are subclassed here for one reason: to
+read the peer certificate's notAfter while the connection is still open and put it in
+`response.extensions["tls_not_after"]` (epoch seconds), as the native transport does,
+which the fetcher copies to `Page.tls_not_after`.
 
 Keep-alive is off: every request opens a new connection (`Connection: close`, no pooled
 idle connections). A monitor that reused a pooled connection could report a site as up
@@ -13,8 +14,9 @@ while new visitors can no longer connect, and the anchor measurements showed kee
 buys nothing measurable at check rates. The cost is one TCP (and TLS) handshake per
 request, which is also what a citizen's browser pays on a first visit.
 
-The client never keeps cookies (each fetch carries its own jar, so nothing leaks between
-checks or sites), ignores proxy and CA environment variables (`trust_env=False`, so a
+The client never keeps cookies (a fetch that sends or receives cookies carries its own
+jar, so nothing leaks between checks or sites; `DirectClient` skips httpx's own cookie
+store), ignores proxy and CA environment variables (`trust_env=False`, so a
 monitor behaves the same under systemd and in a shell), never follows redirects itself
 (the fetcher does, with its own limit and loop detection) and has no httpx timeouts: the
 fetcher's one overall deadline per request bounds everything.

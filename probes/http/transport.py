@@ -107,7 +107,8 @@ class NativeTransport(httpx.AsyncBaseTransport):
     async def _connect(self, request: httpx.Request) -> _Connection:
         url = request.url
         secure = url.scheme == "https"
-        sni = request.extensions.get("sni_hostname") or url.host
+        host = url.raw_host.decode("ascii")  # an internationalised name in its IDNA form
+        sni = request.extensions.get("sni_hostname") or host
         loop = asyncio.get_running_loop()
         conn = _Connection(loop, head_only=request.method == "HEAD")
         # An address literal has one address: no race to run. uvloop has no happy
@@ -115,13 +116,13 @@ class NativeTransport(httpx.AsyncBaseTransport):
         connect = functools.partial(
             loop.create_connection,
             lambda: conn,
-            url.host,
+            host,
             url.port or _DEFAULT_PORTS[url.scheme],
             ssl=self._ssl if secure else None,
             server_hostname=sni if secure else None,
         )
         try:
-            if isinstance(loop, asyncio.BaseEventLoop) and not _is_address(url.host):
+            if isinstance(loop, asyncio.BaseEventLoop) and not _is_address(host):
                 await connect(happy_eyeballs_delay=_HAPPY_EYEBALLS_DELAY)
             else:
                 await connect()
