@@ -405,3 +405,21 @@ def test_native_transport_on_uvloop(parts: tuple[bytes, ...], outcome: bytes | F
         return got.failure if isinstance(got, FetchFailure) else got.content
 
     assert uvloop.run(scenario()) == outcome
+
+
+async def test_native_transport_opens_at_most_max_connections() -> None:
+    async def slow(request: bytes, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(0.5)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+
+    transport = NativeTransport(verify=True, max_connections=2)
+    timeout = httpx.Timeout(None, pool=0.2)
+    async with (
+        serve(slow) as (url, seen),
+        httpx.AsyncClient(transport=transport, timeout=timeout) as client,
+    ):
+        got = await asyncio.gather(*(client.get(url + "/") for _ in range(3)),
+                                   return_exceptions=True)  # fmt: skip
+    assert sorted(type(r).__name__ for r in got) == ["PoolTimeout", "Response", "Response"]
+    assert len(seen) == 2
