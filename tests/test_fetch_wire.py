@@ -423,3 +423,13 @@ async def test_native_transport_opens_at_most_max_connections() -> None:
                                    return_exceptions=True)  # fmt: skip
     assert sorted(type(r).__name__ for r in got) == ["PoolTimeout", "Response", "Response"]
     assert len(seen) == 2
+
+
+async def test_closing_the_native_transport_ends_a_request_waiting_for_headers() -> None:
+    transport = NativeTransport(verify=True, max_connections=4)
+    async with serve(send(b"", pause=5)) as (url, _), httpx.AsyncClient(transport=transport) as c:
+        waiting = asyncio.create_task(c.get(url + "/"))
+        await asyncio.sleep(0.2)
+        await transport.aclose()
+        with pytest.raises(httpx.ReadError):
+            await asyncio.wait_for(waiting, 1)

@@ -303,8 +303,11 @@ class _Connection(asyncio.Protocol):
         return data
 
     def close(self) -> None:
+        """Closes the connection from this side; a response still waited for fails."""
         if self.transport is not None:
             self.transport.close()
+        if not self.done and self.error is None:
+            self.error = httpx.ReadError("the connection was closed by the client")
         self.done = True
         self._wake()
 
