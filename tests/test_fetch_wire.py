@@ -201,12 +201,14 @@ async def test_hostile_responses_fail_with_a_reason(
     [(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
       "invalid HTTP response body"),
      (b"HELLO WORLD\r\n\r\n", "invalid HTTP response status line"),
+     (b"HTTP/1.1 200 OK\r\nX-Ok: 1\r\nBad Header\r\n\r\n", "(at 'Bad Header')"),
      (b"HTTP/1.1 200 OK\r\n" + HUGE + b"\r\n", "headers longer than 65536 bytes"),
      # httpcore (h11) bounds only their size, 100 KiB; aiohttp refuses more than 128.
      (b"HTTP/1.1 200 OK\r\n" + MANY + b"\r\nbody", "more than 256 response headers"),
      (b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly a part",
       "closed before the body was complete (11 bytes)")],
-    ids=["invalid-chunk-size", "garbage-status-line", "huge-header", "too-many-headers",
+    ids=["invalid-chunk-size", "garbage-status-line", "bad-header-line", "huge-header",
+         "too-many-headers",
          "length-cut-short"],
 )  # fmt: skip
 async def test_native_transport_says_what_was_wrong(error: bytes, words: str) -> None:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
 import socket
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -53,6 +54,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 # route) is tried on its next address after this many seconds instead of timing out.
 _HAPPY_EYEBALLS_DELAY = 0.25
 T = TypeVar("T")
+_HEADER_LINE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+:")
 
 
 class NativeTransport(httpx.AsyncBaseTransport):
@@ -249,6 +251,7 @@ class _Connection(asyncio.Protocol):
         self.done = False  # the whole response arrived (or the connection is closed)
         self.error: httpx.TransportError | None = None
         self._head_bytes = 0
+        self._head_data: list[bytes] = []  # what arrived before the headers ended
         self._head_size = 0
         self._framed = False  # the body has a Content-Length or chunking
         self._chunks: list[bytes] = []
@@ -322,6 +325,7 @@ class _Connection(asyncio.Protocol):
             return  # after the response (or a HEAD response's headers): nothing is read
         if not self.head_done:
             self._head_bytes += len(data)
+            self._head_data.append(data)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserCallbackError as exc:
@@ -331,9 +335,13 @@ class _Connection(asyncio.Protocol):
         except httptools.HttpParserUpgrade:
             self._fail(httpx.RemoteProtocolError("the server switched protocols"))
         except httptools.HttpParserError as exc:
-            where = "body" if self.head_done else "status line or headers"
             reason = str(exc) or type(exc).__name__
-            self._fail(httpx.RemoteProtocolError(f"invalid HTTP response {where}: {reason}"))
+            if self.head_done:
+                text = f"invalid HTTP response body: {reason}"
+            else:
+                where = self._bad_line(reason)
+                text = f"invalid HTTP response status line or headers: {reason} (at {where!r})"
+            self._fail(httpx.RemoteProtocolError(text))
         else:
             if not self.head_done and self._head_bytes > MAX_HEAD:
                 self._fail(
@@ -399,6 +407,7 @@ class _Connection(asyncio.Protocol):
         self.status = status
         self.http_version = b"HTTP/" + self.parser.get_http_version().encode("ascii")
         self.head_done = True
+        self._head_data = []
         self._framed = any(
             name.lower() in (b"content-length", b"transfer-encoding") for name, _ in self.headers
         )
@@ -429,6 +438,17 @@ class _Connection(asyncio.Protocol):
             self._wake()
 
     # --- internals ---------------------------------------------------------------------
+
+    def _bad_line(self, reason: str) -> str:
+        """The head line llhttp refused (it gives no position): the status line while no
+        header has been parsed, else the line after the last header handed over. httptools
+        hands a header over only once the next one's name is parsed, so a refused name
+        (an invalid token) is the line after a well-formed one."""
+        lines = [line.rstrip(b"\r") for line in b"".join(self._head_data).split(b"\n")]
+        index = min(1 + len(self.headers) if self.reason else 0, len(lines) - 1)
+        if "token" in reason and _HEADER_LINE.match(lines[index]) and index + 1 < len(lines):
+            index += 1
+        return lines[index][:80].decode("latin-1")
 
     def _fail(self, error: httpx.TransportError) -> None:
         self.error = error
