@@ -10,7 +10,7 @@ alternating loops and transports, with min / median / max over the rounds.
 
     python bench/bench_fetch.py [--requests 2000] [--in-flight 8] [--loops asyncio,uvloop]
                                 [--transports native,aiohttp,httpcore,baseline]
-                                [--rounds 5] [--gzip]
+                                [--rounds 5] [--gzip] [--https]
 
 Not run by pytest.
 """
@@ -22,6 +22,7 @@ import asyncio
 import shutil
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -52,7 +53,7 @@ http {{
   default_type text/html;
   charset utf-8;
   gzip {gzip};
-  server {{ listen 127.0.0.1:{port}; root {root}/www; }}
+  server {{ listen 127.0.0.1:{port}{tls}; root {root}/www; }}
 }}
 """
 AIOHTTP_SERVER = """
@@ -82,15 +83,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(root: Path, port: int, gzip: bool) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    root: Path, port: int, gzip: bool, tls: str = ""
+) -> tuple[subprocess.Popen[bytes], str]:
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if Path(nginx).exists():
         (root / "tmp").mkdir()
         conf = root / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(root=root, port=port, gzip="on" if gzip else "off"))
+        gz = "on" if gzip else "off"
+        conf.write_text(NGINX_CONF.format(root=root, port=port, gzip=gz, tls=tls))
         return subprocess.Popen([nginx, "-c", str(conf), "-p", str(root)]), "nginx"
-    if gzip:
-        raise SystemExit("--gzip needs nginx")
+    if gzip or tls:
+        raise SystemExit("--gzip and --https need nginx")
     script = root / "server.py"
     script.write_text(AIOHTTP_SERVER)
     page = str(root / "www" / "index.html")
@@ -107,11 +111,13 @@ def wait_for(port: int) -> None:
     raise SystemExit(f"the server did not listen on {port}")
 
 
-async def run(transport: str, url: str, requests: int, in_flight: int) -> tuple[float, float]:
+async def run(
+    transport: str, url: str, requests: int, in_flight: int, trust: ssl.SSLContext | None
+) -> tuple[float, float]:
     """(CPU µs per fetch, fetches per second)."""
     # per-host limit raised to the in-flight count: the bench measures cost, not politeness
     settings = GlobalConfig(http_transport=transport, per_host_concurrency=in_flight)  # type: ignore[arg-type]
-    async with open_fetcher(settings, clock=SystemClock()) as fetcher:
+    async with open_fetcher(settings, clock=SystemClock(), trust=trust) as fetcher:
         warm = await fetcher.fetch(url, timeout=10)
         if not isinstance(warm, Page) or warm.status != 200:
             raise SystemExit(f"warm-up fetch failed: {warm}")
@@ -133,7 +139,9 @@ async def run(transport: str, url: str, requests: int, in_flight: int) -> tuple[
     return cpu / requests * 1e6, requests / wall
 
 
-async def run_baseline(url: str, requests: int, in_flight: int) -> tuple[float, float]:
+async def run_baseline(
+    url: str, requests: int, in_flight: int, trust: ssl.SSLContext | None
+) -> tuple[float, float]:
     """The same loop on plain httpx over the upstream aiohttp transport (new connection per
     request, no Fetcher): what the fetch layer itself adds is the difference."""
     import aiohttp
@@ -141,7 +149,8 @@ async def run_baseline(url: str, requests: int, in_flight: int) -> tuple[float, 
     from httpx_aiohttp import AiohttpTransport
 
     def session() -> aiohttp.ClientSession:
-        return aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True, limit=0))
+        connector = aiohttp.TCPConnector(force_close=True, limit=0, ssl=trust or True)
+        return aiohttp.ClientSession(connector=connector)
 
     transport = AiohttpTransport(client=session)
     async with httpx.AsyncClient(transport=transport, timeout=15, trust_env=False) as client:
@@ -167,6 +176,7 @@ def main() -> None:
     parser.add_argument("--uvloop", action="store_true", help="the same as --loops uvloop")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--gzip", action="store_true", help="serve the page gzip-compressed")
+    parser.add_argument("--https", action="store_true", help="serve over TLS (a trustme CA)")
     parser.add_argument(
         "--transports",
         default="native,aiohttp,httpcore,baseline",
@@ -180,12 +190,28 @@ def main() -> None:
         page = listing_page()
         (root / "www" / "index.html").write_bytes(page)
         port = free_port()
-        server, kind = start_server(root, port, args.gzip)
+        trust, tls = None, ""
+        if args.https:
+            import trustme
+
+            ca = trustme.CA()
+            cert = ca.issue_cert("127.0.0.1")
+            cert.cert_chain_pems[0].write_to_path(str(root / "cert.pem"))
+            for pem in cert.cert_chain_pems[1:]:
+                pem.write_to_path(str(root / "cert.pem"), append=True)
+            cert.private_key_pem.write_to_path(str(root / "key.pem"))
+            tls = f" ssl; ssl_certificate {root}/cert.pem; ssl_certificate_key {root}/key.pem"
+            trust = ssl.create_default_context()
+            ca.configure_trust(trust)
+        server, kind = start_server(root, port, args.gzip, tls)
         try:
             wait_for(port)
-            url = f"http://127.0.0.1:{port}/index.html"
+            url = f"{'https' if args.https else 'http'}://127.0.0.1:{port}/index.html"
             loops = ["uvloop"] if args.uvloop else args.loops.split(",")
-            print(f"server: {kind}; page {len(page)} bytes; gzip {'on' if args.gzip else 'off'}")
+            print(
+                f"server: {kind}; page {len(page)} bytes; gzip {'on' if args.gzip else 'off'}; "
+                f"{'https' if args.https else 'http'}"
+            )
             print(
                 f"{args.requests} fetches x {args.rounds} rounds, "
                 f"{args.in_flight} in flight, loops {', '.join(loops)}"
@@ -205,9 +231,13 @@ def main() -> None:
                         runner = uvloop.run
                     for transport in transports:
                         if transport == "baseline":
-                            cpu, _rate = runner(run_baseline(url, args.requests, args.in_flight))
+                            cpu, _rate = runner(
+                                run_baseline(url, args.requests, args.in_flight, trust)
+                            )
                         else:
-                            cpu, _rate = runner(run(transport, url, args.requests, args.in_flight))
+                            cpu, _rate = runner(
+                                run(transport, url, args.requests, args.in_flight, trust)
+                            )
                         cpus[(loop, transport)].append(cpu)
             print("µs CPU per fetch over rounds: min / median / max (spread: (max-min)/median)")
             for (loop, transport), got in cpus.items():
