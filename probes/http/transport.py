@@ -19,6 +19,9 @@ What callers can rely on:
   none and bounds the whole request with its own deadline, which cancels any await here
   and closes the connection.
 - At most `max_connections` are open at once; closing the transport closes them.
+- A host name is resolved for every request (the loop's getaddrinfo; no cache, as with
+  httpcore, where aiohttp caches for 10 s), so a DNS failure shows at the next check; a
+  name with several addresses is connected with happy eyeballs on asyncio's loop.
 - The peer certificate's notAfter goes in `response.extensions["tls_not_after"]`.
 """
 
