@@ -3,10 +3,14 @@
 Starts nginx (Debian's, on a temporary config and a free port) serving a ~28 KB UTF-8
 listing page, or an aiohttp server in a subprocess when nginx is missing, then fetches the
 page N times with 8 in flight through the real shared client (`open_client`, no
-keep-alive) and reports the client process's CPU (user + system) per fetch.
+keep-alive) and reports the client process's CPU (user + system) per fetch: for each
+transport (`native`, `aiohttp`, `httpcore`, and `baseline`: plain httpx over the upstream
+httpx-aiohttp transport without the Fetcher) on each event loop, in the same run, rounds
+alternating loops and transports, with min / median / max over the rounds.
 
-    python bench/bench_fetch.py [--requests 2000] [--in-flight 8] [--uvloop] [--gzip]
-                                [--transports aiohttp,httpcore,baseline] [--rounds 3]
+    python bench/bench_fetch.py [--requests 2000] [--in-flight 8] [--loops asyncio,uvloop]
+                                [--transports native,aiohttp,httpcore,baseline]
+                                [--rounds 5] [--gzip] [--https]
 
 Not run by pytest.
 """
@@ -18,6 +22,7 @@ import asyncio
 import shutil
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -48,7 +53,7 @@ http {{
   default_type text/html;
   charset utf-8;
   gzip {gzip};
-  server {{ listen 127.0.0.1:{port}; root {root}/www; }}
+  server {{ listen 127.0.0.1:{port}{tls}; root {root}/www; }}
 }}
 """
 AIOHTTP_SERVER = """
@@ -78,15 +83,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(root: Path, port: int, gzip: bool) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    root: Path, port: int, gzip: bool, tls: str = ""
+) -> tuple[subprocess.Popen[bytes], str]:
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if Path(nginx).exists():
         (root / "tmp").mkdir()
         conf = root / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(root=root, port=port, gzip="on" if gzip else "off"))
+        gz = "on" if gzip else "off"
+        conf.write_text(NGINX_CONF.format(root=root, port=port, gzip=gz, tls=tls))
         return subprocess.Popen([nginx, "-c", str(conf), "-p", str(root)]), "nginx"
-    if gzip:
-        raise SystemExit("--gzip needs nginx")
+    if gzip or tls:
+        raise SystemExit("--gzip and --https need nginx")
     script = root / "server.py"
     script.write_text(AIOHTTP_SERVER)
     page = str(root / "www" / "index.html")
@@ -103,11 +111,13 @@ def wait_for(port: int) -> None:
     raise SystemExit(f"the server did not listen on {port}")
 
 
-async def run(transport: str, url: str, requests: int, in_flight: int) -> tuple[float, float]:
+async def run(
+    transport: str, url: str, requests: int, in_flight: int, trust: ssl.SSLContext | None
+) -> tuple[float, float]:
     """(CPU µs per fetch, fetches per second)."""
     # per-host limit raised to the in-flight count: the bench measures cost, not politeness
     settings = GlobalConfig(http_transport=transport, per_host_concurrency=in_flight)  # type: ignore[arg-type]
-    async with open_fetcher(settings, clock=SystemClock()) as fetcher:
+    async with open_fetcher(settings, clock=SystemClock(), trust=trust) as fetcher:
         warm = await fetcher.fetch(url, timeout=10)
         if not isinstance(warm, Page) or warm.status != 200:
             raise SystemExit(f"warm-up fetch failed: {warm}")
@@ -129,7 +139,9 @@ async def run(transport: str, url: str, requests: int, in_flight: int) -> tuple[
     return cpu / requests * 1e6, requests / wall
 
 
-async def run_baseline(url: str, requests: int, in_flight: int) -> tuple[float, float]:
+async def run_baseline(
+    url: str, requests: int, in_flight: int, trust: ssl.SSLContext | None
+) -> tuple[float, float]:
     """The same loop on plain httpx over the upstream aiohttp transport (new connection per
     request, no Fetcher): what the fetch layer itself adds is the difference."""
     import aiohttp
@@ -137,7 +149,8 @@ async def run_baseline(url: str, requests: int, in_flight: int) -> tuple[float, 
     from httpx_aiohttp import AiohttpTransport
 
     def session() -> aiohttp.ClientSession:
-        return aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True, limit=0))
+        connector = aiohttp.TCPConnector(force_close=True, limit=0, ssl=trust or True)
+        return aiohttp.ClientSession(connector=connector)
 
     transport = AiohttpTransport(client=session)
     async with httpx.AsyncClient(transport=transport, timeout=15, trust_env=False) as client:
@@ -159,12 +172,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--in-flight", type=int, default=8)
-    parser.add_argument("--uvloop", action="store_true")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--loops", default="asyncio,uvloop", help="asyncio, uvloop or both")
+    parser.add_argument("--uvloop", action="store_true", help="the same as --loops uvloop")
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--gzip", action="store_true", help="serve the page gzip-compressed")
+    parser.add_argument("--https", action="store_true", help="serve over TLS (a trustme CA)")
     parser.add_argument(
         "--transports",
-        default="aiohttp,httpcore,baseline",
+        default="native,aiohttp,httpcore,baseline",
         help="baseline: plain httpx on the upstream aiohttp transport, without the Fetcher",
     )
     args = parser.parse_args()
@@ -175,35 +190,71 @@ def main() -> None:
         page = listing_page()
         (root / "www" / "index.html").write_bytes(page)
         port = free_port()
-        server, kind = start_server(root, port, args.gzip)
+        trust, tls = None, ""
+        if args.https:
+            import trustme
+
+            ca = trustme.CA()
+            cert = ca.issue_cert("127.0.0.1")
+            cert.cert_chain_pems[0].write_to_path(str(root / "cert.pem"))
+            for pem in cert.cert_chain_pems[1:]:
+                pem.write_to_path(str(root / "cert.pem"), append=True)
+            cert.private_key_pem.write_to_path(str(root / "key.pem"))
+            tls = f" ssl; ssl_certificate {root}/cert.pem; ssl_certificate_key {root}/key.pem"
+            trust = ssl.create_default_context()
+            ca.configure_trust(trust)
+        server, kind = start_server(root, port, args.gzip, tls)
         try:
             wait_for(port)
-            url = f"http://127.0.0.1:{port}/index.html"
-            loop = "uvloop" if args.uvloop else "asyncio"
-            print(f"server: {kind}; page {len(page)} bytes; gzip {'on' if args.gzip else 'off'}")
+            url = f"{'https' if args.https else 'http'}://127.0.0.1:{port}/index.html"
+            loops = ["uvloop"] if args.uvloop else args.loops.split(",")
+            print(
+                f"server: {kind}; page {len(page)} bytes; gzip {'on' if args.gzip else 'off'}; "
+                f"{'https' if args.https else 'http'}"
+            )
             print(
                 f"{args.requests} fetches x {args.rounds} rounds, "
-                f"{args.in_flight} in flight, {loop}"
+                f"{args.in_flight} in flight, loops {', '.join(loops)}"
             )
-            runner = asyncio.run
-            if args.uvloop:
-                import uvloop
-
-                runner = uvloop.run
-            # Rounds alternate the transports, so load from elsewhere on the machine hits
-            # them alike; the minimum is the least disturbed figure.
+            # Rounds alternate the loops and transports, so load from elsewhere on the
+            # machine hits them alike; the minimum is the least disturbed figure.
             transports = args.transports.split(",")
-            cpus: dict[str, list[float]] = {t: [] for t in transports}
+            cpus: dict[tuple[str, str], list[float]] = {
+                (loop, t): [] for loop in loops for t in transports
+            }
             for _ in range(args.rounds):
-                for transport in transports:
-                    if transport == "baseline":
-                        cpu, _rate = runner(run_baseline(url, args.requests, args.in_flight))
-                    else:
-                        cpu, _rate = runner(run(transport, url, args.requests, args.in_flight))
-                    cpus[transport].append(cpu)
-            print("µs CPU per fetch: min / median over rounds")
-            for transport, got in cpus.items():
-                print(f"  {transport:9s} {min(got):7.0f} / {statistics.median(got):7.0f}")
+                for loop in loops:
+                    runner = asyncio.run
+                    if loop == "uvloop":
+                        import uvloop
+
+                        runner = uvloop.run
+                    for transport in transports:
+                        if transport == "baseline":
+                            cpu, _rate = runner(
+                                run_baseline(url, args.requests, args.in_flight, trust)
+                            )
+                        else:
+                            cpu, _rate = runner(
+                                run(transport, url, args.requests, args.in_flight, trust)
+                            )
+                        cpus[(loop, transport)].append(cpu)
+            print("µs CPU per fetch over rounds: min / median / max (spread: (max-min)/median)")
+            for (loop, transport), got in cpus.items():
+                mid = statistics.median(got)
+                print(
+                    f"  {loop:8s} {transport:9s} {min(got):6.0f} / {mid:6.0f} / {max(got):6.0f}"
+                    f"  ({(max(got) - min(got)) / mid:4.0%})"
+                )
+            for loop in loops:
+                if "native" in transports:
+                    base = statistics.median(cpus[(loop, "native")])
+                    others = ", ".join(
+                        f"{t} {statistics.median(cpus[(loop, t)]) / base:.2f}x"
+                        for t in transports
+                        if t != "native"
+                    )
+                    print(f"  {loop}: median per fetch against native: {others}")
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(10)

@@ -1,6 +1,9 @@
 """The fetch layer's edge cases against mocked servers (respx and httpx.MockTransport):
 body caps and gzip bombs, redirects, cookies, charsets, failure classification, the
-per-host limit. Real sockets, both transports and TLS are in test_fetch_sockets.py."""
+per-host limit. The Fetcher sees only httpx responses, so these hold on any transport; the
+cases a transport could get wrong (codings, caps, framings, headers, cookies on the wire)
+run again over real sockets on every transport in test_fetch_wire.py, and deadlines, DNS
+and TLS in test_fetch_sockets.py."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The fetch layer over real local sockets, on both transports (aiohttp and httpcore):
+"""The fetch layer over real local sockets, on every transport (native, aiohttp, httpcore):
 deadlines against stalling and trickling servers, refused connections, DNS failures, TLS
 (trusted, untrusted, expiry captured), decoding the raw stream, no connection reuse."""
 
@@ -19,14 +19,15 @@ import trustme
 
 from probes.clock import SystemClock
 from probes.config import GlobalConfig
-from probes.http.client import der_not_after, open_fetcher
+from probes.http.certs import der_not_after
+from probes.http.client import open_fetcher
 from probes.http.fetcher import Fetcher, FetchFailure, Page
 from probes.model import Failure
 
 pytestmark = pytest.mark.integration
 
 Reply = Callable[[asyncio.StreamWriter], Awaitable[None]]
-TRANSPORTS = ["aiohttp", "httpcore"]
+TRANSPORTS = ["native", "aiohttp", "httpcore"]
 
 
 @pytest.fixture(params=TRANSPORTS)

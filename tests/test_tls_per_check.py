@@ -18,6 +18,7 @@ from probes.config import ConfigError, parse_config
 from probes.model import Failure, State
 from probes.runtime.runner import open_runtime, run_channel
 from tests.test_cli import zp
+from tests.test_fetch_sockets import TRANSPORTS
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +83,7 @@ channels:
     return verdict.state, result.failure
 
 
-@pytest.mark.parametrize("transport", ["aiohttp", "httpcore"])
+@pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize(
     ("tls", "state", "failure"),
     [(None, State.ZOMBIE, Failure.TLS),  # the system CAs do not know the private CA
@@ -98,7 +99,7 @@ async def test_a_check_verifies_with_its_own_ca_or_not_at_all(
     assert await _state(by_ip, filled, transport) == (state, failure)
 
 
-@pytest.mark.parametrize("transport", ["aiohttp", "httpcore"])
+@pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize(
     ("server_name", "state", "failure"),
     [("zwfw.example.gov.cn", State.OK, None),

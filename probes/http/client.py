@@ -1,11 +1,12 @@
 """The one shared HTTP client: `open_client(settings)` builds it, `open_fetcher` wraps it.
 
-Transport. The httpx API runs on the httpx-aiohttp transport by default (half the CPU per
-request of httpx's own httpcore transport, see bench/README.md); `http_transport:
-httpcore` selects httpx's default transport instead. Both are subclassed here for one
-reason: to read the peer certificate's notAfter while the connection is still open and
-put it in `response.extensions["tls_not_after"]` (epoch seconds), which the fetcher copies
-to `Page.tls_not_after`.
+Transport. The httpx API runs on `NativeTransport` by default (probes/http/transport.py:
+a bare asyncio protocol with the llhttp parser, about half the CPU per request of
+httpx-aiohttp, see bench/README.md); `http_transport: aiohttp` selects the httpx-aiohttp
+transport and `httpcore` httpx's own. Those two are subclassed here for one reason: to
+read the peer certificate's notAfter while the connection is still open and put it in
+`response.extensions["tls_not_after"]` (epoch seconds), as the native transport does,
+which the fetcher copies to `Page.tls_not_after`.
 
 Keep-alive is off: every request opens a new connection (`Connection: close`, no pooled
 idle connections). A monitor that reused a pooled connection could report a site as up
@@ -13,8 +14,9 @@ while new visitors can no longer connect, and the anchor measurements showed kee
 buys nothing measurable at check rates. The cost is one TCP (and TLS) handshake per
 request, which is also what a citizen's browser pays on a first visit.
 
-The client never keeps cookies (each fetch carries its own jar, so nothing leaks between
-checks or sites), ignores proxy and CA environment variables (`trust_env=False`, so a
+The client never keeps cookies (a fetch that sends or receives cookies carries its own
+jar, so nothing leaks between checks or sites; `DirectClient` skips httpx's own cookie
+store), ignores proxy and CA environment variables (`trust_env=False`, so a
 monitor behaves the same under systemd and in a shell), never follows redirects itself
 (the fetcher does, with its own limit and loop detection) and has no httpx timeouts: the
 fetcher's one overall deadline per request bounds everything.
@@ -22,8 +24,6 @@ fetcher's one overall deadline per request bounds everything.
 
 from __future__ import annotations
 
-import calendar
-import logging
 import ssl
 import weakref
 from collections.abc import AsyncIterator, Iterator
@@ -38,9 +38,9 @@ from httpx_aiohttp import AiohttpTransport
 from probes.clock import Clock
 from probes.config.model import GlobalConfig
 from probes.config.tls import TlsSpec
+from probes.http.certs import not_after_of
 from probes.http.fetcher import ACCEPT_ENCODING, Fetcher
-
-log = logging.getLogger(__name__)
+from probes.http.transport import NativeTransport
 
 
 class _CertConnector(aiohttp.TCPConnector):
@@ -63,7 +63,7 @@ class _CertConnector(aiohttp.TCPConnector):
         proto = await super()._create_connection(req, traces, timeout)
         transport = getattr(proto, "transport", None)
         if transport is not None:
-            self.not_after[proto] = _not_after_of(transport.get_extra_info("ssl_object"))
+            self.not_after[proto] = not_after_of(transport.get_extra_info("ssl_object"))
         return proto
 
 
@@ -104,7 +104,7 @@ class TlsHttpcoreTransport(httpx.AsyncHTTPTransport):
         response = await super().handle_async_request(request)
         stream = response.extensions.get("network_stream")
         if stream is not None:
-            not_after = _not_after_of(stream.get_extra_info("ssl_object"))
+            not_after = not_after_of(stream.get_extra_info("ssl_object"))
             if not_after is not None:
                 response.extensions["tls_not_after"] = not_after
         return response
@@ -140,54 +140,38 @@ def _as_httpx_errors() -> Iterator[None]:
         raise httpx.NetworkError(str(exc) or type(exc).__name__) from exc
 
 
-def _not_after_of(ssl_object: object) -> float | None:
-    if not isinstance(ssl_object, ssl.SSLObject | ssl.SSLSocket):
-        return None
-    der = ssl_object.getpeercert(binary_form=True)
-    return der_not_after(der) if der else None
+class DirectClient(httpx.AsyncClient):
+    """httpx's client, handing a streamed request without auth or redirects straight to
+    its transport.
 
-
-def der_not_after(der: bytes) -> float | None:
-    """The notAfter of a DER certificate as epoch seconds, or None if it cannot be read.
-
-    Read from the DER form because `getpeercert()` returns nothing when verification is
-    off (`verify_tls: false`), and expiry is still worth reporting then.
+    This client keeps no cookies (each fetch has its own jar), follows no redirects and has
+    no auth or event hooks, so what httpx's `send` adds around the transport call is per
+    response work for nothing: above all a urllib request and response built to offer each
+    response to a cookie store that refuses everything (a tenth of a fetch's CPU). Any
+    other call (`client.get`, a non-streamed send) goes through httpx unchanged.
     """
-    try:
-        _, body, _ = _tlv(der, 0)  # Certificate
-        _, pos, _ = _tlv(der, body)  # TBSCertificate
-        tag, _, end = _tlv(der, pos)
-        if tag == 0xA0:  # explicit [0] version
-            pos = end
-        for _field in ("serial", "signature", "issuer"):
-            pos = _tlv(der, pos)[2]
-        _, validity, _ = _tlv(der, pos)
-        not_before_end = _tlv(der, validity)[2]
-        tag, start, end = _tlv(der, not_before_end)
-        text = der[start:end].decode("ascii").rstrip("Z")
-        if tag == 0x17:  # UTCTime, YYMMDDHHMMSS; years 50-99 are 19xx (RFC 5280)
-            year = int(text[:2])
-            text = f"{1900 + year if year >= 50 else 2000 + year}{text[2:]}"
-        elif tag != 0x18:  # not GeneralizedTime either
-            return None
-        parts = [int(text[i : i + 2]) for i in range(4, 14, 2)]
-        return float(calendar.timegm((int(text[:4]), *parts, 0, 0, 0)))
-    except (IndexError, ValueError) as exc:
-        log.warning("cannot read notAfter from the peer certificate: %s", exc)
-        return None
 
+    def __init__(self, *, transport: httpx.AsyncBaseTransport, **kwargs: Any) -> None:
+        super().__init__(transport=transport, **kwargs)
+        self.wire = transport
 
-def _tlv(der: bytes, pos: int) -> tuple[int, int, int]:
-    """(tag, start of value, end of value) of the DER element at `pos`."""
-    tag, length = der[pos], der[pos + 1]
-    start = pos + 2
-    if length & 0x80:
-        size = length & 0x7F
-        length = int.from_bytes(der[start : start + size], "big")
-        start += size
-    if start + length > len(der):
-        raise ValueError("truncated certificate")
-    return tag, start, start + length
+    async def send(
+        self,
+        request: httpx.Request,
+        *,
+        stream: bool = False,
+        auth: Any = httpx.USE_CLIENT_DEFAULT,
+        follow_redirects: Any = httpx.USE_CLIENT_DEFAULT,
+    ) -> httpx.Response:
+        if not stream or auth is not httpx.USE_CLIENT_DEFAULT or follow_redirects is not False:
+            return await super().send(
+                request, stream=stream, auth=auth, follow_redirects=follow_redirects
+            )
+        if self.is_closed:
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
+        response = await self.wire.handle_async_request(request)
+        response.request = request
+        return response
 
 
 def _no_cookies() -> CookieJar:
@@ -202,7 +186,9 @@ def _build_client(
 ) -> httpx.AsyncClient:
     max_connections = max(100, 4 * settings.max_in_flight)
     if transport is None:
-        if settings.http_transport == "aiohttp":
+        if settings.http_transport == "native":
+            transport = NativeTransport(verify=verify, max_connections=max_connections)
+        elif settings.http_transport == "aiohttp":
             transport = TlsAiohttpTransport(verify=verify, max_connections=max_connections)
         else:
             transport = TlsHttpcoreTransport(
@@ -215,7 +201,7 @@ def _build_client(
         "Accept-Encoding": ACCEPT_ENCODING,
         "Connection": "close",
     }
-    return httpx.AsyncClient(
+    return DirectClient(
         transport=transport,
         headers=headers,
         cookies=_no_cookies(),  # the jar itself: httpx.Cookies(...) would copy it

@@ -385,7 +385,9 @@ class Fetcher:
         sni: tuple[str, str] | None = None,
     ) -> Page:
         started = self.clock.monotonic()
-        jar = httpx.Cookies(cookies) if cookies is not None else httpx.Cookies()
+        # A jar only when there are cookies: most checks send none and get none, and
+        # offering every request and response to a cookie jar costs more than parsing.
+        jar = httpx.Cookies(cookies) if cookies else None
         seen: set[tuple[str, str, frozenset[tuple[str, str, str | None]]]] = set()
         redirects: list[str] = []
         last_status = 0
@@ -395,7 +397,8 @@ class Fetcher:
                 raise _Failed(Failure.CONNECT, f"not an http(s) URL: {target}", last_status)
             # A loop is the same request with the same cookies: a page that redirects to
             # itself after setting a cookie (a common session check) is not one.
-            key = (req.method, str(target), frozenset((c.domain, c.name, c.value) for c in jar.jar))
+            sent = frozenset((c.domain, c.name, c.value) for c in jar.jar) if jar else frozenset()
+            key = (req.method, str(target), sent)
             if key in seen:
                 chain = " -> ".join([*redirects, str(target)])
                 raise _Failed(Failure.HTTP_STATUS, f"redirect loop: {chain}", last_status)
@@ -405,12 +408,16 @@ class Fetcher:
                 req.method, target, headers=req.headers, data=req.data, json=req.json,
                 extensions={"sni_hostname": sni[1]} if sni and sni[0] == target.host else None,
             )  # fmt: skip
-            jar.set_cookie_header(request)
+            if jar:
+                jar.set_cookie_header(request)
             async with self._slot(target.host, deadline):
                 progress.stage = "waiting for the response headers"
                 response = await self.client.send(request, stream=True, follow_redirects=False)
                 try:
-                    jar.extract_cookies(response)
+                    if "set-cookie" in response.headers:
+                        if jar is None:
+                            jar = httpx.Cookies()
+                        jar.extract_cookies(response)
                     location = response.headers.get("location")
                     if req.follow and response.status_code in REDIRECT_STATUSES and location:
                         if len(redirects) >= self.max_redirects:
@@ -438,7 +445,7 @@ class Fetcher:
                 duration=self.clock.monotonic() - started,
                 redirects=tuple(redirects),
                 tls_not_after=not_after if isinstance(not_after, float) else None,
-                cookies=jar,
+                cookies=jar if jar is not None else httpx.Cookies(),
             )
 
     @contextlib.asynccontextmanager
