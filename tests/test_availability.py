@@ -13,6 +13,7 @@ from probes.runtime.runner import Runtime, run_channel
 from probes.state import history
 from probes.state.store import Store
 from probes.verdict import JudgeContext, judge
+from tests.conftest import Site
 
 NEWS = "".join(
     f"<li><a href='/n{i}.html'>关于第{i}批政务公开事项的通知</a></li>" for i in range(80)
@@ -111,3 +112,32 @@ def test_a_channel_never_checked_is_unknown_not_ok() -> None:
     verdict = judge(channel, {}, JudgeContext(channel, NOW))
     assert verdict.state is State.UNKNOWN
     assert [r.code for r in verdict.reasons] == ["not_checked_yet"]
+
+
+@pytest.mark.integration
+async def test_each_check_finds_its_own_configured_phrases_on_a_gbk_page(
+    runtime: Runtime, site: Site
+) -> None:
+    # A county site (served as GBK) whose home page says its online hall is closed; one
+    # check lists that phrase beside the defaults, the other keeps the defaults.
+    site.body = ("<html><head><title>某某区人民政府</title></head>"
+                 "<body><h1>网上办事大厅暂停办理业务</h1></body></html>")  # fmt: skip
+    config = parse_config(
+        f"""
+channels:
+  - name: own-phrases
+    kind: website
+    owner: 区政府办公室
+    url: {site.url}
+    checks: {{availability: {{soft_error_patterns: [系统维护, 暂停办理]}}}}
+  - name: defaults
+    kind: website
+    owner: 区政府办公室
+    url: {site.url}
+    checks: {{availability: {{}}}}
+"""
+    )
+    own, default = [await run_channel(runtime, c) for c in config.channels]
+    assert own[1][0].failure is Failure.SOFT_ERROR
+    assert own[1][0].error == "soft_error: page says '暂停办理'"
+    assert default[1][0].success is True, default[1][0].error
