@@ -1,0 +1,60 @@
+"""A check's window kept in memory answers exactly what counting the stored runs afresh
+answers, as a restarted monitor does: runs added, runs leaving the week, failures in a
+row cut short by the window's edge, runs recorded out of order, spans that change."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from probes.model import CheckResult, Failure
+from probes.state import history
+from probes.state.store import Store
+
+DAY = 86400.0
+START = 1_794_967_200.0
+STEPS = st.lists(
+    st.tuples(
+        st.floats(0, 2 * DAY),  # time passing before the run
+        st.sampled_from([True, False, False, None]),  # its outcome
+        st.sampled_from([0.0, 0.0, 0.0, 3 * DAY]),  # recorded this much after its start
+        st.sampled_from([DAY, 7 * DAY, 7 * DAY, 3 * DAY]),  # the span asked for
+        st.booleans(),  # a maintenance span left out of this read
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(STEPS)
+def test_windows_in_memory_equal_the_stored_runs_counted_afresh(
+    tmp_path_factory: pytest.TempPathFactory,
+    steps: list[tuple[float, bool | None, float, float, bool]],
+) -> None:
+    path = tmp_path_factory.mktemp("windows") / "state.db"
+    windows = history.RunWindows()
+    now = START
+    with Store.open(path) as store:
+        for passed, success, late, span, maintenance in steps:
+            now += passed
+            exclude = [(now - DAY, now - DAY / 2)] if maintenance else []
+            kept = windows.window(store, "portal", "availability", span, now, exclude)
+            assert kept == history.window(store, "portal", "availability", span, now, exclude)
+            result = CheckResult(
+                "availability", success, now - late, 0.1,
+                failure=Failure.CONNECT if success is False else None,
+            )  # fmt: skip
+            windows.record(store, "portal", result)
+
+
+def test_a_span_longer_than_the_retention_is_counted_from_the_file(store: Store) -> None:
+    windows = history.RunWindows()
+    for i in range(10):
+        windows.record(store, "portal", CheckResult("availability", False, START + i * DAY, 0.1))
+    windows.window(store, "portal", "availability", 7 * DAY, START + 10 * DAY, retention=5 * DAY)
+    history.prune(store, START + 5 * DAY)  # what the monitor's hourly pruning does
+    now = START + 10.5 * DAY
+    kept = windows.window(store, "portal", "availability", 7 * DAY, now, retention=5 * DAY)
+    assert kept == history.window(store, "portal", "availability", 7 * DAY, now)
+    assert kept.runs == 5
