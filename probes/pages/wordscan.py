@@ -85,4 +85,15 @@ class WordScan:
 def _can_overlap(a: bytes, b: bytes) -> bool:
     """Whether occurrences of `a` and `b` can overlap without one containing the other:
     a proper end of one is the start of the other."""
-    return any(a.endswith(b[:n]) or b.endswith(a[:n]) for n in range(1, min(len(a), len(b))))
+    return _ends_into(a, b) or _ends_into(b, a)
+
+
+def _ends_into(a: bytes, b: bytes) -> bool:
+    """Whether an end of `a`, shorter than both, is the start of `b` (tried only where
+    `b`'s first byte is in `a`)."""
+    at = a.find(b[:1], 1)
+    while at != -1:
+        if len(a) - at < len(b) and b.startswith(a[at:]):
+            return True
+        at = a.find(b[:1], at + 1)
+    return False
