@@ -1,15 +1,21 @@
 """A check's window kept in memory answers exactly what counting the stored runs afresh
 answers, as a restarted monitor does: runs added, runs leaving the week, failures in a
-row cut short by the window's edge, runs recorded out of order, spans that change."""
+row cut short by the window's edge, runs recorded out of order, spans that change, runs
+the store gave up writing."""
 
 from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from probes.clock import FrozenClock
 from probes.model import CheckResult, Failure
 from probes.state import history
+from probes.state import store as store_module
 from probes.state.store import Store
 
 DAY = 86400.0
@@ -58,3 +64,27 @@ def test_a_span_longer_than_the_retention_is_counted_from_the_file(store: Store)
     kept = windows.window(store, "portal", "availability", 7 * DAY, now, retention=5 * DAY)
     assert kept == history.window(store, "portal", "availability", 7 * DAY, now)
     assert kept.runs == 5
+
+
+def test_runs_the_store_gave_up_writing_leave_the_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "MAX_PENDING", 2)
+    clock = FrozenClock(START)
+    windows = history.RunWindows()
+    with Store.open(tmp_path / "state.db", write_timeout=0.05, clock=clock) as store:
+        windows.record(store, "portal", CheckResult("availability", True, START, 0.1))
+        windows.window(store, "portal", "availability", 7 * DAY, START + 60)
+        holder = sqlite3.connect(tmp_path / "state.db", isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")  # another process holds the file
+        for i in range(1, 5):  # two of these four failed runs are given up
+            windows.record(store, "portal", CheckResult("availability", False, START + i, 0.1))
+        holder.execute("ROLLBACK")
+        holder.close()
+        clock.advance(10.0)  # the store's next write attempt is due
+        windows.record(store, "portal", CheckResult("availability", True, START + 5, 0.1))
+        assert store.health.dropped == 2
+        now = START + 120
+        kept = windows.window(store, "portal", "availability", 7 * DAY, now)
+        assert kept == history.window(store, "portal", "availability", 7 * DAY, now)
+        assert (kept.runs, kept.failures) == (4, 2)

@@ -115,10 +115,14 @@ class RunWindows:
     from counting afresh, the file is counted instead: a window with maintenance spans
     left out; a span longer than `retention` (the pruning could drop runs still in it);
     a window asked for from earlier than it holds (a longer span after a reload); a run
-    recorded out of order (it started before one already counted)."""
+    recorded out of order (it started before one already counted). A run the store gave
+    up writing (its file unwritable for longer than `MAX_PENDING` writes) would stay
+    counted and never leave: every window is counted afresh after the store drops one.
+    Runs waiting to be written are counted, as they will be once written."""
 
     def __init__(self) -> None:
         self._held: dict[tuple[str, str], _Held] = {}
+        self._dropped = 0  # the store's dropped writes when the windows were counted
 
     def window(
         self,
@@ -133,6 +137,9 @@ class RunWindows:
         """`window(store, ...)`, from memory where it is held; `retention` is how long
         the file keeps runs (`history_retention`)."""
         key = (channel, check)
+        if store.health.dropped != self._dropped:
+            self._held.clear()
+            self._dropped = store.health.dropped
         if exclude or span > retention:
             return window(store, channel, check, span, now, exclude)
         since = now - span
