@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from probes.clock import FrozenClock
-from probes.model import CheckResult, Failure
+from probes.model import CheckResult, Failure, RunWindow
 from probes.state import history
 from probes.state import store as store_module
 from probes.state.store import Store
@@ -66,25 +66,35 @@ def test_a_span_longer_than_the_retention_is_counted_from_the_file(store: Store)
     assert kept.runs == 5
 
 
-def test_runs_the_store_gave_up_writing_leave_the_window(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("max_pending", [2, 1000], ids=["writes-given-up", "writes-late"])
+def test_windows_while_the_state_file_cannot_be_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, max_pending: int
 ) -> None:
-    monkeypatch.setattr(store_module, "MAX_PENDING", 2)
+    monkeypatch.setattr(store_module, "MAX_PENDING", max_pending)
     clock = FrozenClock(START)
     windows = history.RunWindows()
     with Store.open(tmp_path / "state.db", write_timeout=0.05, clock=clock) as store:
+
+        def same(now: float) -> RunWindow:
+            kept = windows.window(store, "portal", "availability", 7 * DAY, now)
+            assert kept == history.window(store, "portal", "availability", 7 * DAY, now)
+            return kept
+
         windows.record(store, "portal", CheckResult("availability", True, START, 0.1))
-        windows.window(store, "portal", "availability", 7 * DAY, START + 60)
+        same(START + 0.5)  # held in memory from here on
         holder = sqlite3.connect(tmp_path / "state.db", isolation_level=None)
         holder.execute("BEGIN EXCLUSIVE")  # another process holds the file
-        for i in range(1, 5):  # two of these four failed runs are given up
+        for i in range(1, 5):  # failed runs kept waiting (two given up with a limit of 2)
             windows.record(store, "portal", CheckResult("availability", False, START + i, 0.1))
+            same(START + i + 0.5)
         holder.execute("ROLLBACK")
         holder.close()
         clock.advance(10.0)  # the store's next write attempt is due
         windows.record(store, "portal", CheckResult("availability", True, START + 5, 0.1))
-        assert store.health.dropped == 2
-        now = START + 120
-        kept = windows.window(store, "portal", "availability", 7 * DAY, now)
-        assert kept == history.window(store, "portal", "availability", 7 * DAY, now)
-        assert (kept.runs, kept.failures) == (4, 2)
+        assert not store.pending
+        kept = same(START + 120)
+        assert (kept.runs, kept.failures) == (6 - store.health.dropped, 4 - store.health.dropped)
+        # A week later the runs of the outage leave the window.
+        windows.record(store, "portal", CheckResult("availability", False, START + 130, 0.1))
+        for later in (7 * DAY + 2, 7 * DAY + 4.5, 7 * DAY + 6):
+            same(START + later)

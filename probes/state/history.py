@@ -115,10 +115,12 @@ class RunWindows:
     from counting afresh, the file is counted instead: a window with maintenance spans
     left out; a span longer than `retention` (the pruning could drop runs still in it);
     a window asked for from earlier than it holds (a longer span after a reload); a run
-    recorded out of order (it started before one already counted). A run the store gave
-    up writing (its file unwritable for longer than `MAX_PENDING` writes) would stay
-    counted and never leave: every window is counted afresh after the store drops one.
-    Runs waiting to be written are counted, as they will be once written."""
+    recorded out of order (it started before one already counted); and while the store
+    holds writes it could not make yet (its file unwritable), since the file lacks them:
+    the windows held go on counting the runs recorded meanwhile and take up again once
+    those are written. A run the store gave up writing (over `MAX_PENDING` waiting) would
+    stay counted and never leave: every window is counted afresh after the store drops
+    one."""
 
     def __init__(self) -> None:
         self._held: dict[tuple[str, str], _Held] = {}
@@ -140,7 +142,7 @@ class RunWindows:
         if store.health.dropped != self._dropped:
             self._held.clear()
             self._dropped = store.health.dropped
-        if exclude or span > retention:
+        if exclude or span > retention or store.pending:
             return window(store, channel, check, span, now, exclude)
         since = now - span
         held = self._held.get(key)
