@@ -3,16 +3,22 @@ unreachable" window over the stored history, judged through the runner (on loopb
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
+from probes.clock import FrozenClock
 from probes.config import ChannelConfig, parse_config
 from probes.demo.portal import RunningPortal
 from probes.model import CheckResult, Failure, State, Verdict
 from probes.pages.softerror import DEFAULT_SOFT_ERRORS, soft_error
 from probes.runtime.runner import Runtime, run_channel
 from probes.state import history
+from probes.state.history import RunWindows
 from probes.state.store import Store
 from probes.verdict import JudgeContext, judge
+from tests.conftest import Site
 
 NEWS = "".join(
     f"<li><a href='/n{i}.html'>关于第{i}批政务公开事项的通知</a></li>" for i in range(80)
@@ -111,3 +117,52 @@ def test_a_channel_never_checked_is_unknown_not_ok() -> None:
     verdict = judge(channel, {}, JudgeContext(channel, NOW))
     assert verdict.state is State.UNKNOWN
     assert [r.code for r in verdict.reasons] == ["not_checked_yet"]
+
+
+@pytest.mark.integration
+async def test_each_check_finds_its_own_configured_phrases_on_a_gbk_page(
+    runtime: Runtime, site: Site
+) -> None:
+    # A county site (served as GBK) whose home page says its online hall is closed; one
+    # check lists that phrase beside the defaults, the other keeps the defaults.
+    site.body = ("<html><head><title>某某区人民政府</title></head>"
+                 "<body><h1>网上办事大厅暂停办理业务</h1></body></html>")  # fmt: skip
+    config = parse_config(
+        f"""
+channels:
+  - name: own-phrases
+    kind: website
+    owner: 区政府办公室
+    url: {site.url}
+    checks: {{availability: {{soft_error_patterns: [系统维护, 暂停办理]}}}}
+  - name: defaults
+    kind: website
+    owner: 区政府办公室
+    url: {site.url}
+    checks: {{availability: {{}}}}
+"""
+    )
+    own, default = [await run_channel(runtime, c) for c in config.channels]
+    assert own[1][0].failure is Failure.SOFT_ERROR
+    assert own[1][0].error == "soft_error: page says '暂停办理'"
+    assert default[1][0].success is True, default[1][0].error
+
+
+@pytest.mark.integration
+async def test_a_restart_judges_the_window_as_the_running_monitor_does(
+    runtime: Runtime, portal: RunningPortal, frozen_clock: FrozenClock, tmp_path: Path
+) -> None:
+    # The same probes judged by a monitor that keeps its windows in memory and by one
+    # restarted before every probe (its windows counted from the state file), while the
+    # week's oldest failures leave the window.
+    past = [False] * 4 + [True] * 150
+    _fill(runtime.store, past, NOW - 7 * 86400 + 60, 3900)
+    with Store.open(tmp_path / "restarted.db") as other:
+        _fill(other, past, NOW - 7 * 86400 + 60, 3900)
+        for up in [False, True, False, False, True, True, False]:
+            frozen_clock.advance(1800)
+            running = await _probe(runtime, up, portal)
+            restarted = await _probe(
+                replace(runtime, store=other, windows=RunWindows()), up, portal
+            )
+            assert (restarted.state, restarted.reasons) == (running.state, running.reasons)

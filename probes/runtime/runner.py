@@ -18,7 +18,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from probes.clock import Clock, Timer
@@ -50,6 +50,8 @@ class Runtime:
     clock: Clock
     settings: GlobalConfig
     pages: PageWorkers
+    # The windows of the checks run here, kept current in memory (`history.RunWindows`).
+    windows: history.RunWindows = field(default_factory=history.RunWindows)
 
 
 @asynccontextmanager
@@ -89,7 +91,10 @@ async def run_check(
         span = kind.window_span(spec)
         # Runs inside maintenance windows do not count toward the official window.
         planned = channel.maintenance_spans(started_wall - span, started_wall)
-        past = history.window(rt.store, channel.name, name, span, started_wall, planned)
+        past = rt.windows.window(
+            rt.store, channel.name, name, span, started_wall, planned,
+            retention=rt.settings.history_retention,
+        )  # fmt: skip
     ctx = CheckContext(
         fetcher=_fetcher(rt, channel, spec, on_page).for_check(queue),
         pages=rt.pages,
@@ -133,7 +138,7 @@ async def run_check(
         findings=report.findings,
         window=window,
     )
-    history.record(rt.store, channel.name, result)
+    rt.windows.record(rt.store, channel.name, result)
     return result
 
 

@@ -1,6 +1,13 @@
 """Check-result history: every run's outcome (for window rules such as the official
 "site unreachable" share and "K consecutive failures"), and the latest full result of each
-check (so a restart shows the last verdicts at once and loses none of the week)."""
+check (so a restart shows the last verdicts at once and loses none of the week).
+
+A check's window is counted from the stored runs (`window`) once, then kept current in
+memory (`RunWindows`): each run adds to it, and each read subtracts the runs that left
+the window since the last read, one indexed read of those few rows, so a week of runs is
+not counted again on every check. What it answers is what `window` answers from the file
+(a restart counts the window from the file and judges the same).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
@@ -86,6 +94,102 @@ def window(
             break
         consecutive += 1
     return RunWindow(span, int(row[0]), int(row[1]), consecutive)
+
+
+@dataclass(slots=True)
+class _Held:
+    """A window kept in memory: the stored runs from `since` on, counted."""
+
+    since: float
+    runs: int
+    failures: int
+    consecutive: int
+    last: float  # the start of the latest run counted
+
+
+class RunWindows:
+    """The windows of the checks run by one runtime, kept current in memory (see above).
+
+    Exact by construction: a window is counted from the file, runs are added as they are
+    recorded, and runs leaving it are read back from the file. Where that could differ
+    from counting afresh, the file is counted instead: a window with maintenance spans
+    left out; a span longer than `retention` (the pruning could drop runs still in it);
+    a window asked for from earlier than it holds (a longer span after a reload); a run
+    recorded out of order (it started before one already counted); and while the store
+    holds writes it could not make yet (its file unwritable), since the file lacks them:
+    the windows held go on counting the runs recorded meanwhile and take up again once
+    those are written. A run the store gave up writing (over `MAX_PENDING` waiting) would
+    stay counted and never leave: every window is counted afresh after the store drops
+    one."""
+
+    def __init__(self) -> None:
+        self._held: dict[tuple[str, str], _Held] = {}
+        self._dropped = 0  # the store's dropped writes when the windows were counted
+
+    def window(
+        self,
+        store: Store,
+        channel: str,
+        check: str,
+        span: float,
+        now: float,
+        exclude: Sequence[tuple[float, float]] = (),
+        retention: float = float("inf"),
+    ) -> RunWindow:
+        """`window(store, ...)`, from memory where it is held; `retention` is how long
+        the file keeps runs (`history_retention`)."""
+        key = (channel, check)
+        if store.health.dropped != self._dropped:
+            self._held.clear()
+            self._dropped = store.health.dropped
+        if exclude or span > retention or store.pending:
+            return window(store, channel, check, span, now, exclude)
+        since = now - span
+        held = self._held.get(key)
+        if held is None or since < held.since:
+            counted = window(store, channel, check, span, now)
+            row = store.conn.execute(
+                "SELECT MAX(ts) FROM check_runs WHERE channel = ? AND check_ = ? AND ts >= ? "
+                "AND success IS NOT NULL",
+                (channel, check, since),
+            ).fetchone()
+            self._held[key] = _Held(
+                since, counted.runs, counted.failures, counted.consecutive_failures,
+                row[0] if row[0] is not None else float("-inf"),
+            )  # fmt: skip
+            return counted
+        if since > held.since:
+            # The runs that left the window since the last read: usually one or none.
+            gone, failed = store.conn.execute(
+                "SELECT COUNT(success), COALESCE(SUM(success = 0), 0) FROM check_runs "
+                "WHERE channel = ? AND check_ = ? AND ts >= ? AND ts < ?",
+                (channel, check, held.since, since),
+            ).fetchone()
+            held.since = since
+            held.runs -= gone
+            held.failures -= failed
+            # Leaving from the oldest end shortens the failures in a row only when they
+            # were all the window held.
+            held.consecutive = min(held.consecutive, held.runs)
+        return RunWindow(span, held.runs, held.failures, held.consecutive)
+
+    def record(self, store: Store, channel: str, result: CheckResult) -> None:
+        """`record` the run, and count it in its window if that is held."""
+        record(store, channel, result)
+        key = (channel, result.check)
+        held = self._held.get(key)
+        if held is None or result.success is None or result.started < held.since:
+            return
+        if result.started < held.last:
+            del self._held[key]  # out of order: counted afresh on the next read
+            return
+        held.last = result.started
+        held.runs += 1
+        if result.success:
+            held.consecutive = 0
+        else:
+            held.failures += 1
+            held.consecutive += 1
 
 
 def latest(store: Store) -> dict[tuple[str, str], CheckResult]:
