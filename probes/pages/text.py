@@ -24,7 +24,10 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 # hrefs that are not another document.
 SKIP_HREF = ("javascript:", "mailto:", "tel:", "#", "data:")
+_SKIP_FIRST = frozenset("".join(p[0] + p[0].upper() for p in SKIP_HREF))
 _HIDDEN = "script, style, noscript, template"
+# Elements of an item walked in Python before a selector query is cheaper.
+_WALK = 48
 _SCRIPT_LINK = re.compile(r"""(?:window\.open|location(?:\.href)?\s*=)\s*\(?\s*['"]([^'"]+)['"]""")
 # Non-content blocks cut before parsing: their openers, and each one's closer.
 _NOT_CONTENT_OPEN = re.compile(r"<(?:(script|style|noscript|template)\b|!--)", re.I)
@@ -36,12 +39,31 @@ _NOT_CONTENT_CLOSE = {
 def followable(href: str | None) -> bool:
     """True when `href` (as written in the page) leads to another document."""
     value = (href or "").strip()
-    return bool(value) and not value.lower().startswith(SKIP_HREF)
+    # Only a value opening like one of `SKIP_HREF` is lowered and compared (no other
+    # character lowers to one of their first characters).
+    return bool(value) and (value[0] not in _SKIP_FIRST or not value.lower().startswith(SKIP_HREF))
 
 
 def is_link(a: LexborNode) -> bool:
     """True when the anchor `a` has a followable href."""
-    return followable(a.attributes.get("href"))
+    # `attrs.get` decodes one attribute; `attributes` decodes them all (a long title too).
+    return followable(a.attrs.get("href"))
+
+
+def anchors(node: LexborNode) -> list[LexborNode]:
+    """The `<a>` elements of `node` in page order: `node` itself when it is one.
+
+    An item holds a handful of elements: walking them costs a fifth of a selector query,
+    which a larger element gets (the walk gives up after `_WALK` elements)."""
+    if node.tag == "a":
+        return [node]
+    found = []
+    for seen, el in enumerate(node.traverse()):
+        if seen == _WALK:
+            return node.css("a")
+        if el.tag == "a":
+            found.append(el)
+    return found
 
 
 def script_link(node: LexborNode) -> str | None:
