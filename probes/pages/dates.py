@@ -36,16 +36,20 @@ MIN_YEAR = 1990
 # Full-width digits and separators become ASCII, one character for one, so positions hold.
 _FULLWIDTH = dict(zip("０１２３４５６７８９：－／．　", "0123456789:-/. ", strict=True))
 _HAS_FULLWIDTH = re.compile("[０-９：－／．　]")
+# What the date patterns need as ASCII (they take a full-width colon and space as written).
+_NEEDS_ASCII = re.compile("[０-９－／．]")
 
 _CN_DIGITS = {
     "〇": 0, "○": 0, "零": 0, "Ｏ": 0, "O": 0, "一": 1, "二": 2, "三": 3, "四": 4,
     "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
 }  # fmt: skip
 
+# A full-width colon is taken as it is (`[:：]`), as `\s` takes a full-width space: a text
+# is normalised only for full-width digits and separators (`_NEEDS_ASCII`).
 _TIME = (
-    r"(?:(?:\s{0,3}|T)(?P<H>[01]?\d|2[0-3])\s?[:时]\s?(?P<M>[0-5]\d)"
-    r"(?:\s?[:分]\s?(?P<S>[0-5]\d)(?:\.\d+)?)?"
-    r"(?P<tz>Z|[+-](?:0\d|1[0-4]):?[0-5]\d)?)?"
+    r"(?:(?:\s{0,3}|T)(?P<H>[01]?\d|2[0-3])\s?[:：时]\s?(?P<M>[0-5]\d)"
+    r"(?:\s?[:：分]\s?(?P<S>[0-5]\d)(?:\.\d+)?)?"
+    r"(?P<tz>Z|[+-](?:0\d|1[0-4])[:：]?[0-5]\d)?)?"
 )
 # One pass over the text finds every candidate; which alternative matched is told by the
 # groups that are set. Lookarounds keep a date from being cut out of a longer number run
@@ -56,7 +60,7 @@ _DATE = re.compile(
     r"\s?(?P<d>\d{1,2})(?!\d|[./\-]\d)(?:\s?日)?" + _TIME
     # month-day only: 11-03, 11/03, [11-03] (two digits each), or 11月3日
     + r"|(?<![\d./\-])(?P<m2>0[1-9]|1[0-2])(?P<s3>[-/])(?P<d2>0[1-9]|[12]\d|3[01])"
-    r"(?!\d|[./\-:]\d)" + _TIME.replace("?P<", "?P<x")
+    r"(?!\d|[./\-:：]\d)" + _TIME.replace("?P<", "?P<x")
     + r"|(?<![\d./\-])(?P<m3>1[0-2]|0?[1-9])月(?P<d3>[12]\d|3[01]|0?[1-9])日"
     + _TIME.replace("?P<", "?P<z")
 )  # fmt: skip
@@ -142,7 +146,7 @@ def find_dates(text: str, *, now: dt.datetime, traps: bool = True) -> list[DateM
     """Every date `text` expresses, in order, minus future dates and (when `traps`) the
     date widget, copyright, registration-number and phone-number traps."""
     now = _aware(now)
-    norm = normalise(text)
+    norm = normalise(text) if _NEEDS_ASCII.search(text) else text
     out: list[DateMatch] = []
     # Every numeric date holds a digit-separator-digit run (a hint) starting within 3
     # characters of its own start, so a date is tried only at the 4 positions up to each
@@ -323,7 +327,7 @@ def _zone(tz: str) -> dt.timezone:
     if tz == "Z":
         return dt.UTC
     sign = -1 if tz[0] == "-" else 1
-    digits = tz[1:].replace(":", "")
+    digits = tz[1:].replace(":", "").replace("：", "")
     return dt.timezone(sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
 
 

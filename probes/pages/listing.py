@@ -371,8 +371,11 @@ def _title(node: LexborNode) -> str:
 
 def _title_of(attr: str | None, raw_text: str) -> str:
     """An element's title from its title attribute and its text as read."""
+    parts = raw_text.split()
+    text = " ".join(parts)
     attr = (attr or "").strip()
-    text = " ".join(raw_text.split())
+    if not attr:
+        return text
     # The title attribute holds the untruncated title ("关于开展…" shown, full one in it).
-    shown = "".join(text.split())
-    return attr if attr and (len(attr) >= len(shown) or text.endswith(("…", "..."))) else text
+    shown = len(text) - len(parts) + 1 if parts else 0  # its characters without spaces
+    return attr if len(attr) >= shown or text.endswith(("…", "...")) else text

@@ -134,7 +134,7 @@ def _url_dated(root: LexborNode, dates: DateCache) -> tuple[Counter[int], set[in
         href = (a.attrs.get("href") or "").strip()
         if not followable(href) or not URL_HINT.search(href):
             continue
-        if dates.url("/" + href.lstrip("./")) is None:
+        if dates.url("/" + href.lstrip("./"), hinted=True) is None:
             continue
         # The link and the levels above it it dates, counted in one C-level update.
         node: LexborNode | None = a
@@ -268,9 +268,12 @@ class DateCache:
                 self._texts[mem_id] = text
         return text
 
-    def url(self, path: str) -> DateMatch | None:
-        """`url_date(path)`; a path without a `URL_HINT` carries no date."""
+    def url(self, path: str, *, hinted: bool = False) -> DateMatch | None:
+        """`url_date(path)`; a path without a `URL_HINT` carries no date (`hinted`: the
+        caller found one in the path's href)."""
         if path in self._urls:
             return self._urls[path]
-        found = self._urls[path] = url_date(path, now=self.now) if URL_HINT.search(path) else None
+        found = self._urls[path] = (
+            url_date(path, now=self.now) if hinted or URL_HINT.search(path) else None
+        )
         return found
