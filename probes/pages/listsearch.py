@@ -136,7 +136,7 @@ def _url_dated(root: LexborNode, dates: DateCache) -> tuple[Counter[int], set[in
             continue
         if dates.url("/" + href.lstrip("./"), hinted=True) is None:
             continue
-        # The link and the levels above it it dates, counted in one C-level update.
+        # The link and the MAX_LEVELS - 1 levels above it, counted in one C-level update.
         node: LexborNode | None = a
         levels: list[int] = []
         while node is not None and len(levels) < MAX_LEVELS:
