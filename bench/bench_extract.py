@@ -6,7 +6,10 @@ one of the common layouts with every date format, and a footer with ICP and phon
 numbers), then times auto-mode extraction (parse, find the list, read every item's date)
 over them. Also times the date engine alone on the page text.
 
-    python bench/bench_extract.py [--seconds 10] [--sizes 100,250,500]
+    python bench/bench_extract.py [--seconds 10] [--sizes 100,250,500] [--rounds 1]
+
+With `--rounds N` every measure runs N times in turn (typical, worst, typical, ...) and
+the spread is printed: on a shared machine one round is one sample, not a figure.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
+import statistics
 import time
 
 from probes.pages.dates import CN_TZ, find_dates
@@ -93,8 +97,9 @@ def build_page(target_kb: int, rng: random.Random, items: int | None = None) -> 
     return head + chrome + f'<div class="main">{main}</div>' + foot
 
 
-def run(seconds: float, sizes: list[int]) -> None:
+def run(seconds: float, sizes: list[int], rounds: int = 1) -> None:
     rng = random.Random(42)
+    sets: list[tuple[str, list[str]]] = []
     for label, per_page in (("typical: 20-60 items", True), ("worst: all items", False)):
         pages = [
             build_page(kb, rng, rng.randint(20, 60) if per_page else None)
@@ -107,10 +112,22 @@ def run(seconds: float, sizes: list[int]) -> None:
             listing = extract(p, "http://www.yz.gov.cn/xxgk/", now=NOW)
             assert newest(listing.dated) is not None, "extraction broke"
             assert len(listing.dated) >= 20, "extraction broke"
-        measure(seconds, pages)
+        sets.append((label.split(":")[0], pages))
+    figures: dict[tuple[str, str], list[float]] = {}
+    for r in range(rounds):
+        for name, pages in sets:
+            for label, mb_s in measure(seconds, pages):
+                figures.setdefault((name, label), []).append(mb_s)
+                print(f"round {r + 1} {name:8} {label:18} {mb_s:6.1f} MB/s")
+    if rounds > 1:
+        for (name, label), values in figures.items():
+            print(f"{name:8} {label:18} median {statistics.median(values):6.1f} MB/s, "
+                  f"{min(values):.1f}-{max(values):.1f} over {rounds} rounds")  # fmt: skip
 
 
-def measure(seconds: float, pages: list[str]) -> None:
+def measure(seconds: float, pages: list[str]) -> list[tuple[str, float]]:
+    """(label, MB/s) of auto extraction and of the date engine alone over `pages`."""
+    out = []
     for label, fn in (
         ("extract (auto)", lambda p: extract(p, "http://www.yz.gov.cn/xxgk/", now=NOW)),
         ("find_dates (text)", lambda p: find_dates(p, now=NOW)),
@@ -127,14 +144,17 @@ def measure(seconds: float, pages: list[str]) -> None:
         cpu = time.process_time() - cpu0
         print(f"{label:18} {n / cpu:8.1f} pages/s  {done_bytes / cpu / 1e6:6.1f} MB/s  "
               f"({n} pages, {cpu:.1f} s CPU)")  # fmt: skip
+        out.append((label, done_bytes / cpu / 1e6))
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="CPU seconds per measure")
     parser.add_argument("--sizes", default="100,250,500", help="page sizes in KB")
+    parser.add_argument("--rounds", type=int, default=1, help="measures of each page set")
     args = parser.parse_args()
-    run(args.seconds, [int(s) for s in args.sizes.split(",")])
+    run(args.seconds, [int(s) for s in args.sizes.split(",")], args.rounds)
 
 
 if __name__ == "__main__":

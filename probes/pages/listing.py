@@ -43,7 +43,14 @@ from probes.pages.listsearch import (
     find_list,
     find_rows,
 )
-from probes.pages.text import is_link, node_text, script_link, strip_non_content, visible_text
+from probes.pages.text import (
+    anchors,
+    followable,
+    node_text,
+    script_link,
+    strip_non_content,
+    visible_text,
+)
 
 # A blank column (空白栏目) says so in place of its list.
 PLACEHOLDERS = (
@@ -210,38 +217,36 @@ def _item(
     title_selector: str | None = None,
 ) -> Item:
     now = dates.now
-    # A plain "a" query and a Python filter: a `:not()` selector costs more to compile
-    # than to run.
-    anchors = [a for a in ([node] if node.tag == "a" else node.css("a")) if is_link(a)]
     title_node: LexborNode | None = node.css_first(title_selector) if title_selector else None
-    link, title = _title_anchor(anchors)
-    href = (link.attributes.get("href") or "").strip() if link is not None else ""
+    link, title, href, title_text = _title_link(node)
     if link is None and (opener := _opener(node)) is not None:
         # Opened by script: onclick="window.open('…')" names the item's page; the element
         # holding it is the title, unless it is the whole item.
         href = script_link(opener) or ""
         if opener.mem_id != node.mem_id:
             link, title = opener, _title(opener)
+            title_text = opener.text(separator=" ")
     if link is None and title_node is None:
         # A row opened by script (every anchor `javascript:`): its text names it.
         title = node_text(node)[:MAX_TITLE]
     if title_node is not None:
         title = _title(title_node)
-    else:
-        title_node = link
-    title_text = title_node.text(separator=" ") if title_node is not None else ""
+        title_text = title_node.text(separator=" ")
     url = _join(base_url, href) if href else ""
     from_url: DateMatch | None = None
-    if url and URL_HINT.search(url):
+    if url:
         # A root-relative or absolute href dates as its path alone (read once already
-        # while finding the list); a relative one needs the joined URL's path.
-        absolute = href.startswith(("http://", "https://")) or (
+        # while finding the list); a relative one needs the joined URL's path. A URL
+        # without a `URL_HINT` carries no date.
+        if href.startswith(("http://", "https://")) or (
             href.startswith("/") and not href.startswith("//")
-        )
-        from_url = dates.url("/" + href.lstrip("./")) if absolute else url_date(url, now=now)
+        ):
+            from_url = dates.url("/" + href.lstrip("./"))
+        elif URL_HINT.search(url):
+            from_url = url_date(url, now=now)
     url_when = from_url.when if from_url is not None and from_url.precision == "day" else None
 
-    text = node.text(separator=" ")
+    text = dates.text(node)
     if date_selector:
         date_node = node.css_first(date_selector)
         text = date_node.text(separator=" ") if date_node is not None else ""
@@ -277,9 +282,7 @@ def _opener(node: LexborNode) -> LexborNode | None:
 def _ambiguous(text: str, dates: DateCache) -> bool:
     """True when the item's text does not settle its date by itself: several dates, or
     more text than is read (a search result's snippet)."""
-    if len(text) > MAX_ITEM_CHARS:
-        return True
-    return DATE_HINT.search(text) is not None and len(dates.find(text)) > 1
+    return len(text) > MAX_ITEM_CHARS or len(dates.find(text)) > 1
 
 
 def _date_element(node: LexborNode, dates: DateCache) -> str | None:
@@ -326,11 +329,15 @@ def _join(base_url: str, href: str) -> str:
 
 
 def _pick_date(text: str, title_text: str, cache: DateCache) -> tuple[DateMatch | None, Source]:
-    dates = cache.find(text) if DATE_HINT.search(text) else []
+    dates = cache.find(text)
     if not dates:
         return None, "text"
     lo = text.find(title_text) if title_text.strip() else -1
     hi = lo + len(title_text)
+    if len(dates) == 1:
+        # The common item: one date, beside its title or inside it.
+        only = dates[0]
+        return (only, "text") if lo < 0 or only.end <= lo or only.start >= hi else (only, "title")
     outside = [m for m in dates if lo < 0 or m.end <= lo or m.start >= hi]
     if outside:
         # Several dates beside the title (成文日期 and 发布日期): the newest is when the
@@ -340,19 +347,35 @@ def _pick_date(text: str, title_text: str, cache: DateCache) -> tuple[DateMatch 
     return dates[-1], "title"
 
 
-def _title_anchor(anchors: list[LexborNode]) -> tuple[LexborNode | None, str]:
-    # The item's title link is its longest one ("[通知公告]" category links are short).
-    best, best_title = None, ""
-    for a in anchors:
-        title = _title(a)
+def _title_link(node: LexborNode) -> tuple[LexborNode | None, str, str, str]:
+    """The item's title link with its title, href (stripped) and text as read (parts
+    joined by spaces): its longest link ("[通知公告]" category links are short), the first
+    of equals. (None, "", "", "") when the item holds no link."""
+    best: LexborNode | None = None
+    best_title = best_href = best_text = ""
+    for a in anchors(node):
+        attrs = a.attrs
+        href = attrs.get("href")
+        if not followable(href):
+            continue
+        text = a.text(separator=" ")
+        title = _title_of(attrs.get("title"), text)
         if best is None or len(title) > len(best_title):
-            best, best_title = a, title
-    return best, best_title
+            best, best_title, best_href, best_text = a, title, (href or "").strip(), text
+    return best, best_title, best_href, best_text
 
 
 def _title(node: LexborNode) -> str:
-    attr = (node.attributes.get("title") or "").strip()
-    text = node_text(node)
+    return _title_of(node.attributes.get("title"), node.text(separator=" "))
+
+
+def _title_of(attr: str | None, raw_text: str) -> str:
+    """An element's title from its title attribute and its text as read."""
+    parts = raw_text.split()
+    text = " ".join(parts)
+    attr = (attr or "").strip()
+    if not attr:
+        return text
     # The title attribute holds the untruncated title ("关于开展…" shown, full one in it).
-    shown = "".join(text.split())
-    return attr if attr and (len(attr) >= len(shown) or text.endswith(("…", "..."))) else text
+    shown = len(text) - len(parts) + 1 if parts else 0  # its characters without spaces
+    return attr if len(attr) >= shown or text.endswith(("…", "...")) else text

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Callable
 
 from selectolax.lexbor import LexborNode
 
 from probes.pages.chrome import is_chrome, labelled_chrome
 from probes.pages.dates import DateMatch, find_dates, url_date
-from probes.pages.text import SKIP_HREF, followable, is_link, script_call, script_link
+from probes.pages.text import SKIP_HREF, anchors, followable, is_link, script_call, script_link
 
 # How far above a link an item's element may be (a > span > div.title > div.item).
 MAX_LEVELS = 4
@@ -78,13 +79,15 @@ def find_list(root: LexborNode, dates: DateCache) -> list[LexborNode]:
             if tag in _NOT_ITEM or is_chrome(child):
                 continue
             mem_id = child.mem_id
-            text = child.text(separator=" ")
+            text = dates.text(child)
             hinted = DATE_HINT.search(text) is not None
             short = len(text) <= MAX_ITEM_CHARS
-            found = dates.find(text) if hinted and short else []
+            found = dates.find(text, hinted=True) if hinted and short else []
             in_url = url_dated.get(mem_id, 0)
             dated = in_url > 0 or bool(found)
-            groups.setdefault(tag, []).append((child, dated))
+            if (members := groups.get(tag)) is None:
+                members = groups[tag] = []
+            members.append((child, dated))
             # An item-sized child with a single date (in its text or its links' URLs)
             # cannot hold a group of two dated children: its own group already counts it.
             if (hinted or mem_id in wanted) and not (
@@ -121,25 +124,30 @@ def find_list(root: LexborNode, dates: DateCache) -> list[LexborNode]:
     return best
 
 
-def _url_dated(root: LexborNode, dates: DateCache) -> tuple[dict[int, int], set[int]]:
+def _url_dated(root: LexborNode, dates: DateCache) -> tuple[Counter[int], set[int]]:
     """Nodes dated by links whose URL carries a date (the link and up to MAX_LEVELS - 1
     levels above it) with the number of such links, and every ancestor of such a link
     (worth descending into)."""
-    dated: dict[int, int] = {}
+    dated: Counter[int] = Counter()
     wanted: set[int] = set()
     for a in root.css(_URL_LINK):
-        href = (a.attributes.get("href") or "").strip()
+        href = (a.attrs.get("href") or "").strip()
         if not followable(href) or not URL_HINT.search(href):
             continue
-        if dates.url("/" + href.lstrip("./")) is None:
+        if dates.url("/" + href.lstrip("./"), hinted=True) is None:
             continue
+        # The link and the MAX_LEVELS - 1 levels above it, counted in one C-level update.
         node: LexborNode | None = a
-        level = 0
-        while node is not None and (level < MAX_LEVELS or node.mem_id not in wanted):
-            if level < MAX_LEVELS:
-                dated[node.mem_id] = dated.get(node.mem_id, 0) + 1
-            wanted.add(node.mem_id)
-            node, level = node.parent, level + 1
+        levels: list[int] = []
+        while node is not None and len(levels) < MAX_LEVELS:
+            levels.append(node.mem_id)
+            node = node.parent
+        dated.update(levels)
+        wanted.update(levels)
+        # Every node above the first one wanted already is wanted already.
+        while node is not None and (mem_id := node.mem_id) not in wanted:
+            wanted.add(mem_id)
+            node = node.parent
     return dated, wanted
 
 
@@ -149,10 +157,10 @@ def holds_link(node: LexborNode) -> bool:
     calls a page function with an item's id (梧州: `onclick="showInquiry('7582')"`)."""
     if node.tag == "a" and is_link(node):
         return True
-    # A plain "a" query compiles far faster than `_LINK`; the full one only when the
-    # first anchor is not a link (a "#" or javascript: anchor before the title link).
-    first = node.css_first("a")
-    if first is not None and (is_link(first) or node.css_first(_LINK) is not None):
+    # The element's anchors walked (`anchors`); the `_LINK` query only when the first
+    # anchor is not a link (a "#" or javascript: anchor before the title link).
+    found = anchors(node)
+    if found and (is_link(found[0]) or node.css_first(_LINK) is not None):
         return True
     # The query includes `node` itself (a `<tr onclick=…>` row).
     return any(
@@ -231,22 +239,44 @@ def _is_row(node: LexborNode) -> bool:
 
 
 class DateCache:
-    """`find_dates` of one page's texts, each distinct text read once (an item's text is
-    read when scoring its group and again when reading the winning items)."""
+    """What reading one page's list asks more than once: `find_dates` of each distinct
+    text, the date of each URL path, and the text of each item-sized element (an item is
+    read when scoring its group and again when reading the winning items).
+
+    For one parsed tree: elements are told by their `mem_id`."""
 
     def __init__(self, now: dt.datetime) -> None:
         self.now = now
         self._seen: dict[str, list[DateMatch]] = {}
         self._urls: dict[str, DateMatch | None] = {}
+        self._texts: dict[int, str] = {}
 
-    def find(self, text: str) -> list[DateMatch]:
+    def find(self, text: str, *, hinted: bool = False) -> list[DateMatch]:
+        """`find_dates(text)`; a text without a `DATE_HINT` holds no date (`hinted`: the
+        caller found one)."""
         found = self._seen.get(text)
         if found is None:
-            found = self._seen[text] = find_dates(text, now=self.now)
+            found = self._seen[text] = (
+                find_dates(text, now=self.now) if hinted or DATE_HINT.search(text) else []
+            )
         return found
 
-    def url(self, path: str) -> DateMatch | None:
+    def text(self, node: LexborNode) -> str:
+        """`node.text(separator=" ")`; kept when item-sized (longer ones are read once)."""
+        mem_id = node.mem_id
+        text = self._texts.get(mem_id)
+        if text is None:
+            text = node.text(separator=" ")
+            if len(text) <= MAX_ITEM_CHARS:
+                self._texts[mem_id] = text
+        return text
+
+    def url(self, path: str, *, hinted: bool = False) -> DateMatch | None:
+        """`url_date(path)`; a path without a `URL_HINT` carries no date (`hinted`: the
+        caller found one in the path's href)."""
         if path in self._urls:
             return self._urls[path]
-        found = self._urls[path] = url_date(path, now=self.now)
+        found = self._urls[path] = (
+            url_date(path, now=self.now) if hinted or URL_HINT.search(path) else None
+        )
         return found

@@ -26,7 +26,10 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 # hrefs that are not another document.
 SKIP_HREF = ("javascript:", "mailto:", "tel:", "#", "data:")
+_SKIP_FIRST = frozenset("".join(p[0] + p[0].upper() for p in SKIP_HREF))
 _HIDDEN = "script, style, noscript, template"
+# Elements of an item walked in Python before a selector query is cheaper.
+_WALK = 48
 # A page function called with the item's id instead of a URL: showDetail('3720','440200')
 # (韶关 网络问政, read by W shaoguan.py), 梧州's letter list (W wuzhou.py takes the digits).
 _SCRIPT_CALL = re.compile(r"""[A-Za-z_$][\w$.]*\s*\(([^()]{1,200})\)""")
@@ -42,12 +45,31 @@ _NOT_CONTENT_CLOSE = {
 def followable(href: str | None) -> bool:
     """True when `href` (as written in the page) leads to another document."""
     value = (href or "").strip()
-    return bool(value) and not value.lower().startswith(SKIP_HREF)
+    # Only a value opening like one of `SKIP_HREF` is lowered and compared (no other
+    # character lowers to one of their first characters).
+    return bool(value) and (value[0] not in _SKIP_FIRST or not value.lower().startswith(SKIP_HREF))
 
 
 def is_link(a: LexborNode) -> bool:
     """True when the anchor `a` has a followable href."""
-    return followable(a.attributes.get("href"))
+    # `attrs.get` decodes one attribute; `attributes` decodes them all (a long title too).
+    return followable(a.attrs.get("href"))
+
+
+def anchors(node: LexborNode) -> list[LexborNode]:
+    """The `<a>` elements of `node` in page order: `node` itself when it is one.
+
+    An item holds a handful of elements: walking them costs a fifth of a selector query,
+    which a larger element gets (the walk gives up after `_WALK` elements)."""
+    if node.tag == "a":
+        return [node]
+    found = []
+    for seen, el in enumerate(node.traverse()):
+        if seen == _WALK:
+            return node.css("a")
+        if el.tag == "a":
+            found.append(el)
+    return found
 
 
 def script_link(node: LexborNode) -> str | None:
