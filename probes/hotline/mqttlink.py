@@ -10,7 +10,8 @@ the PUBACK of a QoS 1 message to the caller, which sends it after the commit.
 Why paho directly rather than aiomqtt (which wraps the same client): aiomqtt 2.x has no
 manual acknowledgement (it acknowledges on receipt), and reaching it meant its private
 attributes; it also builds a `Message` per PUBLISH and wakes the event loop once per
-packet. Measured side by side with bench/bench_ingest.py (bench/RESULTS.md, "ingest").
+packet. gmqtt, the other asyncio client that can acknowledge after the application, cost
+more per message (bench/bench_mqtt_layer.py; figures in bench/RESULTS.md, "Ingest").
 
 paho reads one packet per `loop_read()`; a wake-up of the reader reads packets until one
 call handles none (nothing left on the socket) or `_READS_PER_WAKEUP` were read, so a
@@ -147,27 +148,26 @@ class Link:
         return fut.result()
 
     async def wait_for(self, count: int, timeout: float, gap: float = 0.002) -> None:
-        """Return once `count` messages are in the inbox or after `timeout` seconds.
+        """Return once `count` messages are in the inbox, after `timeout` seconds, or when
+        none arrived for `gap` seconds (the broker's burst is over: it sends at most its
+        in-flight limit before it waits for acknowledgements).
 
-        Until this connection has shown the broker's in-flight limit, also when none
-        arrived for `gap` seconds (the broker's burst is over: it sends at most that many
-        before it waits for acknowledgements). The most messages the inbox has held is a
-        lower bound of that limit; once known, a batch waits for that many instead of a
-        gap, since on a busy machine 2 ms pass while the broker is merely descheduled, and
-        a smaller batch costs more per record (each commit rewrites the pages it touched).
+        The most messages the inbox has held on this connection is a lower bound of that
+        limit: below it the gap is not applied, since on a busy machine 2 ms pass while
+        the broker is merely descheduled, and a smaller batch costs more per record (each
+        commit rewrites the pages it touched).
         """
-        if self._window:
-            count, gap = min(count, self._window), timeout
         end = self._loop.time() + timeout
-        self._want = count
-        self._filled.clear()
         try:
             while (have := len(self.inbox)) < count and (left := end - self._loop.time()) > 0:
+                below = have < self._window  # woken at the window, then gaps count
+                self._want = min(count, self._window) if below else count
+                self._filled.clear()
                 try:
-                    async with asyncio.timeout(min(gap, left)):
+                    async with asyncio.timeout(left if below else min(gap, left)):
                         await self._filled.wait()
                 except TimeoutError:
-                    if len(self.inbox) == have:
+                    if not below and len(self.inbox) == have:
                         return  # a partial batch
         finally:
             self._want = 0
