@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import paho.mqtt.client as paho_mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.reasoncodes import ReasonCode
 
 from probes.config.calls import MqttSource
@@ -105,12 +105,11 @@ class Link:
             None, self.client.connect, cfg.host, cfg.port, int(cfg.keepalive)
         )
         try:
-            await call
+            await asyncio.shield(call)  # cancelled, the thread goes on: see below
         except (OSError, ValueError) as exc:  # ssl.SSLError and socket.gaierror included
             raise LinkError(f"cannot connect: {exc}") from exc
         except asyncio.CancelledError:
-            # The thread goes on: close what it opens once it is done.
-            call.add_done_callback(lambda _f: self.close())
+            call.add_done_callback(self._close_late)  # close what the thread opens
             raise
         done, _ = await asyncio.wait(
             (self._connack, self.lost), timeout=TIMEOUT, return_when="FIRST_COMPLETED"
@@ -203,6 +202,11 @@ class Link:
             if not self.lost.done():
                 self.client.loop_misc()
         self.lost.result()
+
+    def _close_late(self, call: asyncio.Future[MQTTErrorCode]) -> None:
+        if not call.cancelled():
+            call.exception()  # the caller is gone: an error here is nobody's to report
+        self.close()
 
     def close(self) -> None:
         """Send DISCONNECT if still connected and drop the socket's watches."""
