@@ -8,10 +8,12 @@ import asyncio
 import json
 import logging
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +24,7 @@ import pytest
 from probes.clock import FrozenClock, SystemClock
 from probes.config import ChannelConfig
 from probes.config.calls import CallSourcesConfig, FileSource
-from probes.hotline import filetail
+from probes.hotline import filetail, mqtt
 from probes.hotline.ingest import IngestCounters, run_sources
 from probes.hotline.sink import Sink
 from probes.state import calls
@@ -360,3 +362,56 @@ async def test_shipped_broker_keeps_every_record_while_the_monitor_is_down(
             with pytest.raises(asyncio.CancelledError):
                 await monitor
     assert (_count(db) == total) is keeps_all, _count(db)
+
+
+@pytest.fixture
+def passwd() -> Iterator[Path]:
+    """A mosquitto password file holding the user `monitor` with the password `s3cret`."""
+    if not available() or shutil.which("mosquitto_passwd") is None:
+        pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
+    # Readable by the broker, which drops root for its own user.
+    secrets = Path(tempfile.mkdtemp(prefix="zombie-mqtt-passwd-"))
+    secrets.chmod(0o755)
+    path = secrets / "passwd"
+    subprocess.run(["mosquitto_passwd", "-b", "-c", str(path), "monitor", "s3cret"],
+                   check=True, capture_output=True)  # fmt: skip
+    path.chmod(0o644)
+    yield path
+    shutil.rmtree(secrets)
+
+
+@pytest.mark.parametrize(("password", "accepted"), [("s3cret", True), ("wrong", False)])
+async def test_mqtt_logs_in_with_its_credentials_and_a_refused_login_is_retried_unconnected(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, passwd: Path, password: str, accepted: bool
+) -> None:
+    # Anonymous clients (the test's publisher) are let in; a client that names a user
+    # must give that user's password.
+    conf = (f"listener 1883\nallow_anonymous true\npassword_file {passwd}\npersistence true\n"
+            "persistence_location /\nlog_dest stderr\n")  # fmt: skip
+    db = tmp_path / "state.db"
+    caplog.set_level(logging.INFO, logger="probes.hotline.mqtt")
+    with Mosquitto(shipped=conf) as broker, Store.open(db) as store:
+        sources = _sources(broker.port)
+        assert sources.mqtt is not None
+        cfg = sources.mqtt.model_copy(update={"username": "monitor", "password": password})
+        counters = IngestCounters()
+        sink = Sink(store, counters, SystemClock(), dict.fromkeys(CHANNELS, 10.0))
+        monitor = asyncio.create_task(mqtt.run(cfg, CHANNELS, sink))
+        try:
+            if accepted:
+                await _subscribed(caplog)
+                await _publish(broker.port, range(20))
+                await _wait_for(db, 20)
+                assert counters.connected["mqtt"] is True
+            else:
+                deadline = time.monotonic() + DEADLINE
+                while len(refusals := [r.getMessage() for r in caplog.records
+                                       if "refused" in r.getMessage()]) < 2:  # fmt: skip
+                    assert time.monotonic() < deadline, "no retried refusal logged"
+                    await asyncio.sleep(0.02)
+                assert "Not authorized" in refusals[0], refusals[0]
+                assert counters.connected.get("mqtt", False) is False
+                assert _count(db) == 0
+        finally:
+            monitor.cancel()
+            await asyncio.gather(monitor, return_exceptions=True)

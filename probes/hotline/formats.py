@@ -257,23 +257,33 @@ def _refuse_nan(literal: str) -> object:
     raise RecordError(RejectReason.MALFORMED, f"{literal} is not a number a record can hold")
 
 
+# One decoder for every record: `json.loads` with an argument builds a new one per call.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_nan)
+
+
 def decode_json(data: bytes | bytearray | str) -> object:
     """One JSON value of a record, refused (`RecordError`) when too large, nested too deep,
-    holding NaN or Infinity, or not JSON at all."""
-    raw = data.encode() if isinstance(data, str) else bytes(data)
+    holding NaN or Infinity, or not JSON at all. Bytes are UTF-8 (RFC 8259), a byte-order
+    mark allowed."""
+    raw = data.encode() if isinstance(data, str) else data
     if len(raw) > MAX_RECORD_BYTES:
         raise RecordError(RejectReason.TOO_LARGE, f"more than {MAX_RECORD_BYTES} bytes")
     # The page bodies' depth scan (a count, scanning only the rare rest).
-    if nested_deeper_than(raw, MAX_DEPTH):
+    if nested_deeper_than(bytes(raw), MAX_DEPTH):
         raise RecordError(RejectReason.TOO_LARGE, f"nested deeper than {MAX_DEPTH}")
     try:
-        return json.loads(raw, parse_constant=_refuse_nan)
+        return _DECODER.decode(data if isinstance(data, str) else raw.decode("utf-8-sig"))
     except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError included
         raise RecordError(RejectReason.MALFORMED, "not JSON") from exc
 
 
+_OUTCOMES = {o.value: o for o in Outcome}
+
+
 def json_time(value: object, name: str, tz: dt.tzinfo) -> float:
     """Epoch seconds of a JSON time: a number, ISO 8601 (no offset: in `tz`) or a CDR time."""
+    if type(value) is float:  # the common case first
+        return value
     if isinstance(value, bool):
         raise RecordError(RejectReason.BAD_TIME, f"{name} is a boolean")
     if isinstance(value, int | float):
@@ -318,13 +328,14 @@ def record_from_json(
         call_id = str(call_id)
     if not isinstance(call_id, str):
         raise RecordError(RejectReason.MISSING_FIELD, "call_id missing or not a string")
-    try:
-        outcome = Outcome(str(obj.get("outcome")))
-    except ValueError as exc:
-        raise RecordError(RejectReason.BAD_OUTCOME, "unknown outcome") from exc
+    outcome = _OUTCOMES.get(str(obj.get("outcome")))
+    if outcome is None:
+        raise RecordError(RejectReason.BAD_OUTCOME, "unknown outcome")
     answer_raw = obj.get("answer")
     transfers = obj.get("transfers") or ()
-    if not isinstance(transfers, list | tuple) or not all(isinstance(t, str) for t in transfers):
+    if not isinstance(transfers, list | tuple) or (
+        transfers and not all(isinstance(t, str) for t in transfers)
+    ):
         raise RecordError(RejectReason.MALFORMED, "transfers must be a list of strings")
     test = obj.get("test", False)
     if not isinstance(test, bool):

@@ -93,7 +93,7 @@ def make_record(
         raise RecordError(RejectReason.TOO_LARGE, f"call id longer than {MAX_ID} characters")
     if len(transfers) > MAX_TRANSFERS:
         raise RecordError(RejectReason.TOO_LARGE, f"more than {MAX_TRANSFERS} transfers")
-    if any(len(t) > MAX_NAME for t in transfers):
+    if transfers and any(len(t) > MAX_NAME for t in transfers):
         raise RecordError(RejectReason.TOO_LARGE, f"a department over {MAX_NAME} characters")
     check_time(start, "start")
     check_time(end, "end")

@@ -9,6 +9,7 @@ redelivery, a file re-read after a crash) never counts twice.
 
 from __future__ import annotations
 
+import bisect
 import json
 import sqlite3
 from collections import defaultdict
@@ -78,11 +79,12 @@ WAIT_BUCKETS: tuple[float, ...] = (1, 2, 5, 10, 15, 20, 30, 60, 120)
 DEFAULT_QUICK_HANGUP = 10.0
 
 
+_BUCKET_KEYS = (*(f"wait_le:{bound:g}" for bound in WAIT_BUCKETS), "wait_le:+Inf")
+_CALLS_KEY = {o.value: "calls:" + o.value for o in Outcome}
+
+
 def _bucket_key(wait: float) -> str:
-    for bound in WAIT_BUCKETS:
-        if wait <= bound:
-            return f"wait_le:{bound:g}"
-    return "wait_le:+Inf"
+    return _BUCKET_KEYS[bisect.bisect_left(WAIT_BUCKETS, wait)]
 
 
 # Pairs per lookup of already stored call ids: 2 parameters each, well under SQLite's
@@ -104,6 +106,10 @@ def _stored_keys(conn: sqlite3.Connection, keys: list[tuple[str, str]]) -> set[t
         )
         found.update(rows)
     return found
+
+
+def _key(row: tuple[object, ...]) -> tuple[object, object]:
+    return row[0], row[1]
 
 
 def insert_records(
@@ -130,7 +136,7 @@ def insert_records(
     totals: dict[tuple[str, str], float] = defaultdict(float)
     last: dict[str, list[float | None]] = {}
     with store.transaction() as conn:
-        seen = _stored_keys(conn, list({(r.channel, r.call_id) for r in batch}))
+        seen = _stored_keys(conn, sorted({(r.channel, r.call_id) for r in batch}))
         for r in batch:
             key = (r.channel, r.call_id)
             new = key not in seen
@@ -138,36 +144,43 @@ def insert_records(
             if not new:
                 continue
             seen.add(key)
+            ch, outcome, answer = r.channel, r.outcome.value, r.answer
+            loop = bool(r.transfers) and r.transfer_loop
             rows.append(
                 (
-                    r.channel, r.call_id, r.start, r.answer, r.end, r.outcome.value,
+                    ch, r.call_id, r.start, answer, r.end, outcome,
                     r.hangup_by.value if r.hangup_by else None,
                     json.dumps(r.transfers, ensure_ascii=False) if r.transfers else None,
-                    int(r.transfer_loop), r.source,
+                    int(loop), r.source,
                 )
             )  # fmt: skip
             if r.test:
-                tests.append((r.channel, r.call_id, r.start))
-            ch = r.channel
-            totals[ch, "calls:" + r.outcome.value] += 1
-            seen_at = last.setdefault(ch, [None, None])
+                tests.append((ch, r.call_id, r.start))
+            totals[ch, _CALLS_KEY[outcome]] += 1
+            seen_at = last.get(ch)
+            if seen_at is None:
+                seen_at = last[ch] = [None, None]
             seen_at[0] = r.start if seen_at[0] is None else max(seen_at[0], r.start)
-            if r.transfer_loop:
+            if loop:
                 totals[ch, "transfer_loops"] += 1
-            wait, talk = r.wait, r.talk
-            if wait is not None and talk is not None:
+            if answer is not None:  # answered: wait and talk known (see CallRecord)
+                wait = answer - r.start
                 totals[ch, _bucket_key(wait)] += 1
                 totals[ch, "wait_sum"] += wait
                 totals[ch, "wait_count"] += 1
-                if talk <= quick_hangup(ch):
+                if r.end - answer <= quick_hangup(ch):
                     totals[ch, "quick_hangups"] += 1
                 seen_at[1] = r.start if seen_at[1] is None else max(seen_at[1], r.start)
+        # In key order: each B-tree page is visited once per batch rather than once per
+        # record of a batch spread over many hotlines (half the insert's CPU).
+        rows.sort(key=_key)
+        tests.sort()
         conn.executemany("INSERT INTO call_records VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
         conn.executemany("INSERT OR IGNORE INTO call_tests VALUES (?,?,?)", tests)
         conn.executemany(
             "INSERT INTO call_totals VALUES (?,?,?) ON CONFLICT (channel, key) "
             "DO UPDATE SET value = value + excluded.value",
-            [(ch, key, value) for (ch, key), value in totals.items()],
+            [(ch, key, value) for (ch, key), value in sorted(totals.items())],
         )
         conn.executemany(
             "INSERT INTO call_last VALUES (?,?,?) ON CONFLICT (channel) DO UPDATE SET "
@@ -175,7 +188,7 @@ def insert_records(
             "coalesce(excluded.last_record, last_record)), "
             "last_answered = max(coalesce(last_answered, excluded.last_answered), "
             "coalesce(excluded.last_answered, last_answered))",
-            [(ch, a, b) for ch, (a, b) in last.items()],
+            [(ch, a, b) for ch, (a, b) in sorted(last.items())],
         )
         if offset is not None:
             set_offset(store, *offset)
