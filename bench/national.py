@@ -228,46 +228,46 @@ def run_deployment(
     err = (work / "deployment.err").open("wb")
     child = subprocess.Popen(
         child_argv(path, args.profile, work, phase), stdout=subprocess.PIPE, stderr=err,
-        text=True, env=env,
+        text=True, env=env, start_new_session=True,
     )  # fmt: skip
     assert child.stdout is not None
-    lines: list[str] = []
-    for line in child.stdout:
-        lines.append(line)
-        if line.startswith("READY "):
-            break
-    else:
+    try:
+        wait_for_line(child, "READY ", work)
+        (work / "prometheus.yml").write_text(
+            "global: {scrape_interval: 30s, evaluation_interval: 30s}\n"
+            "scrape_configs:\n  - job_name: zombie-probes\n"
+            "    scrape_interval: 30s\n    scrape_timeout: 10s\n    metrics_path: /metrics\n"
+            f"    static_configs: [{{targets: ['127.0.0.1:{port}']}}]\n"
+        )
+        prom = svc.start(
+            ["prometheus", f"--config.file={work / 'prometheus.yml'}",
+             f"--storage.tsdb.path={work / 'tsdb'}",
+             f"--web.listen-address=127.0.0.1:{prom_port}", "--log.level=warn"],
+            prom_port, "prometheus.log",
+        )  # fmt: skip
+        prom_started = time.time()
+        # The child prints its figures when the window ends, still serving.
+        result = json.loads(wait_for_line(child, "{", work))
+        stopped = time.time()
+        window = max(30, int(stopped - prom_started))
+        result["prometheus"] = prometheus_view(prom_port, window, stopped)
+        result["prometheus"]["peak_rss_mb"] = peak_rss_mb(prom.pid)
+        result["prometheus"]["cpu"] = cpu_seconds(prom.pid)
+    finally:
+        # The child, its page workers and uvicorn: one process group.
+        os.killpg(child.pid, signal.SIGKILL)
         child.wait()
-        raise RuntimeError(f"deployment failed to start: see {work / 'deployment.err'}")
-    (work / "prometheus.yml").write_text(
-        "global: {scrape_interval: 30s, evaluation_interval: 30s}\n"
-        "scrape_configs:\n  - job_name: zombie-probes\n"
-        "    scrape_interval: 30s\n    scrape_timeout: 10s\n    metrics_path: /metrics\n"
-        f"    static_configs: [{{targets: ['127.0.0.1:{port}']}}]\n"
-    )
-    prom = svc.start(
-        ["prometheus", f"--config.file={work / 'prometheus.yml'}",
-         f"--storage.tsdb.path={work / 'tsdb'}", f"--web.listen-address=127.0.0.1:{prom_port}",
-         "--log.level=warn"],
-        prom_port, "prometheus.log",
-    )  # fmt: skip
-    prom_started = time.time()
-    child.wait()  # the child stops dispatching after `duration` s, then drains and exits
-    stopped = time.time()
-    lines += child.stdout.readlines()
-    if child.returncode != 0:
-        raise RuntimeError(f"deployment run failed: see {work / 'deployment.err'}")
-    result = last_json("".join(lines))
-    # Only the scrapes while the child ran: the window closes when it stopped serving.
-    window = max(30, int(stopped - prom_started))
-    at = stopped - 1.0
-    result["prometheus"] = prometheus_view(prom_port, window, at)
-    result["prometheus"]["peak_rss_mb"] = peak_rss_mb(prom.pid)
-    result["prometheus"]["cpu"] = cpu_seconds(prom.pid)
-    prom.terminate()
-    prom.wait()
-    svc.procs.remove(prom)
     return result
+
+
+def wait_for_line(child: subprocess.Popen[str], prefix: str, work: Path) -> str:
+    """The child's next stdout line starting with `prefix` (py-spy's lines are skipped)."""
+    assert child.stdout is not None
+    for line in child.stdout:
+        if line.startswith(prefix):
+            return line[len(prefix) :] if prefix != "{" else line
+    child.wait()
+    raise RuntimeError(f"the deployment ended early: see {work / 'deployment.err'}")
 
 
 def prometheus_view(port: int, window: int, at: float) -> dict[str, Any]:
@@ -325,6 +325,9 @@ def main() -> None:
                    "(its --slow-interval: a whole round)")  # fmt: skip
     p.add_argument("--deployment-uvloop", action="store_true",
                    help="run the deployment on uvloop (serve runs asyncio's loop)")  # fmt: skip
+    p.add_argument("--start-load", choices=("serve", "apart"), default="serve",
+                   help="how the deployment reads its YAML: in its own process as `serve` "
+                   "does, or in a child process handing the config over pickled")  # fmt: skip
     p.add_argument("--phases", default="ratio,deployment",
                    help=f"comma-separated, of {', '.join(ALL)}; "
                    f"`ratio` = {', '.join(RATIO)}")  # fmt: skip
@@ -407,7 +410,7 @@ def main() -> None:
                 "interval": {"availability": args.national_interval,
                              "freshness": args.slow_interval,
                              "board": args.slow_interval},
-                "serve": True, "uvloop": args.deployment_uvloop,
+                "serve": True, "uvloop": args.deployment_uvloop, "load": args.start_load,
             }  # fmt: skip
             results["deployment"] = run_deployment(work, svc, spec, args)
     results["machine"] = machine()

@@ -25,7 +25,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import pickle
 import resource
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -179,8 +182,9 @@ async def run_phase(spec: dict[str, Any]) -> dict[str, Any]:
     return {**rec.result(config, ended, _loop_name()), "setup": setup}
 
 
-def run_deployment(spec: dict[str, Any]) -> dict[str, Any]:
-    """`zombie-probes serve`'s code path on a YAML config, for `duration` seconds."""
+def run_deployment(spec: dict[str, Any]) -> None:
+    """`zombie-probes serve`'s code path on a YAML config: after `duration` seconds the
+    window's figures are printed and the process keeps serving until the parent ends it."""
     from probes.runtime.serve import run_monitor
 
     # Like `serve` (INFO, httpx quiet), into the log file the parent keeps.
@@ -193,7 +197,7 @@ def run_deployment(spec: dict[str, Any]) -> dict[str, Any]:
     path.write_text(yaml.dump(config_dict(spec), Dumper=yaml.CSafeDumper, allow_unicode=True,
                               sort_keys=False), encoding="utf-8")  # fmt: skip
     written = time.monotonic() - t0
-    config = load_config(path)
+    config = load_config(path) if spec.get("load") != "apart" else load_apart(path)
     setup = {"write_seconds": written, "seconds": time.monotonic() - t0,
              "cpu": time.process_time() - cpu0, "rss_mb": _rss_mb(),
              "config_bytes": path.stat().st_size, "peak_rss_mb": _status_mb("VmHWM")}  # fmt: skip
@@ -205,8 +209,14 @@ def run_deployment(spec: dict[str, Any]) -> dict[str, Any]:
     async def measure(monitor: Monitor) -> None:
         rec.attach(monitor)
         await asyncio.sleep(spec["duration"])
-        monitor.scheduler.stop()
         rec.stopped()
+        # The figures of the window, printed at once: the parent reads what Prometheus saw
+        # while this process still serves, then ends it (checks queued behind a starved
+        # loop could take minutes to drain and measure nothing).
+        out = rec.result(config, time.monotonic(), _loop_name())
+        out["serving_peak_rss_mb"] = _status_mb("VmHWM")
+        print(json.dumps({**out, "setup": setup}), flush=True)
+        await asyncio.sleep(3600)
 
     def ready(monitor: Monitor, address: str) -> None:
         print(f"READY {address}", flush=True)
@@ -215,10 +225,20 @@ def run_deployment(spec: dict[str, Any]) -> dict[str, Any]:
         config, path, listen=spec["listen"], state_path=spec["state_path"],
         first_run_spread=spec["spread"], extra=measure, on_ready=ready,
     )  # fmt: skip
-    loop = _run(coro, spec.get("uvloop", False))
-    out = rec.result(config, time.monotonic(), loop)
-    out["serving_peak_rss_mb"] = _status_mb("VmHWM")
-    return {**out, "setup": setup}
+    _run(coro, spec.get("uvloop", False))
+    raise SystemExit("the deployment's run ended before its window did")
+
+
+def load_apart(path: Path) -> Config:
+    """The config read by `load_config` in a child process and handed over pickled, so the
+    YAML's node tree and its garbage never live in this process (what a reload of a large
+    file does; `serve` reads the file at start in its own process)."""
+    code = ("import pickle, sys; from probes.config import load_config; "
+            "sys.stdout.buffer.write(pickle.dumps(load_config(sys.argv[1]), 5))")  # fmt: skip
+    child = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                           check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+    config: Config = pickle.loads(child.stdout)  # our own child's answer over a pipe
+    return config
 
 
 def _run(coro: Any, uvloop: bool) -> str:
@@ -253,8 +273,9 @@ def _status_mb(field: str) -> float:
 def main() -> None:
     spec = json.loads(Path(sys.argv[1]).read_text())
     if spec.get("serve"):
-        result = run_deployment(spec)
-    elif spec.get("uvloop"):
+        run_deployment(spec)  # prints its result itself, then serves until killed
+        return
+    if spec.get("uvloop"):
         import uvloop
 
         result = uvloop.run(run_phase(spec))

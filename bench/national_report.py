@@ -96,9 +96,10 @@ def overload_notes(run: dict[str, Any]) -> list[str]:
         n = x.get("probes", x.get("checks", 0))
         bad = sum(v for k, v in x["outcomes"].items() if not k.endswith("ok"))
         if n and bad / n > EXPECTED_FAILURES * 2:
+            errors = "; ".join(f"{k} ({v:,})" for k, v in list(x.get("errors", {}).items())[:3])
             notes.append(f"- **{name} did not keep up**: {bad:,} of {n:,} failed (the portal "
-                         f"accounts for {EXPECTED_FAILURES:.1%}); its figure is not "
-                         "comparable")  # fmt: skip
+                         f"accounts for {EXPECTED_FAILURES:.1%}), its figure is not the tool's "
+                         f"cost alone" + (f"; most: {errors}" if errors else ""))  # fmt: skip
     return notes
 
 
@@ -134,7 +135,9 @@ def deployment_lines(d: dict[str, Any], args: argparse.Namespace) -> list[str]:
 
     lines = [
         f"Configuration: {d['channels']:,} channels, {d['jobs']:,} checks "
-        f"({setup['config_bytes'] / 1e6:.1f} MB of YAML, read by `load_config` in "
+        f"({setup['config_bytes'] / 1e6:.1f} MB of YAML, read by `load_config` "
+        + ("in this process" if args.start_load == "serve" else "in a child process, pickled over")
+        + f" in "
         f"{setup['seconds'] - setup['write_seconds']:.0f} s; {setup['rss_mb']:.0f} MB RSS after); "
         f"availability every {args.national_interval:g} s, freshness (5 columns) and board every "
         f"{args.slow_interval:g} s: {steady:.1f} checks/s at steady state. Loop {d['loop']}, "
