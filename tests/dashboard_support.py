@@ -39,6 +39,13 @@ def catalogue_series() -> frozenset[str]:
     return frozenset(f.full_name + suffix for f in FAMILIES for suffix in _SUFFIXES[f.type])
 
 
+def detail_series() -> frozenset[str]:
+    """The series of the families `/metrics` leaves out unless detail is asked for."""
+    return frozenset(
+        f.full_name + suffix for f in FAMILIES if f.detail for suffix in _SUFFIXES[f.type]
+    )
+
+
 _KEYWORDS = frozenset(
     {
         "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import html
+import re
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,42 @@ EXPECTED: dict[str, list[Row]] = {
          "2019-01-04 15:44:31"),
         ("质疑A市佳兆业云顶小区筹建的干洗店", "2018-12-14 14:29:25", False, None),
     ],
+    "wuzhou_letter.html": [  # no status in the list; ids only in onclick="showInquiry('…')"
+        ("投诉A市福桥驾校退学后不退学费", "2017-10-16 23:15:00", None, None),
+        ("关于要求关闭A8县青山桥镇A1区村（河流塞坝）非法采砂场的请求", "2017-10-15 21:53:30", None,
+         None),
+        ("A市地铁4号线罐子岭站出入口咨询", "2017-10-12 11:00:05", None, None),
+        ("反映A市个人的社会保险转移接续问题", "2017-10-11 13:00:45", None, None),
+    ],
+    "chengdu_12345.html": [  # no status in the list: its message pages tell
+        ("关于A市购房新政实施问题的反映", "2017-09-25 12:06", None, None),
+        ("希望A4区抓紧规划建设金泰路捞刀河大桥（隧道）", "2017-09-19 15:40", None, None),
+        ("希望领导能安排在A7县泉塘片区增设地铁站", "2017-09-18 22:12", None, None),
+        ("建议延长A市图书馆开放时间", "2017-09-18 11:22", None, None),
+    ],
+    "laiwu_mail.xml": [  # a 大汉 record-range answer: rows inside CDATA records
+        ("强烈呼吁保留A市一中新华都学校公交站点", "2017-09-07 11:05:24", True, None),
+        ("请求A市社会保障局依法为我办理退休手续", "2017-09-04 22:01:31", False, None),
+        ("举报A6区仁爱医院无法无天", "2017-09-03 11:05:28", True, None),
+        ("举报A市A4区政府及A1区北路街道办事处渎职", "2017-09-02 07:58:32", False, None),
+    ],
+}  # fmt: skip
+
+# Lists whose rows show no posting time, only a reply-time column (a time there is the
+# answer, an empty cell none): (title, answered, replied); their own pages date them.
+UNDATED: dict[str, list[tuple[str, bool, str | None]]] = {
+    "changsha_wlwz.html": [
+        ("投诉A5区黎郡新宇和太园物业强行对该小区配套幼儿园拉闸停电", True, "2017-12-29 14:28:51"),
+        ("请求恢复A5区樱园小区北大门消防主通道", True, "2017-12-27 16:41:38"),
+        ("关于A市防癌筛查普及问题的建议", True, "2017-12-21 08:57:24"),
+        ("举报A市观沙岭街道土城社区霸占谷山庭院三期架空层的违法行为", False, None),
+    ],
+    "suzhou_12345.html": [
+        ("咨询A市驾驶员从业资格证相关问题", True, "2017-12-22 09:23:47"),
+        ("咨询外省参保怎样转回A市？", True, "2017-11-28 09:24:10"),
+        ("请求政府解决彻查A市咸嘉村拆迁历史遗留问题", True, "2017-11-28 09:21:46"),
+        ("A市128公交车次太少，希望能增加车次", True, "2017-11-28 09:17:12"),
+    ],
 }  # fmt: skip
 
 # The row selector each platform's crawler documents (PLATFORMS.md).
@@ -107,6 +144,11 @@ DOCUMENTED_ROWS = {
     "xianning_appeal.html": "div#content > div",
     "yinchuan_12345.html": "table.list tr",
     "xuzhou_12345.html": "tr.HeadStyleOfDataGridItemStyle",
+    "changsha_wlwz.html": "table.table1 tr",  # the crawler drops the first and last
+    "suzhou_12345.html": "table.tstable.margin_db tbody tr[id]",
+    "wuzhou_letter.html": "div.kuang > table.tab tr",  # the crawler drops the first
+    "chengdu_12345.html": "div.left5 ul li",  # the crawler skips the first
+    "laiwu_mail.xml": "tr.tr_css",
 }
 
 
@@ -132,13 +174,16 @@ def expected(name: str) -> list[tuple[str, float, bool | None, float | None]]:
         "huizhou_wlwz.html",
         "xianning_appeal.html",
         "yinchuan_12345.html",
+        "wuzhou_letter.html",
+        "chengdu_12345.html",
+        "laiwu_mail.xml",
     ],
 )
 def test_platform_list_parses_with_auto_detection(name: str) -> None:
     page = parse_list((FIXTURES / name).read_text(), "http://b.gov.cn/list", AUTO, now=NOW)
     assert read(page.messages) == expected(name)
-    # a pager row beside the messages is skipped, never read as a message
-    assert all("下一页" in reason for reason in page.skipped)
+    # header and pager rows beside the messages are neither messages nor skipped rows
+    assert (page.rows, page.skipped) == (len(EXPECTED[name]), ())
 
 
 @pytest.mark.parametrize("name", list(EXPECTED))
@@ -147,6 +192,43 @@ def test_platform_list_parses_with_its_documented_row_selector(name: str) -> Non
     page = parse_list((FIXTURES / name).read_text(), "http://b.gov.cn/list", rows, now=NOW)
     got = [m for m in read(page.messages)]
     assert got == expected(name)
+    # the selector takes the header and pager rows too (长沙, 天津: "drop first and last")
+    assert (page.rows, page.skipped) == (len(EXPECTED[name]), ())
+
+
+@pytest.mark.parametrize("selected", [False, True], ids=["auto", "documented"])
+@pytest.mark.parametrize("name", list(UNDATED))
+def test_reply_time_column_answers_rows_that_wait_for_their_posting_time(
+    name: str, selected: bool
+) -> None:
+    rows = BoardSelectors(item=DOCUMENTED_ROWS[name]) if selected else AUTO
+    page = parse_list((FIXTURES / name).read_text(), "http://b.gov.cn/list", rows, now=NOW)
+    assert page.messages == ()
+    assert [(u.title, u.answered, u.replied) for u in page.undated] == [
+        (title, answered, day(replied) if replied else None)
+        for title, answered, replied in UNDATED[name]
+    ]
+    assert (page.rows, page.skipped) == (len(UNDATED[name]), ())
+
+
+def test_jcms_page_with_the_records_in_a_data_island_reads_as_the_proxy_answer() -> None:
+    answer = (FIXTURES / "laiwu_mail.xml").read_text()
+    page = (
+        '<html><body><ul class="nav"><li><a href="/">首页</a></li></ul><div id="mail">'
+        f'<script type="text/xml">{answer}</script></div></body></html>'
+    )
+    got = parse_list(page, "http://www.laiwu.gov.cn/jact/front/", AUTO, now=NOW)
+    assert read(got.messages) == expected("laiwu_mail.xml")
+    assert got.messages[0].url == "http://www.laiwu.gov.cn/jact/front/mailcontent.action?id=7876"
+
+
+def test_links_calling_a_page_function_name_their_message_by_its_arguments() -> None:
+    html = (FIXTURES / "wuzhou_letter.html").read_text()
+    page = parse_list(html, "http://www.wuzhou.gov.cn/web/wzegmh/letter/", AUTO, now=NOW)
+    # no URL to follow: the id is what the crawler reads from the onclick
+    assert [(m.id, m.url) for m in page.messages] == [
+        ("7582", ""), ("7594", ""), ("7625", ""), ("7636", "")
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -417,3 +499,302 @@ channels:
         "反映A2区大托街道大托新村违建问题": False,
         "A5区鄱阳村D区安置房人防工程的咨询": True,
     }
+
+
+# 长沙 网络问政 through the board check: the list shows only 处理时间 (the reply), so each
+# letter is dated by its own page (`div.specific_letter_bottom span[1]` 来信时间, as W
+# `changsha.py` reads it), served locally; the list's 处理时间 stays its answer time.
+CHANGSHA_POSTED = {  # real posting times of the fixture's letters (taidi2020c_replies.csv)
+    7228: "2017-12-01 18:16:07", 7293: "2017-11-24 15:47:03", 7294: "2017-11-24 10:33:41",
+    7297: "2017-11-24 01:02:20",
+}  # fmt: skip
+
+
+def changsha_app(reads: list[int]) -> Starlette:
+    async def listing(request: Request) -> Response:
+        return HTMLResponse((FIXTURES / "changsha_wlwz.html").read_text())
+
+    async def letter(request: Request) -> Response:
+        lid = int(request.query_params["id"])
+        reads.append(lid)
+        return HTMLResponse(
+            '<html><body><div class="mailbox_title">来信</div><div class="letter_content1">'
+            '<div class="specific_letter">…</div><div class="specific_letter_bottom">'
+            f"<span>来信时间：{CHANGSHA_POSTED[lid]}</span><span>浏览量：12</span></div></div>"
+            "</body></html>"
+        )
+
+    return Starlette(routes=[Route("/webapp/cs/email/index.jsp", listing),
+                             Route("/webapp/cs/email/detail.jsp", letter)])  # fmt: skip
+
+
+@pytest.mark.parametrize("rows", ["{item: table.table1 tr}", "{}"], ids=["documented", "auto"])
+async def test_changsha_letters_are_dated_by_their_pages_and_answered_by_the_list(
+    rows: str,
+) -> None:
+    reads: list[int] = []
+    settings, clock = parse_config("").global_, FrozenClock(XUZHOU_NOW)
+    async with (
+        serve_app(changsha_app(reads)) as base,
+        open_fetcher(settings, clock=clock) as f,
+        open_page_workers() as pages,
+    ):
+        config = parse_config(f"""
+channels:
+  - name: cs-wlwz
+    kind: board
+    owner: 长沙市
+    url: {base}/webapp/cs/email/index.jsp?cflag=1&emailList.offset=0
+    checks:
+      board:
+        {{selectors: {rows}, id_pattern: 'id=(\\d+)'}}
+""")  # fmt: skip
+        channel = config.channel("cs-wlwz")
+        assert channel is not None
+        with Store.open(":memory:") as store:
+            verdict, _ = await run_channel(Runtime(f, store, clock, settings, pages), channel)
+            stored = {
+                int(m.id): (m.posted, m.answered, m.replied)
+                for m in tracked.messages(store, "cs-wlwz")
+            }
+    assert sorted(reads) == sorted(CHANGSHA_POSTED)
+    assert stored == {
+        lid: (day(posted), answered, day(replied) if replied else None)
+        for (lid, posted), (_, answered, replied) in zip(
+            CHANGSHA_POSTED.items(), UNDATED["changsha_wlwz.html"], strict=True
+        )
+    }
+    # the letter whose 处理时间 is empty has waited since 2017: the 3-month veto
+    assert verdict.state is State.ZOMBIE, verdict.summary
+    assert "board_unanswered" in [r.code for r in verdict.reasons]
+
+
+@pytest.mark.parametrize(
+    ("label", "cell", "answered", "replied"),
+    [
+        ("回复时间", "2019-01-04 15:44", True, "2019-01-04 15:44"),
+        ("回复时间", "", False, None),
+        ("处理时间", "2019-01-04", True, "2019-01-04"),  # 长沙: the letters handled
+        ("办结日期", "2019-01-04", True, "2019-01-04"),
+        ("办理完成时间", "2019-01-04", True, "2019-01-04"),
+        ("办理时间", "2019-01-04", None, None),  # 惠州 shows it beside 处理中: no answer
+        ("回复截止时间", "2019-01-04", None, None),  # a deadline, not an answer
+        ("更新时间", "2019-01-04", None, None),
+    ],
+)  # fmt: skip
+def test_a_time_column_without_a_status_answers_by_what_its_header_names(
+    label: str, cell: str, answered: bool | None, replied: str | None
+) -> None:
+    titles = ["反映A3区靳江洋湖集体资产的有关问题", "质疑A市佳兆业云顶小区筹建的干洗店"]
+    rows = "".join(
+        f'<tr><td><a href="show?id={n}">{title}</a></td><td>2018-12-1{n}</td><td>{cell}</td></tr>'
+        for n, title in enumerate(titles)
+    )
+    html = (
+        f"<html><body><table><tr><th>标题</th><th>提交时间</th><th>{label}</th></tr>{rows}"
+        "</table></body></html>"
+    )
+    page = parse_list(html, "http://b.gov.cn/list", AUTO, now=NOW)
+    assert [(m.posted, m.answered, m.replied) for m in page.messages] == [
+        (day(f"2018-12-1{n}"), answered, day(replied) if replied else None) for n in range(2)
+    ]
+
+
+@pytest.mark.parametrize(
+    "call", [r"showDetail('\1','440200')", r"this.blur(); return showDetail('\1','440200');"]
+)
+@pytest.mark.parametrize(
+    ("id_pattern", "ids"),
+    [(None, ["3720,440200", "3727,440200", "3733,440200"]), (r"^(\d+)", ["3720", "3727", "3733"])],
+)
+def test_shaoguan_rows_opened_by_a_page_function_keep_their_ids(
+    id_pattern: str | None, ids: list[str], call: str
+) -> None:
+    # The real 韶关 list calls a function with the theme id and area code (W shaoguan.py
+    # reads them with '(\d+)','(\d+)'), not window.open with a URL.
+    html = re.sub(
+        r"window\.open\('wlwzSiteAction!view\.action\?id=(\d+)'\)", call,
+        (FIXTURES / "shaoguan_wlwz.html").read_text(),
+    )  # fmt: skip
+    assert "showDetail('3720'" in html
+    page = parse_list(html, "http://wlwz.sg.gov.cn/website/wlwz/", AUTO, now=NOW,
+                      id_pattern=id_pattern)  # fmt: skip
+    assert [(m.id, m.url, m.answered) for m in page.messages] == [
+        (i, "", answered) for i, answered in zip(ids, [True, False, True], strict=True)
+    ]
+
+
+def test_changsha_2020_cut_titles_are_read_whole_from_their_cell() -> None:
+    # The 2020 list (RSSHub gov/hunan/changsha/major-email) reads `td[title]` for the title
+    # and `td[title] > a` for the link: the link text may be cut.
+    full = "投诉A5区黎郡新宇和太园物业强行对该小区配套幼儿园拉闸停电"
+    html = (FIXTURES / "changsha_wlwz.html").read_text().replace(
+        f'<td><a href="detail.jsp?id=7228" target="_blank">{full}</a>',
+        f'<td title="{full}"><a href="detail.jsp?id=7228" target="_blank">{full[:12]}…</a>',
+    )  # fmt: skip
+    page = parse_list(html, "http://wlwz.changsha.gov.cn/webapp/cs2020/email/", AUTO, now=NOW)
+    assert [u.title for u in page.undated] == [t for t, _, _ in UNDATED["changsha_wlwz.html"]]
+
+
+async def test_laiwu_record_range_answer_is_read_by_the_board_check() -> None:
+    answer = (FIXTURES / "laiwu_mail.xml").read_text()
+
+    async def proxy(request: Request) -> Response:
+        return Response(answer.encode(), headers={"content-type": "text/xml;charset=UTF-8"})
+
+    app = Starlette(routes=[Route("/jact/front/dataproxy_mailnewlist.action", proxy)])
+    settings, clock = parse_config("").global_, FrozenClock(XUZHOU_NOW)
+    async with (
+        serve_app(app) as base,
+        open_fetcher(settings, clock=clock) as fetcher,
+        open_page_workers() as pages,
+    ):
+        config = parse_config(f"""
+channels:
+  - name: laiwu
+    kind: board
+    owner: 莱芜市
+    url: {base}/jact/front/dataproxy_mailnewlist.action?startrecord=1&endrecord=57&perpage=19
+    checks:
+      board: {{id_pattern: 'id=(\\d+)'}}
+""")  # fmt: skip
+        channel = config.channel("laiwu")
+        assert channel is not None
+        with Store.open(":memory:") as store:
+            _, (result,) = await run_channel(
+                Runtime(fetcher, store, clock, settings, pages), channel
+            )
+            stored = {m.id: m.answered for m in tracked.messages(store, "laiwu")}
+    assert result.success is True, result.error
+    assert stored == {"7876": True, "7892": False, "7898": True, "7909": False}
+
+
+# 梧州 through the board check: its rows name their letters only by an onclick id, so
+# `link_template` builds the message page (inquiry_detail.ptl?inquiryId=, as W wuzhou.py
+# does), whose reply block (`table.reply` tbody[1] tr[2]/td[2]) and 处理时间 (tr[1]/td[4])
+# answer the letters the list shows without a status. Replies and their times are real.
+WUZHOU_REPLIES = {
+    7582: ("收到您的投诉后，市驾培处工作人员电话联系了您，进一步核实具体情况。",
+           "2017-11-27 14:22:19"),
+    7594: ("经调查，青山桥镇A1区村个别村民因房屋在洪灾中毁损修建需要用砂。", "2017-11-13 14:48:06"),
+    7625: ("关于地铁4号线罐子岭站有几个出入口的问题：4号线罐子岭站有7个出入口。",
+           "2017-11-13 14:43:33"),
+    7636: ("由于您未留下联系方式和身份证号码，我中心社保关系接转部暂不能进一步了解。",
+           "2017-11-13 14:42:00"),
+}  # fmt: skip
+WUZHOU_REPLY = "table.reply > tbody:last-of-type > tr:nth-of-type(2) > td:nth-of-type(2)"
+WUZHOU_REPLY_DATE = "table.reply > tbody:last-of-type > tr:nth-of-type(1) > td:nth-of-type(4)"
+
+
+def wuzhou_app(reads: list[int]) -> Starlette:
+    async def listing(request: Request) -> Response:
+        return HTMLResponse((FIXTURES / "wuzhou_letter.html").read_text())
+
+    async def inquiry(request: Request) -> Response:
+        lid = int(request.query_params["inquiryId"])
+        reads.append(lid)
+        text, when = WUZHOU_REPLIES[lid]
+        return HTMLResponse(
+            '<html><body><table class="reply"><tr><td colspan="2">来信</td></tr>'
+            f"<tr><td>标题</td><td>…</td></tr><tr><td>来信时间</td><td>2017-10-16</td></tr>"
+            "<tr><td>内容</td><td>…</td></tr><tbody><tr><td>处理部门</td><td>市交通运输局</td>"
+            f"<td>处理时间</td><td>{when}</td></tr><tr><td>回复</td><td>{text}</td></tr></tbody>"
+            "</table></body></html>"
+        )
+
+    return Starlette(routes=[Route("/web/wzegmh/letter/letter_list.ptl", listing),
+                             Route("/web/wzegmh/letter/inquiry_detail.ptl", inquiry)])  # fmt: skip
+
+
+async def test_wuzhou_letters_named_by_an_onclick_id_are_answered_by_their_pages() -> None:
+    reads: list[int] = []
+    settings, clock = parse_config("").global_, FrozenClock(XUZHOU_NOW)
+    async with (
+        serve_app(wuzhou_app(reads)) as base,
+        open_fetcher(settings, clock=clock) as f,
+        open_page_workers() as pages,
+    ):
+        config = parse_config(f"""
+channels:
+  - name: wz
+    kind: board
+    owner: 梧州市
+    url: {base}/web/wzegmh/letter/letter_list.ptl?pageNo=1
+    checks:
+      board:
+        selectors: {{link_template: 'inquiry_detail.ptl?inquiryId={{id}}'}}
+        detail: {{reply: '{WUZHOU_REPLY}', reply_date: '{WUZHOU_REPLY_DATE}'}}
+""")  # fmt: skip
+        channel = config.channel("wz")
+        assert channel is not None
+        with Store.open(":memory:") as store:
+            _, (result,) = await run_channel(Runtime(f, store, clock, settings, pages), channel)
+            stored = {
+                int(m.id): (m.url.rsplit("/", 1)[-1], m.answered, m.replied)
+                for m in tracked.messages(store, "wz")
+            }
+    assert result.success is True, result.error
+    assert sorted(reads) == sorted(WUZHOU_REPLIES)
+    assert stored == {
+        lid: (f"inquiry_detail.ptl?inquiryId={lid}", True, day(when))
+        for lid, (_, when) in WUZHOU_REPLIES.items()
+    }
+
+
+def test_link_template_needs_an_id_placeholder() -> None:
+    with pytest.raises(ValueError, match=r"link_template needs an \{id\} placeholder"):
+        BoardSelectors(link_template="inquiry_detail.ptl?inquiryId=")
+
+
+@pytest.mark.parametrize(
+    "pager",
+    [
+        '共57108条记录 第1/4759页 <a href="?p=1">首页</a> <a href="?p=2">下一页</a> '
+        '<a href="?p=9">尾页</a>',
+        '[1] <a href="?p=2">[2]</a> <a href="?p=3">[3]</a> <a href="?p=2">下一页</a>',
+        '页次：1/20 每页15条 <a href="?p=2">&gt;</a> <a href="?p=20">&gt;&gt;</a>',
+        '共12页 跳转到 第<input name="p" value="1">页 <a href="javascript:go()">GO</a> '
+        '<a href="?p=2">下一页</a>',
+    ],
+)  # fmt: skip
+def test_a_pager_row_among_the_rows_is_neither_a_message_nor_a_skipped_row(pager: str) -> None:
+    html = (FIXTURES / "tianjin_zmljl.html").read_text().replace(
+        '<a href="list8a.jsp?curpage=2">下一页</a>', pager
+    )  # fmt: skip
+    rows = BoardSelectors(item=DOCUMENTED_ROWS["tianjin_zmljl.html"])
+    page = parse_list(html, "http://zm.tj.gov.cn/gov_open/question/zero/", rows, now=NOW)
+    assert read(page.messages) == expected("tianjin_zmljl.html")
+    assert (page.rows, page.skipped) == (3, ())
+
+
+@pytest.mark.parametrize("selected", [False, True], ids=["auto", "documented"])
+def test_a_header_of_sort_links_still_names_the_reply_time_column(selected: bool) -> None:
+    # Grids write their header cells as sort links: <th><a href="?…sort=办结时间">
+    html = re.sub(
+        r"<th>([^<]+)</th>", r'<th><a href="?a=chaxun&amp;sort=\1">\1</a></th>',
+        (FIXTURES / "yinchuan_12345.html").read_text(),
+    )  # fmt: skip
+    assert "<th><a " in html
+    rows = BoardSelectors(item=DOCUMENTED_ROWS["yinchuan_12345.html"]) if selected else AUTO
+    page = parse_list(html, "http://www.yc12345.gov.cn/", rows, now=NOW)
+    assert read(page.messages) == expected("yinchuan_12345.html")
+    assert (page.rows, page.skipped) == (2, ())
+
+
+@pytest.mark.parametrize("selected", [False, True], ids=["auto", "documented"])
+def test_a_header_in_a_table_of_its_own_names_the_next_tables_columns(selected: bool) -> None:
+    # Old templates draw the header as a table of its own right above the list's table.
+    header = (
+        "<tr><td>序号</td><td>主题</td><td>信件类别</td><td>处理时间</td><td>处理部门</td>"
+        "<td>来信人</td></tr>"
+    )
+    html = (FIXTURES / "changsha_wlwz.html").read_text()
+    html = html.replace(f'<table class="table1"><tr class="tit">{header[4:]}',
+                        f'<table class="head">{header}</table><table class="table1">')  # fmt: skip
+    assert '<table class="head">' in html
+    rows = BoardSelectors(item="table.table1 tr") if selected else AUTO
+    page = parse_list(html, "http://wlwz.changsha.gov.cn/webapp/cs/email/", rows, now=NOW)
+    assert [(u.title, u.answered, u.replied) for u in page.undated] == [
+        (title, answered, day(replied) if replied else None)
+        for title, answered, replied in UNDATED["changsha_wlwz.html"]
+    ]

@@ -22,6 +22,7 @@ from dashboard_support import (
     PanelQuery,
     catalogue_series,
     dashboard,
+    detail_series,
     metric_names,
     panel_queries,
     panels,
@@ -98,6 +99,20 @@ def test_every_panel_has_a_query_and_a_description() -> None:
         if panel["type"] != "row":
             assert panel["targets"], panel["title"]
             assert panel["description"].strip(), panel["title"]
+
+
+def test_panels_reading_detail_series_say_they_need_detail() -> None:
+    # A panel left empty by the headline default must tell the operator why, not look broken.
+    detail = detail_series()
+    readers = [
+        panel
+        for panel in panels(BOARD)
+        if any(metric_names(render(t["expr"])) & detail for t in panel.get("targets", []))
+    ]
+    assert readers
+    for panel in readers:
+        assert "global.metrics_detail: true" in panel["description"], panel["title"]
+        assert "/metrics?detail=true" in panel["description"], panel["title"]
 
 
 @pytest.mark.parametrize("query", QUERIES, ids=lambda q: f"{q.panel}/{q.ref}")

@@ -119,7 +119,9 @@ async def test_concurrent_probes_within_an_interval_fetch_the_target_once(
 ) -> None:
     # Slow enough that the 100 requests arrive while the one run is in flight.
     async with serve_target(lambda path, hit: (200, "<title>首页</title>", 0.5)) as target:
-        cfg = config(tmp_path, channel("home", f"{target.base}/", "{availability: {}}"))
+        # A loaded machine answering 100 probes at once must not time the one run out.
+        checks = channel("home", f"{target.base}/", "{availability: {}}")
+        cfg = config(tmp_path, checks, timeout="30s")
         async with serve_monitor(tmp_path, cfg) as monitor:
             for _wave in range(2):  # in flight, then answered from the fresh result
                 answers = await asyncio.gather(*(monitor.probe("home") for _ in range(100)))

@@ -6,9 +6,12 @@ title (not a status word, a date, a message number, a one-word category or 查�
 position whose texts differ most from row to row across the page (大连's rows are five
 links: 编号, 标题, 类型, 状态, 单位; a department link before the title repeats). Links
 written only as `onclick="window.open('…')"` count, on the row itself too (a selector
-query includes the row). The title is the link's text, or its `title` attribute when the
-text is cut (`关于…`, `...`) or empty; when one link wraps all of a row's cells (咸宁, or a
-row opening its message itself), its first cell that can be a title.
+query includes the row), and so do links that call a page function with the message's id
+(`onclick="showInquiry('7582')"`, 梧州): its id is the call's arguments and its page is
+`selectors.link_template` with that id, else it has none to follow. The title is the
+link's text, or its `title` attribute (or its cell's: 长沙 `td[title] > a`) when the text
+is cut (`关于…`, `...`) or empty; when one link wraps all of a row's cells (咸宁, or a row
+opening its message itself), its first cell that can be a title.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from selectolax.lexbor import LexborNode
 from probes.boards.status import StatusWords, compact
 from probes.config.board import BoardSelectors
 from probes.pages.dates import find_dates
-from probes.pages.text import followable, script_link
+from probes.pages.text import followable, script_call, script_link
 
 _CUT = ("…", "...", "..", "。。。", "‥")
 # Texts of links next to the message link that name no message.
@@ -44,7 +47,7 @@ def message_link(
     if sel.link:
         node = row.css_first(sel.link)
         target = _target(node) if node is not None else None
-        return (node, urldefrag(urljoin(page_url, target)).url) if node and target else None
+        return (node, _url(page_url, target)) if node and target is not None else None
     links = _links(row)
     if not links:
         return None
@@ -56,7 +59,12 @@ def message_link(
         node, target = plain[column]
     else:
         node, target = (plain or links)[0]
-    return node, urldefrag(urljoin(page_url, target)).url
+    return node, _url(page_url, target)
+
+
+def _url(page_url: str, target: str) -> str:
+    """The message's URL; none ("") for a link that calls a page function."""
+    return urldefrag(urljoin(page_url, target)).url if target else ""
 
 
 def titled(row: LexborNode, words: StatusWords, now: dt.datetime) -> bool:
@@ -70,7 +78,7 @@ def titled(row: LexborNode, words: StatusWords, now: dt.datetime) -> bool:
 
 
 def _links(row: LexborNode) -> list[tuple[LexborNode, str]]:
-    return [(n, t) for n in row.css("a, [onclick]") if (t := _target(n))]
+    return [(n, t) for n in row.css("a, [onclick]") if (t := _target(n)) is not None]
 
 
 def title_column(rows: list[LexborNode], *, now: dt.datetime, words: StatusWords) -> int:
@@ -90,10 +98,15 @@ def title_column(rows: list[LexborNode], *, now: dt.datetime, words: StatusWords
 
 
 def _target(node: LexborNode) -> str | None:
+    """Where a link leads: its href or the URL its onclick opens, "" when it opens its
+    page by calling a page function (no URL), None for no link."""
     href = node.attributes.get("href")
     if followable(href):
         return (href or "").strip()
-    return script_link(node)
+    opened = script_link(node)
+    if opened is None and script_call(node) is not None:
+        return ""
+    return opened
 
 
 def _plain(text: str, words: StatusWords, now: dt.datetime) -> bool:
@@ -119,7 +132,13 @@ def title_text(node: LexborNode, link: LexborNode | None = None) -> str:
     """An element's text, or its (or its link's) `title` attribute when the text is empty
     or cut short."""
     text = " ".join(node.text(separator=" ").split())
-    full = node.attributes.get("title") or (link.attributes.get("title") if link else None)
+    # The full title may sit on the link's cell instead (长沙 2020: `td[title] > a`).
+    cell = link.parent if link is not None else None
+    full = (
+        node.attributes.get("title")
+        or (link.attributes.get("title") if link else None)
+        or (cell.attributes.get("title") if cell is not None else None)
+    )
     full = " ".join((full or "").split())
     if not full or full == text:
         return text

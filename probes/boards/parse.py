@@ -5,14 +5,18 @@ Selectors come from config; whatever is not configured is auto-detected: message
 repeated sibling blocks holding a link and a date (the columns' list detector,
 `probes.pages.listsearch`), or, on lists that print no date, holding a link and a status
 word or a dated message number; each row's cells are read element by element
-(`probes.boards.cells`: link, title, status, posted and reply time). A row without a link
-or a posted date is skipped and counted, so the caller can tell a changed layout from an
-empty board.
+(`probes.boards.cells`: link, title, status, posted and reply time). A list's header row
+names what its time cells are and a pager row is no message: neither is a row
+(`probes.boards.headers`). A 大汉 record-range answer (莱芜's `dataproxy_…action`, or a page's
+`<datastore>` data island) is read as the page of its records' markup. A row without a
+link or a posted date is skipped and counted, so the caller can tell a changed layout from
+an empty board.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from urllib.parse import urldefrag, urljoin
 
@@ -20,20 +24,24 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from probes.boards.boilerplate import Acknowledgement
 from probes.boards.cells import Undated, read_row, receipt_day, shown_status, stated_status, texts
+from probes.boards.headers import POSTED_LABELS, split_header
 from probes.boards.links import title_column, titled
 from probes.boards.status import DEFAULT_WORDS, StatusWords
 from probes.config.board import BoardSelectors, DetailPage
 from probes.model import ParsedMessage
+from probes.pages import datastore
 from probes.pages.dates import find_dates, parse_datetime
 from probes.pages.listsearch import EVIDENCE_SHARE, DateCache, find_list, find_rows
 from probes.pages.text import followable
 
 MAX_REPLY = 20_000
-# Labels of a message page's posting time (徐州 12345 受理日期, 佳木斯 咨询时间 …).
-POSTED_LABELS = (
-    "受理日期", "受理时间", "留言时间", "留言日期", "来信时间", "来信日期", "提交时间", "咨询时间",
-    "反映时间", "提问时间", "诉求时间", "发起时间", "登记时间", "投诉时间", "写信时间", "发布时间",
-)  # fmt: skip
+# Texts of a pager row: page link words and page or record counts.
+_PAGER_LINK = re.compile(
+    r"首页|尾页|末页|最后一页|第一页|[上下前后]一?页|跳转|跳至|转到|GO|[<>«»‹›]", re.I
+)
+_PAGER_REST = re.compile(
+    r"当前|共|第|每页|页次|页码|总数|确定|显示|\d+|[/页条项篇记录到至总计每\[\]【】()（）.…:：,，|\s]"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,20 +82,26 @@ def parse_list(
     next_page: str | None = None,
     words: StatusWords = DEFAULT_WORDS,
 ) -> ListPage:
-    """The messages on one list page."""
+    """The messages on one list page (an HTML page, or a 大汉 record-range answer)."""
+    if (island := datastore.records(html)) is not None:
+        html = _records_page(island.markup)
     tree = LexborHTMLParser(html)
     if selectors.item is not None:
-        rows, item_selector = tree.css(selectors.item), selectors.item
+        found, item_selector = tree.css(selectors.item), selectors.item
     else:
-        rows, item_selector = _auto_rows(tree, now, words)
+        found, item_selector = _auto_rows(tree, now, words)
+    # A header row (长沙's first) names the cells and a pager row (its last) is no message:
+    # neither is a row, so neither counts as one skipped.
+    rows, columns = split_header([r for r in found if not is_pager(r)])
     messages: list[ParsedMessage] = []
     skipped: list[str] = []
     undated: list[Undated] = []
     column = 0 if selectors.link else title_column(rows, now=now, words=words)
     for row in rows:
         parsed = read_row(
-            row, page_url, selectors, now=now, id_pattern=id_pattern, words=words, column=column
-        )
+            row, page_url, selectors, now=now, id_pattern=id_pattern, words=words,
+            column=column, columns=columns,
+        )  # fmt: skip
         if isinstance(parsed, str):
             skipped.append(parsed)
         elif isinstance(parsed, Undated):
@@ -180,6 +194,22 @@ def _auto_rows(
     if len(dateless) > len(rows) and sum(map(evidence, rows)) < EVIDENCE_SHARE * max(1, len(rows)):
         return dateless, f"auto (no dates): {dateless[0].tag}"
     return rows, f"auto: {rows[0].tag}" if rows else ""
+
+
+def is_pager(row: LexborNode) -> bool:
+    """True for a pager row (`共57108条记录 第1/4759页 首页 下一页 尾页`, `[1] [2] 下一页`):
+    nothing but page link words and page or record counts, one page link word at least."""
+    text = " ".join(texts(row))
+    return bool(_PAGER_LINK.search(text)) and not _PAGER_REST.sub("", _PAGER_LINK.sub("", text))
+
+
+def _records_page(records: tuple[str, ...]) -> str:
+    """A page of 大汉 records' markup: table rows (莱芜 `tr.tr_css`) inside a table, as an
+    HTML parser drops rows outside one; other records inside a block."""
+    inner = "".join(records)
+    if records[0].lstrip()[:3].lower() == "<tr":
+        return f"<html><body><table>{inner}</table></body></html>"
+    return f"<html><body><div>{inner}</div></body></html>"
 
 
 def _next_url(tree: LexborHTMLParser, page_url: str, selector: str | None) -> str | None:

@@ -72,6 +72,18 @@ class BoardSelectors(Strict):
         default=None,
         description="within a row, the reply date (default: a second date in an answered row)",
     )
+    link_template: str | None = Field(
+        default=None,
+        description="message page URL with an {id} placeholder, for rows whose link only "
+        "calls a page function with the id (梧州: onclick=\"showInquiry('7582')\")",
+    )
+
+    @field_validator("link_template")
+    @classmethod
+    def _template(cls, value: str | None) -> str | None:
+        if value is not None and "{id}" not in value:
+            raise ValueError("link_template needs an {id} placeholder")
+        return value
 
 
 class StatusWordsConfig(Strict):

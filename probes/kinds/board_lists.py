@@ -131,8 +131,8 @@ async def _date_rows(
             continue
         answered = row.answered if row.answered is not None else detail.answered
         messages.append(
-            ParsedMessage(row.id, row.title, row.url, detail.posted, answered, detail.replied,
-                          detail.reply_text)
+            ParsedMessage(row.id, row.title, row.url, detail.posted, answered,
+                          row.replied or detail.replied, detail.reply_text)
         )  # fmt: skip
     return replace(page, messages=tuple(messages), skipped=tuple(skipped), undated=())
 

@@ -29,7 +29,7 @@ from selectolax.lexbor import LexborNode
 
 from probes.pages.chrome import is_chrome, labelled_chrome
 from probes.pages.dates import DateMatch, find_dates, url_date
-from probes.pages.text import SKIP_HREF, followable, is_link, script_link
+from probes.pages.text import SKIP_HREF, followable, is_link, script_call, script_link
 
 # How far above a link an item's element may be (a > span > div.title > div.item).
 MAX_LEVELS = 4
@@ -145,7 +145,8 @@ def _url_dated(root: LexborNode, dates: DateCache) -> tuple[dict[int, int], set[
 
 def holds_link(node: LexborNode) -> bool:
     """True when `node` is or holds a link: a followable href, or an `onclick` that opens
-    one (韶关's rows: `<a href="javascript:void(0);" onclick="window.open('…')">`)."""
+    one (韶关's rows: `<a href="javascript:void(0);" onclick="window.open('…')">`) or that
+    calls a page function with an item's id (梧州: `onclick="showInquiry('7582')"`)."""
     if node.tag == "a" and is_link(node):
         return True
     # A plain "a" query compiles far faster than `_LINK`; the full one only when the
@@ -154,7 +155,9 @@ def holds_link(node: LexborNode) -> bool:
     if first is not None and (is_link(first) or node.css_first(_LINK) is not None):
         return True
     # The query includes `node` itself (a `<tr onclick=…>` row).
-    return any(script_link(n) is not None for n in node.css("[onclick]"))
+    return any(
+        script_link(n) is not None or script_call(n) is not None for n in node.css("[onclick]")
+    )
 
 
 def _in_menu(parent: LexborNode) -> bool:

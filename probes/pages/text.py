@@ -9,7 +9,9 @@ A followable link is an href that leads to another document: empty hrefs, in-pag
 and `javascript:`, `mailto:`, `tel:` and `data:` URLs are skipped everywhere links are read
 (list items, board rows, dead-link checks, blank-column detection). A link written as
 script (`onclick="window.open('…')"`, `location.href='…'`) is the element's
-`script_link`: rows of board platforms (韶关, 徐州 12345) open their messages that way.
+`script_link`: rows of board platforms (韶关, 徐州 12345) open their messages that way; one
+that calls a page function with the item's id instead (`showDetail('3720','440200')`)
+names the item by its `script_call`, without a URL.
 
 Pages read for their content have their scripts, styles, noscript and template blocks and
 comments cut out of the source before parsing (`strip_non_content`): cutting the string
@@ -25,6 +27,10 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 # hrefs that are not another document.
 SKIP_HREF = ("javascript:", "mailto:", "tel:", "#", "data:")
 _HIDDEN = "script, style, noscript, template"
+# A page function called with the item's id instead of a URL: showDetail('3720','440200')
+# (韶关 网络问政, read by W shaoguan.py), 梧州's letter list (W wuzhou.py takes the digits).
+_SCRIPT_CALL = re.compile(r"""[A-Za-z_$][\w$.]*\s*\(([^()]{1,200})\)""")
+_CALL_ARG = re.compile(r"""^\s*(?:'([^'"]{1,64})'|"([^'"]{1,64})"|(\d{1,20}))\s*$""")
 _SCRIPT_LINK = re.compile(r"""(?:window\.open|location(?:\.href)?\s*=)\s*\(?\s*['"]([^'"]+)['"]""")
 # Non-content blocks cut before parsing: their openers, and each one's closer.
 _NOT_CONTENT_OPEN = re.compile(r"<(?:(script|style|noscript|template)\b|!--)", re.I)
@@ -50,6 +56,23 @@ def script_link(node: LexborNode) -> str | None:
     if not onclick or not (m := _SCRIPT_LINK.search(onclick)):
         return None
     return m.group(1) if followable(m.group(1)) else None
+
+
+def script_call(node: LexborNode) -> str | None:
+    """The arguments, comma-joined, of the page function an element's `onclick` calls to
+    open an item by its id (`showDetail('3720','440200')` gives `3720,440200`), or None:
+    for an onclick that opens a URL (`script_link`), or whose arguments are not quoted
+    texts or numbers with an id's digits among them (`toggle(this)`, `sort('date')`)."""
+    onclick = node.attributes.get("onclick")
+    if not onclick or _SCRIPT_LINK.search(onclick):
+        return None
+    # The first call whose arguments are an id (`this.blur(); return showDetail('12')`).
+    for call in _SCRIPT_CALL.finditer(onclick[:1000]):
+        args = [_CALL_ARG.match(part) for part in call.group(1).split(",")]
+        values = [next(g for g in a.groups() if g is not None).strip() for a in args if a]
+        if len(values) == len(args) and any(ch.isdigit() for v in values for ch in v):
+            return ",".join(values)
+    return None
 
 
 def visible_text(tree: LexborHTMLParser, *, links: bool = True) -> str:
