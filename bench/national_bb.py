@@ -5,7 +5,7 @@ Runs in its own process (uvloop, one keep-alive session to the exporter) so none
 CPU is counted against the exporter, and prints one JSON object: probes done, how many
 reported probe_success 1, and the wall time of the round.
 
-    python bench/national_bb.py EXPORTER_URL TARGETS_FILE ROUND_SECONDS
+    python bench/national_bb.py EXPORTER_URL TARGETS_FILE ROUND_SECONDS [MODULE]
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import aiohttp
 import uvloop
 
 
-async def run(exporter: str, targets: list[str], round_s: float) -> dict[str, object]:
+async def run(exporter: str, targets: list[str], round_s: float, module: str) -> dict[str, object]:
     outcomes: Counter[str] = Counter()
     start = time.monotonic()
     step = round_s / max(1, len(targets))
@@ -32,7 +32,7 @@ async def run(exporter: str, targets: list[str], round_s: float) -> dict[str, ob
 
         async def one(i: int, target: str) -> None:
             await asyncio.sleep(max(0.0, start + i * step - time.monotonic()))
-            params = {"target": target, "module": "http_2xx"}
+            params = {"target": target, "module": module}
             try:
                 async with session.get(f"{exporter}/probe", params=params, headers=headers) as r:
                     body = await r.text()
@@ -48,8 +48,9 @@ async def run(exporter: str, targets: list[str], round_s: float) -> dict[str, ob
 
 def main() -> None:
     exporter, path, round_s = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    module = sys.argv[4] if len(sys.argv) > 4 else "http_2xx"
     targets = Path(path).read_text().split()
-    print(json.dumps(uvloop.run(run(exporter, targets, round_s))))
+    print(json.dumps(uvloop.run(run(exporter, targets, round_s, module))))
 
 
 if __name__ == "__main__":
