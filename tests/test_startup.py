@@ -74,6 +74,11 @@ SERVE_FAILURES: list[tuple[str, str, list[str], Callable[[Path], None], list[str
      ["127.0.0.1:99999", "65535"]),
     ("missing CA file", HOTLINE + "calls:\n  mqtt: {host: 127.0.0.1, tls: {ca_file: ca.pem}}\n",
      [], _nothing, ["monitor.yaml:5", "calls.mqtt.tls.ca_file", "no such file", "ca.pem"]),
+    # Over APART_FROM_BYTES: read in a child process, the same one line.
+    ("large config with a missing CA file",
+     HOTLINE + "# " + "padding " * 40_000
+     + "\ncalls:\n  mqtt: {host: 127.0.0.1, tls: {ca_file: ca.pem}}\n",
+     [], _nothing, ["monitor.yaml:6", "calls.mqtt.tls.ca_file", "no such file", "ca.pem"]),
     ("call file in a missing directory",
      HOTLINE + "calls:\n  files:\n    - {path: /nonexistent/cdr/Master.csv, format: jsonl}\n",
      [], _nothing, ["monitor.yaml:6", "calls.files[0].path", "/nonexistent/cdr"]),

@@ -14,8 +14,10 @@ from typing import NoReturn
 
 import typer
 
-from probes.config import ConfigError, load_config
+from probes.config import ConfigError
+from probes.config.apart import LoaderProcessError
 from probes.config.types import label_value
+from probes.runtime.monitor import load_config_file
 from probes.runtime.scheduler import parse_shard
 from probes.runtime.serve import StartupError, run_monitor
 from probes.state.errors import StateError
@@ -56,8 +58,9 @@ def serve_command(
         # the state changes.
         logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
-        config = load_config(config_file)
-    except ConfigError as exc:
+        # A large file is read in a child process: see `load_config_file`.
+        config = asyncio.run(load_config_file(config_file))
+    except (ConfigError, LoaderProcessError) as exc:
         fail(str(exc))
     try:
         shard_tuple = parse_shard(shard) if shard else None
